@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/etl"
+)
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	var (
+		configPath  string
+		asOf        string
+		allowShrink bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Pull the sources, build the KPI tables and publish them (one run)",
+		Example: `  uptake run --config config/sample.yaml
+  uptake run --config uptake.yaml --as-of 2026-11-01`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return err
+			}
+			log, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			opt := etl.Options{Config: cfg, AllowShrink: allowShrink, Logger: log}
+			if asOf != "" {
+				if opt.AsOf, err = time.Parse("2006-01-02", asOf); err != nil {
+					return fmt.Errorf("--as-of: expected a date such as 2026-11-01: %w", err)
+				}
+			}
+			res, err := etl.Run(cmd.Context(), opt)
+			printSummary(cmd.OutOrStdout(), cfg, res, err)
+			if err != nil {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "uptake.yaml", "config file")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "run as if today were this date (YYYY-MM-DD); its month is reported as incomplete")
+	cmd.Flags().BoolVar(&allowShrink, "allow-shrink", false, "publish even when a table lost more than checks.max_shrink_pct of its rows")
+	return cmd
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl"
+)
+
+func newValidateCmd(g *globalFlags) *cobra.Command {
+	var configPath, asOf string
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the config and read every input, printing every problem; publishes nothing",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w := cmd.OutOrStdout()
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				printProblems(w, configPath, err)
+				return exitError{code: 1}
+			}
+			log, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			at := time.Now()
+			if asOf != "" {
+				if at, err = time.Parse("2006-01-02", asOf); err != nil {
+					return fmt.Errorf("--as-of: %w", err)
+				}
+			}
+			rep, err := etl.Validate(cmd.Context(), cfg, at, log)
+			if err != nil {
+				return err
+			}
+			return report(cmd.Context(), w, cfg, rep)
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "uptake.yaml", "config file")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "check as if today were this date (YYYY-MM-DD)")
+	return cmd
+}
+
+func report(_ context.Context, w io.Writer, cfg *config.Config, rep *etl.Validation) error {
+	fmt.Fprintf(w, "config %s: ok\n", cfg.File)
+	for _, t := range keys(rep.Extracted.RowsRead) {
+		fmt.Fprintf(w, "  %-24s %10d rows read, %d rejected\n", t, rep.Extracted.RowsRead[t], rep.Extracted.Rejected[t])
+	}
+	for _, r := range rep.Rejects {
+		fmt.Fprintf(w, "  reject %s\n", r)
+	}
+	if more := connectorsRejected(rep.Extracted) - int64(len(rep.Rejects)); more > 0 {
+		fmt.Fprintf(w, "  … and %d more rejected rows\n", more)
+	}
+	if len(rep.Problems) == 0 {
+		fmt.Fprintln(w, "no problems found")
+		return nil
+	}
+	printProblems(w, cfg.File, errors.Join(rep.Problems...))
+	return exitError{code: 1}
+}
+
+func connectorsRejected(e connectors.Extracted) int64 {
+	var n int64
+	for _, v := range e.Rejected {
+		n += v
+	}
+	return n
+}
+
+func printProblems(w io.Writer, file string, err error) {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = flatten(j.Unwrap())
+	} else {
+		list = []error{err}
+	}
+	fmt.Fprintf(w, "%d problem(s):\n", len(list))
+	for _, e := range list {
+		fmt.Fprintf(w, "  - %s\n", indent(e.Error()))
+	}
+}
+
+func flatten(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			out = append(out, flatten(j.Unwrap())...)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out
+}

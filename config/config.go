@@ -1,0 +1,258 @@
+// Package config loads and validates uptake's YAML configuration.
+//
+// A config file names the warehouse, the sources to pull, the destinations to
+// publish to and the KPI thresholds. Unknown keys are errors that name the
+// file and line; `${VAR}` in a value is replaced by the environment variable
+// VAR (secrets stay out of the file). Connector-specific blocks are kept as
+// YAML nodes and decoded by the connector itself with DecodeStrict.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is one uptake.yaml.
+type Config struct {
+	// File is the path the config was read from (for messages).
+	File string `yaml:"-"`
+	// Warehouse is the DuckDB file that keeps raw tables, models, runs and rejects.
+	Warehouse string `yaml:"warehouse"`
+	// Timezone is the IANA zone that defines the business day.
+	Timezone string `yaml:"timezone"`
+	// DuckDB holds engine settings.
+	DuckDB DuckDB `yaml:"duckdb"`
+	// Sources are the systems data is pulled from.
+	Sources []Plugin `yaml:"sources"`
+	// Destinations are where the KPI tables are published.
+	Destinations []Plugin `yaml:"destinations"`
+	// KPI holds the thresholds of the KPI definitions.
+	KPI KPI `yaml:"kpi"`
+	// Exclude lists internal and test accounts dropped at staging.
+	Exclude Exclude `yaml:"exclude"`
+	// Checks holds the run's safety limits.
+	Checks Checks `yaml:"checks"`
+
+	root *yaml.Node
+}
+
+// DuckDB holds the embedded engine's settings.
+type DuckDB struct {
+	// MemoryLimit is DuckDB's memory_limit, e.g. "2GB" (empty: DuckDB's default, 80 % of RAM).
+	MemoryLimit string `yaml:"memory_limit"`
+	// Threads is DuckDB's thread count (0: one per core).
+	Threads int `yaml:"threads"`
+	// TempDirectory is where DuckDB spills when memory runs short.
+	TempDirectory string `yaml:"temp_directory"`
+}
+
+// KPI holds the thresholds used by sql/ (see DESIGN.md, KPI definitions).
+type KPI struct {
+	// ScoreEvents are the events summed into a customer's activity score.
+	ScoreEvents []string `yaml:"score_events"`
+	// ActiveMinScore is the score from which an activated customer is active.
+	ActiveMinScore float64 `yaml:"active_min_score"`
+	// ChampionTopPct is the share (percent) of active customers, by score, who are champions.
+	ChampionTopPct float64 `yaml:"champion_top_pct"`
+	// ChampionMinScore, when set, makes every active customer at or above it a champion.
+	ChampionMinScore *float64 `yaml:"champion_min_score"`
+	// DropAlertPct is the score drop (percent) that flags a churn risk.
+	DropAlertPct float64 `yaml:"drop_alert_pct"`
+	// UsageEvents are the events that make a user active (empty: every event).
+	UsageEvents []string `yaml:"usage_events"`
+	// LowUtilizationPct is the licence utilization (percent) below which a customer is flagged.
+	LowUtilizationPct float64 `yaml:"low_utilization_pct"`
+	// IncreasingUtilizationPts is the rise (percentage points) that counts as increasing utilization.
+	IncreasingUtilizationPts float64 `yaml:"increasing_utilization_pts"`
+}
+
+// Exclude lists accounts left out of every KPI.
+type Exclude struct {
+	// Customers are customer references to drop.
+	Customers []string `yaml:"customers"`
+	// EmailDomains are user e-mail domains to drop (internal and test accounts).
+	EmailDomains []string `yaml:"email_domains"`
+}
+
+// Checks are the limits that fail a run before anything is published.
+type Checks struct {
+	// MaxRejectPct fails the run when rejected rows pass this share (percent) of the rows read.
+	MaxRejectPct float64 `yaml:"max_reject_pct"`
+	// MaxShrinkPct fails the run when a table's row count drops by more than this (percent)
+	// against the last successful run.
+	MaxShrinkPct float64 `yaml:"max_shrink_pct"`
+}
+
+// Plugin is one source or destination: its name, its kind and the rest of its
+// block, decoded later by the connector of that kind.
+type Plugin struct {
+	// Name identifies the plugin in logs and history (defaults to the kind).
+	Name string
+	// Kind selects the connector (csvexport, files, ...).
+	Kind string
+	// Node is the whole YAML mapping of the block.
+	Node *yaml.Node
+	// File is the config file the block came from.
+	File string
+}
+
+// UnmarshalYAML keeps the block's node and reads its name and kind.
+func (p *Plugin) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: expected a mapping with at least `kind`", n.Line)
+	}
+	p.Node = n
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "name":
+			p.Name = n.Content[i+1].Value
+		case "kind":
+			p.Kind = n.Content[i+1].Value
+		}
+	}
+	if p.Kind == "" {
+		return fmt.Errorf("line %d: missing `kind`", n.Line)
+	}
+	if p.Name == "" {
+		p.Name = p.Kind
+	}
+	return nil
+}
+
+// Defaults returns a config with every default filled in.
+func Defaults() Config {
+	return Config{
+		Warehouse: ".uptake/warehouse.duckdb",
+		Timezone:  "UTC",
+		KPI: KPI{
+			ScoreEvents:              []string{"portal_view", "download", "share"},
+			ActiveMinScore:           1,
+			ChampionTopPct:           10,
+			DropAlertPct:             50,
+			LowUtilizationPct:        60,
+			IncreasingUtilizationPts: 10,
+		},
+		Checks: Checks{MaxRejectPct: 1, MaxShrinkPct: 50},
+	}
+}
+
+// Load reads, expands and validates the config file at path. The error lists
+// every problem found, each naming the file and line.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load on bytes already read; path is used in messages.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty", path)
+	}
+	doc := root.Content[0]
+	if err := expandEnv(path, doc); err != nil {
+		return nil, err
+	}
+	cfg := Defaults()
+	if err := DecodeStrict(path, doc, &cfg); err != nil {
+		return nil, err
+	}
+	cfg.File = path
+	cfg.root = doc
+	for i := range cfg.Sources {
+		cfg.Sources[i].File = path
+	}
+	for i := range cfg.Destinations {
+		cfg.Destinations[i].File = path
+	}
+	if errs := cfg.validate(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &cfg, nil
+}
+
+// Location returns the configured time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Errorf builds an error that names the config file and the line of the key
+// at path (dot-separated, list indexes as numbers: "sources.0.kind").
+func (c *Config) Errorf(keyPath, format string, args ...any) error {
+	line := 0
+	if n := lookup(c.root, keyPath); n != nil {
+		line = n.Line
+	}
+	return fmt.Errorf("%s:%d: %s: %s", c.File, line, keyPath, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, c.Errorf("timezone", "unknown time zone %q (use an IANA name such as Europe/Paris)", c.Timezone))
+	}
+	if c.Warehouse == "" {
+		errs = append(errs, c.Errorf("warehouse", "must not be empty"))
+	}
+	if c.DuckDB.Threads < 0 {
+		errs = append(errs, c.Errorf("duckdb.threads", "must be 0 (one per core) or more, not %d", c.DuckDB.Threads))
+	}
+	if len(c.Sources) == 0 {
+		errs = append(errs, c.Errorf("sources", "at least one source is needed"))
+	}
+	if len(c.Destinations) == 0 {
+		errs = append(errs, c.Errorf("destinations", "at least one destination is needed"))
+	}
+	errs = append(errs, uniqueNames(c, "sources", c.Sources)...)
+	errs = append(errs, uniqueNames(c, "destinations", c.Destinations)...)
+	pct := func(key string, v float64) {
+		if v < 0 || v > 100 {
+			errs = append(errs, c.Errorf(key, "is a percentage between 0 and 100, not %g", v))
+		}
+	}
+	pct("kpi.champion_top_pct", c.KPI.ChampionTopPct)
+	pct("kpi.drop_alert_pct", c.KPI.DropAlertPct)
+	pct("kpi.low_utilization_pct", c.KPI.LowUtilizationPct)
+	pct("kpi.increasing_utilization_pts", c.KPI.IncreasingUtilizationPts)
+	pct("checks.max_reject_pct", c.Checks.MaxRejectPct)
+	pct("checks.max_shrink_pct", c.Checks.MaxShrinkPct)
+	if c.KPI.ActiveMinScore < 0 {
+		errs = append(errs, c.Errorf("kpi.active_min_score", "must not be negative"))
+	}
+	if len(c.KPI.ScoreEvents) == 0 {
+		errs = append(errs, c.Errorf("kpi.score_events", "at least one event is needed"))
+	}
+	for i, d := range c.Exclude.EmailDomains {
+		if strings.Contains(d, "@") || strings.TrimSpace(d) == "" {
+			errs = append(errs, c.Errorf(fmt.Sprintf("exclude.email_domains.%d", i), "expected a domain such as example.com, not %q", d))
+		}
+	}
+	return errs
+}
+
+func uniqueNames(c *Config, key string, ps []Plugin) []error {
+	var errs []error
+	seen := map[string]int{}
+	for i, p := range ps {
+		if j, dup := seen[p.Name]; dup {
+			errs = append(errs, c.Errorf(fmt.Sprintf("%s.%d", key, i), "name %q is already used by %s.%d; give each a distinct `name`", p.Name, key, j))
+		}
+		seen[p.Name] = i
+	}
+	return errs
+}

@@ -1,0 +1,7 @@
+// Package all imports every connector so that each registers its kind.
+package all
+
+import (
+	_ "github.com/uptake-dev/uptake/connectors/csvexport" // csvexport source
+	_ "github.com/uptake-dev/uptake/connectors/files"     // files destination
+)

@@ -1,0 +1,156 @@
+// Package connectors defines what a source and a destination are, and keeps
+// the registry that maps a config `kind` to its connector. Each connector
+// lives in its own package and registers itself in init(); connectors/all
+// imports them all.
+//
+// A connector knows its outside system and nothing of KPIs or of the
+// pipeline: the engine (etl) wraps every call with timing, counts, logging
+// and history.
+package connectors
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+)
+
+// Run is what a connector may know about the run it serves.
+type Run struct {
+	// ID identifies the run in history, rejects and logs.
+	ID string
+	// StartedAt is when the run started.
+	StartedAt time.Time
+	// AsOf is the run's reference date (today unless overridden): the month
+	// holding it is incomplete.
+	AsOf time.Time
+	// Location is the configured business time zone.
+	Location *time.Location
+	// Logger is the run's logger (with run_id set).
+	Logger *slog.Logger
+}
+
+// Extracted is what a source loaded.
+type Extracted struct {
+	// Relations maps a raw contract table (raw_customers, ...) to the
+	// connection-local relations holding this source's rows, each with the
+	// contract's columns in the contract's order.
+	Relations map[string][]string
+	// RowsIn counts rows loaded per raw table.
+	RowsIn map[string]int64
+	// RowsRead counts data rows read, rejected ones included, per raw table.
+	RowsRead map[string]int64
+	// Rejected counts rows written to temp.load_rejects per raw table.
+	Rejected map[string]int64
+	// Warnings are notes for the run summary.
+	Warnings []string
+}
+
+// Source pulls data from an outside system into connection-local relations.
+// Rows it cannot read go to temp.load_rejects (see sql/contract).
+type Source interface {
+	Extract(ctx context.Context, conn *sql.Conn, run Run) (Extracted, error)
+}
+
+// Published describes a run's outputs to a destination.
+type Published struct {
+	// Tables are the output tables, in publishing order.
+	Tables []string
+	// RowsOut counts rows per output table.
+	RowsOut map[string]int64
+	// Rejects is the number of rows rejected by the run's sources.
+	Rejects int64
+	// Warnings are the run's warnings.
+	Warnings []string
+}
+
+// Destination publishes a run's output tables. It must publish all of them
+// or leave what readers see unchanged.
+type Destination interface {
+	Publish(ctx context.Context, conn *sql.Conn, run Run, out Published) error
+}
+
+// Checker is implemented by connectors that can verify their settings and
+// inputs without running (for `uptake validate`). It returns every problem.
+type Checker interface {
+	Check(ctx context.Context, conn *sql.Conn, run Run) []error
+}
+
+// SourceFactory builds a source from its config block.
+type SourceFactory func(p config.Plugin, cfg *config.Config) (Source, error)
+
+// DestinationFactory builds a destination from its config block.
+type DestinationFactory func(p config.Plugin, cfg *config.Config) (Destination, error)
+
+var (
+	sources      = map[string]SourceFactory{}
+	destinations = map[string]DestinationFactory{}
+)
+
+// RegisterSource makes a source kind available; connectors call it in init().
+func RegisterSource(kind string, f SourceFactory) { sources[kind] = f }
+
+// RegisterDestination makes a destination kind available; connectors call it in init().
+func RegisterDestination(kind string, f DestinationFactory) { destinations[kind] = f }
+
+// NewSource builds the source of a config block.
+func NewSource(p config.Plugin, cfg *config.Config) (Source, error) {
+	f, ok := sources[p.Kind]
+	if !ok {
+		return nil, p.PluginErrorf("kind", "unknown source kind (known: %v)", kinds(sources))
+	}
+	return f(p, cfg)
+}
+
+// NewDestination builds the destination of a config block.
+func NewDestination(p config.Plugin, cfg *config.Config) (Destination, error) {
+	f, ok := destinations[p.Kind]
+	if !ok {
+		return nil, p.PluginErrorf("kind", "unknown destination kind (known: %v)", kinds(destinations))
+	}
+	return f(p, cfg)
+}
+
+func kinds[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MergeExtracted adds b's counts and relations to a.
+func MergeExtracted(a *Extracted, b Extracted) {
+	if a.Relations == nil {
+		a.Relations = map[string][]string{}
+		a.RowsIn = map[string]int64{}
+		a.RowsRead = map[string]int64{}
+		a.Rejected = map[string]int64{}
+	}
+	for k, v := range b.Relations {
+		a.Relations[k] = append(a.Relations[k], v...)
+	}
+	for k, v := range b.RowsIn {
+		a.RowsIn[k] += v
+	}
+	for k, v := range b.RowsRead {
+		a.RowsRead[k] += v
+	}
+	for k, v := range b.Rejected {
+		a.Rejected[k] += v
+	}
+	a.Warnings = append(a.Warnings, b.Warnings...)
+}
+
+// String summarises counts for logs.
+func (e Extracted) String() string {
+	return fmt.Sprintf("rows_in=%v rejected=%v", e.RowsIn, e.Rejected)
+}
+
+// Elapsed is the time since the run started.
+func (r Run) Elapsed() time.Duration { return time.Since(r.StartedAt) }

@@ -1,0 +1,205 @@
+package csvexport
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// Values read as booleans, case-insensitively (English, French, Danish).
+const (
+	trueValues  = "'yes','y','true','t','1','oui','vrai','ja'"
+	falseValues = "'no','n','false','f','0','non','faux','nej'"
+)
+
+func boolExpr(col string) string {
+	return fmt.Sprintf("(CASE WHEN lower(trim(%[1]s)) IN (%[2]s) THEN true WHEN lower(trim(%[1]s)) IN (%[3]s) THEN false END)", col, trueValues, falseValues)
+}
+
+func monthExpr(col string, offset int) string {
+	v := "trim(" + col + ")"
+	return fmt.Sprintf("(date_trunc('month', coalesce(try_strptime(%[1]s, '%%Y-%%m-%%d'), try_strptime(%[1]s, '%%Y-%%m'), try_strptime(%[1]s, '%%Y%%m'), try_strptime(%[1]s, '%%m/%%Y'), try_strptime(%[1]s, '%%Y/%%m'))) + INTERVAL %[2]d MONTH)::DATE", v, offset)
+}
+
+// check is one row-level rule: when cond holds, the row is rejected with reason.
+type check struct {
+	cond, column, reason string
+}
+
+// rowChecks lists the rules for the fields present in a file. Types DuckDB
+// already enforced (numbers, dates) are not checked again.
+func rowChecks(ds dataset, sc *scanned) []check {
+	var cs []check
+	for _, f := range ds.fields {
+		if !sc.present[f.name] {
+			continue
+		}
+		col := warehouse.Ident(f.name)
+		h := sc.headers[f.name]
+		quoted := "'\"' || " + col + "::VARCHAR || '\"'"
+		switch f.kind {
+		case "text":
+			if f.required {
+				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, warehouse.Quote("empty value in a required column")})
+			}
+		case "bool":
+			if f.required {
+				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, warehouse.Quote("empty value in a required column")})
+			}
+			cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NOT NULL AND %s IS NULL", col, boolExpr(col)), h,
+				quoted + " || ' is not a yes/no value (yes/no, true/false, 1/0, oui/non)'"})
+		case "count":
+			if ds.key == "activity" {
+				cs = append(cs, check{col + " IS NULL", h, warehouse.Quote("empty count")})
+			}
+			cs = append(cs, check{fmt.Sprintf("%[1]s < 0 OR %[1]s <> trunc(%[1]s) OR %[1]s > 2147483647", col), h,
+				quoted + " || ' is not a whole number of 0 or more'"})
+		case "date":
+			if f.required {
+				cs = append(cs, check{col + " IS NULL", h, warehouse.Quote("empty date")})
+			}
+		case "month":
+			cs = append(cs, check{monthExpr(col, 0) + " IS NULL", h,
+				quoted + " || ' is not a month (2026-09, 202609, 2026-09-30 or 09/2026)'"})
+		}
+	}
+	return cs
+}
+
+func reasonExprs(cs []check) (cond, column, reason string) {
+	if len(cs) == 0 {
+		return "false", "NULL", "NULL"
+	}
+	var conds, cols, reasons []string
+	for _, c := range cs {
+		conds = append(conds, "("+c.cond+")")
+		cols = append(cols, fmt.Sprintf("WHEN %s THEN %s", c.cond, warehouse.Quote(c.column)))
+		reasons = append(reasons, fmt.Sprintf("WHEN %s THEN %s", c.cond, c.reason))
+	}
+	return "coalesce(" + strings.Join(conds, " OR ") + ", false)", "CASE " + strings.Join(cols, " ") + " END", "CASE " + strings.Join(reasons, " ") + " END"
+}
+
+// contractSelect rejects the rows that break a rule and returns the SELECT
+// that turns the file's accepted rows into the contract's columns.
+func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset, sc *scanned, fileDate time.Time) (string, int64, error) {
+	bad, col, reason := reasonExprs(rowChecks(ds, sc))
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
+		SELECT %s, %s, %s, %s, %s, %s, NULL FROM %s s %s WHERE %s`,
+		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), sc.lineExpr("s"), col, reason,
+		sc.table, sc.lineJoin("s"), bad))
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: check rows: %w", sc.file, err)
+	}
+	semantic, _ := res.RowsAffected()
+	var sel string
+	switch ds.key {
+	case "establishments":
+		month := "DATE " + warehouse.Quote(fileDate.Format("2006-01-02"))
+		if ds.cfg.Month == "column" {
+			month = monthExpr(`"month"`, ds.cfg.MonthOffset)
+		}
+		sel = fmt.Sprintf(`SELECT %s AS month, trim(reference) AS customer_ref,
+			coalesce(nullif(trim(name), ''), trim(reference)) AS name,
+			coalesce(nullif(trim(salesperson), ''), 'unassigned') AS salesperson,
+			%s AS archived, %s AS has_portal_access, seats::INTEGER AS seats,
+			portal_views::BIGINT AS portal_views, downloads::BIGINT AS downloads, shares::BIGINT AS shares,
+			%s AS source_file, %s AS source_line
+			FROM %s s %s WHERE NOT %s`,
+			month, boolExpr("archived"), boolExpr("has_portal_access"), warehouse.Quote(sc.file), sc.lineExpr("s"),
+			sc.table, sc.lineJoin("s"), bad)
+	case "users":
+		sel = fmt.Sprintf(`SELECT DATE %s AS snapshot_date, trim(user_id) AS user_id,
+			nullif(trim(customer_reference), '') AS customer_ref,
+			nullif(lower(trim(split_part(trim(email), '@', 2))), '') AS email_domain,
+			created AS created_at, first_login AS activated_at, deactivated AS deactivated_at,
+			%s AS archived, %s AS source_file, %s AS source_line
+			FROM %s s %s WHERE NOT %s`,
+			warehouse.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), warehouse.Quote(sc.file), sc.lineExpr("s"),
+			sc.table, sc.lineJoin("s"), bad)
+	case "activity":
+		sel = fmt.Sprintf(`SELECT "date" AS day, nullif(trim(customer_reference), '') AS customer_ref,
+			trim(user_id) AS user_id, trim(event) AS event, coalesce("count", 1)::BIGINT AS "count", 'csvexport' AS source
+			FROM %s WHERE NOT %s`, sc.table, bad)
+	}
+	return sel, semantic, nil
+}
+
+// checkDataset applies the rules that span rows and files.
+func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, view string) error {
+	switch ds.key {
+	case "establishments":
+		if err := duplicates(ctx, conn, view, "strftime(month, '%Y-%m')", "customer_ref", "reference"); err != nil {
+			return err
+		}
+		return s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay)
+	case "users":
+		return duplicates(ctx, conn, view, "strftime(snapshot_date, '%Y-%m-%d')", "user_id", "user id")
+	}
+	return nil
+}
+
+// duplicates fails when a key appears twice in one period, naming the files and lines.
+func duplicates(ctx context.Context, conn *sql.Conn, view, period, key, what string) error {
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, %s, string_agg(source_file || ':' || source_line, ', ' ORDER BY source_file, source_line)
+		FROM %s GROUP BY ALL HAVING count(*) > 1 ORDER BY 1, 2 LIMIT 20`, period, key, view))
+	if err != nil {
+		return fmt.Errorf("check duplicate %s: %w", what, err)
+	}
+	defer rows.Close()
+	var errs []error
+	for rows.Next() {
+		var p, k, where string
+		if err := rows.Scan(&p, &k, &where); err != nil {
+			return err
+		}
+		errs = append(errs, fmt.Errorf("%s: duplicate %s %q in %s (each must appear once)", where, what, k, p))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// checkMonths fails on a gap between monthly exports, and on a late one.
+func (s *Source) checkMonths(ctx context.Context, conn *sql.Conn, run connectors.Run, view string, expectByDay int) error {
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT month, any_value(source_file) FROM %s GROUP BY month ORDER BY month`, view))
+	if err != nil {
+		return fmt.Errorf("check months: %w", err)
+	}
+	defer rows.Close()
+	var months []time.Time
+	var files []string
+	for rows.Next() {
+		var m time.Time
+		var f string
+		if err := rows.Scan(&m, &f); err != nil {
+			return err
+		}
+		months = append(months, m)
+		files = append(files, f)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var errs []error
+	for i := 1; i < len(months); i++ {
+		for m := months[i-1].AddDate(0, 1, 0); m.Before(months[i]); m = m.AddDate(0, 1, 0) {
+			errs = append(errs, fmt.Errorf("missing establishments export for %s (between %s in %s and %s in %s)",
+				m.Format("2006-01"), months[i-1].Format("2006-01"), files[i-1], months[i].Format("2006-01"), files[i]))
+		}
+	}
+	if expectByDay > 0 && len(months) > 0 && run.AsOf.Day() > expectByDay {
+		want := time.Date(run.AsOf.Year(), run.AsOf.Month()-1, 1, 0, 0, 0, 0, time.UTC)
+		if last := months[len(months)-1]; last.Before(want) {
+			errs = append(errs, fmt.Errorf("the establishments export for %s is late: expected by day %d of the next month, the latest is %s (%s)",
+				want.Format("2006-01"), expectByDay, last.Format("2006-01"), files[len(files)-1]))
+		}
+	}
+	return errors.Join(errs...)
+}

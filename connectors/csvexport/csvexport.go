@@ -1,0 +1,212 @@
+// Package csvexport reads the B2B platform's CSV exports (monthly
+// establishments, users snapshot, daily per-user activity) through DuckDB's
+// own CSV reader into the raw contract tables.
+//
+// Files may be UTF-8 (with or without BOM), UTF-16 or Windows-1252 (any other
+// single-byte encoding can be configured); delimiters , ; tab or |; booleans
+// yes/no, true/false, 1/0, oui/non; decimal commas. A row that cannot be read
+// goes to the rejects with file, line, column and reason; a file that cannot
+// be used at all (empty, header only, missing column, month unknown,
+// duplicate reference) is an error naming the file.
+package csvexport
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+func init() {
+	connectors.RegisterSource("csvexport", func(p config.Plugin, cfg *config.Config) (connectors.Source, error) {
+		return New(p)
+	})
+}
+
+// Source is a configured csvexport source.
+type Source struct {
+	name   string
+	spec   Spec
+	tmpDir string
+}
+
+// dataset is one export with what the connector knows about it.
+type dataset struct {
+	key    string // config key: establishments, users, activity
+	target string // raw contract table
+	fields []field
+	cfg    Dataset
+}
+
+// New builds a source from its config block, reporting every setting problem.
+func New(p config.Plugin) (*Source, error) {
+	var spec Spec
+	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
+		return nil, err
+	}
+	var errs []error
+	errs = append(errs, spec.Establishments.validate(p, "establishments", establishmentFields, true)...)
+	errs = append(errs, spec.Users.validate(p, "users", userFields, false)...)
+	errs = append(errs, spec.Activity.validate(p, "activity", activityFields, false)...)
+	if err := (Dataset{Format: spec.Format}).validate(p, "", nil, false); err != nil {
+		errs = append(errs, err...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Source{name: p.Name, spec: spec, tmpDir: os.TempDir()}, nil
+}
+
+func (s *Source) datasets() []dataset {
+	all := []dataset{
+		{"establishments", "raw_customers", establishmentFields, s.spec.Establishments},
+		{"users", "raw_users", userFields, s.spec.Users},
+		{"activity", "raw_activity", activityFields, s.spec.Activity},
+	}
+	var out []dataset
+	for _, d := range all {
+		if d.cfg.Path != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Extract reads every configured export. It reads all files before giving
+// up, so that one run reports every broken file at once.
+func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run) (connectors.Extracted, error) {
+	out := connectors.Extracted{
+		Relations: map[string][]string{}, RowsIn: map[string]int64{},
+		RowsRead: map[string]int64{}, Rejected: map[string]int64{},
+	}
+	var errs []error
+	for _, ds := range s.datasets() {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		rel, err := s.extractDataset(ctx, conn, run, ds, &out)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out.Relations[ds.target] = append(out.Relations[ds.target], rel)
+	}
+	return out, errors.Join(errs...)
+}
+
+func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, out *connectors.Extracted) (string, error) {
+	files, err := filepath.Glob(ds.cfg.Path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %s.path %q: %w", s.name, ds.key, ds.cfg.Path, err)
+	}
+	if len(files) == 0 {
+		return "", fmt.Errorf("%s: no file matches %s.path %q (working directory %s)", s.name, ds.key, ds.cfg.Path, cwd())
+	}
+	sort.Strings(files)
+	fileDates := map[string]time.Time{}
+	var errs []error
+	if ds.key == "establishments" && ds.cfg.Month != "column" {
+		byMonth := map[time.Time]string{}
+		for _, f := range files {
+			m, ok := dateInName(f)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: cannot tell the month of this file from its name: expected a month such as 2026-09, 202609 or 2026-09-30 in it (or set establishments.month: column)", f))
+				continue
+			}
+			m = time.Date(m.Year(), m.Month()+time.Month(ds.cfg.MonthOffset), 1, 0, 0, 0, 0, time.UTC)
+			if other, dup := byMonth[m]; dup {
+				errs = append(errs, fmt.Errorf("%s and %s: two files for the month %s; keep one", other, f, m.Format("2006-01")))
+				continue
+			}
+			byMonth[m] = f
+			fileDates[f] = m
+		}
+	}
+	if ds.key == "users" {
+		for _, f := range files {
+			if d, ok := dateInName(f); ok {
+				fileDates[f] = d
+			} else {
+				fileDates[f] = run.AsOf
+			}
+		}
+	}
+	var parts []string
+	for i, f := range files {
+		if len(errs) > 0 && ds.key == "establishments" && fileDates[f].IsZero() && ds.cfg.Month != "column" {
+			continue
+		}
+		sc, err := s.scanFile(ctx, conn, f, ds, fmt.Sprintf("%s_%s_%d", sanitize(s.name), ds.key, i))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sel, semantic, err := s.contractSelect(ctx, conn, ds, sc, fileDates[f])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out.RowsRead[ds.target] += sc.rows + sc.rejected
+		out.Rejected[ds.target] += sc.rejected + semantic
+		parts = append(parts, sel)
+	}
+	if len(errs) > 0 {
+		return "", errors.Join(errs...)
+	}
+	view := fmt.Sprintf("%s__%s", ds.target, sanitize(s.name))
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", view, strings.Join(parts, "\nUNION ALL\n"))
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return "", fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
+	}
+	n, err := warehouse.Count(ctx, conn, view)
+	if err != nil {
+		return "", err
+	}
+	out.RowsIn[ds.target] += n
+	if err := s.checkDataset(ctx, conn, run, ds, view); err != nil {
+		return "", err
+	}
+	return view, nil
+}
+
+var dateInNameRE = regexp.MustCompile(`(?:^|[^0-9])((?:19|20)\d{2})-?(0[1-9]|1[0-2])(?:-?(0[1-9]|[12]\d|3[01]))?(?:[^0-9]|$)`)
+
+// dateInName finds a date (2026-09-30, 20260930) or month (2026-09, 202609)
+// in a file's base name; a month gives its first day.
+func dateInName(path string) (time.Time, bool) {
+	m := dateInNameRE.FindStringSubmatch(filepath.Base(path))
+	if m == nil {
+		return time.Time{}, false
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	d := 1
+	if m[3] != "" {
+		d, _ = strconv.Atoi(m[3])
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+var nonWord = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
+
+func sanitize(s string) string { return nonWord.ReplaceAllString(s, "_") }
+
+func cwd() string {
+	d, _ := os.Getwd()
+	return d
+}

@@ -1,0 +1,197 @@
+package csvexport
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// scanned is one file read by DuckDB into a connection-local table whose
+// columns are named after the dataset's fields (absent optional fields are
+// NULL), plus the rejects DuckDB itself found (wrong column count, bad
+// quoting, numbers or dates it could not read).
+type scanned struct {
+	file     string            // the original file, for messages and rejects
+	table    string            // temp table holding the accepted rows
+	rejects  string            // temp table of DuckDB's rejects for this file
+	headers  map[string]string // field → header as written in the file
+	present  map[string]bool   // fields found in the header
+	rows     int64             // rows accepted by DuckDB
+	rejected int64             // rows rejected by DuckDB
+	encoding string
+}
+
+// lineOf returns a SQL expression for the file line of row alias s, given
+// DuckDB's rejected lines: the k-th accepted row (rowid k) is line
+// k + 2 + the number of rejected lines before it. Exact unless a quoted
+// field spans lines or blank lines precede the row.
+func (sc *scanned) lineJoin(alias string) string {
+	return fmt.Sprintf(`ASOF LEFT JOIN (
+		SELECT line - row_number() OVER (ORDER BY line) - 1 AS thr, row_number() OVER (ORDER BY line) AS shift
+		FROM (SELECT DISTINCT line FROM %s)) __t ON %s.rowid >= __t.thr`, sc.rejects, alias)
+}
+
+func (sc *scanned) lineExpr(alias string) string {
+	return fmt.Sprintf("(%s.rowid + 2 + coalesce(__t.shift, 0))", alias)
+}
+
+// scanFile reads one export file with DuckDB's CSV reader. Errors that make
+// the whole file unusable (unreadable, empty, header only, missing required
+// column) are returned; row-level problems are left in the rejects table.
+func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds dataset, id string) (*scanned, error) {
+	fields, d := ds.fields, ds.cfg
+	format := d.resolve(s.spec.Format)
+	p, err := prepare(file, format.Encoding, format.FallbackEncoding, s.tmpDir)
+	if err != nil {
+		if errors.Is(err, errEmpty) {
+			return nil, fmt.Errorf("%s: the file is empty (expected a header line: %s)", file, headerList(fields, d))
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	defer p.cleanup()
+	delim := sniffDelimiter(p.header)
+	if format.Delimiter != "" {
+		delim, _ = delimiterOf(format.Delimiter)
+	}
+	r := csv.NewReader(strings.NewReader(p.header))
+	r.Comma = rune(delim[0])
+	r.LazyQuotes = true
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s:1: cannot read the header line: %w", file, err)
+	}
+	sc := &scanned{file: file, headers: map[string]string{}, present: map[string]bool{}, encoding: p.encoding,
+		table: "csv_" + id, rejects: "csv_" + id + "_rejects"}
+	index := map[string]int{}
+	for i, h := range header {
+		key := strings.ToLower(strings.TrimSpace(h))
+		if j, dup := index[key]; dup {
+			return nil, fmt.Errorf("%s:1: column %q appears twice (columns %d and %d)", file, strings.TrimSpace(h), j+1, i+1)
+		}
+		index[key] = i
+	}
+	colOf := map[int]field{}
+	var missing []string
+	for _, f := range fields {
+		want := f.header
+		if h, ok := d.Columns[f.name]; ok {
+			want = h
+		}
+		if f.kind == "month" && d.Month != "column" {
+			continue
+		}
+		i, ok := index[strings.ToLower(strings.TrimSpace(want))]
+		if !ok {
+			if f.required || (f.kind == "month") {
+				missing = append(missing, fmt.Sprintf("%q", want))
+			}
+			continue
+		}
+		colOf[i] = f
+		sc.present[f.name] = true
+		sc.headers[f.name] = strings.TrimSpace(header[i])
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s:1: missing required column %s (the header has: %s; map other names under columns: in the config)",
+			file, strings.Join(missing, ", "), strings.Join(trimAll(header), ", "))
+	}
+
+	var cols, selects, names []string
+	for i := range header {
+		typ := "VARCHAR"
+		if f, ok := colOf[i]; ok {
+			switch f.kind {
+			case "count":
+				typ = "DOUBLE"
+			case "date":
+				typ = "DATE"
+			}
+			selects = append(selects, fmt.Sprintf("c%d AS %s", i, warehouse.Ident(f.name)))
+			names = append(names, fmt.Sprintf("('c%d', %s)", i, warehouse.Quote(strings.TrimSpace(header[i]))))
+		}
+		cols = append(cols, fmt.Sprintf("'c%d': '%s'", i, typ))
+	}
+	for _, f := range fields {
+		if !sc.present[f.name] {
+			selects = append(selects, fmt.Sprintf("NULL::%s AS %s", nullType(f.kind), warehouse.Ident(f.name)))
+		}
+	}
+	opts := []string{
+		"header = true", "auto_detect = false", "quote = '\"'", "escape = '\"'",
+		"delim = " + warehouse.Quote(delim),
+		"columns = {" + strings.Join(cols, ", ") + "}",
+		"store_rejects = true",
+		"rejects_table = " + warehouse.Quote(sc.rejects),
+		"rejects_scan = " + warehouse.Quote(sc.rejects+"_scan"),
+		"decimal_separator = " + warehouse.Quote(format.Decimal),
+	}
+	if format.DateFormat != "" {
+		opts = append(opts, "dateformat = "+warehouse.Quote(format.DateFormat))
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, %s)",
+		sc.table, strings.Join(selects, ", "), warehouse.Quote(p.path), strings.Join(opts, ", "))
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return nil, fmt.Errorf("%s: read: %w", file, err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+sc.table+"), (SELECT count(DISTINCT line) FROM "+sc.rejects+")").
+		Scan(&sc.rows, &sc.rejected); err != nil {
+		return nil, fmt.Errorf("%s: count rows: %w", file, err)
+	}
+	if sc.rows+sc.rejected == 0 {
+		return nil, fmt.Errorf("%s: the file has a header but no data rows", file)
+	}
+	// Name columns as the file does, in the rejects DuckDB reported.
+	if len(names) == 0 {
+		names = append(names, "('', '')")
+	}
+	_, err = conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
+		SELECT %s, %s, %s, r.line, n.header,
+			lower(r.error_type) || ': ' || CASE WHEN n.header IS NULL THEN r.error_message
+				ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
+			trim(r.csv_line, chr(10) || chr(13))
+		FROM %s r LEFT JOIN (VALUES %s) n(col, header) ON n.col = r.column_name
+		ORDER BY r.line`,
+		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(file), sc.rejects, strings.Join(names, ", ")))
+	if err != nil {
+		return nil, fmt.Errorf("%s: keep rejects: %w", file, err)
+	}
+	return sc, nil
+}
+
+func nullType(kind string) string {
+	switch kind {
+	case "count":
+		return "DOUBLE"
+	case "date":
+		return "DATE"
+	}
+	return "VARCHAR"
+}
+
+func headerList(fields []field, d Dataset) string {
+	var s []string
+	for _, f := range fields {
+		if f.kind == "month" && d.Month != "column" {
+			continue
+		}
+		h := f.header
+		if c, ok := d.Columns[f.name]; ok {
+			h = c
+		}
+		s = append(s, h)
+	}
+	return strings.Join(s, ", ")
+}
+
+func trimAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", strings.TrimSpace(s))
+	}
+	return out
+}

@@ -1,0 +1,204 @@
+package csvexport
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/uptake-dev/uptake/config"
+)
+
+// Spec is the config block of a csvexport source.
+type Spec struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	// Format holds defaults shared by the three exports.
+	Format `yaml:",inline"`
+	// Establishments is the monthly establishment export (required).
+	Establishments Dataset `yaml:"establishments"`
+	// Users is the users export (a snapshot; optional).
+	Users Dataset `yaml:"users"`
+	// Activity is the daily per-user activity export (optional).
+	Activity Dataset `yaml:"activity"`
+}
+
+// Format says how files are written. Empty fields are detected or defaulted.
+type Format struct {
+	// Delimiter is ",", ";", "tab" or "|"; empty detects it from the header line.
+	Delimiter string `yaml:"delimiter"`
+	// Encoding is auto (BOM, else UTF-8 if valid, else fallback_encoding) or a fixed encoding.
+	Encoding string `yaml:"encoding"`
+	// FallbackEncoding is used by auto for files that are not valid UTF-8 (default windows-1252).
+	FallbackEncoding string `yaml:"fallback_encoding"`
+	// Decimal is the decimal separator of numbers, "." (default) or ",".
+	Decimal string `yaml:"decimal"`
+	// DateFormat is a strftime format for date columns (default ISO 8601, e.g. 2026-09-30).
+	DateFormat string `yaml:"date_format"`
+}
+
+// Dataset is one export: where its files are and how to read them.
+type Dataset struct {
+	// Format overrides the source-wide format for this export.
+	Format `yaml:",inline"`
+	// Path is a file glob.
+	Path string `yaml:"path"`
+	// Month says where a row's month comes from: "filename" (default) or "column"
+	// (establishments only).
+	Month string `yaml:"month"`
+	// MonthOffset shifts the month read, e.g. -1 when files are named by export date.
+	MonthOffset int `yaml:"month_offset"`
+	// Columns maps a field to its header in the file (matched case-insensitively, trimmed).
+	Columns map[string]string `yaml:"columns"`
+	// ExpectByDay makes the run fail when the previous month's export is
+	// missing after this day of the current month (0 disables; establishments only).
+	ExpectByDay int `yaml:"expect_by_day"`
+}
+
+// field is one column the connector reads from an export.
+type field struct {
+	name     string // contract-side name (key of Dataset.Columns)
+	header   string // default header in the platform's export
+	kind     string // text, bool, count, date, month
+	required bool
+}
+
+// The exports' fields, with the platform's default headers.
+var (
+	establishmentFields = []field{
+		{"reference", "reference", "text", true},
+		{"name", "name", "text", false},
+		{"archived", "archived", "bool", true},
+		{"has_portal_access", "has_portal_access", "bool", true},
+		{"portal_views", "portal views", "count", false},
+		{"downloads", "downloads", "count", false},
+		{"shares", "shares", "count", false},
+		{"salesperson", "salesperson", "text", false},
+		{"seats", "seats", "count", false},
+		{"month", "month", "month", false},
+	}
+	userFields = []field{
+		{"user_id", "user_id", "text", true},
+		{"customer_reference", "customer_reference", "text", true},
+		{"email", "email", "text", false},
+		{"created", "created", "date", false},
+		{"first_login", "first_login", "date", false},
+		{"deactivated", "deactivated", "date", false},
+		{"archived", "archived", "bool", false},
+	}
+	activityFields = []field{
+		{"date", "date", "date", true},
+		{"user_id", "user_id", "text", true},
+		{"customer_reference", "customer_reference", "text", false},
+		{"event", "event", "text", true},
+		{"count", "count", "count", false},
+	}
+)
+
+// resolve merges the dataset's format over the source's and fills defaults.
+func (d Dataset) resolve(src Format) Format {
+	f := src
+	if d.Delimiter != "" {
+		f.Delimiter = d.Delimiter
+	}
+	if d.Encoding != "" {
+		f.Encoding = d.Encoding
+	}
+	if d.FallbackEncoding != "" {
+		f.FallbackEncoding = d.FallbackEncoding
+	}
+	if d.Decimal != "" {
+		f.Decimal = d.Decimal
+	}
+	if d.DateFormat != "" {
+		f.DateFormat = d.DateFormat
+	}
+	if f.Encoding == "" {
+		f.Encoding = "auto"
+	}
+	if f.FallbackEncoding == "" {
+		f.FallbackEncoding = "windows-1252"
+	}
+	if f.Decimal == "" {
+		f.Decimal = "."
+	}
+	return f
+}
+
+// validate checks one dataset's settings and returns every problem.
+func (d Dataset) validate(p config.Plugin, key string, fields []field, required bool) []error {
+	var errs []error
+	if d.Path == "" {
+		if required {
+			errs = append(errs, p.PluginErrorf(key, "%s.path is required (a file glob)", key))
+		}
+		return errs
+	}
+	known := map[string]bool{}
+	for _, f := range fields {
+		known[f.name] = true
+	}
+	var names []string
+	for k := range d.Columns {
+		if !known[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		errs = append(errs, p.PluginErrorf(key+".columns."+k, "unknown field %q in %s.columns (known: %s)", k, key, fieldNames(fields)))
+	}
+	switch d.Month {
+	case "", "filename":
+	case "column":
+		if key != "establishments" {
+			errs = append(errs, p.PluginErrorf(key+".month", "month: column is only for establishments"))
+		}
+	default:
+		errs = append(errs, p.PluginErrorf(key+".month", "month must be filename or column, not %q", d.Month))
+	}
+	if _, err := delimiterOf(d.Delimiter); d.Delimiter != "" && err != nil {
+		errs = append(errs, p.PluginErrorf(key+".delimiter", "%v", err))
+	}
+	if d.Decimal != "" && d.Decimal != "." && d.Decimal != "," {
+		errs = append(errs, p.PluginErrorf(key+".decimal", "decimal must be \".\" or \",\", not %q", d.Decimal))
+	}
+	if d.Encoding != "" && d.Encoding != "auto" {
+		if _, _, err := lookupEncoding(d.Encoding); err != nil {
+			errs = append(errs, p.PluginErrorf(key+".encoding", "%v", err))
+		}
+	}
+	if d.ExpectByDay < 0 || d.ExpectByDay > 28 {
+		errs = append(errs, p.PluginErrorf(key+".expect_by_day", "expect_by_day must be between 0 (off) and 28"))
+	}
+	return errs
+}
+
+func fieldNames(fields []field) string {
+	var s []string
+	for _, f := range fields {
+		s = append(s, f.name)
+	}
+	return strings.Join(s, ", ")
+}
+
+// delimiterOf turns a configured delimiter into the character DuckDB expects.
+func delimiterOf(s string) (string, error) {
+	switch s {
+	case ",", ";", "|", "\t":
+		return s, nil
+	case "tab", `\t`:
+		return "\t", nil
+	}
+	return "", fmt.Errorf("delimiter must be \",\", \";\", \"|\" or \"tab\", not %q", s)
+}
+
+// sniffDelimiter picks the most frequent of , ; tab | in the header line.
+func sniffDelimiter(header string) string {
+	best, bestN := ",", 0
+	for _, d := range []string{",", ";", "\t", "|"} {
+		if n := strings.Count(header, d); n > bestN {
+			best, bestN = d, n
+		}
+	}
+	return best
+}

@@ -1,0 +1,186 @@
+// Package files is the local destination: it writes each output table as
+// Parquet and CSV, a DuckDB file with the output tables for ad-hoc queries,
+// and an offline HTML report, into one folder (out/ by default).
+//
+// The folder is replaced atomically: everything is written into a sibling
+// folder first, then swapped into place, so a reader or a failed run never
+// sees half an out/. The folder belongs to uptake: anything else in it is
+// replaced at the next run.
+package files
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+func init() {
+	connectors.RegisterDestination("files", func(p config.Plugin, cfg *config.Config) (connectors.Destination, error) {
+		return New(p)
+	})
+}
+
+// Spec is the config block of a files destination.
+type Spec struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	// Path is the output folder (default "out").
+	Path string `yaml:"path"`
+	// Formats lists the table formats to write: parquet, csv (default both).
+	Formats []string `yaml:"formats"`
+	// DuckDB writes uptake.duckdb with the output tables (default true).
+	DuckDB *bool `yaml:"duckdb"`
+	// Report writes report.html (default true).
+	Report *bool `yaml:"report"`
+}
+
+// Destination writes a run's outputs to a local folder.
+type Destination struct {
+	spec Spec
+}
+
+// New builds a files destination from its config block.
+func New(p config.Plugin) (*Destination, error) {
+	spec := Spec{Path: "out", Formats: []string{"parquet", "csv"}}
+	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
+		return nil, err
+	}
+	for _, f := range spec.Formats {
+		if f != "parquet" && f != "csv" {
+			return nil, p.PluginErrorf("formats", "unknown format %q (parquet, csv)", f)
+		}
+	}
+	if spec.Path == "" {
+		return nil, p.PluginErrorf("path", "path must not be empty")
+	}
+	return &Destination{spec: spec}, nil
+}
+
+func (d *Destination) on(b *bool) bool { return b == nil || *b }
+
+// Publish writes every output table beside the output folder, then swaps it in.
+func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
+	final := filepath.Clean(d.spec.Path)
+	if fi, err := os.Stat(final); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s exists and is not a folder", final)
+	}
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(final)+".new-")
+	if err != nil {
+		return fmt.Errorf("create staging folder: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	for _, t := range out.Tables {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		parquet := filepath.Join(tmp, t+".parquet")
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY main.%s TO %s (FORMAT parquet, COMPRESSION zstd)", warehouse.Ident(t), warehouse.Quote(parquet))); err != nil {
+			return fmt.Errorf("write %s: %w", parquet, err)
+		}
+		if slices.Contains(d.spec.Formats, "csv") {
+			csv := filepath.Join(tmp, t+".csv")
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY main.%s TO %s (FORMAT csv, HEADER)", warehouse.Ident(t), warehouse.Quote(csv))); err != nil {
+				return fmt.Errorf("write %s: %w", csv, err)
+			}
+		}
+	}
+	if d.on(d.spec.DuckDB) {
+		if err := writeDuckDB(ctx, filepath.Join(tmp, "uptake.duckdb"), tmp, out.Tables); err != nil {
+			return err
+		}
+	}
+	if !slices.Contains(d.spec.Formats, "parquet") {
+		for _, t := range out.Tables {
+			os.Remove(filepath.Join(tmp, t+".parquet"))
+		}
+	}
+	if d.on(d.spec.Report) {
+		if err := writeReport(ctx, conn, filepath.Join(tmp, "report.html"), run, out); err != nil {
+			return err
+		}
+	}
+	if err := swapInto(tmp, final); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+// writeDuckDB builds a DuckDB file holding the output tables, from the
+// Parquet files just written (the warehouse stays untouched).
+func writeDuckDB(ctx context.Context, path, dir string, tables []string) error {
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer db.Close()
+	for _, t := range tables {
+		q := fmt.Sprintf("CREATE TABLE %s AS FROM read_parquet(%s)", warehouse.Ident(t), warehouse.Quote(filepath.Join(dir, t+".parquet")))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("write %s into %s: %w", t, path, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return db.Close()
+}
+
+func writeReport(ctx context.Context, conn *sql.Conn, path string, run connectors.Run, out connectors.Published) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	info := ReportInfo{RunID: run.ID, StartedAt: run.StartedAt, Duration: run.Elapsed(), RowsOut: out.RowsOut, Rejects: out.Rejects, Warnings: out.Warnings}
+	err = RenderReport(ctx, conn, f, info)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// swapInto puts the folder tmp at final. When final exists the two are
+// exchanged in one step (Linux renameat2), so final is never missing; the
+// old content is then removed.
+func swapInto(tmp, final string) error {
+	if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
+		return os.Rename(tmp, final)
+	}
+	if err := exchange(tmp, final); err != nil {
+		// No atomic exchange on this system: move the old folder aside first.
+		old := tmp + ".old"
+		if err := os.Rename(final, old); err != nil {
+			return fmt.Errorf("replace %s: %w", final, err)
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			os.Rename(old, final)
+			return fmt.Errorf("replace %s: %w", final, err)
+		}
+		return os.RemoveAll(old)
+	}
+	if err := os.RemoveAll(tmp); err != nil && !strings.Contains(err.Error(), "no such file") {
+		return fmt.Errorf("remove previous %s: %w", final, err)
+	}
+	return nil
+}

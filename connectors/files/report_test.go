@@ -1,0 +1,417 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"math"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+const kpiDDL = `complete BOOLEAN, customers BIGINT, activated_customers BIGINT, active_customers BIGINT,
+	monthly_active_rate DOUBLE, score BIGINT, prev_score BIGINT, score_mom DOUBLE, champions BIGINT,
+	churn_risks BIGINT, users BIGINT, active_users BIGINT, usage_pct DOUBLE, customers_with_seats BIGINT,
+	seats BIGINT, seat_active_users BIGINT, license_utilization DOUBLE, avg_license_utilization DOUBLE,
+	low_utilization_customers BIGINT, utilization_increasing_customers BIGINT, avg_dau DOUBLE, mau BIGINT,
+	dau_mau DOUBLE, published_at TIMESTAMP`
+
+var schema = []string{
+	`CREATE TABLE kpi_overview_monthly (month DATE, ` + kpiDDL + `)`,
+	`CREATE TABLE kpi_salesperson_monthly (month DATE, salesperson VARCHAR, ` + kpiDDL + `)`,
+	`CREATE TABLE customer_monthly (month DATE, customer_ref VARCHAR, name VARCHAR, salesperson VARCHAR,
+		complete BOOLEAN, created_month DATE, onboarded_month DATE, archived BOOLEAN, has_portal_access BOOLEAN,
+		activated BOOLEAN, score BIGINT, prev_score BIGINT, score_mom DOUBLE, active BOOLEAN, prev_active BOOLEAN,
+		champion BOOLEAN, churn_risk BOOLEAN, users BIGINT, active_users BIGINT, usage_pct DOUBLE, seats BIGINT,
+		license_utilization DOUBLE, prev_license_utilization DOUBLE, low_utilization BOOLEAN,
+		utilization_increasing BOOLEAN, published_at TIMESTAMP)`,
+	`CREATE TABLE kpi_daily (day DATE, month DATE, dau BIGINT, wau BIGINT, mau BIGINT, dau_mau DOUBLE, published_at TIMESTAMP)`,
+}
+
+const evil = `<script>alert(1)</script> & Co`
+
+var handMade = []string{
+	`INSERT INTO kpi_overview_monthly (month, complete, customers, activated_customers, active_customers,
+		monthly_active_rate, score, prev_score, score_mom, champions, churn_risks, users, active_users, usage_pct,
+		seats, seat_active_users, license_utilization, low_utilization_customers, avg_dau, mau, dau_mau) VALUES
+	('2026-07-01', true, 5, 4, 2, 0.5, 100, 80, 0.25, 1, 1, 40, 10, 0.25, 30, 12, 0.4, 2, 3.5, 10, NULL),
+	('2026-08-01', true, 5, 4, 3, 0.75, 90, 100, -0.1, 2, 2, 12345, 4321, 0.35002, 2000, 1300, 0.65, 1, 1781.6, 4321, 0.4123),
+	('2026-09-01', false, 5, 4, 1, 0.25, 40, 90, -0.5556, 0, 1, 12345, 100, 0.0081, 2000, 90, 0.045, 3, 12, 100, 0.12)`,
+	`INSERT INTO kpi_salesperson_monthly (month, salesperson, complete, customers, activated_customers,
+		active_customers, monthly_active_rate, users, active_users, usage_pct, score_mom) VALUES
+	('2026-08-01', 'Alice', true, 2, 2, 1, 0.5, 100, 20, 0.2, 0.1),
+	('2026-08-01', 'Bob & Co', true, 3, 2, 2, 1.0, 100, 60, 0.6, -0.2),
+	('2026-09-01', 'Carol', false, 3, 2, 2, 1.0, 100, 99, 0.99, NULL)`,
+	`INSERT INTO customer_monthly (month, customer_ref, name, salesperson, complete, champion, churn_risk,
+		score, prev_score, score_mom, usage_pct) VALUES
+	('2026-08-01', 'C1', '` + evil + `', 'Alice', true, true, false, 50, 40, 0.25, 0.3),
+	('2026-08-01', 'C2', 'Acme', 'Bob & Co', true, true, false, 70, 70, 0.0, 0.5),
+	('2026-08-01', 'C3', 'Beta "quoted"', 'Bob & Co', true, false, true, 10, 20, -0.5, 0.01),
+	('2026-08-01', 'C4', 'Gamma', NULL, true, false, true, 30, 37, -0.2, NULL),
+	('2026-09-01', 'C9', 'Sep Only Corp', 'Carol', false, true, false, 99, 10, 8.9, 0.9)`,
+	`INSERT INTO kpi_daily (day, month, dau, wau, mau, dau_mau) VALUES
+	('2026-09-13', '2026-09-01', 11, 40, 95, 0.1158), ('2026-09-14', '2026-09-01', 12, 41, 100, 0.12)`,
+}
+
+func openDB(t *testing.T, stmts ...[]string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1) // one in-memory database for every statement
+	t.Cleanup(func() { db.Close() })
+	for _, list := range append([][]string{schema}, stmts...) {
+		for _, s := range list {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("%v\n%s", err, s)
+			}
+		}
+	}
+	return db
+}
+
+func render(t *testing.T, db *sql.DB, info ReportInfo) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := RenderReport(context.Background(), db, &buf, info); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+var (
+	tagRe      = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^>]*?)(/?)>`)
+	voidTags   = map[string]bool{"meta": true, "br": true, "hr": true, "img": true, "input": true, "link": true}
+	sectionRe  = regexp.MustCompile(`(?s)<section id="([a-z-]+)">(.*?)</section>`)
+	pointsRe   = regexp.MustCompile(`<polyline class="rate-line" points="([^"]*)"`)
+	barNameRe  = regexp.MustCompile(`<text class="bar-name"[^>]*>([^<]*)</text>`)
+	barValRe   = regexp.MustCompile(`<text class="bar-val"[^>]*>([^<]*)</text>`)
+	tableRowRe = regexp.MustCompile(`(?s)<tr><td>(C\d+)</td>`)
+)
+
+// checkHTML verifies that tags are balanced and that nothing references an external resource.
+func checkHTML(t *testing.T, out string) {
+	t.Helper()
+	if !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(out, `<meta charset="utf-8">`) {
+		t.Error("missing doctype or charset")
+	}
+	var stack []string
+	for _, m := range tagRe.FindAllStringSubmatch(out, -1) {
+		name := strings.ToLower(m[2])
+		switch {
+		case m[1] == "/":
+			if len(stack) == 0 || stack[len(stack)-1] != name {
+				t.Fatalf("unbalanced </%s>, open: %v", name, stack)
+			}
+			stack = stack[:len(stack)-1]
+		case m[4] == "/" || voidTags[name]:
+		default:
+			stack = append(stack, name)
+		}
+	}
+	if len(stack) != 0 {
+		t.Fatalf("unclosed tags: %v", stack)
+	}
+	if strings.Contains(out, "NaN") {
+		t.Error("output contains NaN")
+	}
+	low := strings.ToLower(out)
+	for _, bad := range []string{"<script", "http://", "https://", "src=", "href=", "url(", "@import", "<link", "<iframe"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("output contains %q", bad)
+		}
+	}
+}
+
+func section(t *testing.T, out, id string) string {
+	t.Helper()
+	for _, m := range sectionRe.FindAllStringSubmatch(out, -1) {
+		if m[1] == id {
+			return m[2]
+		}
+	}
+	t.Fatalf("section %q not found", id)
+	return ""
+}
+
+func mustContain(t *testing.T, where, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s: missing %q", where, w)
+		}
+	}
+}
+
+func TestRenderReport(t *testing.T) {
+	db := openDB(t, handMade)
+	info := ReportInfo{
+		RunID: "run-42", StartedAt: time.Date(2026, 9, 14, 8, 30, 0, 0, time.UTC), Duration: 2345 * time.Millisecond,
+		RowsOut: map[string]int64{"kpi_overview_monthly": 3, "customer_monthly": 1234}, Rejects: 7,
+		Warnings: []string{`salesperson "<b>x</b>" unknown`},
+	}
+	out := render(t, db, info)
+	checkHTML(t, out)
+
+	mustContain(t, "header", out, "uptake — adoption report", "run-42", "2026-09-14 08:30:00 UTC", "2.3s",
+		"Jul 2026 – Sep 2026 (to date)", "<dd>7</dd>", "&lt;b&gt;x&lt;/b&gt;", "2026-09-14 (DAU 12 · MAU 100)")
+	mustContain(t, "escaping", out, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co", "Beta &#34;quoted&#34;")
+
+	head := section(t, out, "headline")
+	mustContain(t, "headline", head, "Headline — Aug 2026", `<div class="value">75.0 %</div>`,
+		"3 active / 4 activated", `<div class="value">35.0 %</div>`, "4\u2009321 active / 12\u2009345 users",
+		`<div class="value">41.2 %</div>`, "avg DAU 1\u2009781.6", `<div class="value">65.0 %</div>`,
+		"below 60 %: 1 customers", `<div class="value neg">-10.0 %</div>`, "score 90 (prev 100)")
+	if strings.Contains(head, "25.0 %") {
+		t.Error("headline uses the incomplete month")
+	}
+
+	chart := section(t, out, "active-rate")
+	if n := strings.Count(chart, "<svg"); n != 1 {
+		t.Fatalf("active-rate: %d svg", n)
+	}
+	pts := pointsRe.FindAllStringSubmatch(chart, -1)
+	if len(pts) != 1 || len(strings.Fields(pts[0][1])) != 2 {
+		t.Errorf("rate polyline: want one with 2 complete points, got %q", pts)
+	}
+	if c, h, d := strings.Count(chart, "<circle"), strings.Count(chart, `class="pt hollow"`), strings.Count(chart, `class="rate-line todate"`); c != 3 || h != 1 || d != 1 {
+		t.Errorf("points %d hollow %d dashed %d, want 3/1/1", c, h, d)
+	}
+	mustContain(t, "active-rate", chart, ">Jul 2026<", ">(to date)</tspan>", "<title>Sep 2026 (to date): 25.0 %",
+		"<title>Aug 2026: 75.0 % (3 of 4 activated customers active)</title>")
+
+	sales := section(t, out, "salespeople")
+	var names, vals []string
+	for _, m := range barNameRe.FindAllStringSubmatch(sales, -1) {
+		names = append(names, m[1])
+	}
+	for _, m := range barValRe.FindAllStringSubmatch(sales, -1) {
+		vals = append(vals, m[1])
+	}
+	if strings.Join(names, "|") != "Bob &amp; Co|Alice" || strings.Join(vals, "|") != "60.0 %|20.0 %" {
+		t.Errorf("bars: names %q values %q", names, vals)
+	}
+	assertDescending(t, vals)
+	mustContain(t, "salespeople", sales, "Usage per salesperson — Aug 2026", `<td class="neg">-20.0 %</td>`)
+	if strings.Contains(sales, "Carol") {
+		t.Error("salespeople shows the incomplete month")
+	}
+
+	ov := section(t, out, "overview")
+	if i, j := strings.Index(ov, "Sep 2026 <small>(to date)"), strings.Index(ov, "Jul 2026"); i < 0 || j < i {
+		t.Error("overview must list most recent month first")
+	}
+	mustContain(t, "overview", ov, `<tr class="todate"><td>Sep 2026 <small>(to date)</small></td>`, "<td>12\u2009345</td>", "<td>—</td>")
+
+	cust := section(t, out, "customers")
+	var refs []string
+	for _, m := range tableRowRe.FindAllStringSubmatch(cust, -1) {
+		refs = append(refs, m[1])
+	}
+	if got := strings.Join(refs, ","); got != "C2,C1,C3,C4" {
+		t.Errorf("champions then churn risks: got %s, want C2,C1,C3,C4", got)
+	}
+	mustContain(t, "customers", cust, "(unassigned)", `<td class="zero">0.0 %</td>`, `<td class="pos">+25.0 %</td>`)
+	if strings.Contains(out, "Sep Only Corp") || strings.Contains(cust, `class="more"`) {
+		t.Error("customers: wrong month or unexpected overflow line")
+	}
+	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "Monthly active rate</dt>")
+}
+
+func assertDescending(t *testing.T, vals []string) {
+	t.Helper()
+	prev := math.Inf(1)
+	for _, v := range vals {
+		f, err := strconv.ParseFloat(strings.TrimSuffix(v, " %"), 64)
+		if err != nil || f > prev {
+			t.Errorf("bar values not descending: %q", vals)
+			return
+		}
+		prev = f
+	}
+}
+
+func TestRenderReportEmpty(t *testing.T) {
+	out := render(t, openDB(t), ReportInfo{})
+	checkHTML(t, out)
+	if strings.Contains(out, "<svg") {
+		t.Error("empty report should not draw charts")
+	}
+	for _, id := range []string{"headline", "active-rate", "salespeople", "overview", "customers"} {
+		mustContain(t, id, section(t, out, id), `<p class="nodata">no data`)
+	}
+	mustContain(t, "footer", out, "no tables reported")
+
+	// Only an incomplete month: no headline, but the curve still shows it.
+	db := openDB(t, []string{`INSERT INTO kpi_overview_monthly (month, complete, monthly_active_rate) VALUES ('2026-09-01', false, NULL)`})
+	out = render(t, db, ReportInfo{})
+	checkHTML(t, out)
+	mustContain(t, "incomplete only", out, "no complete month", "no rate", "(to date)")
+}
+
+func TestRenderReportMissingTable(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := RenderReport(context.Background(), db, &bytes.Buffer{}, ReportInfo{}); err == nil ||
+		!strings.Contains(err.Error(), "kpi_overview_monthly") {
+		t.Errorf("want an error naming the missing table, got %v", err)
+	}
+}
+
+func TestRateChartEdgeCases(t *testing.T) {
+	month := func(m int, rate any, complete bool) kpi {
+		k := kpi{Month: time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, time.UTC), Complete: sql.NullBool{Bool: complete, Valid: true}}
+		if f, ok := rate.(float64); ok {
+			k.Rate = sql.NullFloat64{Float64: f, Valid: true}
+		}
+		return k
+	}
+	cases := []struct {
+		name               string
+		rows               []kpi
+		lines, points, pts int
+		dashed, na         int
+	}{
+		{"single", []kpi{month(1, 0.4, true)}, 0, 0, 1, 0, 0},
+		{"all zero", []kpi{month(1, 0.0, true), month(2, 0.0, true), month(3, 0.0, true)}, 1, 3, 3, 0, 0},
+		{"gap", []kpi{month(1, 0.5, true), month(2, nil, true), month(3, 0.6, true), month(4, 0.7, true)}, 1, 2, 3, 0, 1},
+		{"over one", []kpi{month(1, 1.4, true), month(2, 0.9, false)}, 0, 0, 2, 1, 0},
+	}
+	for _, c := range cases {
+		svg := string(rateChart(c.rows))
+		pts := pointsRe.FindAllStringSubmatch(svg, -1)
+		n := 0
+		for _, p := range pts {
+			n += len(strings.Fields(p[1]))
+		}
+		if len(pts) != c.lines || n != c.points || strings.Count(svg, "<circle") != c.pts ||
+			strings.Count(svg, "todate\" x1") != c.dashed || strings.Count(svg, ">no rate<") != c.na {
+			t.Errorf("%s: polylines %d (%d points), circles %d, svg:\n%s", c.name, len(pts), n, strings.Count(svg, "<circle"), svg)
+		}
+		if strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") || strings.Contains(svg, `cy="-`) {
+			t.Errorf("%s: bad coordinates in %s", c.name, svg)
+		}
+	}
+	if rateChart(nil) != "" || salesChart(nil) != "" {
+		t.Error("empty charts must be empty")
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	f := func(v float64) sql.NullFloat64 { return sql.NullFloat64{Float64: v, Valid: true} }
+	for got, want := range map[string]string{
+		fmtNum(sql.NullInt64{Int64: 1234567, Valid: true}): "1\u2009234\u2009567",
+		fmtNum(int64(-1234)):      "-1\u2009234",
+		fmtNum(sql.NullInt64{}):   "—",
+		fmtPct(f(0.75)):           "75.0 %",
+		fmtPct(f(1.234)):          "123.4 %",
+		fmtPct(sql.NullFloat64{}): "—",
+		fmtSignedPct(f(0.05)):     "+5.0 %",
+		fmtSignedPct(f(-0.032)):   "-3.2 %",
+		fmtSignedPct(f(-0.0001)):  "0.0 %",
+		fmtDec(f(12345.67)):       "12\u2009345.7",
+		truncate("abcdef", 4):     "abc…",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+// realistic generates 14 months (the last one incomplete), 5 salespeople and 32 customers,
+// deriving the KPI tables from customer_monthly the way the pipeline would.
+var realistic = []string{
+	`INSERT INTO customer_monthly (month, customer_ref, name, salesperson, complete, activated, score, prev_score,
+		score_mom, active, champion, churn_risk, users, active_users, usage_pct, seats, license_utilization,
+		low_utilization, utilization_increasing)
+	WITH b AS (
+		SELECT (DATE '2025-09-01' + to_months(m::INTEGER))::DATE AS month, m, c,
+			(hash(c * 7919 + m) % 1000) / 1000.0 AS r, (hash(c * 104729) % 1000) / 1000.0 AS q
+		FROM range(14) t(m), range(1, 33) u(c)
+	), s AS (
+		SELECT *, least(100, round(15 + 45 * q + 25 * r + 2 * m))::BIGINT AS score,
+			(5 + hash(c) % 120)::BIGINT AS users, (CASE WHEN c % 4 = 0 THEN 0 ELSE 10 + hash(c + 1) % 100 END)::BIGINT AS seats
+		FROM b
+	), p AS (
+		SELECT *, lag(score) OVER (PARTITION BY c ORDER BY m) AS prev_score,
+			round(users * (0.15 + 0.6 * q * r + 0.01 * m))::BIGINT AS active_users, c % 7 <> 3 AS activated
+		FROM s
+	)
+	SELECT month, 'C' || lpad(c::VARCHAR, 3, '0'),
+		['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Stark', 'Wayne'][c % 8 + 1] || ' ' ||
+			['Industries', 'Holdings GmbH', '& Sons', 'Logistics <EU>', 'SA'][c % 5 + 1],
+		['Alice Martin', 'Bruno Diaz', 'Chloé Dubois', 'Dmitri Ivanov', 'Eva O''Neil'][c % 5 + 1],
+		m < 13, activated, score, prev_score, score / prev_score - 1, activated AND score >= 50,
+		activated AND score >= 75, activated AND (score < 40 OR score < prev_score * 0.93),
+		users, active_users, active_users / users, seats,
+		CASE WHEN seats > 0 THEN active_users / seats END, seats > 0 AND active_users / seats < 0.6, r > 0.5
+	FROM p`,
+}
+
+const kpiAgg = `bool_and(complete), count(*), count(*) FILTER (activated), count(*) FILTER (active),
+	count(*) FILTER (active) / nullif(count(*) FILTER (activated), 0), sum(score), sum(prev_score),
+	sum(score) / nullif(sum(prev_score), 0) - 1, count(*) FILTER (champion), count(*) FILTER (churn_risk),
+	sum(users), sum(active_users), sum(active_users) / nullif(sum(users), 0), count(*) FILTER (seats > 0),
+	sum(seats), sum(active_users) FILTER (seats > 0),
+	sum(active_users) FILTER (seats > 0) / nullif(sum(seats), 0), avg(license_utilization),
+	count(*) FILTER (low_utilization), count(*) FILTER (utilization_increasing),
+	sum(active_users) * 0.31, sum(active_users), 0.31, now()::TIMESTAMP FROM customer_monthly`
+
+func init() {
+	realistic = append(realistic,
+		`INSERT INTO kpi_overview_monthly SELECT month, `+kpiAgg+` GROUP BY month`,
+		`INSERT INTO kpi_salesperson_monthly SELECT month, salesperson, `+kpiAgg+` GROUP BY month, salesperson`,
+		`INSERT INTO kpi_daily SELECT d::DATE, '2026-10-01', 200 + hash(d) % 50, 500, 900, (200 + hash(d) % 50) / 900.0, now()::TIMESTAMP
+			FROM range(DATE '2026-10-01', DATE '2026-10-15', INTERVAL 1 DAY) t(d)`)
+}
+
+func TestRenderReportRealistic(t *testing.T) {
+	db := openDB(t, realistic)
+	out := render(t, db, ReportInfo{RunID: "20261014T0712-7f3a", StartedAt: time.Date(2026, 10, 14, 7, 12, 0, 0, time.UTC),
+		Duration: 4200 * time.Millisecond, Rejects: 3, Warnings: []string{"2 usage events reference unknown customers"},
+		RowsOut: map[string]int64{"customer_monthly": 448, "kpi_overview_monthly": 14, "kpi_salesperson_monthly": 70, "kpi_daily": 14}})
+	checkHTML(t, out)
+	chart := section(t, out, "active-rate")
+	pts := pointsRe.FindAllStringSubmatch(chart, -1)
+	if strings.Count(chart, "<circle") != 12 || len(pts) != 1 || len(strings.Fields(pts[0][1])) != 11 {
+		t.Errorf("want 12 months (11 complete on the solid line), got %d circles, %q", strings.Count(chart, "<circle"), pts)
+	}
+	mustContain(t, "realistic", out, "Headline — Sep 2026", ">Nov 2025<", "Oct 2026 (to date)")
+	sales := section(t, out, "salespeople")
+	var vals []string
+	for _, m := range barValRe.FindAllStringSubmatch(sales, -1) {
+		vals = append(vals, m[1])
+	}
+	if len(vals) != 5 {
+		t.Errorf("want 5 salesperson bars, got %q", vals)
+	}
+	assertDescending(t, vals)
+	if p := os.Getenv("UPTAKE_REPORT_HTML"); p != "" {
+		if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCustomerCap(t *testing.T) {
+	db := openDB(t, []string{
+		`INSERT INTO kpi_overview_monthly (month, complete) VALUES ('2026-08-01', true)`,
+		`INSERT INTO customer_monthly (month, customer_ref, name, champion, churn_risk, score)
+			SELECT '2026-08-01', 'C' || i, 'Customer ' || i, true, false, i FROM range(30) t(i)`,
+	})
+	out := section(t, render(t, db, ReportInfo{}), "customers")
+	if n := len(tableRowRe.FindAllString(out, -1)); n != 25 || !strings.Contains(out, `<p class="more">and 5 more</p>`) {
+		t.Errorf("want 25 rows and 'and 5 more', got %d rows", n)
+	}
+	mustContain(t, "cap", out, "<td>C29</td>", `<p class="nodata">no data</p>`)
+}

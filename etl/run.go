@@ -1,0 +1,268 @@
+// Package etl is uptake's pipeline: a run extracts every source into the
+// warehouse, transforms with sql/, checks the result and publishes it to every
+// destination, all or nothing, leaving one row in the runs table.
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// Options are the choices of one run.
+type Options struct {
+	// Config is the loaded configuration.
+	Config *config.Config
+	// Job names the job in history (default "default").
+	Job string
+	// Trigger is manual, schedule or backfill (default manual).
+	Trigger string
+	// AsOf is the run's reference date (default: today in the configured zone).
+	AsOf time.Time
+	// AllowShrink lets a table lose more than checks.max_shrink_pct of its rows.
+	AllowShrink bool
+	// Logger receives one line per step (default: slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Result is what a run did. It is returned, also on failure, as far as the
+// run got.
+type Result struct {
+	RunID       string
+	Status      string // success or failed
+	StartedAt   time.Time
+	EndedAt     time.Time
+	WindowStart time.Time
+	WindowEnd   time.Time
+	RowsRead    map[string]int64
+	RowsIn      map[string]int64
+	RowsOut     map[string]int64
+	Rejected    int64
+	Warnings    []string
+	Outputs     []string
+	// Headline is the latest complete month's KPIs (nil when none).
+	Headline *Headline
+	Err      error
+}
+
+// Run executes one run. The returned error is the run's failure; the runs
+// table holds a row for the run either way (unless the warehouse itself
+// could not be opened).
+func Run(ctx context.Context, opt Options) (*Result, error) {
+	opt = withDefaults(opt)
+	cfg := opt.Config
+	started := opt.Now()
+	res := &Result{RunID: newRunID(started), StartedAt: started, Status: "failed",
+		RowsRead: map[string]int64{}, RowsIn: map[string]int64{}, RowsOut: map[string]int64{}}
+	log := opt.Logger.With("run_id", res.RunID)
+
+	lock, err := AcquireLock(filepath.Join(filepath.Dir(cfg.Warehouse), "lock"), res.RunID, started)
+	if err != nil {
+		return res, err
+	}
+	defer lock.Release()
+
+	db, err := warehouse.Open(ctx, warehouse.Options{Path: cfg.Warehouse, MemoryLimit: cfg.DuckDB.MemoryLimit,
+		Threads: cfg.DuckDB.Threads, TimeZone: cfg.Timezone, TempDirectory: cfg.DuckDB.TempDirectory})
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return res, fmt.Errorf("warehouse: %w", err)
+	}
+	defer conn.Close()
+
+	if _, err := conn.ExecContext(ctx, `INSERT INTO runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
+		res.RunID, opt.Job, opt.Trigger, started); err != nil {
+		return res, fmt.Errorf("record run: %w", err)
+	}
+	log.Info("run started", "job", opt.Job, "trigger", opt.Trigger, "warehouse", cfg.Warehouse)
+
+	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: asOfDate(opt), Location: cfg.Location(), Logger: log}
+	res.Err = execute(ctx, conn, opt, run, res, log)
+	if res.Err == nil {
+		res.Status = "success"
+	}
+	res.EndedAt = opt.Now()
+	// The run's row is written even when ctx was cancelled.
+	if err := finish(context.WithoutCancel(ctx), conn, res); err != nil {
+		res.Err = errors.Join(res.Err, err)
+	}
+	if res.Err != nil {
+		log.Error("run failed", "error", res.Err, "duration", res.EndedAt.Sub(started).Round(time.Millisecond))
+	} else {
+		log.Info("run succeeded", "duration", res.EndedAt.Sub(started).Round(time.Millisecond))
+	}
+	return res, res.Err
+}
+
+func withDefaults(opt Options) Options {
+	if opt.Job == "" {
+		opt.Job = "default"
+	}
+	if opt.Trigger == "" {
+		opt.Trigger = "manual"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return opt
+}
+
+func asOfDate(opt Options) time.Time {
+	t := opt.AsOf
+	if t.IsZero() {
+		t = opt.Now().In(opt.Config.Location())
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func newRunID(t time.Time) string {
+	return fmt.Sprintf("%s-%04x", t.UTC().Format("20060102T150405Z"), os.Getpid()&0xffff^int(t.UnixNano()&0xffff))
+}
+
+// execute is extract → keep rejects → transform → check → publish → commit.
+func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
+	cfg := opt.Config
+	if err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt); err != nil {
+		return err
+	}
+	ex, err := extract(ctx, conn, cfg, run, log)
+	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
+	// Rejects are kept whatever happens next: they are what the ops person reads.
+	if kerr := keepRejects(ctx, conn, res.RunID); kerr != nil {
+		return errors.Join(err, kerr)
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkRejects(ctx, conn, cfg, ex, res); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if err := loadRaw(ctx, conn, ex, res, log); err != nil {
+		return err
+	}
+	if err := transform(ctx, conn, res, log); err != nil {
+		return err
+	}
+	if err := dataTests(ctx, conn); err != nil {
+		return err
+	}
+	if err := window(ctx, conn, res); err != nil {
+		return err
+	}
+	if err := checkShrink(ctx, conn, cfg, opt.AllowShrink, res); err != nil {
+		return err
+	}
+	if res.Headline, err = headline(ctx, conn); err != nil {
+		return err
+	}
+	if err := publish(ctx, conn, cfg, run, res, log); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+func extract(ctx context.Context, conn *sql.Conn, cfg *config.Config, run connectors.Run, log *slog.Logger) (connectors.Extracted, error) {
+	var all connectors.Extracted
+	connectors.MergeExtracted(&all, connectors.Extracted{})
+	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
+		return all, err
+	}
+	var errs []error
+	for _, p := range cfg.Sources {
+		src, err := connectors.NewSource(p, cfg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t0 := time.Now()
+		ex, err := src.Extract(ctx, conn, run)
+		connectors.MergeExtracted(&all, ex)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("source %s: %w", p.Name, err))
+			continue
+		}
+		for _, table := range sortedKeys(ex.RowsIn) {
+			log.Info("extracted", "step", "extract", "source", p.Name, "table", table, "rows", ex.RowsIn[table],
+				"rejected", ex.Rejected[table], "duration", time.Since(t0).Round(time.Millisecond))
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
+func keepRejects(ctx context.Context, conn *sql.Conn, runID string) error {
+	_, err := conn.ExecContext(context.WithoutCancel(ctx), `INSERT INTO rejects SELECT ?, * FROM temp.load_rejects`, runID)
+	if err != nil {
+		return fmt.Errorf("keep rejects: %w", err)
+	}
+	return nil
+}
+
+func finish(ctx context.Context, conn *sql.Conn, res *Result) error {
+	in, _ := json.Marshal(res.RowsIn)
+	out, _ := json.Marshal(res.RowsOut)
+	var errText any
+	if res.Err != nil {
+		errText = res.Err.Error()
+	}
+	var ws, we any
+	if !res.WindowStart.IsZero() {
+		ws, we = res.WindowStart, res.WindowEnd
+	}
+	_, err := conn.ExecContext(ctx, `UPDATE runs SET ended_at = ?, status = ?, rows_in = ?, rows_out = ?, error = ?,
+		window_start = ?, window_end = ? WHERE run_id = ?`,
+		res.EndedAt, res.Status, string(in), string(out), errText, ws, we, res.RunID)
+	if err != nil {
+		return fmt.Errorf("record run end: %w", err)
+	}
+	return nil
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,245 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
+)
+
+// execModel runs one DDL file of a layer (contract tables).
+func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
+	models, err := uptakesql.Contract()
+	if err != nil {
+		return err
+	}
+	for _, m := range models {
+		if m.Name == name {
+			if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("%s/%s.sql: %w", layer, name, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("sql: no %s/%s.sql", layer, name)
+}
+
+// checkRejects fails the run when rejected rows pass checks.max_reject_pct
+// of the rows read, quoting the first rejects so the message says what is wrong.
+func checkRejects(ctx context.Context, conn *sql.Conn, cfg *config.Config, ex connectors.Extracted, res *Result) error {
+	read := sum(ex.RowsRead)
+	if res.Rejected == 0 || read == 0 {
+		return nil
+	}
+	pct := 100 * float64(res.Rejected) / float64(read)
+	if pct <= cfg.Checks.MaxRejectPct {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d rows rejected (%.2f %%, limit %g %%): see the rejects table", res.Rejected, read, pct, cfg.Checks.MaxRejectPct))
+		return nil
+	}
+	examples, err := rejectExamples(ctx, conn, 5)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%d of %d rows rejected (%.2f %%), above checks.max_reject_pct = %g %%; nothing was published. First rejects:\n%s",
+		res.Rejected, read, pct, cfg.Checks.MaxRejectPct, strings.Join(examples, "\n"))
+}
+
+func rejectExamples(ctx context.Context, conn *sql.Conn, n int) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT file, coalesce(line, 0), coalesce("column", ''), reason FROM temp.load_rejects ORDER BY file, line LIMIT ?`, n)
+	if err != nil {
+		return nil, fmt.Errorf("read rejects: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var file, col, reason string
+		var line int64
+		if err := rows.Scan(&file, &line, &col, &reason); err != nil {
+			return nil, err
+		}
+		where := fmt.Sprintf("  %s:%d", file, line)
+		if col != "" {
+			where += fmt.Sprintf(": column %q", col)
+		}
+		out = append(out, where+": "+reason)
+	}
+	return out, rows.Err()
+}
+
+// loadRaw replaces the raw contract tables with what the sources extracted.
+func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *Result, log *slog.Logger) error {
+	contract, err := uptakesql.Contract()
+	if err != nil {
+		return err
+	}
+	for _, m := range contract {
+		if !strings.HasPrefix(m.Name, "raw_") {
+			continue
+		}
+		t0 := time.Now()
+		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("contract/%s.sql: %w", m.Name, err)
+		}
+		cols, err := columns(ctx, conn, "main", m.Name)
+		if err != nil {
+			return err
+		}
+		for _, rel := range ex.Relations[m.Name] {
+			q := fmt.Sprintf("INSERT INTO main.%s BY NAME SELECT %s FROM %s", m.Name, strings.Join(cols, ", "), rel)
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("load %s from %s: %w", m.Name, rel, err)
+			}
+		}
+		n, err := warehouse.Count(ctx, conn, "main."+m.Name)
+		if err != nil {
+			return err
+		}
+		res.RowsIn[m.Name] = n
+		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "duration", time.Since(t0).Round(time.Millisecond))
+	}
+	return nil
+}
+
+func columns(ctx context.Context, conn *sql.Conn, schema, table string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND NOT internal ORDER BY column_index`, schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		cols = append(cols, warehouse.Ident(c))
+	}
+	return cols, rows.Err()
+}
+
+// transform builds every model of sql/ in dependency order.
+func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logger) error {
+	models, err := uptakesql.Models()
+	if err != nil {
+		return err
+	}
+	for _, m := range models {
+		t0 := time.Now()
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE main.%s AS\n%s", m.Name, m.SQL)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sql/%s/%s.sql: %w", m.Layer, m.Name, err)
+		}
+		n, err := warehouse.Count(ctx, conn, "main."+m.Name)
+		if err != nil {
+			return err
+		}
+		if m.Layer == "marts" {
+			res.RowsOut[m.Name] = n
+			res.Outputs = append(res.Outputs, m.Name)
+		}
+		log.Info("built", "step", "transform", "table", m.Name, "rows", n, "duration", time.Since(t0).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// dataTests runs sql/tests: each returns the rows that break its rule.
+func dataTests(ctx context.Context, conn *sql.Conn) error {
+	tests, err := uptakesql.Tests()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, t := range tests {
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+t.SQL+")").Scan(&n); err != nil {
+			return fmt.Errorf("sql/tests/%s.sql: %w", t.Name, err)
+		}
+		if n > 0 {
+			errs = append(errs, fmt.Errorf("data test sql/tests/%s.sql failed: %d rows break the rule (%s)", t.Name, n, firstLine(t.Doc)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+func window(ctx context.Context, conn *sql.Conn, res *Result) error {
+	var ws, we sql.NullTime
+	if err := conn.QueryRowContext(ctx, "SELECT min(month), max(month) FROM main.stg_months").Scan(&ws, &we); err != nil {
+		return fmt.Errorf("window: %w", err)
+	}
+	res.WindowStart, res.WindowEnd = ws.Time, we.Time
+	return nil
+}
+
+// checkShrink fails when a table lost more than checks.max_shrink_pct of its
+// rows against the last successful run: a truncated export must not replace
+// yesterday's tables.
+func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow bool, res *Result) error {
+	var in, out sql.NullString
+	err := conn.QueryRowContext(ctx, `SELECT rows_in::VARCHAR, rows_out::VARCHAR FROM runs WHERE status = 'success' ORDER BY started_at DESC LIMIT 1`).Scan(&in, &out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("last successful run: %w", err)
+	}
+	var errs []error
+	for _, pair := range []struct {
+		prev string
+		now  map[string]int64
+	}{{in.String, res.RowsIn}, {out.String, res.RowsOut}} {
+		prev := map[string]int64{}
+		_ = json.Unmarshal([]byte(pair.prev), &prev)
+		for _, table := range sortedKeys(prev) {
+			before, now := prev[table], pair.now[table]
+			if before == 0 {
+				continue
+			}
+			drop := 100 * float64(before-now) / float64(before)
+			if drop > cfg.Checks.MaxShrinkPct {
+				msg := fmt.Sprintf("%s shrank from %d to %d rows (-%.0f %%, limit checks.max_shrink_pct = %g %%)", table, before, now, drop, cfg.Checks.MaxShrinkPct)
+				if allow {
+					res.Warnings = append(res.Warnings, msg+", allowed by --allow-shrink")
+					continue
+				}
+				errs = append(errs, errors.New(msg))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w; nothing was published (rerun with --allow-shrink if this is expected)", errors.Join(errs...))
+	}
+	return nil
+}
+
+// publish hands the output tables to every destination, inside the run's
+// transaction: a destination that fails makes the whole run fail and the
+// warehouse keeps its previous tables.
+func publish(ctx context.Context, conn *sql.Conn, cfg *config.Config, run connectors.Run, res *Result, log *slog.Logger) error {
+	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings}
+	for _, p := range cfg.Destinations {
+		dst, err := connectors.NewDestination(p, cfg)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := dst.Publish(ctx, conn, run, out); err != nil {
+			return fmt.Errorf("destination %s: %w", p.Name, err)
+		}
+		log.Info("published", "step", "publish", "destination", p.Name, "tables", len(out.Tables), "duration", time.Since(t0).Round(time.Millisecond))
+	}
+	return nil
+}

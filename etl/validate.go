@@ -1,0 +1,78 @@
+package etl
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// Validation is what `uptake validate` found.
+type Validation struct {
+	// Extracted counts what the sources could read.
+	Extracted connectors.Extracted
+	// Rejects are the first rejected rows, as "file:line: column: reason".
+	Rejects []string
+	// Problems are every error found: config, connectors, files.
+	Problems []error
+}
+
+// Validate builds every connector and reads every input into a throwaway
+// in-memory database: the warehouse and the destinations are not touched.
+func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog.Logger) (*Validation, error) {
+	v := &Validation{}
+	connectors.MergeExtracted(&v.Extracted, connectors.Extracted{})
+	db, err := warehouse.Open(ctx, warehouse.Options{MemoryLimit: cfg.DuckDB.MemoryLimit, Threads: cfg.DuckDB.Threads, TimeZone: cfg.Timezone})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
+		return nil, err
+	}
+	run := connectors.Run{ID: "validate", StartedAt: time.Now(), AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
+		Location: cfg.Location(), Logger: log}
+	for _, p := range cfg.Sources {
+		src, err := connectors.NewSource(p, cfg)
+		if err != nil {
+			v.Problems = append(v.Problems, err)
+			continue
+		}
+		ex, err := src.Extract(ctx, conn, run)
+		connectors.MergeExtracted(&v.Extracted, ex)
+		if err != nil {
+			v.Problems = append(v.Problems, fmt.Errorf("source %s: %w", p.Name, err))
+		}
+		if c, ok := src.(connectors.Checker); ok {
+			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
+		}
+	}
+	for _, p := range cfg.Destinations {
+		dst, err := connectors.NewDestination(p, cfg)
+		if err != nil {
+			v.Problems = append(v.Problems, err)
+			continue
+		}
+		if c, ok := dst.(connectors.Checker); ok {
+			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
+		}
+	}
+	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
+		return nil, err
+	}
+	read, rejected := sum(v.Extracted.RowsRead), sum(v.Extracted.Rejected)
+	if read > 0 && 100*float64(rejected)/float64(read) > cfg.Checks.MaxRejectPct {
+		v.Problems = append(v.Problems, fmt.Errorf("%d of %d rows rejected (%.2f %%), above checks.max_reject_pct = %g %%: a run would fail",
+			rejected, read, 100*float64(rejected)/float64(read), cfg.Checks.MaxRejectPct))
+	}
+	return v, nil
+}

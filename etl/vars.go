@@ -1,0 +1,58 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// setVariables hands the KPI thresholds and the run's dates to sql/ as
+// DuckDB variables, read there with getvariable('name').
+func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf, publishedAt time.Time) error {
+	k := cfg.KPI
+	champMin := "NULL::DOUBLE"
+	if k.ChampionMinScore != nil {
+		champMin = fmt.Sprintf("%g::DOUBLE", *k.ChampionMinScore)
+	}
+	vars := [][2]string{
+		{"as_of", "DATE " + warehouse.Quote(asOf.Format("2006-01-02"))},
+		{"published_at", "TIMESTAMP " + warehouse.Quote(publishedAt.UTC().Format("2006-01-02 15:04:05.000000"))},
+		{"score_events", list(k.ScoreEvents)},
+		{"usage_events", list(k.UsageEvents)},
+		{"active_min_score", fmt.Sprintf("%g::DOUBLE", k.ActiveMinScore)},
+		{"champion_top_pct", fmt.Sprintf("%g::DOUBLE", k.ChampionTopPct)},
+		{"champion_min_score", champMin},
+		{"drop_alert_pct", fmt.Sprintf("%g::DOUBLE", k.DropAlertPct)},
+		{"low_utilization_pct", fmt.Sprintf("%g::DOUBLE", k.LowUtilizationPct)},
+		{"increasing_utilization_pts", fmt.Sprintf("%g::DOUBLE", k.IncreasingUtilizationPts)},
+		{"exclude_customers", list(cfg.Exclude.Customers)},
+		{"exclude_email_domains", list(lower(cfg.Exclude.EmailDomains))},
+	}
+	for _, v := range vars {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET VARIABLE %s = %s", v[0], v[1])); err != nil {
+			return fmt.Errorf("set variable %s: %w", v[0], err)
+		}
+	}
+	return nil
+}
+
+func list(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = warehouse.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]::VARCHAR[]"
+}
+
+func lower(items []string) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	return out
+}

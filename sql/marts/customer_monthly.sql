@@ -1,0 +1,94 @@
+-- customer_monthly: one row per customer per month (grain: month × customer_ref).
+--   activated        not archived and has portal access
+--   score            activity score (stg_customer_scores)
+--   active           activated and score >= kpi.active_min_score
+--   score_mom        (score - prev_score) / prev_score; NULL when prev_score = 0,
+--                    without a previous month, or for the month to date
+--   champion         active and in the top kpi.champion_top_pct % of the month's
+--                    active customers by score (at least one), or score >=
+--                    kpi.champion_min_score when that is set
+--   churn_risk       complete month, not archived, active last month, and now
+--                    inactive or score down by >= kpi.drop_alert_pct %
+--   usage_pct        active_users / users
+--   license_utilization  active_users / seats (customers with seats)
+--   low_utilization  license_utilization < kpi.low_utilization_pct %
+--   utilization_increasing  up by >= kpi.increasing_utilization_pts points on last month
+WITH base AS (
+    SELECT
+        cm.month,
+        cm.customer_ref,
+        cm.name,
+        cm.salesperson,
+        m.complete,
+        cm.archived,
+        cm.has_portal_access,
+        cm.activated,
+        s.score,
+        cm.activated AND s.score >= getvariable('active_min_score') AS active,
+        coalesce(u.users, 0) AS users,
+        coalesce(u.active_users, 0) AS active_users,
+        cm.seats
+    FROM stg_customer_months cm
+    JOIN stg_months m USING (month)
+    JOIN stg_customer_scores s USING (month, customer_ref)
+    LEFT JOIN stg_customer_users u USING (month, customer_ref)
+),
+with_history AS (
+    SELECT
+        *,
+        min(month) OVER (PARTITION BY customer_ref) AS created_month,
+        min(CASE WHEN activated THEN month END) OVER (PARTITION BY customer_ref) AS onboarded_month,
+        -- previous month's values, only when that row is the month just before
+        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(score) OVER w END AS prev_score,
+        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active) OVER w END AS prev_active,
+        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active_users) OVER w END AS prev_active_users,
+        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(seats) OVER w END AS prev_seats,
+        count(*) FILTER (WHERE active) OVER (PARTITION BY month) AS active_in_month,
+        CASE WHEN active THEN rank() OVER (PARTITION BY month, active ORDER BY score DESC) END AS active_rank
+    FROM base
+    WINDOW w AS (PARTITION BY customer_ref ORDER BY month)
+),
+ratios AS (
+    SELECT
+        *,
+        CASE WHEN complete THEN (score - prev_score) / nullif(prev_score, 0) END AS score_mom,
+        active_users / nullif(users, 0) AS usage_pct,
+        CASE WHEN activated THEN active_users / nullif(seats, 0) END AS license_utilization,
+        CASE WHEN activated THEN prev_active_users / nullif(prev_seats, 0) END AS prev_license_utilization
+    FROM with_history
+)
+SELECT
+    month,
+    customer_ref,
+    name,
+    salesperson,
+    complete,
+    created_month,
+    onboarded_month,
+    archived,
+    has_portal_access,
+    activated,
+    score,
+    prev_score,
+    score_mom,
+    active,
+    prev_active,
+    active AND (
+        CASE WHEN getvariable('champion_min_score') IS NOT NULL
+             THEN score >= getvariable('champion_min_score')
+             ELSE active_rank <= greatest(1, ceil(active_in_month * getvariable('champion_top_pct') / 100.0))
+        END) AS champion,
+    coalesce(complete AND NOT archived AND prev_active AND (
+        NOT active OR (score - prev_score) / nullif(prev_score, 0) <= -getvariable('drop_alert_pct') / 100.0
+    ), false) AS churn_risk,
+    users,
+    active_users,
+    usage_pct,
+    seats,
+    license_utilization,
+    prev_license_utilization,
+    coalesce(license_utilization < getvariable('low_utilization_pct') / 100.0, false) AS low_utilization,
+    coalesce(license_utilization - prev_license_utilization >= getvariable('increasing_utilization_pts') / 100.0, false) AS utilization_increasing,
+    getvariable('published_at') AS published_at
+FROM ratios
+ORDER BY month, customer_ref

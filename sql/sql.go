@@ -1,0 +1,153 @@
+// Package sql holds uptake's transformation: plain .sql files an analyst can
+// read, embedded in the binary.
+//
+//   - contract/: the raw tables sources load (the data contract of DESIGN.md).
+//   - staging/stg_*.sql: cleaned and joined intermediate models.
+//   - marts/*.sql: the published output tables.
+//   - tests/*.sql: data tests, each a SELECT that returns the rows breaking a rule.
+//
+// A model file is one SELECT; its table is named after the file. The run
+// order is derived from the models' references to each other, never kept by
+// hand. KPI thresholds reach the SQL as DuckDB variables (getvariable('...')).
+// All KPI arithmetic lives in these files; Go only orders and runs them.
+package sql
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+//go:embed contract/*.sql staging/*.sql marts/*.sql tests/*.sql
+var files embed.FS
+
+// Model is one .sql file.
+type Model struct {
+	// Name is the table the model builds (the file name without .sql).
+	Name string
+	// Layer is the folder: contract, staging, marts or tests.
+	Layer string
+	// SQL is the file's text.
+	SQL string
+	// Doc is the header comment, without the comment markers.
+	Doc string
+	// Deps are the other models this one reads.
+	Deps []string
+}
+
+// Contract returns the DDL of the raw tables, by name.
+func Contract() ([]Model, error) { return layer("contract") }
+
+// Tests returns the data tests, by name.
+func Tests() ([]Model, error) { return layer("tests") }
+
+// Models returns the staging and mart models in an order where each comes
+// after every model it reads.
+func Models() ([]Model, error) {
+	staging, err := layer("staging")
+	if err != nil {
+		return nil, err
+	}
+	marts, err := layer("marts")
+	if err != nil {
+		return nil, err
+	}
+	return order(append(staging, marts...))
+}
+
+// Outputs returns the names of the published tables (the marts), by name.
+func Outputs() []string {
+	marts, _ := layer("marts")
+	names := make([]string, len(marts))
+	for i, m := range marts {
+		names[i] = m.Name
+	}
+	return names
+}
+
+func layer(dir string) ([]Model, error) {
+	entries, err := fs.ReadDir(files, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Model
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		b, err := files.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		text := string(b)
+		out = append(out, Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: dir, SQL: text, Doc: headerDoc(text)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func headerDoc(text string) string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(l, "--") {
+			break
+		}
+		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "--")))
+	}
+	return strings.Join(lines, "\n")
+}
+
+var (
+	identRE   = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+	commentRE = regexp.MustCompile(`--[^\n]*`)
+)
+
+// order sorts models so that dependencies come first (ties by name), and
+// fails on a cycle.
+func order(models []Model) ([]Model, error) {
+	byName := map[string]int{}
+	for i, m := range models {
+		byName[m.Name] = i
+	}
+	for i, m := range models {
+		seen := map[string]bool{}
+		for _, id := range identRE.FindAllString(commentRE.ReplaceAllString(m.SQL, ""), -1) {
+			if _, ok := byName[id]; ok && id != m.Name && !seen[id] {
+				seen[id] = true
+				models[i].Deps = append(models[i].Deps, id)
+			}
+		}
+		sort.Strings(models[i].Deps)
+	}
+	var out []Model
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(name string, stack []string) error
+	visit = func(name string, stack []string) error {
+		switch state[name] {
+		case 1:
+			return fmt.Errorf("sql: models reference each other in a cycle: %s", strings.Join(append(stack, name), " → "))
+		case 2:
+			return nil
+		}
+		state[name] = 1
+		m := models[byName[name]]
+		for _, d := range m.Deps {
+			if err := visit(d, append(stack, name)); err != nil {
+				return err
+			}
+		}
+		state[name] = 2
+		out = append(out, m)
+		return nil
+	}
+	for _, m := range models {
+		if err := visit(m.Name, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,21 @@
+-- stg_activity_months: monthly active users (distinct users with a usage
+-- event in the month) and mean daily active users over the month's days,
+-- per salesperson and for all (salesperson IS NULL). The mean divides by
+-- every day of the month (days without activity count as 0), or by the days
+-- elapsed for the month to date.
+WITH mau AS (
+    SELECT month, salesperson, count(DISTINCT user_id) AS mau
+    FROM stg_active_user_days
+    GROUP BY GROUPING SETS ((month, salesperson), (month))
+),
+dau AS (
+    SELECT month, salesperson, sum(dau) AS dau_sum FROM stg_activity_days GROUP BY ALL
+)
+SELECT
+    m.month,
+    mau.salesperson,
+    mau.mau,
+    dau.dau_sum / nullif(m.days_elapsed, 0) AS avg_dau
+FROM stg_months m
+JOIN mau ON mau.month = m.month
+LEFT JOIN dau ON dau.month = m.month AND dau.salesperson IS NOT DISTINCT FROM mau.salesperson

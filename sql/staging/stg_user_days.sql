@@ -1,0 +1,22 @@
+-- stg_user_days: one row per user, customer and day with activity: the one
+-- scan of raw_activity every user-level KPI reads from.
+--   score_count: events counted in the activity score (kpi.score_events)
+--   usage_count: events that make the user active (kpi.usage_events; all when empty)
+-- The customer is the activity row's, else the user's in the users export.
+-- Activity of excluded customers or users is dropped.
+WITH excluded_users AS (
+    SELECT DISTINCT user_id FROM raw_users
+    WHERE list_contains(getvariable('exclude_email_domains'), coalesce(email_domain, ''))
+)
+SELECT
+    a.day,
+    coalesce(a.customer_ref, u.customer_ref) AS customer_ref,
+    a.user_id,
+    sum(a.count) FILTER (WHERE list_contains(getvariable('score_events'), a.event)) AS score_count,
+    sum(a.count) FILTER (WHERE len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), a.event)) AS usage_count
+FROM raw_activity a
+LEFT JOIN stg_users u USING (user_id)
+WHERE a.user_id NOT IN (SELECT user_id FROM excluded_users)
+  AND NOT list_contains(getvariable('exclude_customers'), coalesce(a.customer_ref, u.customer_ref, ''))
+  AND a.day < getvariable('as_of')
+GROUP BY ALL

@@ -1,0 +1,23 @@
+-- stg_users: one row per user, from the latest users snapshot that lists it.
+-- An archived user without a deactivation date counts as deactivated from the
+-- first snapshot that shows it archived. Users of excluded customers or with
+-- an excluded e-mail domain are dropped.
+WITH latest AS (
+    SELECT * FROM raw_users
+    QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY snapshot_date DESC) = 1
+),
+first_archived AS (
+    SELECT user_id, min(snapshot_date) AS archived_since
+    FROM raw_users WHERE archived GROUP BY user_id
+)
+SELECT
+    l.user_id,
+    l.customer_ref,
+    l.email_domain,
+    l.created_at,
+    l.activated_at,
+    coalesce(l.deactivated_at, f.archived_since) AS deactivated_at
+FROM latest l
+LEFT JOIN first_archived f USING (user_id)
+WHERE NOT list_contains(getvariable('exclude_customers'), coalesce(l.customer_ref, ''))
+  AND NOT list_contains(getvariable('exclude_email_domains'), coalesce(l.email_domain, ''))
