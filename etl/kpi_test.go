@@ -70,19 +70,19 @@ func runFixture(t *testing.T, name string, asOf time.Time) (*sql.DB, *etl.Result
 func TestKPIOverviewMonthly(t *testing.T) {
 	db, _, _ := runFixture(t, "kpi", date(2026, 10, 15))
 	type row struct {
-		customers, activated, active                 int64
-		rate                                         float64
-		score                                        int64
-		prevScore                                    sql.NullInt64
-		mom                                          sql.NullFloat64
-		champions, churn, users, activeUsers         int64
-		usage                                        float64
-		withSeats, seats, seatActive                 int64
-		util, avgUtil                                float64
-		low, increasing                              int64
-		avgDAU                                       float64
-		mau                                          int64
-		dauMAU                                       float64
+		customers, activated, active         int64
+		rate                                 float64
+		score                                int64
+		prevScore                            sql.NullInt64
+		mom                                  sql.NullFloat64
+		champions, churn, users, activeUsers int64
+		usage                                float64
+		withSeats, seats, seatActive         int64
+		util, avgUtil                        float64
+		low, increasing                      int64
+		avgDAU                               float64
+		mau                                  int64
+		dauMAU                               float64
 	}
 	want := map[string]row{
 		// Jul: customers E1..E5 (5); activated E1,E2,E4,E5 (E3 no access) = 4; all 4 score >= 1 → rate 4/4.
