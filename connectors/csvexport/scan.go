@@ -32,8 +32,10 @@ type scanned struct {
 // field spans lines or blank lines precede the row.
 func (sc *scanned) lineJoin(alias string) string {
 	return fmt.Sprintf(`ASOF LEFT JOIN (
-		SELECT line - row_number() OVER (ORDER BY line) - 1 AS thr, row_number() OVER (ORDER BY line) AS shift
-		FROM (SELECT DISTINCT line FROM %s)) __t ON %s.rowid >= __t.thr`, sc.rejects, alias)
+		SELECT thr, max(shift) AS shift FROM (
+			SELECT line - row_number() OVER (ORDER BY line) - 1 AS thr, row_number() OVER (ORDER BY line) AS shift
+			FROM (SELECT DISTINCT line FROM %s))
+		GROUP BY thr) __t ON %s.rowid >= __t.thr`, sc.rejects, alias)
 }
 
 func (sc *scanned) lineExpr(alias string) string {
@@ -150,12 +152,21 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 		names = append(names, "('', '')")
 	}
 	_, err = conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
-		SELECT %s, %s, %s, r.line, n.header,
+		SELECT %[1]s, %[2]s, %[3]s, r.line, n.header,
 			lower(r.error_type) || ': ' || CASE WHEN n.header IS NULL THEN r.error_message
 				ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
 			trim(r.csv_line, chr(10) || chr(13))
-		FROM %s r LEFT JOIN (VALUES %s) n(col, header) ON n.col = r.column_name
-		ORDER BY r.line`,
+		FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
+		WHERE r.error_type <> 'MISSING COLUMNS'
+		UNION ALL
+		-- a short line is one reject naming every column it lacks
+		SELECT %[1]s, %[2]s, %[3]s, r.line, NULL,
+			'missing columns: ' || string_agg(coalesce(n.header, r.column_name), ', ' ORDER BY r.column_idx) || ' (' || any_value(r.error_message) || ')',
+			trim(any_value(r.csv_line), chr(10) || chr(13))
+		FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
+		WHERE r.error_type = 'MISSING COLUMNS'
+		GROUP BY r.line
+		ORDER BY 4`,
 		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(file), sc.rejects, strings.Join(names, ", ")))
 	if err != nil {
 		return nil, fmt.Errorf("%s: keep rejects: %w", file, err)

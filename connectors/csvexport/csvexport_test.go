@@ -1,0 +1,409 @@
+package csvexport
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
+)
+
+const header = "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"
+
+// fixture writes files into a temp folder and extracts them with a source
+// configured by spec (paths relative to the folder).
+type fixture struct {
+	t    *testing.T
+	dir  string
+	conn *sql.Conn
+}
+
+func newFixture(t *testing.T, files map[string]string) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	db, err := warehouse.Open(ctx, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	contract, err := uptakesql.Contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range contract {
+		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &fixture{t: t, dir: dir, conn: conn}
+}
+
+func (f *fixture) extract(spec string) (connectors.Extracted, error) {
+	f.t.Helper()
+	spec = strings.ReplaceAll(spec, "DIR", f.dir)
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("kind: csvexport\nname: platform\n"+spec), &doc); err != nil {
+		f.t.Fatal(err)
+	}
+	src, err := New(config.Plugin{Name: "platform", Kind: "csvexport", Node: doc.Content[0], File: "uptake.yaml"})
+	if err != nil {
+		return connectors.Extracted{}, err
+	}
+	run := connectors.Run{ID: "test", AsOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return src.Extract(context.Background(), f.conn, run)
+}
+
+func (f *fixture) path(name string) string { return filepath.Join(f.dir, name) }
+
+// rows returns a query's rows as strings joined by "|".
+func (f *fixture) rows(q string) []string {
+	f.t.Helper()
+	rows, err := f.conn.QueryContext(context.Background(), q)
+	if err != nil {
+		f.t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			f.t.Fatal(err)
+		}
+		parts := make([]string, len(cols))
+		for i, v := range vals {
+			parts[i] = v.String
+			if !v.Valid {
+				parts[i] = "NULL"
+			}
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	return out
+}
+
+const estOnly = "establishments:\n  path: DIR/establishments_*.csv\n"
+
+func wantErr(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q\n does not contain %q", err, p)
+		}
+	}
+}
+
+func TestReadsEstablishments(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header +
+			"E1,Alpha,no,yes,10,5,0,Alice,4\n" +
+			"E2,,YES,Yes,0,0,0,,\n",
+	})
+	ex, err := f.extract(estOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RowsIn["raw_customers"] != 2 || ex.Rejected["raw_customers"] != 0 {
+		t.Fatalf("rows in %v rejected %v", ex.RowsIn, ex.Rejected)
+	}
+	got := f.rows(`SELECT month, customer_ref, name, salesperson, archived, has_portal_access, seats, portal_views, downloads, shares, source_line FROM raw_customers__platform ORDER BY customer_ref`)
+	want := []string{
+		"2026-09-01T00:00:00Z|E1|Alpha|Alice|false|true|4|10|5|0|2",
+		// empty name → the reference; empty salesperson → unassigned; unknown seats stay NULL
+		"2026-09-01T00:00:00Z|E2|E2|unassigned|true|true|NULL|0|0|0|3",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestMissingRequiredColumn(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": "reference,archived,portal views\nE1,no,3\n",
+	})
+	_, err := f.extract(estOnly)
+	wantErr(t, err, f.path("establishments_2026-09.csv")+":1:", `missing required column "has_portal_access"`, `"reference", "archived", "portal views"`)
+}
+
+func TestEmptyFile(t *testing.T) {
+	f := newFixture(t, map[string]string{"establishments_2026-09.csv": ""})
+	_, err := f.extract(estOnly)
+	wantErr(t, err, f.path("establishments_2026-09.csv"), "the file is empty")
+}
+
+func TestHeaderOnlyFile(t *testing.T) {
+	f := newFixture(t, map[string]string{"establishments_2026-09.csv": header})
+	_, err := f.extract(estOnly)
+	wantErr(t, err, f.path("establishments_2026-09.csv"), "header but no data rows")
+}
+
+func TestDuplicateReferenceInAMonth(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\nE2,B,no,yes,1,0,0,Al,1\nE1,A again,no,yes,1,0,0,Al,1\n",
+	})
+	_, err := f.extract(estOnly)
+	p := f.path("establishments_2026-09.csv")
+	wantErr(t, err, p+":2, "+p+":4", `duplicate reference "E1" in 2026-09`)
+}
+
+func TestMonthNotInFileName(t *testing.T) {
+	f := newFixture(t, map[string]string{"establishments_latest.csv": header + "E1,A,no,yes,1,0,0,Al,1\n"})
+	_, err := f.extract(estOnly)
+	wantErr(t, err, f.path("establishments_latest.csv"), "cannot tell the month")
+}
+
+func TestTwoFilesForOneMonth(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv":  header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"establishments_20260930.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+	})
+	_, err := f.extract(estOnly)
+	wantErr(t, err, f.path("establishments_2026-09.csv"), f.path("establishments_20260930.csv"), "two files for the month 2026-09")
+}
+
+func TestMissingMonthBetweenExports(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-07.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+	})
+	_, err := f.extract(estOnly)
+	wantErr(t, err, "missing establishments export for 2026-08")
+}
+
+func TestLateExport(t *testing.T) {
+	f := newFixture(t, map[string]string{"establishments_2026-08.csv": header + "E1,A,no,yes,1,0,0,Al,1\n"})
+	// As of 2026-10-15 the September export was due by the 5th.
+	_, err := f.extract(estOnly + "  expect_by_day: 5\n")
+	wantErr(t, err, "export for 2026-09 is late", "establishments_2026-08.csv")
+}
+
+func TestMonthOffsetAndColumn(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		// named by export date: the data is of the month before
+		"establishments_2026-10-01.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+	})
+	if _, err := f.extract(estOnly + "  month_offset: -1\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT strftime(month, '%Y-%m') FROM raw_customers__platform`); len(got) != 1 || got[0] != "2026-09" {
+		t.Errorf("month = %v, want 2026-09", got)
+	}
+	g := newFixture(t, map[string]string{
+		"establishments_all.csv": "Mois;reference;archived;has_portal_access\n2026-08;E1;non;oui\n202609;E1;non;oui\nsoon;E2;non;oui\n",
+	})
+	ex, err := g.extract("establishments:\n  path: DIR/establishments_all.csv\n  month: column\n  columns: {month: mois}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.rows(`SELECT strftime(month, '%Y-%m'), customer_ref FROM raw_customers__platform ORDER BY month`); strings.Join(got, ",") != "2026-08|E1,2026-09|E1" {
+		t.Errorf("rows = %v", got)
+	}
+	if ex.Rejected["raw_customers"] != 1 {
+		t.Errorf("rejected = %v, want 1 (the month 'soon')", ex.Rejected)
+	}
+	if got := g.rows(`SELECT line, "column", reason FROM load_rejects`); len(got) != 1 || !strings.Contains(got[0], `4|Mois|"soon" is not a month`) {
+		t.Errorf("rejects = %v", got)
+	}
+}
+
+func TestMalformedRowsGoToRejects(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header +
+			"E1,Alpha,no,yes,10,5,0,Alice,4\n" + // line 2: fine
+			"E2,Beta,no,yes,1,0,0,Alice,4,extra\n" + // line 3: too many columns
+			"E3,Gamma,no,yes,1,0,0,Alice,many\n" + // line 4: seats not a number
+			"E4,Delta,maybe,yes,1,0,0,Bob,2\n" + // line 5: not a boolean
+			"E5,Eps,no,yes,-3,0,0,Bob,2\n" + // line 6: negative count
+			",Nameless,no,yes,1,0,0,Bob,2\n" + // line 7: no reference
+			"E6,Zeta,no,yes,2,0,0,Bob,2\n", // line 8: fine
+	})
+	ex, err := f.extract(estOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RowsRead["raw_customers"] != 7 || ex.Rejected["raw_customers"] != 5 || ex.RowsIn["raw_customers"] != 2 {
+		t.Fatalf("read %v rejected %v in %v", ex.RowsRead, ex.Rejected, ex.RowsIn)
+	}
+	p := f.path("establishments_2026-09.csv")
+	got := f.rows(`SELECT file, line, coalesce("column", ''), reason FROM load_rejects ORDER BY line`)
+	want := []string{
+		p + "|3||too many columns: Expected Number of Columns: 9 Found: 10",
+		p + `|4|seats|cast: Error when converting column "seats". Could not convert string "many" to 'DOUBLE'`,
+		p + `|5|archived|"maybe" is not a yes/no value (yes/no, true/false, 1/0, oui/non)`,
+		p + `|6|portal views|"-3.0" is not a whole number of 0 or more`,
+		p + "|7|reference|empty value in a required column",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rejects\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Rows after rejected ones keep their own line numbers.
+	if got := f.rows(`SELECT customer_ref, source_line FROM raw_customers__platform ORDER BY source_line`); strings.Join(got, ",") != "E1|2,E6|8" {
+		t.Errorf("accepted rows = %v, want E1 at line 2 and E6 at line 8", got)
+	}
+}
+
+func TestWindows1252(t *testing.T) {
+	// "Café €uro’s" in Windows-1252: é = E9, € = 80, ’ = 92.
+	name := "Caf\xe9 \x80uro\x92s"
+	f := newFixture(t, map[string]string{"establishments_2026-09.csv": header + "E1," + name + ",no,yes,1,0,0,Chlo\xe9,1\n"})
+	if _, err := f.extract(estOnly); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT name, salesperson FROM raw_customers__platform`); len(got) != 1 || got[0] != "Café €uro’s|Chloé" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestUTF8BOMAndUTF16(t *testing.T) {
+	utf16 := func(s string) string {
+		b := []byte{0xFF, 0xFE}
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return string(b)
+	}
+	f := newFixture(t, map[string]string{
+		"establishments_2026-08.csv": "\xef\xbb\xbf" + header + "E1,Crème,no,yes,1,0,0,Al,1\n",
+		"establishments_2026-09.csv": utf16(header + "E1,Crème,no,yes,2,0,0,Al,1\n"),
+	})
+	if _, err := f.extract(estOnly); err != nil {
+		t.Fatal(err)
+	}
+	got := f.rows(`SELECT strftime(month, '%m'), customer_ref, name, portal_views FROM raw_customers__platform ORDER BY month`)
+	if strings.Join(got, ",") != "08|E1|Crème|1,09|E1|Crème|2" {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestSemicolonsDecimalCommasAndFrenchBooleans(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": "Référence ; Nom;archivé;accès portail;vues;téléchargements;partages;commercial;licences\n" +
+			"E1;Boulangerie Lefèvre;non;oui;12;3;0;Chloé;10,0\n" +
+			"E2;Dupont, Fils & Cie;oui;non;0;0;0;Chloé;2,5\n",
+	})
+	spec := `decimal: ","
+establishments:
+  path: DIR/establishments_*.csv
+  columns:
+    reference: référence
+    name: NOM
+    archived: archivé
+    has_portal_access: accès portail
+    portal_views: vues
+    downloads: téléchargements
+    shares: partages
+    salesperson: commercial
+    seats: licences
+`
+	ex, err := f.extract(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT customer_ref, name, archived, has_portal_access, portal_views, seats FROM raw_customers__platform`); len(got) != 1 || got[0] != "E1|Boulangerie Lefèvre|false|true|12|10" {
+		t.Errorf("got %v", got)
+	}
+	// 2,5 seats is not a whole number.
+	if ex.Rejected["raw_customers"] != 1 {
+		t.Errorf("rejected = %v, want 1", ex.Rejected)
+	}
+	if got := f.rows(`SELECT line, "column" FROM load_rejects`); len(got) != 1 || got[0] != "3|licences" {
+		t.Errorf("rejects = %v", got)
+	}
+}
+
+func TestTabDelimitedUsersAndActivity(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"users_2026-10-01.tsv":       "user_id\tcustomer_reference\temail\tcreated\tfirst_login\tdeactivated\tarchived\nu1\tE1\tAnn@Alpha.Example\t2026-06-01\t\t\tno\nu2\tE1\tbob@alpha.example\t2026-06-01\t\t2026-09-10\ttrue\n",
+		"activity_2026-09.csv":       "date,user_id,customer_reference,event,count\n2026-09-01,u1,E1,login,1\n2026-09-02,u1,,download,2\n2026-09-03,u1,E1,login,1.5\n2026-09-04,,E1,login,1\n",
+	})
+	ex, err := f.extract(estOnly + "users:\n  path: DIR/users_*.tsv\nactivity:\n  path: DIR/activity_*.csv\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT snapshot_date::VARCHAR, user_id, customer_ref, email_domain, deactivated_at::VARCHAR, archived FROM raw_users__platform ORDER BY user_id`); strings.Join(got, ",") !=
+		"2026-10-01|u1|E1|alpha.example|NULL|false,2026-10-01|u2|E1|alpha.example|2026-09-10|true" {
+		t.Errorf("users = %v", got)
+	}
+	if got := f.rows(`SELECT day::VARCHAR, user_id, coalesce(customer_ref, '-'), event, count FROM raw_activity__platform ORDER BY day`); strings.Join(got, ",") !=
+		"2026-09-01|u1|E1|login|1,2026-09-02|u1|-|download|2" {
+		t.Errorf("activity = %v", got)
+	}
+	if ex.Rejected["raw_activity"] != 2 {
+		t.Errorf("activity rejected = %v, want 2 (count 1.5, empty user)", ex.Rejected)
+	}
+}
+
+func TestDuplicateUser(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"users_2026-10-01.csv":       "user_id,customer_reference\nu1,E1\nu1,E2\n",
+	})
+	_, err := f.extract(estOnly + "users:\n  path: DIR/users_*.csv\n")
+	wantErr(t, err, f.path("users_2026-10-01.csv")+":2", f.path("users_2026-10-01.csv")+":3", `duplicate user id "u1"`)
+}
+
+func TestNoFileMatches(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.extract(estOnly)
+	wantErr(t, err, "no file matches establishments.path", "establishments_*.csv")
+}
+
+func TestConfigProblems(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.extract("establishments:\n  path: x\n  month: header\n  delimiter: '#'\n  columns: {referense: Ref}\nusers:\n  path: y\n  month: column\n")
+	wantErr(t, err, `uptake.yaml:7: csvexport "platform": unknown field "referense"`, `month must be filename or column, not "header"`,
+		`delimiter must be`, `month: column is only for establishments`)
+	_, err = f.extract("establishments:\n  path: x\n  colums: {}\n")
+	wantErr(t, err, `uptake.yaml:5: unknown key "colums"`)
+}
+
+func TestDateInName(t *testing.T) {
+	for name, want := range map[string]string{
+		"establishments_2026-09.csv":    "2026-09-01",
+		"establishments_202609.csv":     "2026-09-01",
+		"establishments_2026-09-30.csv": "2026-09-30",
+		"export-20260930-final.csv":     "2026-09-30",
+		"establishments_2026-13.csv":    "",
+		"establishments_v2.csv":         "",
+		"establishments_2026-02-30.csv": "",
+	} {
+		d, ok := dateInName(name)
+		got := ""
+		if ok {
+			got = d.Format("2006-01-02")
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package etl_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/etl"
+)
+
+// workspace is a copy of testdata/kpi/input with a config pointing at it.
+type workspace struct {
+	t   *testing.T
+	dir string
+	cfg *config.Config
+}
+
+func newWorkspace(t *testing.T, extraYAML string) *workspace {
+	t.Helper()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "input")
+	if err := os.CopyFS(in, os.DirFS(filepath.Join("..", "testdata", "kpi", "input"))); err != nil {
+		t.Fatal(err)
+	}
+	text := `warehouse: ` + filepath.Join(dir, "wh", "warehouse.duckdb") + `
+sources:
+  - kind: csvexport
+    establishments: {path: ` + in + `/establishments_*.csv}
+    users: {path: ` + in + `/users_*.csv}
+    activity: {path: ` + in + `/activity_*.csv}
+destinations:
+  - kind: files
+    path: ` + filepath.Join(dir, "out") + `
+` + extraYAML
+	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &workspace{t: t, dir: dir, cfg: cfg}
+}
+
+func (w *workspace) run(opt etl.Options) (*etl.Result, error) {
+	opt.Config = w.cfg
+	opt.AsOf = date(2026, 10, 15)
+	opt.Logger = discard()
+	return etl.Run(context.Background(), opt)
+}
+
+func (w *workspace) write(name, content string) {
+	if err := os.WriteFile(filepath.Join(w.dir, "input", name), []byte(content), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *workspace) db() *sql.DB {
+	db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestFailedRunLeavesOutputsAndWarehouseTables(t *testing.T) {
+	w := newWorkspace(t, "")
+	first, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(w.dir, "out")
+	before := readFile(t, filepath.Join(out, "kpi_overview_monthly.csv"))
+	report := readFile(t, filepath.Join(out, "report.html"))
+
+	// October arrives with 3 rows out of 4 broken: 75 % rejected is far above 1 %.
+	w.write("establishments_2026-10.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"+
+		"E1,Alpha,no,yes,1,0,0,Alice,4\nE2,Beta,perhaps,yes,1,0,0,Alice,2\nE3,Gamma,no,yes,lots,0,0,Alice,\nE4,Delta,no\n")
+	res, err := w.run(etl.Options{})
+	if err == nil {
+		t.Fatal("run with 75 % rejected rows succeeded")
+	}
+	for _, part := range []string{"rows rejected", "above checks.max_reject_pct = 1 %", "nothing was published",
+		"establishments_2026-10.csv:3: column \"archived\"", "establishments_2026-10.csv:4: column \"portal views\""} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q lacks %q", err, part)
+		}
+	}
+	if got := readFile(t, filepath.Join(out, "kpi_overview_monthly.csv")); got != before {
+		t.Error("out/kpi_overview_monthly.csv changed after a failed run")
+	}
+	if got := readFile(t, filepath.Join(out, "report.html")); got != report {
+		t.Error("out/report.html changed after a failed run")
+	}
+	entries, _ := os.ReadDir(w.dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".out") {
+			t.Errorf("staging folder %s left behind", e.Name())
+		}
+	}
+
+	db := w.db()
+	var status, errText, rowsOut string
+	if err := db.QueryRow(`SELECT status, error, rows_out::VARCHAR FROM runs WHERE run_id = ?`, res.RunID).Scan(&status, &errText, &rowsOut); err != nil {
+		t.Fatal(err)
+	}
+	if status != "failed" || !strings.Contains(errText, "max_reject_pct") {
+		t.Errorf("runs row: status %q error %q", status, errText)
+	}
+	var okStatus string
+	if err := db.QueryRow(`SELECT status FROM runs WHERE run_id = ?`, first.RunID).Scan(&okStatus); err != nil || okStatus != "success" {
+		t.Errorf("first run status %q, %v", okStatus, err)
+	}
+	// The warehouse still has the first run's KPI tables (3 months, not 4).
+	var months int
+	if err := db.QueryRow(`SELECT count(*) FROM kpi_overview_monthly`).Scan(&months); err != nil || months != 3 {
+		t.Errorf("kpi_overview_monthly has %d months after the failed run, want 3 (%v)", months, err)
+	}
+	// Its rejects are kept with file, line, column and reason.
+	rows, err := db.Query(`SELECT line, coalesce("column", ''), reason FROM rejects WHERE run_id = ? ORDER BY line`, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var line int
+		var col, reason string
+		rows.Scan(&line, &col, &reason)
+		got = append(got, col+"@"+string(rune('0'+line)))
+	}
+	if strings.Join(got, ",") != "archived@3,portal views@4,@5" {
+		t.Errorf("rejects = %v", got)
+	}
+}
+
+func TestRerunGivesSameRows(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	first := readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv"))
+	res, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv"))
+	// Only published_at differs between the two runs.
+	strip := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if i := strings.LastIndex(l, ","); i >= 0 {
+				l = l[:i]
+			}
+			out = append(out, l)
+		}
+		return strings.Join(out, "\n")
+	}
+	if strip(first) != strip(second) {
+		t.Error("a second run over the same inputs published different rows")
+	}
+	if res.RowsOut["customer_monthly"] != 17 || res.RowsIn["raw_activity"] != 23 {
+		t.Errorf("rows out %v in %v", res.RowsOut, res.RowsIn)
+	}
+	var n int
+	w.db().QueryRow(`SELECT count(*) FROM runs WHERE status = 'success'`).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d successful runs recorded, want 2", n)
+	}
+}
+
+func TestShrinkingInputFailsUnlessAllowed(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// The activity export of August and September went missing: 23 → 7 rows.
+	os.Remove(filepath.Join(w.dir, "input", "activity_2026-08.csv"))
+	os.Remove(filepath.Join(w.dir, "input", "activity_2026-09.csv"))
+	_, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), "raw_activity shrank from 23 to 7 rows") || !strings.Contains(err.Error(), "--allow-shrink") {
+		t.Fatalf("err = %v", err)
+	}
+	res, err := w.run(etl.Options{AllowShrink: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(strings.Join(res.Warnings, " "), "allowed by --allow-shrink") {
+		t.Errorf("warnings = %v", res.Warnings)
+	}
+}
+
+func TestRunsRowRecordsCounts(t *testing.T) {
+	w := newWorkspace(t, "")
+	res, err := w.run(etl.Options{Trigger: "manual", Job: "nightly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job, trigger, status, in, out, ws, we string
+	var ended sql.NullTime
+	var errText sql.NullString
+	err = w.db().QueryRow(`SELECT job, trigger, status, rows_in::VARCHAR, rows_out::VARCHAR, window_start::VARCHAR, window_end::VARCHAR, ended_at, error
+		FROM runs WHERE run_id = ?`, res.RunID).Scan(&job, &trigger, &status, &in, &out, &ws, &we, &ended, &errText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job != "nightly" || trigger != "manual" || status != "success" || ws != "2026-07-01" || we != "2026-09-01" || !ended.Valid || errText.Valid {
+		t.Errorf("runs row: %s %s %s %s..%s ended=%v error=%v", job, trigger, status, ws, we, ended, errText)
+	}
+	var rowsIn, rowsOut map[string]int64
+	json.Unmarshal([]byte(in), &rowsIn)
+	json.Unmarshal([]byte(out), &rowsOut)
+	// 5 + 6 + 6 establishment rows, 12 users, 7 + 7 + 9 activity rows.
+	if rowsIn["raw_customers"] != 17 || rowsIn["raw_users"] != 12 || rowsIn["raw_activity"] != 23 {
+		t.Errorf("rows_in = %v", rowsIn)
+	}
+	if rowsOut["kpi_overview_monthly"] != 3 || rowsOut["kpi_salesperson_monthly"] != 6 || rowsOut["kpi_daily"] != 89 || rowsOut["customer_monthly"] != 17 {
+		t.Errorf("rows_out = %v", rowsOut)
+	}
+}
+
+func TestSecondRunWhileLockedFailsAtOnce(t *testing.T) {
+	w := newWorkspace(t, "")
+	lock, err := etl.AcquireLock(filepath.Join(filepath.Dir(w.cfg.Warehouse), "lock"), "holder-run", date(2026, 10, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	_, err = w.run(etl.Options{})
+	if !errors.Is(err, etl.ErrLocked) || !strings.Contains(err.Error(), "holder-run") || !strings.Contains(err.Error(), "pid") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExcludedCustomers(t *testing.T) {
+	w := newWorkspace(t, "exclude:\n  customers: [E4]\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Without E4, July has E1, E2, E5 activated and active (E3 has no access):
+	// score 15 + 3 + 0 + 5 = 23, users E1 2 + E2 1 + E5 1 = 4.
+	var customers, activated, active, score, users int64
+	if err := w.db().QueryRow(`SELECT customers, activated_customers, active_customers, score, users FROM kpi_overview_monthly WHERE month = '2026-07-01'`).
+		Scan(&customers, &activated, &active, &score, &users); err != nil {
+		t.Fatal(err)
+	}
+	if customers != 4 || activated != 3 || active != 3 || score != 23 || users != 4 {
+		t.Errorf("July without E4: customers %d activated %d active %d score %d users %d", customers, activated, active, score, users)
+	}
+}
