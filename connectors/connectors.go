@@ -80,6 +80,12 @@ type Checker interface {
 	Check(ctx context.Context, conn *sql.Conn, run Run) []error
 }
 
+// Describer is implemented by connectors that can say in a few words where
+// they read or write, for the run summary.
+type Describer interface {
+	Describe() string
+}
+
 // SourceFactory builds a source from its config block.
 type SourceFactory func(p config.Plugin, cfg *config.Config) (Source, error)
 

@@ -53,6 +53,8 @@ type Result struct {
 	Rejected    int64
 	Warnings    []string
 	Outputs     []string
+	// Destinations say where the run publishes ("name: where").
+	Destinations []string
 	// Headline is the latest complete month's KPIs (nil when none).
 	Headline *Headline
 	Err      error
@@ -104,9 +106,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		res.Err = errors.Join(res.Err, err)
 	}
 	if res.Err != nil {
-		log.Error("run failed", "error", res.Err, "duration", res.EndedAt.Sub(started).Round(time.Millisecond))
+		log.Error("run failed", "error", res.Err, "duration", res.EndedAt.Sub(started).Round(time.Millisecond).String())
 	} else {
-		log.Info("run succeeded", "duration", res.EndedAt.Sub(started).Round(time.Millisecond))
+		log.Info("run succeeded", "duration", res.EndedAt.Sub(started).Round(time.Millisecond).String())
 	}
 	return res, res.Err
 }
@@ -142,10 +144,15 @@ func newRunID(t time.Time) string {
 // execute is extract → keep rejects → transform → check → publish → commit.
 func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
 	cfg := opt.Config
+	p, err := build(cfg)
+	if err != nil {
+		return err
+	}
+	res.Destinations = p.describe()
 	if err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt); err != nil {
 		return err
 	}
-	ex, err := extract(ctx, conn, cfg, run, log)
+	ex, err := extract(ctx, conn, p, run, log)
 	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
 	// Rejects are kept whatever happens next: they are what the ops person reads.
 	if kerr := keepRejects(ctx, conn, res.RunID); kerr != nil {
@@ -184,7 +191,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if res.Headline, err = headline(ctx, conn); err != nil {
 		return err
 	}
-	if err := publish(ctx, conn, cfg, run, res, log); err != nil {
+	if err := publish(ctx, conn, p, run, res, log); err != nil {
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
@@ -194,29 +201,70 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	return nil
 }
 
-func extract(ctx context.Context, conn *sql.Conn, cfg *config.Config, run connectors.Run, log *slog.Logger) (connectors.Extracted, error) {
+// plugins are the run's connectors, built before anything is read so that a
+// config mistake fails the run at once.
+type plugins struct {
+	sourceNames, destNames []string
+	sources                []connectors.Source
+	dests                  []connectors.Destination
+}
+
+func build(cfg *config.Config) (*plugins, error) {
+	p := &plugins{}
+	var errs []error
+	for _, c := range cfg.Sources {
+		src, err := connectors.NewSource(c, cfg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.sourceNames = append(p.sourceNames, c.Name)
+		p.sources = append(p.sources, src)
+	}
+	for _, c := range cfg.Destinations {
+		dst, err := connectors.NewDestination(c, cfg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.destNames = append(p.destNames, c.Name)
+		p.dests = append(p.dests, dst)
+	}
+	return p, errors.Join(errs...)
+}
+
+// describe lists the destinations as "name: where".
+func (p *plugins) describe() []string {
+	var out []string
+	for i, d := range p.dests {
+		where := fmt.Sprintf("%T", d)
+		if ds, ok := d.(connectors.Describer); ok {
+			where = ds.Describe()
+		}
+		out = append(out, p.destNames[i]+": "+where)
+	}
+	return out
+}
+
+func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, log *slog.Logger) (connectors.Extracted, error) {
 	var all connectors.Extracted
 	connectors.MergeExtracted(&all, connectors.Extracted{})
 	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
 		return all, err
 	}
 	var errs []error
-	for _, p := range cfg.Sources {
-		src, err := connectors.NewSource(p, cfg)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for i, src := range p.sources {
+		name := p.sourceNames[i]
 		t0 := time.Now()
 		ex, err := src.Extract(ctx, conn, run)
 		connectors.MergeExtracted(&all, ex)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("source %s: %w", p.Name, err))
+			errs = append(errs, fmt.Errorf("source %s: %w", name, err))
 			continue
 		}
 		for _, table := range sortedKeys(ex.RowsIn) {
-			log.Info("extracted", "step", "extract", "source", p.Name, "table", table, "rows", ex.RowsIn[table],
-				"rejected", ex.Rejected[table], "duration", time.Since(t0).Round(time.Millisecond))
+			log.Info("extracted", "step", "extract", "source", name, "table", table, "rows", ex.RowsIn[table],
+				"rejected", ex.Rejected[table], "duration", took(t0))
 		}
 	}
 	return all, errors.Join(errs...)
@@ -266,3 +314,6 @@ func sortedKeys(m map[string]int64) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// took formats the time since t0 for logs ("1.234s" in text and JSON alike).
+func took(t0 time.Time) string { return time.Since(t0).Round(time.Millisecond).String() }

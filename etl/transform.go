@@ -104,7 +104,7 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 			return err
 		}
 		res.RowsIn[m.Name] = n
-		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "duration", time.Since(t0).Round(time.Millisecond))
+		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "duration", took(t0))
 	}
 	return nil
 }
@@ -146,7 +146,7 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 			res.RowsOut[m.Name] = n
 			res.Outputs = append(res.Outputs, m.Name)
 		}
-		log.Info("built", "step", "transform", "table", m.Name, "rows", n, "duration", time.Since(t0).Round(time.Millisecond))
+		log.Info("built", "step", "transform", "table", m.Name, "rows", n, "duration", took(t0))
 	}
 	return nil
 }
@@ -228,18 +228,14 @@ func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow 
 // publish hands the output tables to every destination, inside the run's
 // transaction: a destination that fails makes the whole run fail and the
 // warehouse keeps its previous tables.
-func publish(ctx context.Context, conn *sql.Conn, cfg *config.Config, run connectors.Run, res *Result, log *slog.Logger) error {
+func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, res *Result, log *slog.Logger) error {
 	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings}
-	for _, p := range cfg.Destinations {
-		dst, err := connectors.NewDestination(p, cfg)
-		if err != nil {
-			return err
-		}
+	for i, dst := range p.dests {
 		t0 := time.Now()
 		if err := dst.Publish(ctx, conn, run, out); err != nil {
-			return fmt.Errorf("destination %s: %w", p.Name, err)
+			return fmt.Errorf("destination %s: %w", p.destNames[i], err)
 		}
-		log.Info("published", "step", "publish", "destination", p.Name, "tables", len(out.Tables), "duration", time.Since(t0).Round(time.Millisecond))
+		log.Info("published", "step", "publish", "destination", p.destNames[i], "tables", len(out.Tables), "duration", took(t0))
 	}
 	return nil
 }

@@ -63,22 +63,9 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 		fmt.Fprintln(w, "\nNothing was published; the previous outputs are unchanged.")
 		return
 	}
-	for _, d := range cfg.Destinations {
-		if d.Kind == "files" {
-			fmt.Fprintf(w, "\npublished to %s (%s): Parquet, CSV, uptake.duckdb, report.html\n", d.Name, filesPath(d))
-		} else {
-			fmt.Fprintf(w, "\npublished to %s (%s)\n", d.Name, d.Kind)
-		}
+	for _, d := range res.Destinations {
+		fmt.Fprintf(w, "\npublished to %s\n", d)
 	}
-}
-
-func filesPath(p config.Plugin) string {
-	for i := 0; i+1 < len(p.Node.Content); i += 2 {
-		if p.Node.Content[i].Value == "path" {
-			return p.Node.Content[i+1].Value
-		}
-	}
-	return "out"
 }
 
 func pct(v sql.NullFloat64) string {

@@ -67,6 +67,18 @@ func New(p config.Plugin) (*Destination, error) {
 
 func (d *Destination) on(b *bool) bool { return b == nil || *b }
 
+// Describe says where and what the destination writes, for the run summary.
+func (d *Destination) Describe() string {
+	what := append([]string{}, d.spec.Formats...)
+	if d.on(d.spec.DuckDB) {
+		what = append(what, "uptake.duckdb")
+	}
+	if d.on(d.spec.Report) {
+		what = append(what, "report.html")
+	}
+	return fmt.Sprintf("%s/ (%s)", d.spec.Path, strings.Join(what, ", "))
+}
+
 // Publish writes every output table beside the output folder, then swaps it in.
 func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
 	final := filepath.Clean(d.spec.Path)
@@ -80,6 +92,9 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(final)+".new-")
 	if err != nil {
 		return fmt.Errorf("create staging folder: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
 	}
 	done := false
 	defer func() {

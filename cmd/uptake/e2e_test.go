@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+// uptakeBin builds the binary once for the end-to-end tests.
+func uptakeBin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds the binary")
+	}
+	bin := filepath.Join(binDir, "uptake")
+	buildOnce.Do(func() {
+		out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = string(out)
+		}
+	})
+	if buildErr != "" {
+		t.Fatalf("go build: %s", buildErr)
+	}
+	return bin
+}
+
+// repoRoot is where the commands of the README are run from.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// fixtureConfig writes a copy of testdata/kpi/uptake.yaml whose warehouse and
+// out/ live in dir, with input paths from the repo root.
+func fixtureConfig(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "kpi", "uptake.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(b), "testdata/", filepath.Join(repoRoot(t), "testdata")+"/")
+	text = strings.Replace(text, "warehouse: .uptake/warehouse.duckdb", "warehouse: "+filepath.Join(dir, "wh.duckdb"), 1)
+	text = strings.Replace(text, "path: out", "path: "+filepath.Join(dir, "out"), 1)
+	path := filepath.Join(dir, "uptake.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runBin(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(uptakeBin(t), args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestEndToEndRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fixtureConfig(t, dir)
+	stdout, stderr, code := runBin(t, dir, "run", "--config", cfg, "--as-of", "2026-10-15")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"succeeded", "period     2026-07 to 2026-09",
+		"kpi_overview_monthly              3 rows", "customer_monthly                 17 rows",
+		"September 2026 (latest complete month)",
+		"monthly active rate    100.0 %  (5 active / 5 activated customers)",
+		"usage                   77.8 %  (7 active / 9 users)",
+		"churn risks                  2",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	// stderr is not a terminal: logs are JSON lines with the run id.
+	if !strings.Contains(stderr, `"msg":"run succeeded"`) || !strings.Contains(stderr, `"run_id"`) {
+		t.Errorf("stderr logs:\n%s", stderr)
+	}
+	out := filepath.Join(dir, "out")
+	for _, table := range []string{"kpi_overview_monthly", "kpi_salesperson_monthly", "customer_monthly", "kpi_daily"} {
+		for _, ext := range []string{".parquet", ".csv"} {
+			if fi, err := os.Stat(filepath.Join(out, table+ext)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s%s: %v", table, ext, err)
+			}
+		}
+	}
+	csv, _ := os.ReadFile(filepath.Join(out, "kpi_overview_monthly.csv"))
+	if !strings.HasPrefix(string(csv), "month,complete,customers,activated_customers,active_customers,monthly_active_rate,") ||
+		!strings.Contains(string(csv), "\n2026-08-01,true,6,6,5,0.8333333333333334,42,83,") {
+		t.Errorf("kpi_overview_monthly.csv:\n%s", csv)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !strings.Contains(string(html), "<svg") || strings.Contains(string(html), "https://") {
+		t.Error("report.html should hold inline SVG and no remote resources")
+	}
+
+	// uptake.duckdb holds the output tables, readable by anyone with DuckDB.
+	db, err := sql.Open("duckdb", filepath.Join(out, "uptake.duckdb")+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rate float64
+	if err := db.QueryRow(`SELECT monthly_active_rate FROM kpi_overview_monthly WHERE month = '2026-08-01'`).Scan(&rate); err != nil || rate < 0.8333 || rate > 0.8334 {
+		t.Errorf("uptake.duckdb: rate %v, %v", rate, err)
+	}
+	db.Close()
+
+	// The warehouse's runs table has the run, with its counts.
+	wh, err := sql.Open("duckdb", filepath.Join(dir, "wh.duckdb")+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	var status, rowsOut string
+	if err := wh.QueryRow(`SELECT status, rows_out::VARCHAR FROM runs`).Scan(&status, &rowsOut); err != nil {
+		t.Fatal(err)
+	}
+	if status != "success" || !strings.Contains(rowsOut, `"kpi_daily":89`) {
+		t.Errorf("runs: %s %s", status, rowsOut)
+	}
+}
+
+func TestEndToEndBadInputFailsWithClearMessage(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	os.WriteFile(filepath.Join(in, "establishments_2026-09.csv"), []byte("reference;archived\nE1;no\n"), 0o644)
+	cfg := filepath.Join(dir, "uptake.yaml")
+	os.WriteFile(cfg, []byte("warehouse: "+filepath.Join(dir, "wh.duckdb")+"\nsources:\n  - kind: csvexport\n    establishments:\n      path: "+in+"/establishments_*.csv\ndestinations:\n  - kind: files\n    path: "+filepath.Join(dir, "out")+"\n"), 0o644)
+	stdout, _, code := runBin(t, dir, "run", "--config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	want := filepath.Join(in, "establishments_2026-09.csv") + `:1: missing required column "has_portal_access"`
+	if !strings.Contains(stdout, want) || !strings.Contains(stdout, "Nothing was published") {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Errorf("out/ was created by a failed run")
+	}
+
+	// validate names the same problem and exits 1 without touching anything.
+	stdout, _, code = runBin(t, dir, "validate", "--config", cfg)
+	if code != 1 || !strings.Contains(stdout, want) || !strings.Contains(stdout, "1 problem(s)") {
+		t.Errorf("validate exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestEndToEndValidate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fixtureConfig(t, dir)
+	stdout, _, code := runBin(t, dir, "validate", "--config", cfg, "--as-of", "2026-10-15")
+	if code != 0 || !strings.Contains(stdout, "no problems found") || !strings.Contains(stdout, "raw_activity                     23 rows read, 0 rejected") {
+		t.Errorf("validate exit %d:\n%s", code, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "wh.duckdb")); !os.IsNotExist(err) {
+		t.Error("validate created the warehouse")
+	}
+	// A typo in the config is named with its line.
+	os.WriteFile(cfg, []byte("warehouse: x.duckdb\nsources: []\ndestinatons: []\n"), 0o644)
+	stdout, _, code = runBin(t, dir, "validate", "--config", cfg)
+	if code != 1 || !strings.Contains(stdout, cfg+`:3: unknown key "destinatons"`) {
+		t.Errorf("validate exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestEndToEndSampleIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if _, stderr, code := runBin(t, dir, "sample", "--out", d, "--customers", "20", "--users", "100", "--months", "3", "--seed", "7", "--end", "2026-09"); code != 0 {
+			t.Fatalf("sample: %s", stderr)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "a", "establishments_2026-09.csv"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b", "establishments_2026-09.csv"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("same seed, different establishments export")
+	}
+}

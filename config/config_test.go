@@ -1,0 +1,96 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+const minimal = `warehouse: w.duckdb
+sources:
+  - kind: csvexport
+destinations:
+  - kind: files
+`
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Parse("u.yaml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Timezone != "UTC" || cfg.KPI.ActiveMinScore != 1 || cfg.KPI.ChampionTopPct != 10 || cfg.KPI.DropAlertPct != 50 ||
+		cfg.Checks.MaxRejectPct != 1 || cfg.Checks.MaxShrinkPct != 50 || strings.Join(cfg.KPI.ScoreEvents, ",") != "portal_view,download,share" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if cfg.Sources[0].Name != "csvexport" || cfg.Sources[0].File != "u.yaml" || cfg.Destinations[0].Kind != "files" {
+		t.Errorf("plugins: %+v %+v", cfg.Sources, cfg.Destinations)
+	}
+}
+
+func TestUnknownKeyNamesFileAndLine(t *testing.T) {
+	_, err := Parse("u.yaml", []byte(minimal+"kpi:\n  active_min_scor: 3\n"))
+	if err == nil || !strings.Contains(err.Error(), `u.yaml:7: unknown key "active_min_scor"`) || !strings.Contains(err.Error(), "active_min_score") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestWrongTypeNamesFileAndLine(t *testing.T) {
+	_, err := Parse("u.yaml", []byte(minimal+"duckdb:\n  threads: many\n"))
+	if err == nil || !strings.Contains(err.Error(), "u.yaml") || !strings.Contains(err.Error(), "line 7") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestEveryProblemIsReported(t *testing.T) {
+	_, err := Parse("u.yaml", []byte(`warehouse: w.duckdb
+timezone: Mars/Olympus
+sources:
+  - kind: csvexport
+  - kind: csvexport
+destinations: []
+kpi:
+  drop_alert_pct: 150
+exclude:
+  email_domains: [bob@example.com]
+`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`u.yaml:2: timezone: unknown time zone "Mars/Olympus"`,
+		`u.yaml:6: destinations: at least one destination is needed`,
+		`u.yaml:5: sources.1: name "csvexport" is already used by sources.0`,
+		`u.yaml:8: kpi.drop_alert_pct: is a percentage between 0 and 100, not 150`,
+		`u.yaml:10: exclude.email_domains.0: expected a domain`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestEnvironmentExpansion(t *testing.T) {
+	t.Setenv("UPTAKE_TEST_WH", "/data/wh.duckdb")
+	cfg, err := Parse("u.yaml", []byte(strings.Replace(minimal, "w.duckdb", "${UPTAKE_TEST_WH}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Warehouse != "/data/wh.duckdb" {
+		t.Errorf("warehouse = %q", cfg.Warehouse)
+	}
+	os.Unsetenv("UPTAKE_TEST_SECRET")
+	_, err = Parse("u.yaml", []byte(minimal+"timezone: ${UPTAKE_TEST_SECRET}\n"))
+	if err == nil || !strings.Contains(err.Error(), "u.yaml:6: environment variable UPTAKE_TEST_SECRET is not set") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSampleConfigLoads(t *testing.T) {
+	cfg, err := Load("sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Timezone != "Europe/Paris" || len(cfg.Sources) != 1 || cfg.Destinations[0].Kind != "files" {
+		t.Errorf("sample.yaml: %+v", cfg)
+	}
+}
