@@ -30,7 +30,7 @@ func headline(ctx context.Context, conn *sql.Conn) (*Headline, error) {
 	var h Headline
 	err := conn.QueryRowContext(ctx, `SELECT month, active_customers, activated_customers, monthly_active_rate, score_mom,
 		users, active_users, usage_pct, license_utilization, low_utilization_customers, dau_mau, champions, churn_risks
-		FROM main.kpi_overview_monthly WHERE complete ORDER BY month DESC LIMIT 1`).Scan(
+		FROM kpi_overview_monthly WHERE complete ORDER BY month DESC LIMIT 1`).Scan(
 		&h.Month, &h.ActiveCustomers, &h.ActivatedCustomers, &h.MonthlyActiveRate, &h.ScoreMoM,
 		&h.Users, &h.ActiveUsers, &h.UsagePct, &h.LicenseUtilization, &h.LowUtilizationCustomers, &h.DAUMAU, &h.Champions, &h.ChurnRisks)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -89,7 +89,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	defer conn.Close()
 
-	if _, err := conn.ExecContext(ctx, `INSERT INTO runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
+	if _, err := conn.ExecContext(ctx, `INSERT INTO main.runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
 		res.RunID, opt.Job, opt.Trigger, started); err != nil {
 		return res, fmt.Errorf("record run: %w", err)
 	}
@@ -141,7 +141,9 @@ func newRunID(t time.Time) string {
 	return fmt.Sprintf("%s-%04x", t.UTC().Format("20060102T150405Z"), os.Getpid()&0xffff^int(t.UnixNano()&0xffff))
 }
 
-// execute is extract → keep rejects → transform → check → publish → commit.
+// execute is extract → keep rejects → load → transform → check → publish →
+// swap. Everything after the extract is built in a schema of its own, made
+// live only at the end: a failed run leaves the previous tables live.
 func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
 	cfg := opt.Config
 	p, err := build(cfg)
@@ -164,15 +166,15 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := checkRejects(ctx, conn, cfg, ex, res); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return fmt.Errorf("begin: %w", err)
+	// Build into the schema that is not live; swap it in only when all is done.
+	build, live, err := warehouse.NextBuild(ctx, conn)
+	if err != nil {
+		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
+	if err := warehouse.StartBuild(ctx, conn, build); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SET search_path = 'main'")
 	if err := loadRaw(ctx, conn, ex, res, log); err != nil {
 		return err
 	}
@@ -194,11 +196,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := publish(ctx, conn, p, run, res, log); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	committed = true
-	return nil
+	return warehouse.Swap(ctx, conn, build, live)
 }
 
 // plugins are the run's connectors, built before anything is read so that a
@@ -271,7 +269,7 @@ func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 }
 
 func keepRejects(ctx context.Context, conn *sql.Conn, runID string) error {
-	_, err := conn.ExecContext(context.WithoutCancel(ctx), `INSERT INTO rejects SELECT ?, * FROM temp.load_rejects`, runID)
+	_, err := conn.ExecContext(context.WithoutCancel(ctx), `INSERT INTO main.rejects SELECT ?, * FROM temp.load_rejects`, runID)
 	if err != nil {
 		return fmt.Errorf("keep rejects: %w", err)
 	}
@@ -289,7 +287,7 @@ func finish(ctx context.Context, conn *sql.Conn, res *Result) error {
 	if !res.WindowStart.IsZero() {
 		ws, we = res.WindowStart, res.WindowEnd
 	}
-	_, err := conn.ExecContext(ctx, `UPDATE runs SET ended_at = ?, status = ?, rows_in = ?, rows_out = ?, error = ?,
+	_, err := conn.ExecContext(ctx, `UPDATE main.runs SET ended_at = ?, status = ?, rows_in = ?, rows_out = ?, error = ?,
 		window_start = ?, window_end = ? WHERE run_id = ?`,
 		res.EndedAt, res.Status, string(in), string(out), errText, ws, we, res.RunID)
 	if err != nil {

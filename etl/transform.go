@@ -89,17 +89,17 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("contract/%s.sql: %w", m.Name, err)
 		}
-		cols, err := columns(ctx, conn, "main", m.Name)
+		cols, err := columns(ctx, conn, m.Name)
 		if err != nil {
 			return err
 		}
 		for _, rel := range ex.Relations[m.Name] {
-			q := fmt.Sprintf("INSERT INTO main.%s BY NAME SELECT %s FROM %s", m.Name, strings.Join(cols, ", "), rel)
+			q := fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM %s", m.Name, strings.Join(cols, ", "), rel)
 			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("load %s from %s: %w", m.Name, rel, err)
 			}
 		}
-		n, err := warehouse.Count(ctx, conn, "main."+m.Name)
+		n, err := warehouse.Count(ctx, conn, m.Name)
 		if err != nil {
 			return err
 		}
@@ -109,8 +109,9 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 	return nil
 }
 
-func columns(ctx context.Context, conn *sql.Conn, schema, table string) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND NOT internal ORDER BY column_index`, schema, table)
+// columns lists a table of the build schema (the current schema).
+func columns(ctx context.Context, conn *sql.Conn, table string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE schema_name = current_schema() AND table_name = ? AND NOT internal ORDER BY column_index`, table)
 	if err != nil {
 		return nil, fmt.Errorf("columns of %s: %w", table, err)
 	}
@@ -134,11 +135,11 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 	}
 	for _, m := range models {
 		t0 := time.Now()
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE main.%s AS\n%s", m.Name, m.SQL)
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("sql/%s/%s.sql: %w", m.Layer, m.Name, err)
 		}
-		n, err := warehouse.Count(ctx, conn, "main."+m.Name)
+		n, err := warehouse.Count(ctx, conn, m.Name)
 		if err != nil {
 			return err
 		}
@@ -177,7 +178,7 @@ func firstLine(s string) string {
 
 func window(ctx context.Context, conn *sql.Conn, res *Result) error {
 	var ws, we sql.NullTime
-	if err := conn.QueryRowContext(ctx, "SELECT min(month), max(month) FROM main.stg_months").Scan(&ws, &we); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT min(month), max(month) FROM stg_months").Scan(&ws, &we); err != nil {
 		return fmt.Errorf("window: %w", err)
 	}
 	res.WindowStart, res.WindowEnd = ws.Time, we.Time
@@ -189,7 +190,7 @@ func window(ctx context.Context, conn *sql.Conn, res *Result) error {
 // yesterday's tables.
 func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow bool, res *Result) error {
 	var in, out sql.NullString
-	err := conn.QueryRowContext(ctx, `SELECT rows_in::VARCHAR, rows_out::VARCHAR FROM runs WHERE status = 'success' ORDER BY started_at DESC LIMIT 1`).Scan(&in, &out)
+	err := conn.QueryRowContext(ctx, `SELECT rows_in::VARCHAR, rows_out::VARCHAR FROM main.runs WHERE status = 'success' ORDER BY started_at DESC LIMIT 1`).Scan(&in, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

@@ -89,14 +89,16 @@ func reasonExprs(cs []check) (cond, column, reason string) {
 // that turns the file's accepted rows into the contract's columns.
 func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset, sc *scanned, fileDate time.Time) (string, int64, error) {
 	bad, col, reason := reasonExprs(rowChecks(ds, sc))
+	// Lines are worked out for the bad rows only (an ASOF join on their rowid).
 	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
-		SELECT %s, %s, %s, %s, %s, %s, NULL FROM %s s %s WHERE %s`,
+		SELECT %s, %s, %s, %s, %s, %s, NULL FROM (SELECT rowid AS rid, * FROM %s WHERE %s) s %s`,
 		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), sc.lineExpr("s"), col, reason,
-		sc.table, sc.lineJoin("s"), bad))
+		sc.table, bad, sc.lineJoin("s")))
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: check rows: %w", sc.file, err)
 	}
 	semantic, _ := res.RowsAffected()
+	sc.rows -= semantic
 	var sel string
 	switch ds.key {
 	case "establishments":
@@ -110,7 +112,7 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			%s AS archived, %s AS has_portal_access, seats::INTEGER AS seats,
 			portal_views::BIGINT AS portal_views, downloads::BIGINT AS downloads, shares::BIGINT AS shares,
 			%s AS source_file, %s AS source_line
-			FROM %s s %s WHERE NOT %s`,
+			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
 			month, boolExpr("archived"), boolExpr("has_portal_access"), warehouse.Quote(sc.file), sc.lineExpr("s"),
 			sc.table, sc.lineJoin("s"), bad)
 	case "users":
@@ -119,7 +121,7 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			nullif(lower(trim(split_part(trim(email), '@', 2))), '') AS email_domain,
 			created AS created_at, first_login AS activated_at, deactivated AS deactivated_at,
 			%s AS archived, %s AS source_file, %s AS source_line
-			FROM %s s %s WHERE NOT %s`,
+			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
 			warehouse.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), warehouse.Quote(sc.file), sc.lineExpr("s"),
 			sc.table, sc.lineJoin("s"), bad)
 	case "activity":
@@ -134,20 +136,27 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, view string) error {
 	switch ds.key {
 	case "establishments":
-		if err := duplicates(ctx, conn, view, "strftime(month, '%Y-%m')", "customer_ref", "reference"); err != nil {
+		if err := duplicates(ctx, conn, view, "month", "%Y-%m", "customer_ref", "reference"); err != nil {
 			return err
 		}
 		return s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay)
 	case "users":
-		return duplicates(ctx, conn, view, "strftime(snapshot_date, '%Y-%m-%d')", "user_id", "user id")
+		return duplicates(ctx, conn, view, "snapshot_date", "%Y-%m-%d", "user_id", "user id")
 	}
 	return nil
 }
 
 // duplicates fails when a key appears twice in one period, naming the files and lines.
-func duplicates(ctx context.Context, conn *sql.Conn, view, period, key, what string) error {
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, %s, string_agg(source_file || ':' || source_line, ', ' ORDER BY source_file, source_line)
-		FROM %s GROUP BY ALL HAVING count(*) > 1 ORDER BY 1, 2 LIMIT 20`, period, key, view))
+func duplicates(ctx context.Context, conn *sql.Conn, view, periodCol, periodFmt, key, what string) error {
+	period := func(alias string) string {
+		return fmt.Sprintf("strftime(%s%s, %s)", alias, periodCol, warehouse.Quote(periodFmt))
+	}
+	// Find the duplicated keys first (cheap), then where they are.
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`WITH dup AS (
+			SELECT %[1]s AS period, %[2]s AS k FROM %[3]s GROUP BY ALL HAVING count(*) > 1 ORDER BY 1, 2 LIMIT 20)
+		SELECT d.period, d.k, string_agg(v.source_file || ':' || v.source_line, ', ' ORDER BY v.source_file, v.source_line)
+		FROM %[3]s v JOIN dup d ON d.k = v.%[2]s AND d.period = %[4]s
+		GROUP BY ALL ORDER BY 1, 2`, period(""), key, view, period("v.")))
 	if err != nil {
 		return fmt.Errorf("check duplicate %s: %w", what, err)
 	}

@@ -25,7 +25,6 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 func init() {
@@ -147,18 +146,23 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		if len(errs) > 0 && ds.key == "establishments" && fileDates[f].IsZero() && ds.cfg.Month != "column" {
 			continue
 		}
+		t0 := time.Now()
 		sc, err := s.scanFile(ctx, conn, f, ds, fmt.Sprintf("%s_%s_%d", sanitize(s.name), ds.key, i))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		t1 := time.Now()
 		sel, semantic, err := s.contractSelect(ctx, conn, ds, sc, fileDates[f])
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out.RowsRead[ds.target] += sc.rows + sc.rejected
+		run.Logger.Debug("read file", "file", f, "encoding", sc.encoding, "rows", sc.rows, "rejected", sc.rejected+semantic,
+			"scan", t1.Sub(t0).Round(time.Millisecond).String(), "check", time.Since(t1).Round(time.Millisecond).String())
+		out.RowsRead[ds.target] += sc.rows + semantic + sc.rejected
 		out.Rejected[ds.target] += sc.rejected + semantic
+		out.RowsIn[ds.target] += sc.rows
 		parts = append(parts, sel)
 	}
 	if len(errs) > 0 {
@@ -169,11 +173,6 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return "", fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
 	}
-	n, err := warehouse.Count(ctx, conn, view)
-	if err != nil {
-		return "", err
-	}
-	out.RowsIn[ds.target] += n
 	if err := s.checkDataset(ctx, conn, run, ds, view); err != nil {
 		return "", err
 	}

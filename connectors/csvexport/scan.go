@@ -30,16 +30,24 @@ type scanned struct {
 // DuckDB's rejected lines: the k-th accepted row (rowid k) is line
 // k + 2 + the number of rejected lines before it. Exact unless a quoted
 // field spans lines or blank lines precede the row.
+// alias must expose the scan table's rowid as rid. Without rejects the
+// join is not needed (and is skipped: it sorts every row).
 func (sc *scanned) lineJoin(alias string) string {
+	if sc.rejected == 0 {
+		return ""
+	}
 	return fmt.Sprintf(`ASOF LEFT JOIN (
 		SELECT thr, max(shift) AS shift FROM (
 			SELECT line - row_number() OVER (ORDER BY line) - 1 AS thr, row_number() OVER (ORDER BY line) AS shift
 			FROM (SELECT DISTINCT line FROM %s))
-		GROUP BY thr) __t ON %s.rowid >= __t.thr`, sc.rejects, alias)
+		GROUP BY thr) __t ON %s.rid >= __t.thr`, sc.rejects, alias)
 }
 
 func (sc *scanned) lineExpr(alias string) string {
-	return fmt.Sprintf("(%s.rowid + 2 + coalesce(__t.shift, 0))", alias)
+	if sc.rejected == 0 {
+		return fmt.Sprintf("(%s.rid + 2)", alias)
+	}
+	return fmt.Sprintf("(%s.rid + 2 + coalesce(__t.shift, 0))", alias)
 }
 
 // scanFile reads one export file with DuckDB's CSV reader. Errors that make

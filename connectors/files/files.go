@@ -107,12 +107,12 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 			return err
 		}
 		parquet := filepath.Join(tmp, t+".parquet")
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY main.%s TO %s (FORMAT parquet, COMPRESSION zstd)", warehouse.Ident(t), warehouse.Quote(parquet))); err != nil {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", warehouse.Ident(t), warehouse.Quote(parquet))); err != nil {
 			return fmt.Errorf("write %s: %w", parquet, err)
 		}
 		if slices.Contains(d.spec.Formats, "csv") {
 			csv := filepath.Join(tmp, t+".csv")
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY main.%s TO %s (FORMAT csv, HEADER)", warehouse.Ident(t), warehouse.Quote(csv))); err != nil {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", warehouse.Ident(t), warehouse.Quote(csv))); err != nil {
 				return fmt.Errorf("write %s: %w", csv, err)
 			}
 		}

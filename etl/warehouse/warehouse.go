@@ -11,11 +11,19 @@
 //     its own names.
 //   - The database file allows one writing process: the run lock (etl) keeps
 //     a second run from waiting on it.
+//   - Building large tables inside one long transaction is many times slower
+//     than autocommitted CREATE TABLE AS (80 s instead of 2 s for one model at
+//     10 M rows): runs build into a schema of their own and swap it in (Swap).
+//   - A window aggregate with FILTER over a few large partitions is
+//     pathologically slow (count(*) FILTER (...) OVER (PARTITION BY month):
+//     12 s for 480 k rows); sum(CASE ...) OVER is not.
+//   - NOT NULL constraints on a 10 M row insert cost more than the insert.
 package warehouse
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,6 +100,10 @@ var bookkeeping = []string{
 		rows_out JSON,
 		error VARCHAR
 	)`,
+	`CREATE TABLE IF NOT EXISTS state (
+		key VARCHAR PRIMARY KEY,
+		value VARCHAR
+	)`,
 	`CREATE TABLE IF NOT EXISTS rejects (
 		run_id VARCHAR NOT NULL,
 		source VARCHAR NOT NULL,
@@ -102,6 +114,121 @@ var bookkeeping = []string{
 		reason VARCHAR NOT NULL,
 		raw_line VARCHAR
 	)`,
+}
+
+// The warehouse keeps two build schemas. A run rebuilds the one that is not
+// live, then Swap points the views of schema main at it in one transaction:
+// readers see all the old tables or all the new ones, never a mix.
+const (
+	Blue  = "blue"
+	Green = "green"
+)
+
+// NextBuild returns the schema a run should build into (the one not live)
+// and the live one ("" before the first successful run).
+func NextBuild(ctx context.Context, conn *sql.Conn) (build, live string, err error) {
+	err = conn.QueryRowContext(ctx, `SELECT value FROM main.state WHERE key = 'live_schema'`).Scan(&live)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Blue, "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("warehouse state: %w", err)
+	}
+	if live == Blue {
+		return Green, live, nil
+	}
+	return Blue, live, nil
+}
+
+// StartBuild empties the build schema and makes it the first place
+// unqualified names are created in and looked up (then main).
+func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
+	for _, q := range []string{
+		"DROP SCHEMA IF EXISTS " + Ident(build) + " CASCADE",
+		"CREATE SCHEMA " + Ident(build),
+		"SET search_path = " + Quote(build+",main"),
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("warehouse: %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// Swap makes the build schema live: in one transaction every table of it
+// gets a view of the same name in main, views of tables it no longer has are
+// dropped, and the state records it. The previous build is then dropped.
+func Swap(ctx context.Context, conn *sql.Conn, build, previous string) error {
+	tables, err := names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database()`, build)
+	if err != nil {
+		return err
+	}
+	mainTables, err := names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database()`)
+	if err != nil {
+		return err
+	}
+	views, err := names(ctx, conn, `SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal AND database_name = current_database()`)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	stmts := []string{"BEGIN TRANSACTION"}
+	for _, t := range tables {
+		keep[t] = true
+		if contains(mainTables, t) && !bookkept[t] {
+			stmts = append(stmts, "DROP TABLE main."+Ident(t)) // left by an older version
+		}
+		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW main.%s AS SELECT * FROM %s.%s", Ident(t), Ident(build), Ident(t)))
+	}
+	for _, v := range views {
+		if !keep[v] {
+			stmts = append(stmts, "DROP VIEW main."+Ident(v))
+		}
+	}
+	stmts = append(stmts,
+		"INSERT OR REPLACE INTO main.state VALUES ('live_schema', "+Quote(build)+")",
+		"COMMIT")
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			return fmt.Errorf("warehouse: swap in %s: %s: %w", build, q, err)
+		}
+	}
+	if previous != "" && previous != build {
+		if _, err := conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+Ident(previous)+" CASCADE"); err != nil {
+			return fmt.Errorf("warehouse: drop previous build %s: %w", previous, err)
+		}
+	}
+	return nil
+}
+
+// bookkept are main's own tables, never replaced by a build.
+var bookkept = map[string]bool{"runs": true, "rejects": true, "state": true}
+
+func names(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Quote returns s as a SQL string literal.

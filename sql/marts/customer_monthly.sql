@@ -43,7 +43,7 @@ with_history AS (
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active) OVER w END AS prev_active,
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active_users) OVER w END AS prev_active_users,
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(seats) OVER w END AS prev_seats,
-        count(*) FILTER (WHERE active) OVER (PARTITION BY month) AS active_in_month,
+        sum(CASE WHEN active THEN 1 ELSE 0 END) OVER (PARTITION BY month) AS active_in_month,
         CASE WHEN active THEN rank() OVER (PARTITION BY month, active ORDER BY score DESC) END AS active_rank
     FROM base
     WINDOW w AS (PARTITION BY customer_ref ORDER BY month)

@@ -5,45 +5,46 @@
 WITH user_days AS (
     SELECT DISTINCT user_id, day FROM stg_active_user_days
 ),
--- A user active on day d is counted in the rolling window of days d .. d+W-1.
--- Merging each user's overlapping windows into islands turns the rolling
--- distinct count into a running sum of +1 at an island's start and -1 after its end.
+-- A user active on day d is in the rolling window of days d .. d+W-1. Over a
+-- user's active days, the window count rises by one on a day that is more
+-- than W days after the user's previous active day, and falls by one W days
+-- after a day that is followed by no active day within W days. One pass
+-- (lag/lead) gives both for every W; a running sum turns them into counts.
 gaps AS (
-    SELECT user_id, day, datediff('day', lag(day) OVER (PARTITION BY user_id ORDER BY day), day) AS gap
+    SELECT
+        day,
+        datediff('day', lag(day) OVER w, day) AS since_prev,
+        datediff('day', day, lead(day) OVER w) AS until_next
     FROM user_days
+    WINDOW w AS (PARTITION BY user_id ORDER BY day)
 ),
-windows AS (
-    SELECT 7 AS w UNION ALL SELECT 30
-),
-islands AS (
-    SELECT w, user_id, day,
-        sum(CASE WHEN gap IS NULL OR gap > w THEN 1 ELSE 0 END) OVER (PARTITION BY w, user_id ORDER BY day) AS island
-    FROM gaps, windows
-),
-edges AS (
-    SELECT w, min(day) AS day, 1 AS delta FROM islands GROUP BY w, user_id, island
+changes AS (
+    SELECT day,
+        count(*) AS dau,
+        count(*) FILTER (WHERE since_prev IS NULL OR since_prev > 7) AS in7,
+        count(*) FILTER (WHERE since_prev IS NULL OR since_prev > 30) AS in30,
+        0 AS out7, 0 AS out30
+    FROM gaps GROUP BY day
     UNION ALL
-    SELECT w, (max(day) + w)::DATE AS day, -1 AS delta FROM islands GROUP BY w, user_id, island
+    SELECT (day + 7)::DATE, 0, 0, 0, count(*), 0 FROM gaps WHERE until_next IS NULL OR until_next > 7 GROUP BY 1
+    UNION ALL
+    SELECT (day + 30)::DATE, 0, 0, 0, 0, count(*) FROM gaps WHERE until_next IS NULL OR until_next > 30 GROUP BY 1
 ),
 days AS (
     SELECT unnest(generate_series((SELECT min(day) FROM user_days), (SELECT max(day) FROM user_days), INTERVAL 1 DAY))::DATE AS day
 ),
-rolling AS (
-    SELECT d.day,
-        sum(coalesce(e7.delta, 0)) OVER (ORDER BY d.day) AS wau,
-        sum(coalesce(e30.delta, 0)) OVER (ORDER BY d.day) AS mau
-    FROM days d
-    LEFT JOIN (SELECT day, sum(delta) AS delta FROM edges WHERE w = 7 GROUP BY day) e7 USING (day)
-    LEFT JOIN (SELECT day, sum(delta) AS delta FROM edges WHERE w = 30 GROUP BY day) e30 USING (day)
+daily AS (
+    SELECT d.day, sum(c.dau) AS dau, sum(c.in7) - sum(c.out7) AS d7, sum(c.in30) - sum(c.out30) AS d30
+    FROM days d LEFT JOIN changes c USING (day)
+    GROUP BY d.day
 )
 SELECT
-    r.day,
-    date_trunc('month', r.day)::DATE AS month,
-    coalesce(a.dau, 0)::BIGINT AS dau,
-    r.wau::BIGINT AS wau,
-    r.mau::BIGINT AS mau,
-    coalesce(a.dau, 0) / nullif(r.mau, 0) AS dau_mau,
+    day,
+    date_trunc('month', day)::DATE AS month,
+    coalesce(dau, 0)::BIGINT AS dau,
+    sum(coalesce(d7, 0)) OVER (ORDER BY day)::BIGINT AS wau,
+    sum(coalesce(d30, 0)) OVER (ORDER BY day)::BIGINT AS mau,
+    coalesce(dau, 0) / nullif(sum(coalesce(d30, 0)) OVER (ORDER BY day), 0) AS dau_mau,
     getvariable('published_at') AS published_at
-FROM rolling r
-LEFT JOIN stg_activity_days a ON a.day = r.day AND a.salesperson IS NULL
-ORDER BY r.day
+FROM daily
+ORDER BY day

@@ -1,7 +1,8 @@
--- stg_active_user_days: one row per user, day and salesperson on which the
--- user had at least one usage event, for customers known that month. The
--- salesperson is the one of the user's customer in that month.
-SELECT DISTINCT
+-- stg_active_user_days: the user-days with at least one usage event, for
+-- customers known that month, with the salesperson of the user's customer in
+-- that month. A user active for two customers on one day has two rows:
+-- count users with count(DISTINCT user_id).
+SELECT
     d.day,
     date_trunc('month', d.day)::DATE AS month,
     d.user_id,

@@ -3,22 +3,34 @@
 --          deactivated by the month's end.
 --   active_users: those users with at least one usage event in the month.
 -- The customer of a user is the one in the users export.
-WITH user_months AS (
-    SELECT m.month, u.customer_ref, u.user_id
-    FROM stg_months m
-    JOIN stg_users u
-      ON coalesce(u.created_at, DATE '0001-01-01') <= m.month_end
-     AND coalesce(u.deactivated_at, DATE '9999-12-31') > m.month_end
+WITH deltas AS (
+    -- a user counts from the month it was created until the month it was deactivated
+    SELECT customer_ref, date_trunc('month', coalesce(created_at, DATE '0001-01-01'))::DATE AS month, 1 AS delta FROM stg_users
+    UNION ALL
+    SELECT customer_ref, date_trunc('month', deactivated_at)::DATE, -1 FROM stg_users WHERE deactivated_at IS NOT NULL
 ),
-active AS (
+running AS (
+    SELECT customer_ref, month, sum(sum(delta)) OVER (PARTITION BY customer_ref ORDER BY month) AS users
+    FROM deltas
+    GROUP BY customer_ref, month
+),
+active_user_months AS (
     SELECT DISTINCT date_trunc('month', day)::DATE AS month, user_id
     FROM stg_user_days WHERE usage_count > 0
+),
+active AS (
+    SELECT a.month, u.customer_ref, count(*) AS active_users
+    FROM active_user_months a
+    JOIN stg_users u USING (user_id)
+    WHERE coalesce(u.created_at, DATE '0001-01-01') <= a.month + INTERVAL 1 MONTH - INTERVAL 1 DAY
+      AND coalesce(u.deactivated_at, DATE '9999-12-31') > a.month + INTERVAL 1 MONTH - INTERVAL 1 DAY
+    GROUP BY ALL
 )
 SELECT
-    um.month,
-    um.customer_ref,
-    count(*) AS users,
-    count(a.user_id) AS active_users
-FROM user_months um
-LEFT JOIN active a USING (month, user_id)
-GROUP BY ALL
+    cm.month,
+    cm.customer_ref,
+    coalesce(r.users, 0)::BIGINT AS users,
+    coalesce(a.active_users, 0) AS active_users
+FROM stg_customer_months cm
+ASOF LEFT JOIN running r ON r.customer_ref = cm.customer_ref AND r.month <= cm.month
+LEFT JOIN active a ON a.customer_ref = cm.customer_ref AND a.month = cm.month

@@ -4,9 +4,15 @@
 --   usage_count: events that make the user active (kpi.usage_events; all when empty)
 -- The customer is the activity row's, else the user's in the users export.
 -- Activity of excluded customers or users is dropped.
-WITH excluded_users AS (
-    SELECT DISTINCT user_id FROM raw_users
-    WHERE list_contains(getvariable('exclude_email_domains'), coalesce(email_domain, ''))
+WITH user_lookup AS (
+    -- one row per user known to a users export: its latest customer, and
+    -- whether it is an internal or test account
+    SELECT
+        user_id,
+        arg_max(customer_ref, snapshot_date) AS customer_ref,
+        bool_or(list_contains(getvariable('exclude_email_domains'), coalesce(email_domain, ''))) AS excluded
+    FROM raw_users
+    GROUP BY user_id
 )
 SELECT
     a.day,
@@ -15,8 +21,8 @@ SELECT
     sum(a.count) FILTER (WHERE list_contains(getvariable('score_events'), a.event)) AS score_count,
     sum(a.count) FILTER (WHERE len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), a.event)) AS usage_count
 FROM raw_activity a
-LEFT JOIN stg_users u USING (user_id)
-WHERE a.user_id NOT IN (SELECT user_id FROM excluded_users)
+LEFT JOIN user_lookup u USING (user_id)
+WHERE NOT coalesce(u.excluded, false)
   AND NOT list_contains(getvariable('exclude_customers'), coalesce(a.customer_ref, u.customer_ref, ''))
   AND a.day < getvariable('as_of')
 GROUP BY ALL

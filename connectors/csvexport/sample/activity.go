@@ -30,30 +30,98 @@ type actRow struct {
 // Options.ActivityRows is 0.
 const defaultRowsPerUserMonth = 13
 
-// forEachUserMonth calls fn for every (user, month) in which the user may be
-// active, with the customer's profile, its intensity, the number of days the
-// user exists that month and the month length.
-func (g *generator) forEachUserMonth(fn func(p *segProfile, mult float64, w float64, days, monthDays int)) {
+// pMax caps a user's chance of being active in a month.
+const pMax = 0.97
+
+// userDay is one active day of a user in the current customer-month, with
+// its score events.
+type userDay struct {
+	user  int32
+	day   uint8 // day of the month, 0-based
+	count [3]uint32
+}
+
+// monthPlan is what a customer-month is expected to hold.
+type monthPlan struct {
+	days    float64 // expected active user-days
+	nominal float64 // the same without the user made active when no other is
+	reach   float64 // chance of at least one active user
+	forced  int32   // user made active when no other is (-1 = none)
+}
+
+// userMonth returns, for user u in the month of days ms..me, its chance of
+// being active, the Poisson mean of its extra active days and the number of
+// days it exists (0 when it cannot be active).
+func (g *generator) userMonth(u *user, pm, mult float64, ms, me int) (p, lambda float64, n int) {
+	if u.w == 0 {
+		return 0, 0, 0
+	}
+	lo, hi := max(ms, int(u.created)), min(me, int(u.stop))
+	if lo >= hi {
+		return 0, 0, 0
+	}
+	n = hi - lo
+	frac := float64(n) / float64(me-ms)
+	p = g.share * min(pMax, float64(u.pi)*pm) * math.Sqrt(frac)
+	return p, g.scale * mult * float64(u.w) * frac, n
+}
+
+// plan computes customer ci's expected active user-days in month m. An
+// engaged customer has at least one active user: when the draw leaves none,
+// its most regular user is made active (with chance g.share).
+func (g *generator) plan(ci, m int) monthPlan {
+	c := &g.cust[ci]
+	k := ci*g.opt.Months + m
+	pm, mult := float64(g.pmult[k]), float64(g.mult[k])
+	ms, me := g.cal.monthStart[m], g.cal.monthStart[m+1]
+	pl := monthPlan{forced: -1}
+	sum, best, bestDays := 0.0, float32(-1), 0.0
+	for ui := c.firstUser; ui < c.firstUser+c.nUsers; ui++ {
+		u := &g.users[ui]
+		p, lambda, n := g.userMonth(u, pm, mult, ms, me)
+		if n == 0 {
+			continue
+		}
+		days := 1 + expectedMin(lambda, n-1)
+		pl.days += p * days
+		sum += p
+		if u.pi > best {
+			best, bestDays, pl.forced = u.pi, days, ui
+		}
+	}
+	// Systematic sampling draws no user only when the chances add up to
+	// less than one, with the chance that is left.
+	pl.nominal = pl.days
+	pl.days += g.share * max(0, 1-sum) * bestDays
+	pl.reach = min(1, sum+g.share*max(0, 1-sum))
+	return pl
+}
+
+// expectedRows is the expected number of activity rows of a customer-month
+// with the given plan and score factor: a login and maybe a search per active
+// user-day, and a row per user-day and event that gets some of the month's
+// score (at least one when anybody is active), which is spread over the days.
+func (pl *monthPlan) expectedRows(p *segProfile, score float64) float64 {
+	if pl.reach == 0 {
+		return 0
+	}
+	units := max(1, pl.nominal*score)
+	days := max(1, pl.days/pl.reach) // active user-days when anybody is active
+	slots := 0.0
+	for _, f := range p.mix {
+		slots += days * -math.Expm1(units*math.Log1p(-f/days))
+	}
+	return pl.days*(1+p.pFind) + pl.reach*slots
+}
+
+// forEachCustomerMonth calls fn for every customer-month with possible
+// activity.
+func (g *generator) forEachCustomerMonth(fn func(ci, m int)) {
 	months := g.opt.Months
 	for ci := range g.cust {
-		c := &g.cust[ci]
-		p := &profiles[c.seg]
-		mults := g.mult[ci*months : (ci+1)*months]
-		users := g.users[c.firstUser : c.firstUser+c.nUsers]
-		for m := int(c.created); m < months; m++ {
-			if mults[m] == 0 {
-				continue
-			}
-			ms, me := g.cal.monthStart[m], g.cal.monthStart[m+1]
-			for i := range users {
-				u := &users[i]
-				if u.w == 0 {
-					continue
-				}
-				lo, hi := max(ms, int(u.created)), min(me, int(u.stop))
-				if lo < hi {
-					fn(p, float64(mults[m]), float64(u.w), hi-lo, me-ms)
-				}
+		for m := int(g.cust[ci].created); m < months; m++ {
+			if g.mult[ci*months+m] != 0 {
+				fn(ci, m)
 			}
 		}
 	}
@@ -63,24 +131,75 @@ func (g *generator) forEachUserMonth(fn func(p *segProfile, mult float64, w floa
 // the user could be active (prorated for partial months).
 func (g *generator) defaultTarget() int {
 	total := 0.0
-	g.forEachUserMonth(func(_ *segProfile, _, _ float64, days, monthDays int) {
-		total += float64(days) / float64(monthDays)
+	g.forEachCustomerMonth(func(ci, m int) {
+		c := &g.cust[ci]
+		ms, me := g.cal.monthStart[m], g.cal.monthStart[m+1]
+		for _, u := range g.users[c.firstUser : c.firstUser+c.nUsers] {
+			if lo, hi := max(ms, int(u.created)), min(me, int(u.stop)); u.w != 0 && lo < hi {
+				total += float64(hi-lo) / float64(me-ms)
+			}
+		}
 	})
 	return int(math.Round(defaultRowsPerUserMonth * total))
 }
 
-// expectedRows is the expected number of activity rows for a given scale.
-func (g *generator) expectedRows(scale float64) float64 {
+// expectedRows is the expected number of activity rows for the current share
+// and scale.
+func (g *generator) expectedRows() float64 {
 	total := 0.0
-	g.forEachUserMonth(func(p *segProfile, mult, w float64, days, monthDays int) {
-		lambda := scale * mult * w * float64(days) / float64(monthDays)
-		total += p.rowsPerDay() * expectedMin(lambda, days)
+	g.forEachCustomerMonth(func(ci, m int) {
+		pl := g.plan(ci, m)
+		total += pl.expectedRows(&profiles[g.cust[ci].seg], float64(g.score[ci*g.opt.Months+m]))
 	})
 	return total
 }
 
+// calibrate sets g.share and g.scale so that the expected number of activity
+// rows is the target: users are as often active as the story says and active
+// on more days for a larger target; for a target below what one day per
+// active user-month gives, users are active less often. With strict, a
+// target the population cannot reach is an error.
+func (g *generator) calibrate(target int, strict bool) error {
+	if target == 0 {
+		return nil
+	}
+	t := float64(target)
+	g.share, g.scale = 1, 0
+	base := g.expectedRows()
+	if base == 0 {
+		if strict {
+			return fmt.Errorf("sample: no user can be active (ActivityRows %d unreachable)", target)
+		}
+		return nil
+	}
+	got := base
+	if t < base {
+		for i := 0; i < 30 && math.Abs(got-t) >= 0.002*t; i++ {
+			g.share = min(1, g.share*t/got)
+			got = g.expectedRows()
+		}
+	} else {
+		g.scale = 1
+		for i := 0; i < 40; i++ {
+			got = g.expectedRows()
+			if math.Abs(got-t) < 0.002*t || got <= base {
+				break
+			}
+			g.scale *= math.Max(0.5, math.Min(4, (t-base)/(got-base)))
+		}
+	}
+	if strict && math.Abs(got-t) > 0.05*t {
+		return fmt.Errorf("sample: ActivityRows %d is too high for %d users over %d months (at most about %.0f)",
+			target, g.opt.Users, g.opt.Months, got)
+	}
+	return nil
+}
+
 // expectedMin is E[min(X, n)] for X ~ Poisson(lambda) (as drawn by poisson).
 func expectedMin(lambda float64, n int) float64 {
+	if n <= 0 {
+		return 0
+	}
 	if lambda < 0.2*float64(n) {
 		return lambda
 	}
@@ -95,36 +214,6 @@ func expectedMin(lambda float64, n int) float64 {
 		p *= lambda / float64(k+1)
 	}
 	return below + float64(n)*(1-cum)
-}
-
-// calibrate sets g.scale so that the expected number of activity rows is the
-// target. With strict, a target the population cannot reach is an error.
-func (g *generator) calibrate(target int, strict bool) error {
-	if target == 0 {
-		return nil
-	}
-	linear := g.expectedRows(1)
-	if linear == 0 {
-		if strict {
-			return fmt.Errorf("sample: no user can be active (ActivityRows %d unreachable)", target)
-		}
-		return nil
-	}
-	t := float64(target)
-	g.scale = t / linear
-	got := linear * g.scale
-	for i := 0; i < 30; i++ {
-		got = g.expectedRows(g.scale)
-		if math.Abs(got-t) < 0.002*t {
-			break
-		}
-		g.scale *= t / got
-	}
-	if strict && math.Abs(got-t) > 0.05*t {
-		return fmt.Errorf("sample: ActivityRows %d is too high for %d users over %d months (at most about %.0f)",
-			target, g.opt.Users, g.opt.Months, got)
-	}
-	return nil
 }
 
 // poissonNormal is the mean from which poisson uses a normal approximation.
@@ -187,71 +276,19 @@ func pickDays(r *rand.Rand, k, lo, hi int, weight []float64) uint32 {
 // generateMonth draws the activity rows of month m into g.sorted (by day) and
 // the per-customer counters.
 func (g *generator) generateMonth(m int) {
-	r, months := g.act, g.opt.Months
-	ms, me := g.cal.monthStart[m], g.cal.monthStart[m+1]
-	nd := me - ms
-	g.curMonthStart = ms
-	weight := g.cal.weight[ms:me]
 	clear(g.views)
 	clear(g.downloads)
 	clear(g.shares)
 	rows := g.rows[:0]
-	for ci := range g.cust {
-		mult := float64(g.mult[ci*months+m])
-		if mult == 0 || g.scale == 0 {
-			continue
-		}
-		c := &g.cust[ci]
-		p := &profiles[c.seg]
-		base := g.scale * mult / float64(nd)
-		var views, downloads, shares int64
-		for ui := c.firstUser; ui < c.firstUser+c.nUsers; ui++ {
-			u := &g.users[ui]
-			if u.w == 0 {
-				continue
-			}
-			lo, hi := max(ms, int(u.created)), min(me, int(u.stop))
-			if lo >= hi {
-				continue
-			}
-			k := poisson(r, base*float64(u.w)*float64(hi-lo))
-			if k == 0 {
-				continue
-			}
-			mask := pickDays(r, k, lo-ms, hi-ms, weight)
-			if u.first < 0 {
-				u.first = int16(ms + bits.TrailingZeros32(mask))
-			}
-			for ; mask != 0; mask &= mask - 1 {
-				day := uint8(bits.TrailingZeros32(mask))
-				login := uint16(1)
-				if r.Float64() < 0.25 {
-					login += uint16(1 + r.IntN(2))
-				}
-				rows = append(rows, actRow{user: ui, count: login, day: day, event: evLogin})
-				if r.Float64() < p.pView {
-					n := geometric(r, p.qView)
-					views += int64(n)
-					rows = append(rows, actRow{user: ui, count: n, day: day, event: evView})
-				}
-				if r.Float64() < p.pDown {
-					n := geometric(r, p.qDown)
-					downloads += int64(n)
-					rows = append(rows, actRow{user: ui, count: n, day: day, event: evDownload})
-				}
-				if r.Float64() < p.pShare {
-					n := geometric(r, p.qShare)
-					shares += int64(n)
-					rows = append(rows, actRow{user: ui, count: n, day: day, event: evShare})
-				}
-				if r.Float64() < p.pFind {
-					rows = append(rows, actRow{user: ui, count: geometric(r, p.qFind), day: day, event: evSearch})
-				}
+	if g.share > 0 {
+		for ci := range g.cust {
+			if g.mult[ci*g.opt.Months+m] != 0 {
+				rows = g.customerMonth(rows, ci, m)
 			}
 		}
-		g.views[ci], g.downloads[ci], g.shares[ci] = views, downloads, shares
 	}
 	g.rows = rows
+	g.curMonthStart = g.cal.monthStart[m]
 	// Stable counting sort by day: within a day rows stay in customer, user,
 	// event order.
 	var start [32]int
@@ -270,4 +307,88 @@ func (g *generator) generateMonth(m int) {
 		g.sorted[start[d]] = rows[i]
 		start[d]++
 	}
+}
+
+// customerMonth draws customer ci's activity in month m and appends its rows.
+// The active users and their days are drawn first; the month's score (portal
+// views, downloads and shares), which follows the customer's expected
+// activity smoothly, is then spread over those days.
+func (g *generator) customerMonth(rows []actRow, ci, m int) []actRow {
+	r, months := g.act, g.opt.Months
+	c := &g.cust[ci]
+	p := &profiles[c.seg]
+	k := ci*months + m
+	pm, mult := float64(g.pmult[k]), float64(g.mult[k])
+	ms, me := g.cal.monthStart[m], g.cal.monthStart[m+1]
+	weight := g.cal.weight[ms:me]
+	pl := g.plan(ci, m)
+	days := g.days[:0]
+	addUser := func(ui int32, lambda float64, n int) {
+		u := &g.users[ui]
+		lo := max(ms, int(u.created)) - ms
+		mask := pickDays(r, min(n, 1+poisson(r, lambda)), lo, lo+n, weight)
+		if u.first < 0 {
+			u.first = int16(ms + bits.TrailingZeros32(mask))
+		}
+		for ; mask != 0; mask &= mask - 1 {
+			days = append(days, userDay{user: ui, day: uint8(bits.TrailingZeros32(mask))})
+		}
+	}
+	// Systematic sampling: each user is active with its own chance, and the
+	// number of active users is the expected number rounded up or down, so
+	// that a customer's active users vary little from month to month.
+	acc := r.Float64()
+	for ui := c.firstUser; ui < c.firstUser+c.nUsers; ui++ {
+		p, lambda, n := g.userMonth(&g.users[ui], pm, mult, ms, me)
+		if n == 0 {
+			continue
+		}
+		prev := acc
+		acc += p
+		if math.Floor(acc) != math.Floor(prev) {
+			addUser(ui, lambda, n)
+		}
+	}
+	if len(days) == 0 && pl.forced >= 0 && r.Float64() < g.share {
+		_, lambda, n := g.userMonth(&g.users[pl.forced], pm, mult, ms, me)
+		addUser(pl.forced, lambda, n)
+	}
+	g.days = days
+	if len(days) == 0 {
+		return rows
+	}
+	score := max(1, int(math.Round(pl.nominal*float64(g.score[k]))))
+	cut0, cut1 := p.mix[0], p.mix[0]+p.mix[1]
+	for range score {
+		d := &days[r.IntN(len(days))]
+		switch x := r.Float64(); {
+		case x < cut0:
+			d.count[0]++
+		case x < cut1:
+			d.count[1]++
+		default:
+			d.count[2]++
+		}
+	}
+	var sums [3]int64
+	for i := range days {
+		d := &days[i]
+		login := uint16(1)
+		if r.Float64() < 0.25 {
+			login += uint16(1 + r.IntN(2))
+		}
+		rows = append(rows, actRow{user: d.user, count: login, day: d.day, event: evLogin})
+		for e, n := range d.count {
+			if n > 0 {
+				n = min(n, math.MaxUint16)
+				sums[e] += int64(n)
+				rows = append(rows, actRow{user: d.user, count: uint16(n), day: d.day, event: uint8(evView + e)})
+			}
+		}
+		if r.Float64() < p.pFind {
+			rows = append(rows, actRow{user: d.user, count: geometric(r, p.qFind), day: d.day, event: evSearch})
+		}
+	}
+	g.views[ci], g.downloads[ci], g.shares[ci] = sums[0], sums[1], sums[2]
+	return rows
 }

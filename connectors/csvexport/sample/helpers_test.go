@@ -177,3 +177,92 @@ func checkHeader(t testing.TB, what string, got []string, want string) {
 		t.Fatalf("%s header = %q, want %q", what, g, want)
 	}
 }
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// hadActivity says whether the customer had activity before month m.
+func (ds *dataset) hadActivity(ref string, m int) bool {
+	for i := 0; i < m; i++ {
+		if s := ds.sums[i][ref]; s != [3]int{} {
+			return true
+		}
+	}
+	return false
+}
+
+// story is what TestAdoptionStory checks, per month of a data set.
+type story struct {
+	months      []string
+	rate, usage []float64          // monthly active rate and usage, in %
+	risks       []int              // customers active last month and now inactive or down by half
+	sales       map[string]float64 // monthly active rate of each salesperson's portfolio in the last month, in %
+}
+
+// storyKPIs computes the story from the files alone. A customer is activated
+// when it has portal access and is not archived, active when activated and
+// its portal views, downloads and shares add up to at least one. Usage is the
+// share of the users of activated customers (created by the month's end and
+// not deactivated by then) with at least one activity row in the month.
+func storyKPIs(t testing.TB, ds *dataset) story {
+	t.Helper()
+	k := story{months: ds.months, sales: map[string]float64{}}
+	last := len(ds.months) - 1
+	perSales := map[string][2]int{}
+	for m, month := range ds.months {
+		activated, active, risks := 0, 0, 0
+		for ref, r := range ds.est[m] {
+			score := r.views + r.downloads + r.shares
+			if p, ok := ds.est[max(m-1, 0)][ref]; m > 0 && ok && !r.archived && p.access && !p.archived {
+				// Churn risk: active last month, now inactive or down by half.
+				if prev := p.views + p.downloads + p.shares; prev > 0 && 2*score <= prev {
+					risks++
+				}
+			}
+			if !r.access || r.archived {
+				continue
+			}
+			activated++
+			if score > 0 {
+				active++
+			}
+			if m == last && r.salesperson != "" {
+				n := perSales[r.salesperson]
+				n[0]++
+				if score > 0 {
+					n[1]++
+				}
+				perSales[r.salesperson] = n
+			}
+		}
+		k.risks = append(k.risks, risks)
+		k.rate = append(k.rate, 100*float64(active)/float64(activated))
+		end := parseDate(t, month+"-01").AddDate(0, 1, -1).Format("2006-01-02")
+		used := map[string]bool{}
+		for _, a := range ds.activity[m] {
+			used[a[1]] = true
+		}
+		users, actives := 0, 0
+		for id, u := range ds.users {
+			e, ok := ds.est[m][u.customer]
+			if !ok || !e.access || e.archived || u.created > end || (u.deactivated != "" && u.deactivated <= end) {
+				continue
+			}
+			users++
+			if used[id] {
+				actives++
+			}
+		}
+		k.usage = append(k.usage, 100*float64(actives)/float64(users))
+	}
+	for name, n := range perSales {
+		k.sales[name] = 100 * float64(n[1]) / float64(n[0])
+	}
+	return k
+}

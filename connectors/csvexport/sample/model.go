@@ -12,6 +12,7 @@ const (
 	streamCustomers uint64 = 0x75707461_6b650001
 	streamUsers     uint64 = 0x75707461_6b650002
 	streamActivity  uint64 = 0x75707461_6b650003
+	streamSeats     uint64 = 0x75707461_6b650004
 )
 
 // noMonth and noDay mean "never" for month and day indexes.
@@ -32,46 +33,70 @@ const (
 	numSegments
 )
 
-// segProfile describes how a segment's users behave on an active day.
+// segProfile describes how a segment uses the portal.
 type segProfile struct {
-	level                       float64 // monthly intensity relative to normal
-	pView, pDown, pShare, pFind float64 // probability of each event on an active day (login is certain)
-	qView, qDown, qShare, qFind float64 // continuation probability of each event's count (geometric)
+	level        float64    // intensity of an active user's month (extra active days) relative to normal
+	score        float64    // score events (views, downloads, shares) per active user-day
+	regulars     float64    // share of the customer's users who use the portal almost every month
+	dormant      float64    // chance that an engaged month is followed by a dormant one
+	away         float64    // sensitivity to the summer holidays
+	pFind, qFind float64    // probability of a search on an active day, continuation of its count
+	mix          [3]float64 // how score events split into views, downloads and shares
 }
-
-// rowsPerDay is the expected number of activity rows of an active day.
-func (p *segProfile) rowsPerDay() float64 { return 1 + p.pView + p.pDown + p.pShare + p.pFind }
 
 var profiles = [numSegments]segProfile{
-	segNormal:     {1, 0.80, 0.40, 0.12, 0.45, 0.72, 0.35, 0.15, 0.45},
-	segLow:        {0.3, 0.70, 0.30, 0.06, 0.35, 0.60, 0.25, 0.10, 0.35},
-	segOccasional: {0.65, 0.75, 0.35, 0.08, 0.40, 0.68, 0.30, 0.12, 0.40},
-	segChampion:   {3.5, 0.92, 0.60, 0.28, 0.60, 0.82, 0.50, 0.30, 0.55},
-	segChurner:    {0.9, 0.78, 0.38, 0.10, 0.42, 0.70, 0.33, 0.12, 0.42},
+	segNormal:     {1, 3, 0.6, 0.01, 1, 0.45, 0.45, [3]float64{0.68, 0.24, 0.08}},
+	segLow:        {0.5, 1.6, 0.35, 0.035, 1.4, 0.35, 0.35, [3]float64{0.72, 0.22, 0.06}},
+	segOccasional: {0.7, 2.2, 0.45, 0.16, 1.4, 0.4, 0.4, [3]float64{0.7, 0.23, 0.07}},
+	segChampion:   {2.5, 5, 0.78, 0, 0.3, 0.6, 0.55, [3]float64{0.6, 0.27, 0.13}},
+	segChurner:    {0.9, 2.6, 0.5, 0.02, 1, 0.42, 0.42, [3]float64{0.7, 0.22, 0.08}},
 }
 
-// churnDecline is the intensity of a churner in the months after its decline
-// starts; it uses nothing from the month after the last factor on.
-var churnDecline = []float64{0.55, 0.28, 0.12}
+// segmentMix is the cumulative chance of churner, champion, occasional and
+// low customers (the rest are normal) for a worse, average and better
+// salesperson's portfolio (indexed by quality+1).
+var segmentMix = [3][4]float64{
+	{0.12, 0.18, 0.35, 0.62},
+	{0.08, 0.18, 0.30, 0.50},
+	{0.04, 0.19, 0.27, 0.40},
+}
 
-// seasonality is the intensity of each calendar month (index 1..12).
-var seasonality = [13]float64{0, 0.95, 1, 1.05, 0.95, 1, 0.95, 0.8, 0.55, 1.05, 1.05, 1, 0.72}
+// shelfware is the chance that a customer with portal access never uses it,
+// by salesperson quality+1.
+var shelfware = [3]float64{0.44, 0.18, 0.03}
+
+// salesQuality is how well a salesperson's portfolio uses the portal: the
+// second of every five salespeople is the best, the fourth the worst.
+func salesQuality(s int16) int8 {
+	switch {
+	case s < 0:
+		return 0
+	case s%5 == 1:
+		return 1
+	case s%5 == 3:
+		return -1
+	}
+	return 0
+}
 
 // customer is one establishment and its life cycle (month indexes).
 type customer struct {
 	ref, name, domain string
 	seg               segment
 	lang              uint8
-	created           int16 // month the customer appears
-	access            int16 // month portal access is granted (may be past the period); noMonth if never
-	churnStart        int16 // churners: first declining month; noMonth otherwise
-	stopped           int16 // churners: first month without activity; noMonth otherwise
-	archived          int16 // month the customer is archived; noMonth if never
-	dropAccess        bool  // has_portal_access turns "no" once archived
-	sales, sales2     int16 // salesperson before and from reassign on; -1 = none
-	reassign          int16 // month of the reassignment; noMonth if none
-	seats             int32 // licences; -1 = unknown
-	firstUser, nUsers int32 // users firstUser .. firstUser+nUsers-1
+	quality           int8    // salesperson quality: -1 worse, 0 average, 1 better
+	regulars          float32 // share of users who use the portal almost every month
+	created           int16   // month the customer appears
+	access            int16   // month portal access is granted (may be past the period); noMonth if never
+	adopt             int16   // first month of use (may be past the period); noMonth if never
+	churnStart        int16   // churners: first declining month; noMonth otherwise
+	stopped           int16   // churners: first month without activity; noMonth otherwise
+	archived          int16   // month the customer is archived; noMonth if never
+	dropAccess        bool    // has_portal_access turns "no" once archived
+	sales, sales2     int16   // salesperson before and from reassign on; -1 = none
+	reassign          int16   // month of the reassignment; noMonth if none
+	seats             int32   // licences; -1 = unknown
+	firstUser, nUsers int32   // users firstUser .. firstUser+nUsers-1
 }
 
 // user is one user; day indexes count from the first day of the period.
@@ -79,7 +104,8 @@ type user struct {
 	cust     int32
 	id       int32   // number in user_id, assigned by creation date
 	dup      uint32  // e-mail disambiguation within the customer (0 = none)
-	w        float32 // activity propensity (0 = never uses the portal)
+	w        float32 // activity intensity of an active month (0 = never uses the portal)
+	pi       float32 // chance of using the portal in an engaged month
 	created  int16   // day the user was created
 	deact    int16   // exported deactivation day; noDay if none
 	stop     int16   // first day without activity (deactivation or hidden archive); noDay if none
@@ -97,13 +123,18 @@ type generator struct {
 	sales  []string
 	cust   []customer
 	users  []user
-	mult   []float32 // customer × month intensity (0 = no activity possible)
-	scale  float64   // expected active days per month of a user with intensity 1
+	// Customer × month tables; mult 0 means no activity possible.
+	mult  []float32 // intensity of an active user's month
+	pmult []float32 // factor of the users' chance of being active
+	score []float32 // factor of the score per expected active user-day
+	scale float64   // extra active days a month of a user with intensity 1
+	share float64   // factor of every user's chance of being active (below 1 for small targets)
 
 	act                      *rand.Rand
 	curMonthStart            int // first day of the month in rows/sorted
 	rows, sorted             []actRow
-	views, downloads, shares []int64 // per customer, current month
+	days                     []userDay // active user-days of the current customer
+	views, downloads, shares []int64   // per customer, current month
 }
 
 func newGenerator(opt Options) *generator {
@@ -114,6 +145,7 @@ func newGenerator(opt Options) *generator {
 	g.sales = salespeople(opt.Salespeople, g.people)
 	g.buildCustomers(rand.New(rand.NewPCG(opt.Seed, streamCustomers)))
 	g.buildUsers(rand.New(rand.NewPCG(opt.Seed, streamUsers)))
+	g.sizeSeats(rand.New(rand.NewPCG(opt.Seed, streamSeats)))
 	g.act = rand.New(rand.NewPCG(opt.Seed, streamActivity))
 	g.views = make([]int64, len(g.cust))
 	g.downloads = make([]int64, len(g.cust))
@@ -121,8 +153,8 @@ func newGenerator(opt Options) *generator {
 	return g
 }
 
-// buildCustomers draws every customer's identity, life cycle and size, and
-// the customer × month intensity table.
+// buildCustomers draws every customer's identity, salesperson, life cycle and
+// size, and the customer × month tables.
 func (g *generator) buildCustomers(r *rand.Rand) {
 	n, months := g.opt.Customers, g.opt.Months
 	g.cust = make([]customer, n)
@@ -155,38 +187,6 @@ func (g *generator) buildCustomers(r *rand.Rand) {
 		if months > 1 && r.Float64() >= 0.6 {
 			c.created = int16(1 + r.IntN(months-1))
 		}
-		switch x := r.Float64(); {
-		case x < 0.08:
-			c.seg = segChurner
-		case x < 0.18:
-			c.seg = segChampion
-		case x < 0.30:
-			c.seg = segOccasional
-		case x < 0.50:
-			c.seg = segLow
-		}
-		c.access = c.created
-		switch x := r.Float64(); {
-		case x < 0.05 && c.seg != segChurner && c.seg != segChampion:
-			c.access = noMonth
-		case x < 0.20:
-			c.access = c.created + int16(1+r.IntN(3))
-		}
-		c.churnStart, c.stopped, c.archived = noMonth, noMonth, noMonth
-		if c.seg == segChurner {
-			lo := int(c.access) + 1
-			hi := months - 1 - len(churnDecline) - 2
-			start := lo
-			if hi > lo {
-				start = lo + r.IntN(hi-lo+1)
-			}
-			c.churnStart = int16(start)
-			c.stopped = int16(start + len(churnDecline))
-			if ar := int(c.stopped) + 1 + r.IntN(3); ar < months {
-				c.archived = int16(ar)
-				c.dropAccess = r.IntN(2) == 0
-			}
-		}
 		c.sales, c.sales2, c.reassign = -1, -1, noMonth
 		if !noSales[i] {
 			c.sales = int16(r.IntN(len(g.sales)))
@@ -196,22 +196,37 @@ func (g *generator) buildCustomers(r *rand.Rand) {
 				c.sales2 = int16((int(c.sales) + 1 + r.IntN(len(g.sales)-1)) % len(g.sales))
 			}
 		}
+		c.quality = salesQuality(c.sales)
+		mix := &segmentMix[c.quality+1]
+		switch x := r.Float64(); {
+		case x < mix[0]:
+			c.seg = segChurner
+		case x < mix[1]:
+			c.seg = segChampion
+		case x < mix[2]:
+			c.seg = segOccasional
+		case x < mix[3]:
+			c.seg = segLow
+		}
+		g.lifeCycle(r, c)
 		c.seats = -1
 		if !noSeats[i] {
-			c.seats = 0 // known; sized once users are allocated
+			c.seats = 0 // known; sized once users are drawn
 		}
 		w := math.Exp(0.8 * r.NormFloat64())
+		c.regulars = float32(profiles[c.seg].regulars + 0.1*float64(c.quality))
 		switch big := r.Float64() < 0.015; {
 		case c.seg == segChurner:
 			w *= 0.6 // churners are rarely the big accounts
 		case big:
 			w *= 10 + 20*r.Float64()
+			c.regulars *= 0.6 // big accounts have many occasional users
 		case c.seg == segChampion:
 			w *= 1.5
 		}
 		weights[i] = w
 	}
-	g.allocateUsers(r, weights)
+	g.allocateUsers(weights)
 	g.buildIntensity(r)
 }
 
@@ -229,9 +244,8 @@ func pickFraction(r *rand.Rand, n int, frac float64) []bool {
 }
 
 // allocateUsers gives every customer one user plus a share of the others in
-// proportion to its weight (cumulative rounding keeps the total exact), and
-// sizes the known seat counts.
-func (g *generator) allocateUsers(r *rand.Rand, weights []float64) {
+// proportion to its weight (cumulative rounding keeps the total exact).
+func (g *generator) allocateUsers(weights []float64) {
 	total := 0.0
 	for _, w := range weights {
 		total += w
@@ -249,47 +263,10 @@ func (g *generator) allocateUsers(r *rand.Rand, weights []float64) {
 		c.firstUser, c.nUsers = next, int32(1+cum-prev)
 		next += c.nUsers
 		prev = cum
-		if c.seats == 0 {
-			c.seats = int32(max(3, math.Round(float64(c.nUsers)*(0.9+0.7*r.Float64()))))
-		}
 	}
 }
 
-// buildIntensity fills g.mult: how intensely each customer uses the portal in
-// each month (0 before creation, without access, once stopped or archived).
-func (g *generator) buildIntensity(r *rand.Rand) {
-	months := g.opt.Months
-	g.mult = make([]float32, len(g.cust)*months)
-	for i := range g.cust {
-		c := &g.cust[i]
-		p := &profiles[c.seg]
-		level := p.level * (0.7 + 0.6*r.Float64())
-		for m := int(c.created); m < months; m++ {
-			noise := 0.85 + 0.3*r.Float64()
-			if m < int(c.access) || m >= int(c.archived) || m >= int(c.stopped) {
-				continue
-			}
-			v := level * noise * seasonality[g.cal.calMonth[m]]
-			switch ramp := m - int(c.access); {
-			case c.access == 0:
-				// Existing customer at the start of the period: already onboarded.
-			case ramp == 0:
-				v *= 0.5
-			case ramp == 1:
-				v *= 0.8
-			}
-			if m >= int(c.churnStart) {
-				v *= churnDecline[m-int(c.churnStart)]
-			}
-			if c.seg == segOccasional && r.Float64() < 0.4 {
-				v = 0
-			}
-			g.mult[i*months+m] = float32(v)
-		}
-	}
-}
-
-// buildUsers draws every user's dates, propensity and name, then numbers the
+// buildUsers draws every user's dates, habits and name, then numbers the
 // users by creation date.
 func (g *generator) buildUsers(r *rand.Rand) {
 	cal := g.cal
@@ -311,8 +288,16 @@ func (g *generator) buildUsers(r *rand.Rand) {
 			} else {
 				u.created = int16(ms + r.IntN(cal.days-ms))
 			}
-			if k == 0 || r.Float64() >= 0.2 {
-				u.w = float32(math.Exp(0.7 * r.NormFloat64()))
+			if k == 0 || r.Float64() >= 0.15 {
+				// Regulars use the portal almost every engaged month, the
+				// others now and then; the first user (the customer's
+				// administrator) is more often a regular.
+				u.w = float32(math.Exp(0.6 * r.NormFloat64()))
+				u.pi = float32(0.1 + 0.3*r.Float64())
+				if x := r.Float64(); x < float64(c.regulars) || (k == 0 && x < 0.85) {
+					u.pi = float32(0.85 + 0.12*r.Float64())
+					u.w *= 1.3
+				}
 			}
 			u.internal = r.Float64() < 0.01
 			u.fn, u.ln = g.people.person(r, int(c.lang))

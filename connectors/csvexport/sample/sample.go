@@ -13,11 +13,20 @@
 //     period, with their creation, first-login and deactivation dates.
 //
 // The data is deterministic for a given Options value: the same options give
-// byte-identical files. Customers follow realistic life cycles (new customers,
-// late onboarding, champions, occasional users, churners that decline, stop and
-// are archived) and the files are mutually consistent: the establishment
-// counters are exactly the sums of the activity rows, and activity only happens
-// while the customer has portal access, is not archived and the user exists.
+// byte-identical files. It tells the adoption story of a B2B portal launched
+// at the start of the period: customers adopt it over the first months, some
+// never do, occasional customers have dormant months, many are away in July
+// and August and come back in September; a long tail of customers scores a
+// few events a month while about a tenth (the champions) score most; one
+// salesperson's portfolio does clearly better and one clearly worse; churners
+// decline, stop and are archived, and a few customers a month see their
+// score halve. Only a part of each customer's users use the portal, so that
+// licence utilization spreads widely. Whether customers and users are active
+// does not depend on the activity target, which only sets how much the active
+// ones do (below about one active day per active user-month, users are active
+// less often). The files are mutually consistent: the establishment counters
+// are exactly the sums of the activity rows, and activity only happens while
+// the customer has portal access, is not archived and the user exists.
 //
 // Rows are streamed to disk month by month, so that generating ten million
 // activity rows for a million users takes a few seconds and a few tens of

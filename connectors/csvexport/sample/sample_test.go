@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,15 +39,6 @@ func TestDeterministic(t *testing.T) {
 	if differ < len(sa.Files)-1 {
 		t.Errorf("a different seed changed only %d of %d files", differ, len(sa.Files))
 	}
-}
-
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestFilesHeadersAndCounts(t *testing.T) {
@@ -306,16 +299,6 @@ func TestInvariants(t *testing.T) {
 	}
 }
 
-// hadActivity says whether the customer had activity before month m.
-func (ds *dataset) hadActivity(ref string, m int) bool {
-	for i := 0; i < m; i++ {
-		if s := ds.sums[i][ref]; s != [3]int{} {
-			return true
-		}
-	}
-	return false
-}
-
 func TestValidation(t *testing.T) {
 	ok := testOptions(t.TempDir())
 	cases := []struct {
@@ -377,6 +360,51 @@ func TestSalespeopleAndSmallRuns(t *testing.T) {
 				t.Errorf("name pool spelling %q repeated or empty", s)
 			}
 			seen[s] = true
+		}
+	}
+}
+
+// TestAdoptionStory checks the story a demo tells, at the bundled size with
+// seed 1, both at the bundled activity target and at the default one: the
+// monthly active rate (activated customers with a score of at least one)
+// ramps up after the launch, dips in August and recovers, the usage (active
+// users of activated customers) is realistic, the salespeople's portfolios
+// rank clearly, and only a few customers a month are churn risks.
+func TestAdoptionStory(t *testing.T) {
+	for _, rows := range []int{40000, 0} {
+		opt := Options{Out: t.TempDir(), Customers: 200, Users: 3000, Months: 12, End: testEnd, Seed: 1, ActivityRows: rows}
+		generate(t, opt)
+		k := storyKPIs(t, load(t, opt))
+		t.Logf("activity target %d:", rows)
+		usage := 0.0
+		for m, month := range k.months {
+			t.Logf("  %s active rate %5.1f %%, usage %5.1f %%, churn risks %d", month, k.rate[m], k.usage[m], k.risks[m])
+			usage += k.usage[m] / float64(len(k.months))
+			if k.rate[m] < 45 || k.rate[m] > 85 {
+				t.Errorf("target %d, %s: monthly active rate %.1f %%, want 45..85 %%", rows, month, k.rate[m])
+			}
+			if k.risks[m] > 20 {
+				t.Errorf("target %d, %s: %d churn risks, want a few", rows, month, k.risks[m])
+			}
+		}
+		if lo, hi := slices.Min(k.rate), slices.Max(k.rate); hi-lo < 10 {
+			t.Errorf("target %d: monthly active rate between %.1f and %.1f %%, want a spread of 10 points", rows, lo, hi)
+		}
+		if usage < 20 || usage > 55 {
+			t.Errorf("target %d: average usage %.1f %%, want 20..55 %%", rows, usage)
+		}
+		at := func(month string) float64 { return k.rate[slices.Index(k.months, month)] }
+		if !(at("2025-11") < at("2026-02") && at("2026-08") < at("2026-06") && at("2026-08") < at("2026-10")) {
+			t.Errorf("target %d: no ramp-up, summer dip and recovery in %v", rows, k.rate)
+		}
+		var line []string
+		for _, name := range slices.Sorted(maps.Keys(k.sales)) {
+			line = append(line, fmt.Sprintf("%s %.1f %%", name, k.sales[name]))
+		}
+		t.Logf("  salespeople in %s: %s", k.months[len(k.months)-1], strings.Join(line, ", "))
+		rates := slices.Collect(maps.Values(k.sales))
+		if lo, hi := slices.Min(rates), slices.Max(rates); hi-lo < 10 {
+			t.Errorf("target %d: salespeople's active rates between %.1f and %.1f %%, want a spread of 10 points", rows, lo, hi)
 		}
 	}
 }
