@@ -198,3 +198,30 @@ func TestEndToEndSampleIsDeterministic(t *testing.T) {
 		t.Error("same seed, different establishments export")
 	}
 }
+
+// TestEndToEndBundledSample runs the README's first command on the bundled
+// sample (from the repo root, with the warehouse and out/ moved to a
+// temporary folder so the checkout stays clean).
+func TestEndToEndBundledSample(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "sample.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "warehouse: .uptake/warehouse.duckdb", "warehouse: "+filepath.Join(dir, "wh.duckdb"), 1)
+	text = strings.Replace(text, "    path: out\n", "    path: "+filepath.Join(dir, "out")+"\n", 1)
+	cfg := filepath.Join(dir, "sample.yaml")
+	os.WriteFile(cfg, []byte(text), 0o644)
+	stdout, stderr, code := runBin(t, repoRoot(t), "run", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"period     2025-11 to 2026-10", "kpi_overview_monthly             12 rows", "October 2026 (latest complete month)", "monthly active rate"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "report.html")); err != nil {
+		t.Error(err)
+	}
+}

@@ -32,8 +32,9 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	if len(res.RowsIn) > 0 {
 		fmt.Fprintln(w, "\ninputs")
 		for _, t := range keys(res.RowsIn) {
-			line := fmt.Sprintf("  %-24s %10d rows", t, res.RowsIn[t])
-			fmt.Fprintln(w, line)
+			if res.RowsIn[t] > 0 { // tables no source fills are left out
+				fmt.Fprintf(w, "  %-24s %10d rows\n", t, res.RowsIn[t])
+			}
 		}
 	}
 	if res.Rejected > 0 {
