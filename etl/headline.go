@@ -41,3 +41,17 @@ func headline(ctx context.Context, conn *sql.Conn) (*Headline, error) {
 	}
 	return &h, nil
 }
+
+// Excluded counts the accounts dropped by the config's exclude: lists.
+type Excluded struct {
+	Customers int64
+	Users     int64
+}
+
+func excluded(ctx context.Context, conn *sql.Conn) (Excluded, error) {
+	var e Excluded
+	if err := conn.QueryRowContext(ctx, `SELECT customers, users FROM stg_excluded`).Scan(&e.Customers, &e.Users); err != nil {
+		return e, fmt.Errorf("excluded: %w", err)
+	}
+	return e, nil
+}

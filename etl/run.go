@@ -55,6 +55,8 @@ type Result struct {
 	Outputs     []string
 	// Destinations say where the run publishes ("name: where").
 	Destinations []string
+	// Excluded counts the accounts left out by the exclude: lists.
+	Excluded Excluded
 	// Headline is the latest complete month's KPIs (nil when none).
 	Headline *Headline
 	Err      error
@@ -191,6 +193,9 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		return err
 	}
 	if res.Headline, err = headline(ctx, conn); err != nil {
+		return err
+	}
+	if res.Excluded, err = excluded(ctx, conn); err != nil {
 		return err
 	}
 	if err := publish(ctx, conn, p, run, res, log); err != nil {

@@ -246,9 +246,14 @@ func TestSecondRunWhileLockedFailsAtOnce(t *testing.T) {
 }
 
 func TestExcludedCustomers(t *testing.T) {
-	w := newWorkspace(t, "exclude:\n  customers: [E4]\n")
-	if _, err := w.run(etl.Options{}); err != nil {
+	w := newWorkspace(t, "exclude:\n  customers: [E4]\n  email_domains: [uptake-demo.internal]\n")
+	res, err := w.run(etl.Options{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Dropped: customer E4, its users u6, u7, u8 and the internal u11.
+	if res.Excluded.Customers != 1 || res.Excluded.Users != 4 {
+		t.Errorf("excluded = %+v, want 1 customer and 4 users", res.Excluded)
 	}
 	// Without E4, July has E1, E2, E5 activated and active (E3 has no access):
 	// score 15 + 3 + 0 + 5 = 23, users E1 2 + E2 1 + E5 1 = 4.

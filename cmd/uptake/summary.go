@@ -37,6 +37,9 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 			}
 		}
 	}
+	if e := res.Excluded; e.Customers+e.Users > 0 {
+		fmt.Fprintf(w, "  %-24s %d customers, %d users (exclude: in the config)\n", "excluded", e.Customers, e.Users)
+	}
 	if res.Rejected > 0 {
 		fmt.Fprintf(w, "  %-24s %10d rows (see the rejects table, run %s)\n", "rejected", res.Rejected, res.RunID)
 	}
