@@ -1,0 +1,91 @@
+package warehouse
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+)
+
+func TestBlueGreenSwap(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "w.duckdb"), Threads: 1, MemoryLimit: "500MB", TimeZone: "Europe/Paris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var tz string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&tz); err != nil || tz != "Europe/Paris" {
+		t.Errorf("TimeZone = %q, %v", tz, err)
+	}
+
+	build := func(values string, tables ...string) string {
+		t.Helper()
+		b, live, err := NextBuild(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := StartBuild(ctx, conn, b); err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range tables {
+			if _, err := conn.ExecContext(ctx, "CREATE TABLE "+tb+" AS SELECT "+values+" AS v"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Swap(ctx, conn, b, live); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	value := func(table string) (v string) {
+		t.Helper()
+		if err := conn.QueryRowContext(ctx, "SELECT v FROM main."+table).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	if b := build("'one'", "kpi", "old_only"); b != Blue {
+		t.Errorf("first build in %s, want blue", b)
+	}
+	if value("kpi") != "one" || value("old_only") != "one" {
+		t.Error("first build not visible through main")
+	}
+	// A build that fails before Swap changes nothing readers see.
+	b, _, _ := NextBuild(ctx, conn)
+	if b != Green {
+		t.Fatalf("second build in %s, want green", b)
+	}
+	StartBuild(ctx, conn, b)
+	conn.ExecContext(ctx, "CREATE TABLE kpi AS SELECT 'half' AS v")
+	if value("kpi") != "one" {
+		t.Error("an unfinished build is visible")
+	}
+	// The next successful build replaces every table at once, drops views of
+	// tables it no longer has, and drops the previous build.
+	if b := build("'two'", "kpi"); b != Green {
+		t.Errorf("build in %s, want green", b)
+	}
+	if value("kpi") != "two" {
+		t.Error("second build not visible")
+	}
+	var n int
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = 'old_only'").Scan(&n)
+	if n != 0 {
+		t.Error("view of a table the new build lacks was kept")
+	}
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'blue'").Scan(&n)
+	if n != 0 {
+		t.Error("previous build schema not dropped")
+	}
+	// Bookkeeping tables stay in main.
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN ('runs', 'rejects', 'state')").Scan(&n)
+	if n != 3 {
+		t.Errorf("%d bookkeeping tables in main, want 3", n)
+	}
+}
