@@ -3,7 +3,7 @@
 -- active users and dau_mau = dau / mau. Days run from the first to the last
 -- day with activity; days without activity have dau = 0.
 WITH user_days AS (
-    SELECT DISTINCT user_id, day FROM stg_active_user_days
+    SELECT DISTINCT user_key, day FROM stg_active_user_days
 ),
 -- A user active on day d is in the rolling window of days d .. d+W-1. Over a
 -- user's active days, the window count rises by one on a day that is more
@@ -16,7 +16,7 @@ gaps AS (
         datediff('day', lag(day) OVER w, day) AS since_prev,
         datediff('day', day, lead(day) OVER w) AS until_next
     FROM user_days
-    WINDOW w AS (PARTITION BY user_id ORDER BY day)
+    WINDOW w AS (PARTITION BY user_key ORDER BY day)
 ),
 changes AS (
     SELECT day,

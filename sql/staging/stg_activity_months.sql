@@ -4,7 +4,7 @@
 -- every day of the month (days without activity count as 0), or by the days
 -- elapsed for the month to date.
 WITH mau AS (
-    SELECT month, salesperson, count(DISTINCT user_id) AS mau
+    SELECT month, salesperson, count(DISTINCT user_key) AS mau
     FROM stg_active_user_days
     GROUP BY GROUPING SETS ((month, salesperson), (month))
 ),

@@ -12,12 +12,13 @@ first_archived AS (
 )
 SELECT
     l.user_id,
+    k.user_key,
     l.customer_ref,
     l.email_domain,
     l.created_at,
     l.activated_at,
     coalesce(l.deactivated_at, f.archived_since) AS deactivated_at
 FROM latest l
+JOIN stg_user_keys k USING (user_id)
 LEFT JOIN first_archived f USING (user_id)
-WHERE NOT list_contains(getvariable('exclude_customers'), coalesce(l.customer_ref, ''))
-  AND NOT list_contains(getvariable('exclude_email_domains'), coalesce(l.email_domain, ''))
+WHERE NOT k.excluded
