@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +24,12 @@ type workspace struct {
 }
 
 func newWorkspace(t *testing.T, extraYAML string) *workspace {
+	return newWorkspaceWith(t, "", extraYAML)
+}
+
+// newWorkspaceWith adds establishmentsYAML (indented keys) to the
+// establishments block of the source.
+func newWorkspaceWith(t *testing.T, establishmentsYAML, extraYAML string) *workspace {
 	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "input")
@@ -31,7 +39,9 @@ func newWorkspace(t *testing.T, extraYAML string) *workspace {
 	text := `warehouse: ` + filepath.Join(dir, "wh", "warehouse.duckdb") + `
 sources:
   - kind: csvexport
-    establishments: {path: ` + in + `/establishments_*.csv}
+    establishments:
+      path: ` + in + `/establishments_*.csv
+` + establishmentsYAML + `
     users: {path: ` + in + `/users_*.csv}
     activity: {path: ` + in + `/activity_*.csv}
 destinations:
@@ -264,5 +274,75 @@ func TestExcludedCustomers(t *testing.T) {
 	}
 	if customers != 4 || activated != 3 || active != 3 || score != 23 || users != 4 {
 		t.Errorf("July without E4: customers %d activated %d active %d score %d users %d", customers, activated, active, score, users)
+	}
+}
+
+func TestRejectLimitIsPerTable(t *testing.T) {
+	w := newWorkspace(t, "")
+	// 500 more good activity rows: one bad establishment row is 1 of 579 rows
+	// read in all (0.2 %), but 1 of 18 establishment rows (5.6 %).
+	var b strings.Builder
+	b.WriteString("date,user_id,customer_reference,event,count\n")
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&b, "2026-09-02,u1,E1,event%d,1\n", i)
+	}
+	w.write("activity_2026-09-extra.csv", b.String())
+	w.write("establishments_2026-09.csv", readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))+"E7,Eta,maybe,yes,1,0,0,Bob,1\n")
+	_, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), "raw_customers: 1 of 18 rows rejected (5.56 %)") ||
+		!strings.Contains(err.Error(), `establishments_2026-09.csv:8: column "archived": "maybe" is not a yes/no value`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLateExportFailsTheRun(t *testing.T) {
+	w := newWorkspace(t, "")
+	opt := etl.Options{Config: w.cfg, AsOf: date(2026, 11, 20), Logger: discard()}
+	_, err := etl.Run(context.Background(), opt)
+	// By default the October export is due by November 10.
+	if err == nil || !strings.Contains(err.Error(), "the establishments export for 2026-10 is late") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCompleteMonthWithoutExportFails(t *testing.T) {
+	w := newWorkspaceWith(t, "      expect_by_day: 0\n", "")
+	w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n2026-10-05,u1,E1,portal_view,2\n")
+	_, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 11, 20), Logger: discard()})
+	// October has activity and is over, but no establishments export says who the customers were.
+	if err == nil || !strings.Contains(err.Error(), "test_complete_months_have_an_export") || !strings.Contains(err.Error(), "month_without_establishments_export=2026-10") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMonthToDate(t *testing.T) {
+	w := newWorkspace(t, "")
+	// October so far: u1 of E1 viewed 2 pages; the October export does not exist yet.
+	w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n2026-10-05,u1,E1,portal_view,2\n2026-10-16,u2,E1,login,1\n")
+	if _, err := w.run(etl.Options{}); err != nil { // as of 2026-10-15
+		t.Fatal(err)
+	}
+	// October carries September's customers forward: E1..E4 and E6 activated (E5 archived).
+	// Only E1 scores (2, from activity: the export has no October counts) → 1 active of 5.
+	// The month to date takes no part in churn risks or MoM. u2's login on Oct 16 is after
+	// the as-of date and is ignored. DAU: 1 user on 1 of the 14 days elapsed.
+	var complete bool
+	var customers, activated, active, score, churn, mau int64
+	var rate, avgDAU float64
+	var mom sql.NullFloat64
+	err := w.db().QueryRow(`SELECT complete, customers, activated_customers, active_customers, monthly_active_rate, score, score_mom, churn_risks, mau, avg_dau
+		FROM kpi_overview_monthly WHERE month = '2026-10-01'`).Scan(&complete, &customers, &activated, &active, &rate, &score, &mom, &churn, &mau, &avgDAU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if complete || customers != 5 || activated != 5 || active != 1 || rate != 0.2 || score != 2 || mom.Valid || churn != 0 || mau != 1 || math.Abs(avgDAU-1.0/14) > eps {
+		t.Errorf("October to date: complete=%v customers=%d activated=%d active=%d rate=%v score=%d mom=%v churn=%d mau=%d avg_dau=%v",
+			complete, customers, activated, active, rate, score, mom, churn, mau, avgDAU)
+	}
+	// September, now with a following month, is unchanged.
+	var sepChurn int64
+	w.db().QueryRow(`SELECT churn_risks FROM kpi_overview_monthly WHERE month = '2026-09-01'`).Scan(&sepChurn)
+	if sepChurn != 2 {
+		t.Errorf("September churn risks = %d, want 2", sepChurn)
 	}
 }

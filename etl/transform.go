@@ -33,24 +33,34 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 	return fmt.Errorf("sql: no %s/%s.sql", layer, name)
 }
 
-// checkRejects fails the run when rejected rows pass checks.max_reject_pct
-// of the rows read, quoting the first rejects so the message says what is wrong.
+// checkRejects fails the run when the rows rejected for one raw table pass
+// checks.max_reject_pct of the rows read for it (per table, so that a broken
+// establishments export is not drowned in millions of activity rows), quoting
+// the first rejects so the message says what is wrong.
 func checkRejects(ctx context.Context, conn *sql.Conn, cfg *config.Config, ex connectors.Extracted, res *Result) error {
-	read := sum(ex.RowsRead)
-	if res.Rejected == 0 || read == 0 {
-		return nil
+	var over []string
+	for _, table := range sortedKeys(ex.RowsRead) {
+		read, rejected := ex.RowsRead[table], ex.Rejected[table]
+		if rejected == 0 || read == 0 {
+			continue
+		}
+		pct := 100 * float64(rejected) / float64(read)
+		msg := fmt.Sprintf("%s: %d of %d rows rejected (%.2f %%)", table, rejected, read, pct)
+		if pct > cfg.Checks.MaxRejectPct {
+			over = append(over, msg)
+			continue
+		}
+		res.Warnings = append(res.Warnings, msg+fmt.Sprintf(", within checks.max_reject_pct = %g %%: see the rejects table", cfg.Checks.MaxRejectPct))
 	}
-	pct := 100 * float64(res.Rejected) / float64(read)
-	if pct <= cfg.Checks.MaxRejectPct {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d rows rejected (%.2f %%, limit %g %%): see the rejects table", res.Rejected, read, pct, cfg.Checks.MaxRejectPct))
+	if len(over) == 0 {
 		return nil
 	}
 	examples, err := rejectExamples(ctx, conn, 5)
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%d of %d rows rejected (%.2f %%), above checks.max_reject_pct = %g %%; nothing was published. First rejects:\n%s",
-		res.Rejected, read, pct, cfg.Checks.MaxRejectPct, strings.Join(examples, "\n"))
+	return fmt.Errorf("%s; above checks.max_reject_pct = %g %%, nothing was published. First rejects:\n%s",
+		strings.Join(over, "; "), cfg.Checks.MaxRejectPct, strings.Join(examples, "\n"))
 }
 
 func rejectExamples(ctx context.Context, conn *sql.Conn, n int) ([]string, error) {
@@ -152,7 +162,8 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 	return nil
 }
 
-// dataTests runs sql/tests: each returns the rows that break its rule.
+// dataTests runs sql/tests: each returns the rows that break its rule. A
+// failure quotes the rule and the first offending rows.
 func dataTests(ctx context.Context, conn *sql.Conn) error {
 	tests, err := uptakesql.Tests()
 	if err != nil {
@@ -160,15 +171,51 @@ func dataTests(ctx context.Context, conn *sql.Conn) error {
 	}
 	var errs []error
 	for _, t := range tests {
-		var n int64
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+t.SQL+")").Scan(&n); err != nil {
+		bad, n, err := firstRows(ctx, conn, t.SQL, 3)
+		if err != nil {
 			return fmt.Errorf("sql/tests/%s.sql: %w", t.Name, err)
 		}
 		if n > 0 {
-			errs = append(errs, fmt.Errorf("data test sql/tests/%s.sql failed: %d rows break the rule (%s)", t.Name, n, firstLine(t.Doc)))
+			errs = append(errs, fmt.Errorf("data test sql/tests/%s.sql failed (%s): %d rows break the rule, e.g. %s",
+				t.Name, strings.ReplaceAll(t.Doc, "\n", " "), n, strings.Join(bad, "; ")))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// firstRows returns up to limit rows of q as "col=value" lists, and the row count.
+func firstRows(ctx context.Context, conn *sql.Conn, q string, limit int) ([]string, int64, error) {
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []string
+	var n int64
+	for rows.Next() {
+		n++
+		if len(out) >= limit {
+			continue
+		}
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, 0, err
+		}
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = fmt.Sprintf("%s=%v", c, vals[i])
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+	return out, n, rows.Err()
 }
 
 func firstLine(s string) string {

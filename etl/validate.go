@@ -69,10 +69,12 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
 		return nil, err
 	}
-	read, rejected := sum(v.Extracted.RowsRead), sum(v.Extracted.Rejected)
-	if read > 0 && 100*float64(rejected)/float64(read) > cfg.Checks.MaxRejectPct {
-		v.Problems = append(v.Problems, fmt.Errorf("%d of %d rows rejected (%.2f %%), above checks.max_reject_pct = %g %%: a run would fail",
-			rejected, read, 100*float64(rejected)/float64(read), cfg.Checks.MaxRejectPct))
+	for _, table := range sortedKeys(v.Extracted.RowsRead) {
+		read, rejected := v.Extracted.RowsRead[table], v.Extracted.Rejected[table]
+		if read > 0 && 100*float64(rejected)/float64(read) > cfg.Checks.MaxRejectPct {
+			v.Problems = append(v.Problems, fmt.Errorf("%s: %d of %d rows rejected (%.2f %%), above checks.max_reject_pct = %g %%: a run would fail",
+				table, rejected, read, 100*float64(rejected)/float64(read), cfg.Checks.MaxRejectPct))
+		}
 	}
 	return v, nil
 }

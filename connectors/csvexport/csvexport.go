@@ -33,6 +33,10 @@ func init() {
 	})
 }
 
+// DefaultExpectByDay is the day of the month after which last month's
+// establishments export is late.
+const DefaultExpectByDay = 10
+
 // Source is a configured csvexport source.
 type Source struct {
 	name   string
@@ -50,7 +54,7 @@ type dataset struct {
 
 // New builds a source from its config block, reporting every setting problem.
 func New(p config.Plugin) (*Source, error) {
-	var spec Spec
+	spec := Spec{Establishments: Dataset{ExpectByDay: DefaultExpectByDay}}
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

@@ -1,14 +1,17 @@
 -- stg_customer_months: one row per customer per reported month.
 -- A month with its own establishments export lists the customers of that
--- export; a later month without one (the current month, known from activity)
--- carries the latest export forward. Excluded references are dropped.
+-- export; the month to date, known from activity only, carries the latest
+-- export forward. A complete month is never carried forward: without its
+-- export it has no customers, and sql/tests fails the run. Excluded
+-- references are dropped.
 -- activated = not archived and has portal access.
 WITH export_months AS (
     SELECT DISTINCT month AS export_month FROM raw_customers
 ),
 month_source AS (
     SELECT m.month, max(e.export_month) AS export_month
-    FROM stg_months m JOIN export_months e ON e.export_month <= m.month
+    FROM stg_months m JOIN export_months e
+      ON e.export_month = m.month OR (NOT m.complete AND e.export_month < m.month)
     GROUP BY m.month
 )
 SELECT
