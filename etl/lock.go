@@ -4,15 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
-// Lock is the run lock: a file beside the warehouse naming its holder.
+// Lock is the run lock: a file beside the warehouse, locked with flock(2)
+// while a run holds it and naming its holder. The kernel releases the lock
+// when the process ends, however it ends: a crashed run never leaves a lock
+// behind, and the file itself is never removed (removing it would let two
+// processes lock two different files).
 type Lock struct {
-	path string
+	f *os.File
 }
 
 // lockHolder is what the lock file says.
@@ -26,53 +30,52 @@ type lockHolder struct {
 // ErrLocked is returned when another run holds the lock.
 var ErrLocked = errors.New("another uptake run is in progress")
 
-// AcquireLock takes the lock at path, or fails at once naming the holder. A
-// lock left by a process that no longer runs on this host is taken over.
+// AcquireLock takes the lock at path, or fails at once naming the holder.
 func AcquireLock(path, runID string, now time.Time) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	host, _ := os.Hostname()
-	me, _ := json.Marshal(lockHolder{PID: os.Getpid(), Host: host, Started: now, RunID: runID})
-	for attempt := 0; attempt < 2; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			_, werr := f.Write(me)
-			cerr := f.Close()
-			if werr != nil || cerr != nil {
-				os.Remove(path)
-				return nil, fmt.Errorf("lock %s: %w", path, errors.Join(werr, cerr))
-			}
-			return &Lock{path: path}, nil
-		}
-		if !os.IsExist(err) {
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	held, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !held {
+		defer f.Close()
 		var h lockHolder
-		b, _ := os.ReadFile(path)
-		if json.Unmarshal(b, &h) == nil && h.Host == host && h.PID > 0 && !alive(h.PID) {
-			os.Remove(path) // stale: its process is gone
-			continue
+		b, _ := io.ReadAll(f)
+		if json.Unmarshal(b, &h) != nil {
+			return nil, fmt.Errorf("%w (lock file %s)", ErrLocked, path)
 		}
-		return nil, fmt.Errorf("%w: run %s, pid %d on %s, started %s (lock file %s; remove it only if that process is gone)",
+		return nil, fmt.Errorf("%w: run %s, pid %d on %s, started %s (lock file %s)",
 			ErrLocked, h.RunID, h.PID, h.Host, h.Started.Format(time.RFC3339), path)
 	}
-	return nil, fmt.Errorf("%w: could not take %s", ErrLocked, path)
+	host, _ := os.Hostname()
+	me, _ := json.Marshal(lockHolder{PID: os.Getpid(), Host: host, Started: now, RunID: runID})
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt(me, 0)
+	}
+	if err != nil {
+		unlock(f)
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &Lock{f: f}, nil
 }
 
 // Release frees the lock.
 func (l *Lock) Release() error {
-	if err := os.Remove(l.path); err != nil && !os.IsNotExist(err) {
+	l.f.Truncate(0)
+	err := unlock(l.f)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("release lock: %w", err)
 	}
 	return nil
-}
-
-func alive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

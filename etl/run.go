@@ -91,6 +91,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	defer conn.Close()
 
+	// Holding the lock, no other run is in progress: a row still 'running'
+	// belongs to a process that died.
+	if _, err := conn.ExecContext(ctx, `UPDATE main.runs SET status = 'failed',
+		error = 'interrupted: the process stopped before the run ended' WHERE status = 'running'`); err != nil {
+		return res, fmt.Errorf("record interrupted runs: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO main.runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
 		res.RunID, opt.Job, opt.Trigger, started); err != nil {
 		return res, fmt.Errorf("record run: %w", err)

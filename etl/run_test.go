@@ -346,3 +346,29 @@ func TestMonthToDate(t *testing.T) {
 		t.Errorf("September churn risks = %d, want 2", sepChurn)
 	}
 }
+
+func TestInterruptedRunIsRecordedAsFailed(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// A run killed with kill -9 leaves its row 'running' (and its lock released by the kernel).
+	db, err := sql.Open("duckdb", w.cfg.Warehouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO runs (run_id, job, trigger, started_at, status) VALUES ('killed', 'default', 'manual', now(), 'running')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var status, errText string
+	if err := w.db().QueryRow(`SELECT status, error FROM runs WHERE run_id = 'killed'`).Scan(&status, &errText); err != nil {
+		t.Fatal(err)
+	}
+	if status != "failed" || !strings.Contains(errText, "interrupted") {
+		t.Errorf("killed run: %s %q", status, errText)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,18 +83,22 @@ func (d *Destination) Describe() string {
 // Publish writes every output table beside the output folder, then swaps it in.
 func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
 	final := filepath.Clean(d.spec.Path)
-	if fi, err := os.Stat(final); err == nil && !fi.IsDir() {
-		return fmt.Errorf("%s exists and is not a folder", final)
+	if err := ownedOrAbsent(final); err != nil {
+		return err
 	}
 	parent := filepath.Dir(final)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(final)+".new-")
+	removeLeftovers(parent, final, run.Logger)
+	tmp, err := os.MkdirTemp(parent, stagingPrefix(final))
 	if err != nil {
 		return fmt.Errorf("create staging folder: %w", err)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText(run)), 0o644); err != nil {
 		return err
 	}
 	done := false
@@ -132,10 +137,90 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 			return err
 		}
 	}
-	if err := swapInto(tmp, final); err != nil {
+	if err := syncTree(tmp); err != nil {
+		return err
+	}
+	if err := swapInto(tmp, final, run.Logger); err != nil {
 		return err
 	}
 	done = true
+	return nil
+}
+
+// Marker is the file that marks a folder as written by uptake. A folder
+// without it is never replaced: a wrong `path` must not wipe someone's files.
+const Marker = ".uptake-out"
+
+func markerText(run connectors.Run) string {
+	return fmt.Sprintf("Written by uptake, run %s. This folder is replaced as a whole at each run.\n", run.ID)
+}
+
+// ownedOrAbsent accepts a path that does not exist, an empty folder, or a
+// folder holding uptake's marker.
+func ownedOrAbsent(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s exists and is not a folder", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Marker)); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%s is not empty and was not written by uptake (no %s file): refusing to replace it; choose an empty or new folder as path", dir, Marker)
+	}
+	return nil
+}
+
+func stagingPrefix(final string) string { return "." + filepath.Base(final) + ".new-" }
+
+// removeLeftovers deletes staging folders of runs that were killed before
+// swapping them in (the run lock guarantees none is in use).
+func removeLeftovers(parent, final string, log *slog.Logger) {
+	matches, _ := filepath.Glob(filepath.Join(parent, stagingPrefix(final)+"*"))
+	for _, m := range matches {
+		if _, err := os.Stat(filepath.Join(m, Marker)); err != nil && !strings.HasSuffix(m, ".old") {
+			continue // not ours
+		}
+		if err := os.RemoveAll(m); err == nil && log != nil {
+			log.Info("removed a staging folder left by an interrupted run", "folder", m)
+		}
+	}
+}
+
+// syncTree flushes every file of dir, and dir itself, to disk before the
+// swap, so that a crash right after it cannot leave empty files in place.
+func syncTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := syncPath(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return syncPath(dir)
+}
+
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
 	return nil
 }
 
@@ -177,8 +262,9 @@ func writeReport(ctx context.Context, conn *sql.Conn, path string, run connector
 
 // swapInto puts the folder tmp at final. When final exists the two are
 // exchanged in one step (Linux renameat2), so final is never missing; the
-// old content is then removed.
-func swapInto(tmp, final string) error {
+// old content is then removed (a failure to remove it is only logged: the
+// new folder is in place).
+func swapInto(tmp, final string, log *slog.Logger) error {
 	if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
 		return os.Rename(tmp, final)
 	}
@@ -192,10 +278,10 @@ func swapInto(tmp, final string) error {
 			os.Rename(old, final)
 			return fmt.Errorf("replace %s: %w", final, err)
 		}
-		return os.RemoveAll(old)
+		tmp = old
 	}
-	if err := os.RemoveAll(tmp); err != nil && !strings.Contains(err.Error(), "no such file") {
-		return fmt.Errorf("remove previous %s: %w", final, err)
+	if err := os.RemoveAll(tmp); err != nil && log != nil {
+		log.Warn("could not remove the previous output folder", "folder", tmp, "error", err)
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", opt.Threads))
 	}
 	if opt.TimeZone != "" {
-		settings = append(settings, fmt.Sprintf("SET TimeZone = %s", Quote(opt.TimeZone)))
+		settings = append(settings, fmt.Sprintf("SET GLOBAL TimeZone = %s", Quote(opt.TimeZone)))
 	}
 	if opt.TempDirectory != "" {
 		settings = append(settings, fmt.Sprintf("SET temp_directory = %s", Quote(opt.TempDirectory)))

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,10 +19,18 @@ func TestBlueGreenSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var tz string
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&tz); err != nil || tz != "Europe/Paris" {
-		t.Errorf("TimeZone = %q, %v", tz, err)
+	// Settings hold on every connection of the pool, not only the first.
+	other, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var tz, mem string
+	var threads int
+	if err := other.QueryRowContext(ctx, "SELECT current_setting('TimeZone'), current_setting('threads'), current_setting('memory_limit')").Scan(&tz, &threads, &mem); err != nil ||
+		tz != "Europe/Paris" || threads != 1 || !strings.Contains(mem, "MiB") {
+		t.Errorf("TimeZone = %q, threads = %d, memory_limit = %q, %v", tz, threads, mem, err)
+	}
+	other.Close()
 
 	build := func(values string, tables ...string) string {
 		t.Helper()

@@ -1,0 +1,111 @@
+package files
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+)
+
+func newDestination(t *testing.T, path string) *Destination {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("kind: files\npath: "+path+"\nreport: false\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(config.Plugin{Name: "local", Kind: "files", Node: doc.Content[0], File: "u.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func tableConn(t *testing.T, rows int) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE kpi AS SELECT range AS n FROM range(?)", rows); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+func publish(t *testing.T, d *Destination, conn *sql.Conn, id string) error {
+	t.Helper()
+	run := connectors.Run{ID: id, StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return d.Publish(context.Background(), conn, run, connectors.Published{Tables: []string{"kpi"}, RowsOut: map[string]int64{"kpi": 3}})
+}
+
+func TestPublishReplacesItsOwnFolder(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	d := newDestination(t, out)
+	if err := publish(t, d, tableConn(t, 3), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"kpi.parquet", "kpi.csv", "uptake.duckdb", Marker} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "kpi.csv")); string(b) != "n\n0\n1\n2\n" {
+		t.Errorf("kpi.csv = %q", b)
+	}
+	// A staging folder left by a killed run is cleaned up by the next one.
+	left := filepath.Join(dir, ".out.new-123")
+	os.MkdirAll(left, 0o755)
+	os.WriteFile(filepath.Join(left, Marker), nil, 0o644)
+	if err := publish(t, d, tableConn(t, 1), "r2"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "kpi.csv")); string(b) != "n\n0\n" {
+		t.Errorf("kpi.csv after the second run = %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("folder holds %v, want only out", names)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, Marker)); !strings.Contains(string(b), "run r2") {
+		t.Errorf("marker = %q", b)
+	}
+}
+
+func TestPublishRefusesAFolderItDidNotWrite(t *testing.T) {
+	dir := t.TempDir()
+	thesis := filepath.Join(dir, "docs", "thesis.txt")
+	os.MkdirAll(filepath.Dir(thesis), 0o755)
+	os.WriteFile(thesis, []byte("years of work"), 0o644)
+	err := publish(t, newDestination(t, filepath.Join(dir, "docs")), tableConn(t, 3), "r1")
+	if err == nil || !strings.Contains(err.Error(), "was not written by uptake") {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(thesis); string(b) != "years of work" {
+		t.Error("a foreign file was touched")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("staging folder left behind: %d entries", len(entries))
+	}
+}
