@@ -5,8 +5,8 @@
 --   score_mom        (score - prev_score) / prev_score; NULL when prev_score = 0,
 --                    without a previous month, or for the month to date
 --   champion         active and in the top kpi.champion_top_pct % of the month's
---                    active customers by score (at least one), or score >=
---                    kpi.champion_min_score when that is set
+--                    active customers by score (at least one; ties included),
+--                    or with score >= kpi.champion_min_score when that is set
 --   churn_risk       complete month, not archived, active last month, and now
 --                    inactive or score down by >= kpi.drop_alert_pct %
 --   usage_pct        active_users / users
@@ -74,10 +74,9 @@ SELECT
     active,
     prev_active,
     active AND (
-        CASE WHEN getvariable('champion_min_score') IS NOT NULL
-             THEN score >= getvariable('champion_min_score')
-             ELSE active_rank <= greatest(1, ceil(active_in_month * getvariable('champion_top_pct') / 100.0))
-        END) AS champion,
+        active_rank <= greatest(1, ceil(active_in_month * getvariable('champion_top_pct') / 100.0))
+        OR coalesce(score >= getvariable('champion_min_score'), false)
+    ) AS champion,
     coalesce(complete AND NOT archived AND prev_active AND (
         NOT active OR (score - prev_score) / nullif(prev_score, 0) <= -getvariable('drop_alert_pct') / 100.0
     ), false) AS churn_risk,

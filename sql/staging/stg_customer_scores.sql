@@ -1,8 +1,10 @@
--- stg_customer_scores: activity score per customer and month.
--- The establishments export's own counts win when it carries them
--- (portal views, downloads, shares are the events portal_view, download and
--- share); otherwise the score is summed from the activity exports, so nothing
--- is counted twice. Only the events listed in kpi.score_events count.
+-- stg_customer_scores: activity score per customer and month: the sum of the
+-- events listed in kpi.score_events.
+-- The establishments export counts three events itself (portal views,
+-- downloads and shares: the events portal_view, download and share). When
+-- its row carries those counts they are used, otherwise the same events are
+-- summed from the activity exports, so nothing is counted twice. Score events
+-- the export does not count always come from the activity exports.
 WITH export_score AS (
     SELECT
         month,
@@ -15,11 +17,15 @@ WITH export_score AS (
     FROM stg_customer_months
 ),
 activity_score AS (
-    SELECT date_trunc('month', day)::DATE AS month, customer_ref, sum(score_count) AS score
+    SELECT month, customer_ref, sum(export_events) AS export_events, sum(other_events) AS other_events
     FROM (
-        SELECT day, customer_ref, score_count FROM stg_user_days
+        SELECT date_trunc('month', day)::DATE AS month, customer_ref,
+               export_score_count AS export_events, other_score_count AS other_events
+        FROM stg_user_days
         UNION ALL
-        SELECT day, customer_ref, sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event))
+        SELECT date_trunc('month', day)::DATE, customer_ref,
+               sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event) AND event IN ('portal_view', 'download', 'share')),
+               sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event) AND event NOT IN ('portal_view', 'download', 'share'))
         FROM raw_customer_activity WHERE day < getvariable('as_of') GROUP BY ALL
     )
     GROUP BY ALL
@@ -27,6 +33,6 @@ activity_score AS (
 SELECT
     e.month,
     e.customer_ref,
-    coalesce(e.score, a.score, 0)::BIGINT AS score
+    (coalesce(e.score, a.export_events, 0) + coalesce(a.other_events, 0))::BIGINT AS score
 FROM export_score e
 LEFT JOIN activity_score a USING (month, customer_ref)

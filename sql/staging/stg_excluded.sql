@@ -3,6 +3,4 @@
 SELECT
     (SELECT count(DISTINCT customer_ref) FROM raw_customers
      WHERE list_contains(getvariable('exclude_customers'), customer_ref)) AS customers,
-    (SELECT count(DISTINCT user_id) FROM raw_users
-     WHERE list_contains(getvariable('exclude_customers'), coalesce(customer_ref, ''))
-        OR list_contains(getvariable('exclude_email_domains'), coalesce(email_domain, ''))) AS users
+    (SELECT count(*) FROM stg_user_keys WHERE excluded) AS users

@@ -5,7 +5,9 @@
 --   customers            not archived
 --   activated_customers  not archived and with portal access
 --   monthly_active_rate  active_customers / activated_customers
---   score_mom            (score - prev_score) / prev_score over the month's customers
+--   score_mom            (score - prev_score) / prev_score, where prev_score is the
+--                        same scope's total last month (a salesperson's portfolio as
+--                        it was then; customers gone since still count in it)
 --   users, active_users  of activated customers; usage_pct = active_users / users
 --   seats, seat_active_users  of activated customers with seats;
 --   license_utilization  seat_active_users / seats (pooled)
@@ -19,7 +21,6 @@ WITH grouped AS (
         count(*) FILTER (WHERE activated) AS activated_customers,
         count(*) FILTER (WHERE active) AS active_customers,
         sum(score)::BIGINT AS score,
-        sum(prev_score)::BIGINT AS prev_score,
         count(*) FILTER (WHERE champion) AS champions,
         count(*) FILTER (WHERE churn_risk) AS churn_risks,
         coalesce(sum(users) FILTER (WHERE activated), 0)::BIGINT AS users,
@@ -59,7 +60,12 @@ SELECT
     coalesce(a.avg_dau, 0) AS avg_dau,
     coalesce(a.mau, 0) AS mau,
     a.avg_dau / nullif(a.mau, 0) AS dau_mau
-FROM grouped g
+FROM (
+    SELECT *,
+        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(score) OVER w END AS prev_score
+    FROM grouped
+    WINDOW w AS (PARTITION BY salesperson ORDER BY month)
+) g
 JOIN stg_months m USING (month)
 LEFT JOIN stg_activity_months a
   ON a.month = g.month AND a.salesperson IS NOT DISTINCT FROM g.salesperson

@@ -2,7 +2,9 @@
 -- scan of raw_activity every user-level KPI reads from.
 --   user_key:    the user's integer key (stg_user_keys); a user missing from
 --                the users export gets a negative key derived from its id
---   score_count: events counted in the activity score (kpi.score_events)
+--   export_score_count: score events (kpi.score_events) that the
+--                establishments export also counts (portal_view, download, share)
+--   other_score_count: score events the export does not count
 --   usage_count: events that make the user active (kpi.usage_events; all when empty)
 -- The customer is the activity row's, else the user's in the users export.
 -- Activity of excluded customers or users is dropped. The activity is
@@ -12,7 +14,10 @@ WITH user_days AS (
         day,
         customer_ref,
         user_id,
-        sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event)) AS score_count,
+        sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event)
+                           AND event IN ('portal_view', 'download', 'share')) AS export_score_count,
+        sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event)
+                           AND event NOT IN ('portal_view', 'download', 'share')) AS other_score_count,
         sum(count) FILTER (WHERE len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), event)) AS usage_count
     FROM raw_activity
     WHERE day < getvariable('as_of')
@@ -22,7 +27,8 @@ SELECT
     a.day,
     coalesce(a.customer_ref, k.customer_ref) AS customer_ref,
     coalesce(k.user_key, -1 - (hash(a.user_id) >> 2)::BIGINT) AS user_key,
-    a.score_count,
+    a.export_score_count,
+    a.other_score_count,
     a.usage_count
 FROM user_days a
 LEFT JOIN stg_user_keys k USING (user_id)

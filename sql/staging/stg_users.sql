@@ -1,6 +1,7 @@
 -- stg_users: one row per user, from the latest users snapshot that lists it.
 -- An archived user without a deactivation date counts as deactivated from the
--- first snapshot that shows it archived. Users of excluded customers or with
+-- first snapshot that shows it archived (unless a later snapshot shows it
+-- active again). Users of excluded customers or with
 -- an excluded e-mail domain are dropped.
 WITH latest AS (
     SELECT * FROM raw_users
@@ -17,7 +18,8 @@ SELECT
     l.email_domain,
     l.created_at,
     l.activated_at,
-    coalesce(l.deactivated_at, f.archived_since) AS deactivated_at
+    -- the archive date only while the latest snapshot still shows the user archived
+    coalesce(l.deactivated_at, CASE WHEN l.archived THEN f.archived_since END) AS deactivated_at
 FROM latest l
 JOIN stg_user_keys k USING (user_id)
 LEFT JOIN first_archived f USING (user_id)

@@ -1,0 +1,138 @@
+package etl_test
+
+// Edge cases of the KPI definitions, on variants of the testdata/kpi fixture
+// (see kpi_test.go for its table of scores and users).
+
+import (
+	"database/sql"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/uptake-dev/uptake/etl"
+)
+
+func customerScores(t *testing.T, db *sql.DB, month string) map[string]int64 {
+	t.Helper()
+	rows, err := db.Query(`SELECT customer_ref, score FROM customer_monthly WHERE month = ?::DATE`, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var ref string
+		var score int64
+		rows.Scan(&ref, &score)
+		out[ref] = score
+	}
+	return out
+}
+
+func TestScoreEventsTheExportDoesNotCount(t *testing.T) {
+	// Only logins score: the export's views/downloads/shares count for nothing,
+	// logins come from the activity export. July logins: u1 (E1) on Jul 2 and 3, u9 (E5) on Jul 20.
+	w := newWorkspace(t, "kpi:\n  score_events: [login]\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := customerScores(t, w.db(), "2026-07-01")
+	if got["E1"] != 2 || got["E5"] != 1 || got["E2"] != 0 || got["E4"] != 0 {
+		t.Errorf("July scores = %v, want E1 2, E5 1, E2 0, E4 0", got)
+	}
+	var active int64
+	w.db().QueryRow(`SELECT active_customers FROM kpi_overview_monthly WHERE month = '2026-07-01'`).Scan(&active)
+	if active != 2 {
+		t.Errorf("July active customers = %d, want 2 (E1, E5)", active)
+	}
+}
+
+func TestScoreEventsAddedToTheExportCounts(t *testing.T) {
+	// The export's 15 for E1 in July, plus its 2 logins; E5: 5 + 1 login.
+	w := newWorkspace(t, "kpi:\n  score_events: [portal_view, download, share, login]\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := customerScores(t, w.db(), "2026-07-01")
+	if got["E1"] != 17 || got["E5"] != 6 || got["E4"] != 60 {
+		t.Errorf("July scores = %v, want E1 17, E5 6, E4 60", got)
+	}
+}
+
+func TestMoMWithReassignedAndVanishedCustomers(t *testing.T) {
+	w := newWorkspace(t, "")
+	// September: E6 moves from Bob to Alice, and E2 is no longer in the export.
+	sep := readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))
+	sep = strings.Replace(sep, "E2,Beta,no,yes,1,0,0,Alice,2\n", "", 1)
+	sep = strings.Replace(sep, "E6,Zeta,no,yes,3,1,0,Bob,2", "E6,Zeta,no,yes,3,1,0,Alice,2", 1)
+	w.write("establishments_2026-09.csv", sep)
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Each scope is compared with its own total last month:
+	// overall 25+1+6+0+4 = 36 vs August's 42; Alice E1+E3+E6 = 25+1+4 = 30 vs her
+	// August 10+0+2 = 12; Bob E4+E5 = 6+0 = 6 vs his August 25+4+1 = 30.
+	want := map[string][2]float64{
+		"all":   {36, (36.0 - 42) / 42},
+		"Alice": {30, (30.0 - 12) / 12},
+		"Bob":   {6, (6.0 - 30) / 30},
+	}
+	rows, err := w.db().Query(`SELECT 'all', score, score_mom FROM kpi_overview_monthly WHERE month = '2026-09-01'
+		UNION ALL SELECT salesperson, score, score_mom FROM kpi_salesperson_monthly WHERE month = '2026-09-01'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var who string
+		var score, mom float64
+		rows.Scan(&who, &score, &mom)
+		n++
+		if w, ok := want[who]; !ok || score != w[0] || math.Abs(mom-w[1]) > eps {
+			t.Errorf("%s: score %v mom %v, want %v", who, score, mom, want[who])
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d rows, want 3", n)
+	}
+}
+
+func TestChampionMinScore(t *testing.T) {
+	// Champions: the top 10 % (one customer a month) and every active customer scoring >= 10:
+	// July E4 (60) and E1 (15); August E4 (25) and E1 (10); September only E1 (25).
+	w := newWorkspace(t, "kpi:\n  champion_min_score: 10\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := w.db().Query(`SELECT strftime(month, '%m') || ':' || string_agg(customer_ref, ',' ORDER BY customer_ref)
+		FROM customer_monthly WHERE champion GROUP BY month ORDER BY month`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	if strings.Join(got, " ") != "07:E1,E4 08:E1,E4 09:E1" {
+		t.Errorf("champions = %v", got)
+	}
+}
+
+func TestUserArchivedThenActiveAgain(t *testing.T) {
+	w := newWorkspace(t, "")
+	// An older snapshot shows u4 (E2) archived without a date; the latest shows it active again.
+	w.write("users_2026-08-01.csv", "user_id,customer_reference,email,created,first_login,deactivated,archived\nu4,E2,dan@beta.example,2026-06-01,,,yes\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var users int64
+	w.db().QueryRow(`SELECT users FROM customer_monthly WHERE month = '2026-09-01' AND customer_ref = 'E2'`).Scan(&users)
+	if users != 1 {
+		t.Errorf("E2 users in September = %d, want 1 (u4 is active again)", users)
+	}
+}
