@@ -268,7 +268,7 @@ func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 		ex, err := src.Extract(ctx, conn, run)
 		connectors.MergeExtracted(&all, ex)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("source %s: %w", name, err))
+			errs = append(errs, err) // connectors name their files and themselves
 			continue
 		}
 		for _, table := range sortedKeys(ex.RowsIn) {

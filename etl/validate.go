@@ -50,7 +50,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 		ex, err := src.Extract(ctx, conn, run)
 		connectors.MergeExtracted(&v.Extracted, ex)
 		if err != nil {
-			v.Problems = append(v.Problems, fmt.Errorf("source %s: %w", p.Name, err))
+			v.Problems = append(v.Problems, err) // connectors name their files and themselves
 		}
 		if c, ok := src.(connectors.Checker); ok {
 			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)

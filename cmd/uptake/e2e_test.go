@@ -225,3 +225,40 @@ func TestEndToEndBundledSample(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestEndToEndValidateListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	h := "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"
+	files := map[string]string{
+		"establishments_2026-06.csv": h + "E1,A,no,yes,1,0,0,Al,1\n",
+		"establishments_2026-07.csv": "reference,archived\nE1,no\n", // missing has_portal_access
+		"establishments_2026-08.csv": "",                            // empty
+		// 2026-09 missing entirely
+		"establishments_2026-10.csv": h + "E1,A,no,yes,1,0,0,Al,1\nE1,A,no,yes,1,0,0,Al,1\n", // duplicate
+	}
+	for name, content := range files {
+		os.WriteFile(filepath.Join(in, name), []byte(content), 0o644)
+	}
+	cfg := filepath.Join(dir, "uptake.yaml")
+	os.WriteFile(cfg, []byte("warehouse: "+filepath.Join(dir, "wh.duckdb")+"\nsources:\n  - kind: csvexport\n    establishments:\n      path: "+in+"/establishments_*.csv\ndestinations:\n  - kind: files\n    path: "+filepath.Join(dir, "out")+"\n"), 0o644)
+	stdout, _, code := runBin(t, dir, "validate", "--config", cfg, "--as-of", "2026-11-05")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, stdout)
+	}
+	if strings.Contains(stdout, "missing establishments export for 2026-07") || strings.Contains(stdout, "for 2026-08") {
+		t.Errorf("a broken file is also reported as a missing month:\n%s", stdout)
+	}
+	for _, want := range []string{
+		"4 problem(s)",
+		"  - missing establishments export for 2026-09",
+		"  - " + filepath.Join(in, "establishments_2026-07.csv") + `:1: missing required column "has_portal_access"`,
+		"  - " + filepath.Join(in, "establishments_2026-08.csv") + ": the file is empty",
+		`  - ` + filepath.Join(in, "establishments_2026-10.csv") + `:2, ` + filepath.Join(in, "establishments_2026-10.csv") + `:3: duplicate reference "E1" in 2026-10`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stdout)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ func rowChecks(ds dataset, sc *scanned) []check {
 		col := warehouse.Ident(f.name)
 		h := sc.headers[f.name]
 		quoted := "'\"' || " + col + "::VARCHAR || '\"'"
+		if f.kind == "count" { // as written: -3, not -3.0
+			quoted = fmt.Sprintf("'\"' || CASE WHEN %[1]s = trunc(%[1]s) THEN %[1]s::BIGINT::VARCHAR ELSE %[1]s::VARCHAR END || '\"'", col)
+		}
 		switch f.kind {
 		case "text":
 			if f.required {
@@ -133,13 +137,14 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 }
 
 // checkDataset applies the rules that span rows and files.
-func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, view string) error {
+// fileMonths are the months of files named by month, read or not: a broken
+// file is reported as such, not also as a missing month.
+func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, view string, fileMonths map[string]time.Time) error {
 	switch ds.key {
 	case "establishments":
-		if err := duplicates(ctx, conn, view, "month", "%Y-%m", "customer_ref", "reference"); err != nil {
-			return err
-		}
-		return s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay)
+		return errors.Join(
+			duplicates(ctx, conn, view, "month", "%Y-%m", "customer_ref", "reference"),
+			s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay, fileMonths))
 	case "users":
 		return duplicates(ctx, conn, view, "snapshot_date", "%Y-%m-%d", "user_id", "user id")
 	}
@@ -176,25 +181,35 @@ func duplicates(ctx context.Context, conn *sql.Conn, view, periodCol, periodFmt,
 }
 
 // checkMonths fails on a gap between monthly exports, and on a late one.
-func (s *Source) checkMonths(ctx context.Context, conn *sql.Conn, run connectors.Run, view string, expectByDay int) error {
+func (s *Source) checkMonths(ctx context.Context, conn *sql.Conn, run connectors.Run, view string, expectByDay int, fileMonths map[string]time.Time) error {
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT month, any_value(source_file) FROM %s GROUP BY month ORDER BY month`, view))
 	if err != nil {
 		return fmt.Errorf("check months: %w", err)
 	}
 	defer rows.Close()
-	var months []time.Time
-	var files []string
+	byMonth := map[time.Time]string{}
+	for f, m := range fileMonths {
+		byMonth[m] = f
+	}
 	for rows.Next() {
 		var m time.Time
 		var f string
 		if err := rows.Scan(&m, &f); err != nil {
 			return err
 		}
-		months = append(months, m)
-		files = append(files, f)
+		byMonth[m.UTC()] = f
 	}
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	var months []time.Time
+	for m := range byMonth {
+		months = append(months, m)
+	}
+	sort.Slice(months, func(i, j int) bool { return months[i].Before(months[j]) })
+	files := make([]string, len(months))
+	for i, m := range months {
+		files[i] = byMonth[m]
 	}
 	var errs []error
 	for i := 1; i < len(months); i++ {

@@ -137,14 +137,18 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		}
 	}
 	if ds.key == "users" {
+		// The snapshot date: the date in the file name, else the day the file
+		// was written (stable across re-runs, unlike the run's date).
 		for _, f := range files {
 			if d, ok := dateInName(f); ok {
 				fileDates[f] = d
-			} else {
-				fileDates[f] = run.AsOf
+			} else if fi, err := os.Stat(f); err == nil {
+				m := fi.ModTime().In(run.Location)
+				fileDates[f] = time.Date(m.Year(), m.Month(), m.Day(), 0, 0, 0, 0, time.UTC)
 			}
 		}
 	}
+	var spans []daySpan
 	var parts []string
 	for i, f := range files {
 		if len(errs) > 0 && ds.key == "establishments" && fileDates[f].IsZero() && ds.cfg.Month != "column" {
@@ -168,17 +172,31 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		out.Rejected[ds.target] += sc.rejected + semantic
 		out.RowsIn[ds.target] += sc.rows
 		parts = append(parts, sel)
+		if ds.key == "activity" {
+			span, err := daysOf(ctx, conn, sc)
+			if err != nil {
+				errs = append(errs, err)
+			} else if span.rows > 0 {
+				spans = append(spans, span)
+			}
+		}
 	}
-	if len(errs) > 0 {
+	errs = append(errs, overlaps(spans)...)
+	if len(parts) == 0 {
 		return "", errors.Join(errs...)
 	}
+	// The checks across files run on the files that could be read, so that
+	// one run (or `uptake validate`) reports every problem at once.
 	view := fmt.Sprintf("%s__%s", ds.target, sanitize(s.name))
 	q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", view, strings.Join(parts, "\nUNION ALL\n"))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return "", fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
 	}
-	if err := s.checkDataset(ctx, conn, run, ds, view); err != nil {
-		return "", err
+	if err := s.checkDataset(ctx, conn, run, ds, view, fileDates); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return "", errors.Join(errs...)
 	}
 	return view, nil
 }
@@ -212,4 +230,45 @@ func sanitize(s string) string { return nonWord.ReplaceAllString(s, "_") }
 func cwd() string {
 	d, _ := os.Getwd()
 	return d
+}
+
+// daySpan is the range of days an activity file covers.
+type daySpan struct {
+	file        string
+	first, last time.Time
+	rows        int64
+}
+
+func daysOf(ctx context.Context, conn *sql.Conn, sc *scanned) (daySpan, error) {
+	span := daySpan{file: sc.file}
+	var first, last sql.NullTime
+	if err := conn.QueryRowContext(ctx, `SELECT min("date"), max("date"), count(*) FROM `+sc.table).Scan(&first, &last, &span.rows); err != nil {
+		return span, fmt.Errorf("%s: %w", sc.file, err)
+	}
+	span.first, span.last = first.Time, last.Time
+	return span, nil
+}
+
+// overlaps reports activity files covering the same days: their rows would
+// be counted twice.
+func overlaps(spans []daySpan) []error {
+	sort.Slice(spans, func(i, j int) bool { return spans[i].first.Before(spans[j].first) })
+	var errs []error
+	for i := 1; i < len(spans); i++ {
+		for j := 0; j < i; j++ {
+			a, b := spans[j], spans[i]
+			if !b.first.After(a.last) {
+				errs = append(errs, fmt.Errorf("%s and %s: both hold activity of %s to %s; the rows would be counted twice (narrow activity.path to one of them)",
+					a.file, b.file, b.first.Format("2006-01-02"), minTime(a.last, b.last).Format("2006-01-02")))
+			}
+		}
+	}
+	return errs
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -71,7 +71,7 @@ func (f *fixture) extract(spec string) (connectors.Extracted, error) {
 	if err != nil {
 		return connectors.Extracted{}, err
 	}
-	run := connectors.Run{ID: "test", AsOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	run := connectors.Run{ID: "test", AsOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Location: time.UTC, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return src.Extract(context.Background(), f.conn, run)
 }
 
@@ -257,9 +257,9 @@ func TestMalformedRowsGoToRejects(t *testing.T) {
 	got := f.rows(`SELECT file, line, coalesce("column", ''), reason FROM load_rejects ORDER BY line`)
 	want := []string{
 		p + "|3||too many columns: Expected Number of Columns: 9 Found: 10",
-		p + `|4|seats|cast: Error when converting column "seats". Could not convert string "many" to 'DOUBLE'`,
+		p + `|4|seats|cast: Error when converting column "seats". Could not convert string "many" to a number`,
 		p + `|5|archived|"maybe" is not a yes/no value (yes/no, true/false, 1/0, oui/non)`,
-		p + `|6|portal views|"-3.0" is not a whole number of 0 or more`,
+		p + `|6|portal views|"-3" is not a whole number of 0 or more`,
 		p + "|7|reference|empty value in a required column",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -405,5 +405,48 @@ func TestDateInName(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
+	}
+}
+
+func TestOverlappingActivityFiles(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"activity_2026-09.csv":       "date,user_id,event\n2026-09-01,u1,login\n2026-09-30,u1,login\n",
+		"activity_2026-09-v2.csv":    "date,user_id,event\n2026-09-28,u1,login\n2026-10-02,u1,login\n",
+		"activity_2026-10.csv":       "date,user_id,event\n2026-10-03,u1,login\n",
+	})
+	_, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n")
+	wantErr(t, err, f.path("activity_2026-09.csv")+" and "+f.path("activity_2026-09-v2.csv"), "activity of 2026-09-28 to 2026-09-30", "counted twice")
+	if strings.Contains(err.Error(), "activity_2026-10.csv") {
+		t.Errorf("a file that does not overlap is named: %v", err)
+	}
+}
+
+func TestTrailingEmptyHeaderColumns(t *testing.T) {
+	// Excel writes a trailing delimiter on every line.
+	f := newFixture(t, map[string]string{"establishments_2026-09.csv": "reference;archived;has_portal_access;;\nE1;no;yes;;\n"})
+	if _, err := f.extract(estOnly); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT customer_ref, has_portal_access FROM raw_customers__platform`); len(got) != 1 || got[0] != "E1|true" {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestUsersSnapshotDateWithoutDateInName(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"users.csv":                  "user_id,customer_reference\nu1,E1\n",
+	})
+	when := time.Date(2026, 10, 3, 12, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(f.path("users.csv"), when, when); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.extract(estOnly + "users:\n  path: DIR/users.csv\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The day the file was written, not the day of the run (2026-10-15).
+	if got := f.rows(`SELECT snapshot_date::VARCHAR FROM raw_users__platform`); len(got) != 1 || got[0] != "2026-10-03" {
+		t.Errorf("snapshot = %v", got)
 	}
 }

@@ -80,6 +80,9 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	index := map[string]int{}
 	for i, h := range header {
 		key := strings.ToLower(strings.TrimSpace(h))
+		if key == "" {
+			continue // unnamed columns (a trailing delimiter, as Excel writes) are ignored
+		}
 		if j, dup := index[key]; dup {
 			return nil, fmt.Errorf("%s:1: column %q appears twice (columns %d and %d)", file, strings.TrimSpace(h), j+1, i+1)
 		}
@@ -161,8 +164,9 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	}
 	_, err = conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
 		SELECT %[1]s, %[2]s, %[3]s, r.line, n.header,
-			lower(r.error_type) || ': ' || CASE WHEN n.header IS NULL THEN r.error_message
+			lower(r.error_type) || ': ' || replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
 				ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
+				'to ''DOUBLE''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text'),
 			trim(r.csv_line, chr(10) || chr(13))
 		FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
 		WHERE r.error_type <> 'MISSING COLUMNS'
