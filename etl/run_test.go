@@ -284,9 +284,9 @@ func TestRejectLimitIsPerTable(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("date,user_id,customer_reference,event,count\n")
 	for i := 0; i < 500; i++ {
-		fmt.Fprintf(&b, "2026-09-02,u1,E1,event%d,1\n", i)
+		fmt.Fprintf(&b, "2026-10-02,u1,E1,event%d,1\n", i)
 	}
-	w.write("activity_2026-09-extra.csv", b.String())
+	w.write("activity_2026-10.csv", b.String())
 	w.write("establishments_2026-09.csv", readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))+"E7,Eta,maybe,yes,1,0,0,Bob,1\n")
 	_, err := w.run(etl.Options{})
 	if err == nil || !strings.Contains(err.Error(), "raw_customers: 1 of 18 rows rejected (5.56 %)") ||
