@@ -55,6 +55,9 @@ type Result struct {
 	Outputs     []string
 	// Destinations say where the run publishes ("name: where").
 	Destinations []string
+	// Published names the destinations that published (all of them when the
+	// run succeeded; on failure, those done before it).
+	Published []string
 	// Excluded counts the accounts left out by the exclude: lists.
 	Excluded Excluded
 	// Headline is the latest complete month's KPIs (nil when none).

@@ -283,6 +283,7 @@ func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 		if err := dst.Publish(ctx, conn, run, out); err != nil {
 			return fmt.Errorf("destination %s: %w", p.destNames[i], err)
 		}
+		res.Published = append(res.Published, p.destNames[i])
 		log.Info("published", "step", "publish", "destination", p.destNames[i], "tables", len(out.Tables), "duration", took(t0))
 	}
 	return nil

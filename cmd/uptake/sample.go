@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,8 +12,9 @@ import (
 
 func newSampleCmd() *cobra.Command {
 	var (
-		opt sample.Options
-		end string
+		opt   sample.Options
+		end   string
+		force bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sample",
@@ -29,6 +31,9 @@ func newSampleCmd() *cobra.Command {
 					return fmt.Errorf("--end: expected a month such as 2026-10: %w", err)
 				}
 				opt.End = t
+			}
+			if entries, err := os.ReadDir(opt.Out); err == nil && len(entries) > 0 && !force {
+				return fmt.Errorf("%s is not empty: choose a new folder, or pass --force to write into it", opt.Out)
 			}
 			t0 := time.Now()
 			sum, err := sample.Generate(cmd.Context(), opt)
@@ -51,6 +56,7 @@ func newSampleCmd() *cobra.Command {
 	f.Uint64Var(&opt.Seed, "seed", 1, "random seed: the same seed gives the same files")
 	f.IntVar(&opt.ActivityRows, "activity", 0, "approximate number of activity rows (0: about 13 per user and active month)")
 	f.IntVar(&opt.Salespeople, "salespeople", 5, "number of salespeople")
-	f.StringVar(&end, "end", "", "last month of data, YYYY-MM (default: last month)")
+	f.StringVar(&end, "end", "", "last month of data, YYYY-MM (default: last month; give it for files that stay the same over time)")
+	f.BoolVar(&force, "force", false, "write into a folder that is not empty")
 	return cmd
 }

@@ -64,7 +64,12 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	}
 	if runErr != nil {
 		fmt.Fprintf(w, "\nerror: %s\n", indent(runErr.Error()))
-		fmt.Fprintln(w, "\nNothing was published; the previous outputs are unchanged.")
+		if len(res.Published) == 0 {
+			fmt.Fprintln(w, "\nNothing was published; the previous outputs are unchanged.")
+		} else {
+			fmt.Fprintf(w, "\nPublished to %s before the failure; the other destinations and the warehouse keep their previous tables.\n",
+				strings.Join(res.Published, ", "))
+		}
 		return
 	}
 	for _, d := range res.Destinations {

@@ -78,7 +78,7 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 	for _, s := range settings {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("warehouse: %s: %w", s, err)
+			return nil, fmt.Errorf("warehouse: %s (check duckdb: in the config): %w", s, err)
 		}
 	}
 	return db, nil
