@@ -372,3 +372,30 @@ func TestInterruptedRunIsRecordedAsFailed(t *testing.T) {
 		t.Errorf("killed run: %s %q", status, errText)
 	}
 }
+
+func TestUsersSnapshotsAreKept(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// The platform overwrote the users export: yesterday's file is gone, and
+	// today's shows u4 (E2) archived, without a date.
+	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	os.Remove(filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-10.csv", strings.Replace(users, "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,no", "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,yes", 1))
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db := w.db()
+	var snapshots string
+	db.QueryRow(`SELECT string_agg(DISTINCT snapshot_date::VARCHAR, ',' ORDER BY snapshot_date::VARCHAR) FROM raw_users`).Scan(&snapshots)
+	if snapshots != "2026-10-01,2026-10-10" {
+		t.Errorf("snapshots = %q, want both", snapshots)
+	}
+	// u4 counts as deactivated from the first snapshot showing it archived.
+	var deactivated string
+	db.QueryRow(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u4'`).Scan(&deactivated)
+	if deactivated != "2026-10-10" {
+		t.Errorf("u4 deactivated_at = %q, want 2026-10-10", deactivated)
+	}
+}

@@ -109,12 +109,39 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 				return fmt.Errorf("load %s from %s: %w", m.Name, rel, err)
 			}
 		}
+		if keptAcrossRuns[m.Name] != "" {
+			if err := keepHistory(ctx, conn, m.Name, keptAcrossRuns[m.Name], cols); err != nil {
+				return err
+			}
+		}
 		n, err := warehouse.Count(ctx, conn, m.Name)
 		if err != nil {
 			return err
 		}
 		res.RowsIn[m.Name] = n
 		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "duration", took(t0))
+	}
+	return nil
+}
+
+// keptAcrossRuns are the raw tables whose earlier periods the warehouse
+// keeps, with the column that names a period: a users export is a snapshot,
+// and the platform may overwrite yesterday's file, while "archived since"
+// needs the history.
+var keptAcrossRuns = map[string]string{"raw_users": "snapshot_date"}
+
+// keepHistory adds to the table being built the periods the live one has and
+// this run's inputs do not. The history moves with the build swap, so it is
+// never lost by a failed run.
+func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols []string) error {
+	var live int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?`, table).Scan(&live); err != nil || live == 0 {
+		return err
+	}
+	q := fmt.Sprintf("INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE %[3]s NOT IN (SELECT DISTINCT %[3]s FROM %[1]s)",
+		table, strings.Join(cols, ", "), period)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("keep earlier %s of %s: %w", period, table, err)
 	}
 	return nil
 }
