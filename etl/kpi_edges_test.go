@@ -136,3 +136,30 @@ func TestUserArchivedThenActiveAgain(t *testing.T) {
 		t.Errorf("E2 users in September = %d, want 1 (u4 is active again)", users)
 	}
 }
+
+func TestUnknownUserAndUnknownCreationDate(t *testing.T) {
+	w := newWorkspace(t, "")
+	// "ghost" is active for E1 in September but missing from the users export;
+	// u12's creation date is unknown (it then counts from the start).
+	act := readFile(t, filepath.Join(w.dir, "input", "activity_2026-09.csv"))
+	w.write("activity_2026-09.csv", act+"2026-09-03,ghost,E1,portal_view,1\n")
+	usersCSV := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-01.csv", strings.Replace(usersCSV, "u12,E1,kim@alpha.example,2026-09-20,", "u12,E1,kim@alpha.example,,", 1))
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db := w.db()
+	// September: MAU counts ghost (8 + 1 = 9); active users do not (still 7, of 10
+	// users here: this workspace does not exclude the internal u11).
+	// August: u12 now counts as a user of E1 (3 + 1 = 4), inactive: E1 has 2 of 4 active.
+	var mau, activeUsers, users int64
+	db.QueryRow(`SELECT mau, active_users, users FROM kpi_overview_monthly WHERE month = '2026-09-01'`).Scan(&mau, &activeUsers, &users)
+	if mau != 9 || activeUsers != 7 || users != 10 {
+		t.Errorf("September mau/active/users = %d/%d/%d, want 9/7/10", mau, activeUsers, users)
+	}
+	var e1Users, e1Active int64
+	db.QueryRow(`SELECT users, active_users FROM customer_monthly WHERE month = '2026-08-01' AND customer_ref = 'E1'`).Scan(&e1Users, &e1Active)
+	if e1Users != 4 || e1Active != 2 {
+		t.Errorf("E1 August users/active = %d/%d, want 4/2", e1Users, e1Active)
+	}
+}
