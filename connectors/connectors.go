@@ -66,6 +66,10 @@ type Published struct {
 	Rejects int64
 	// Warnings are the run's warnings.
 	Warnings []string
+	// Docs holds each table's description (the header comment of its model).
+	Docs map[string]string
+	// WindowStart and WindowEnd are the first and last month the run covers.
+	WindowStart, WindowEnd time.Time
 }
 
 // Destination publishes a run's output tables. It must publish all of them

@@ -62,7 +62,9 @@ type Result struct {
 	Excluded Excluded
 	// Headline is the latest complete month's KPIs (nil when none).
 	Headline *Headline
-	Err      error
+
+	docs map[string]string // output table → model header comment
+	Err  error
 }
 
 // Run executes one run. The returned error is the run's failure; the runs

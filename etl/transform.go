@@ -183,6 +183,10 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 		if m.Layer == "marts" {
 			res.RowsOut[m.Name] = n
 			res.Outputs = append(res.Outputs, m.Name)
+			if res.docs == nil {
+				res.docs = map[string]string{}
+			}
+			res.docs[m.Name] = m.Doc
 		}
 		log.Info("built", "step", "transform", "table", m.Name, "rows", n, "duration", took(t0))
 	}
@@ -304,7 +308,8 @@ func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow 
 // transaction: a destination that fails makes the whole run fail and the
 // warehouse keeps its previous tables.
 func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, res *Result, log *slog.Logger) error {
-	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings}
+	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
+		Docs: res.docs, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
 	for i, dst := range p.dests {
 		t0 := time.Now()
 		if err := dst.Publish(ctx, conn, run, out); err != nil {

@@ -2,6 +2,7 @@
 package all
 
 import (
+	_ "github.com/uptake-dev/uptake/connectors/bigquery"  // bigquery destination
 	_ "github.com/uptake-dev/uptake/connectors/csvexport" // csvexport source
 	_ "github.com/uptake-dev/uptake/connectors/files"     // files destination
 )

@@ -1,0 +1,335 @@
+// Package bigquery is the BigQuery destination: it publishes a run's output
+// tables to a dataset, ready for Looker Studio.
+//
+// Each table's rows travel as a Parquet file written by DuckDB and sent by
+// one load job (media upload) into a staging table of the run
+// (<table>__stage_<run>, expiring after a day). Only when every load has
+// succeeded does one multi-statement transaction replace the published rows
+// of every table (DELETE + INSERT … SELECT), so that readers see all the old
+// tables or all the new ones. Published tables are created once (monthly
+// ones partitioned by month and clustered by salesperson / customer_ref,
+// with descriptions from the sql models) and only ever patched to add
+// columns. Calls are retried with exponential backoff and jitter on 429,
+// 5xx, rateLimitExceeded and backendError.
+package bigquery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	bq "cloud.google.com/go/bigquery"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+func init() {
+	connectors.RegisterDestination("bigquery", func(p config.Plugin, cfg *config.Config) (connectors.Destination, error) {
+		return New(p)
+	})
+}
+
+// Destination publishes to one BigQuery dataset.
+type Destination struct {
+	spec    Spec
+	backoff Backoff
+	opts    []option.ClientOption // extra client options (tests point the client at a fake)
+	now     func() time.Time
+}
+
+// New builds a bigquery destination from its config block.
+func New(p config.Plugin) (*Destination, error) {
+	spec := Spec{Mode: "full"}
+	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
+		return nil, err
+	}
+	if errs := spec.validate(p); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Destination{spec: spec, backoff: DefaultBackoff, now: time.Now}, nil
+}
+
+// Describe says where the destination publishes.
+func (d *Destination) Describe() string {
+	return fmt.Sprintf("BigQuery dataset %s", d.spec.String())
+}
+
+func (d *Destination) client(ctx context.Context) (*bq.Client, error) {
+	opts := append([]option.ClientOption{}, d.opts...)
+	switch {
+	case d.spec.Endpoint != "":
+		opts = append(opts, option.WithEndpoint(strings.TrimRight(d.spec.Endpoint, "/")+"/bigquery/v2/"), option.WithoutAuthentication())
+	case d.spec.CredentialsFile != "":
+		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(d.spec.CredentialsFile)))
+	}
+	c, err := bq.NewClient(ctx, d.spec.Project, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery client: %w", err)
+	}
+	c.Location = d.spec.Location
+	return c, nil
+}
+
+// Check verifies that the dataset can be reached with the credentials (for
+// `uptake validate`); a dataset that does not exist yet is fine, it will be
+// created.
+func (d *Destination) Check(ctx context.Context, _ *sql.Conn, _ connectors.Run) []error {
+	c, err := d.client(ctx)
+	if err != nil {
+		return []error{err}
+	}
+	defer c.Close()
+	_, err = c.Dataset(d.spec.Dataset).Metadata(ctx)
+	if err != nil && !isNotFound(err) {
+		return []error{d.explain(fmt.Errorf("bigquery: dataset %s: %w", d.spec.String(), err))}
+	}
+	return nil
+}
+
+// staged is an output table loaded into its staging table.
+type staged struct {
+	table, published, stage string
+	cols                    []column
+	schema                  bq.Schema
+	description             string
+}
+
+// Publish loads every table into staging tables, then replaces the
+// published rows of all of them in one transaction.
+func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
+	c, err := d.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := d.ensureDataset(ctx, c); err != nil {
+		return d.explain(err)
+	}
+	dir, err := os.MkdirTemp("", "uptake-bigquery-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	var loaded []staged
+	defer func() { d.dropStaging(context.WithoutCancel(ctx), c, loaded, run) }()
+	for _, table := range out.Tables {
+		s, err := d.stage(ctx, c, conn, dir, table, run, out)
+		if err != nil {
+			return d.explain(err)
+		}
+		loaded = append(loaded, s)
+		run.Logger.Info("staged", "step", "publish", "destination", "bigquery", "table", s.published, "stage", s.stage, "rows", out.RowsOut[table])
+	}
+	for _, s := range loaded {
+		if err := d.ensurePublished(ctx, c, s); err != nil {
+			return d.explain(err)
+		}
+	}
+	if err := d.swap(ctx, c, loaded, out); err != nil {
+		return d.explain(err)
+	}
+	return nil
+}
+
+func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
+	ds := c.Dataset(d.spec.Dataset)
+	return d.backoff.do(ctx, "dataset "+d.spec.Dataset, func() error {
+		md, err := ds.Metadata(ctx)
+		if err == nil {
+			if !strings.EqualFold(md.Location, d.spec.Location) {
+				return fmt.Errorf("dataset %s is in location %s, the config says %s", d.spec.Dataset, md.Location, d.spec.Location)
+			}
+			return nil
+		}
+		if !isNotFound(err) {
+			return err
+		}
+		err = ds.Create(ctx, &bq.DatasetMetadata{Location: d.spec.Location, Description: "KPI tables published by uptake"})
+		if isDuplicate(err) {
+			return nil
+		}
+		return err
+	})
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+
+// stage writes a table as Parquet and loads it into its staging table.
+func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, dir, table string, run connectors.Run, out connectors.Published) (staged, error) {
+	cols, err := tableColumns(ctx, conn, table)
+	if err != nil {
+		return staged{}, err
+	}
+	desc, colDescs := describe(out.Docs[table])
+	schema, err := schemaFor(cols, colDescs)
+	if err != nil {
+		return staged{}, fmt.Errorf("table %s: %w", table, err)
+	}
+	s := staged{table: table, published: d.spec.TablePrefix + table, cols: cols, schema: schema, description: desc}
+	s.stage = s.published + "__stage_" + strings.ToLower(nonWord.ReplaceAllString(run.ID, "_"))
+
+	file := filepath.Join(dir, table+".parquet")
+	var sel []string
+	for _, col := range cols {
+		_, parquetType, _ := bqType(col.duckType)
+		sel = append(sel, fmt.Sprintf("%s::%s AS %s", warehouse.Ident(col.name), parquetType, warehouse.Ident(col.name)))
+	}
+	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
+		strings.Join(sel, ", "), warehouse.Ident(table), warehouse.Quote(file))
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return s, fmt.Errorf("write %s: %w", file, err)
+	}
+
+	st := c.Dataset(d.spec.Dataset).Table(s.stage)
+	err = d.backoff.do(ctx, "create staging table "+s.stage, func() error {
+		err := st.Create(ctx, &bq.TableMetadata{Schema: schema, ExpirationTime: d.now().Add(24 * time.Hour),
+			Description: "uptake run " + run.ID + ": rows of " + s.published + " waiting to be published"})
+		if isDuplicate(err) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return s, err
+	}
+	err = d.backoff.do(ctx, "load "+s.stage, func() error {
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src := bq.NewReaderSource(f)
+		src.SourceFormat = bq.Parquet
+		src.Schema = schema
+		loader := st.LoaderFrom(src)
+		loader.WriteDisposition = bq.WriteTruncate
+		loader.CreateDisposition = bq.CreateNever
+		return runJob(ctx, func() (*bq.Job, error) { return loader.Run(ctx) })
+	})
+	return s, err
+}
+
+// runJob starts a job and waits for it; a job that ended in error returns it.
+func runJob(ctx context.Context, start func() (*bq.Job, error)) error {
+	job, err := start()
+	if err != nil {
+		return err
+	}
+	status, err := job.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	return status.Err()
+}
+
+// ensurePublished creates the published table, or adds the columns it lacks.
+func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s staged) error {
+	t := c.Dataset(d.spec.Dataset).Table(s.published)
+	return d.backoff.do(ctx, "table "+s.published, func() error {
+		md, err := t.Metadata(ctx)
+		if isNotFound(err) {
+			meta := &bq.TableMetadata{Schema: s.schema, Description: s.description}
+			if p := partitionColumn(s.cols); p != "" {
+				meta.TimePartitioning = &bq.TimePartitioning{Type: bq.MonthPartitioningType, Field: p}
+			}
+			if cl := clusterColumns(s.cols); len(cl) > 0 {
+				meta.Clustering = &bq.Clustering{Fields: cl}
+			}
+			err = t.Create(ctx, meta)
+			if isDuplicate(err) {
+				return errRetryNow // created meanwhile: read it again
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		merged, err := mergeSchema(s.published, md.Schema, s.schema)
+		if err != nil || merged == nil {
+			return err
+		}
+		_, err = t.Update(ctx, bq.TableMetadataToUpdate{Schema: merged}, md.ETag)
+		return err
+	})
+}
+
+var errRetryNow = &googleapi.Error{Code: http.StatusServiceUnavailable, Message: "table created concurrently"}
+
+// swap replaces the published rows of every table in one transaction.
+func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, out connectors.Published) error {
+	script, params := d.script(loaded, out)
+	return d.backoff.do(ctx, "publish transaction", func() error {
+		q := c.Query(script)
+		q.Location = d.spec.Location
+		q.Parameters = params
+		return runJob(ctx, func() (*bq.Job, error) { return q.Run(ctx) })
+	})
+}
+
+// script is the transaction: for each table, delete the rows being replaced
+// (all of them, or the run's window in incremental mode), then insert the
+// staged ones.
+func (d *Destination) script(loaded []staged, out connectors.Published) (string, []bq.QueryParameter) {
+	var b strings.Builder
+	b.WriteString("BEGIN TRANSACTION;\n")
+	incremental := d.spec.Mode == "incremental" && !out.WindowStart.IsZero()
+	for _, s := range loaded {
+		var names []string
+		for _, col := range s.cols {
+			names = append(names, "`"+col.name+"`")
+		}
+		cols := strings.Join(names, ", ")
+		where := "TRUE"
+		if p := partitionColumn(s.cols); incremental && p != "" {
+			where = fmt.Sprintf("`%s` BETWEEN @window_start AND @window_end", p)
+		}
+		fmt.Fprintf(&b, "DELETE FROM %s WHERE %s;\n", d.ref(s.published), where)
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s;\n", d.ref(s.published), cols, cols, d.ref(s.stage), where)
+	}
+	b.WriteString("COMMIT TRANSACTION;")
+	if !incremental {
+		return b.String(), nil
+	}
+	end := out.WindowEnd.AddDate(0, 1, -1) // the window's last day
+	return b.String(), []bq.QueryParameter{
+		{Name: "window_start", Value: civilDate(out.WindowStart)},
+		{Name: "window_end", Value: civilDate(end)},
+	}
+}
+
+func (d *Destination) ref(table string) string {
+	return fmt.Sprintf("`%s.%s.%s`", d.spec.Project, d.spec.Dataset, table)
+}
+
+// dropStaging removes the run's staging tables (they expire after a day anyway).
+func (d *Destination) dropStaging(ctx context.Context, c *bq.Client, loaded []staged, run connectors.Run) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for _, s := range loaded {
+		if err := c.Dataset(d.spec.Dataset).Table(s.stage).Delete(ctx); err != nil && !isNotFound(err) {
+			run.Logger.Warn("could not drop a staging table; it expires within a day", "table", s.stage, "error", err)
+		}
+	}
+}
+
+func isNotFound(err error) bool {
+	var gerr *googleapi.Error
+	return errors.As(err, &gerr) && gerr.Code == http.StatusNotFound
+}
+
+func isDuplicate(err error) bool {
+	var gerr *googleapi.Error
+	return errors.As(err, &gerr) && gerr.Code == http.StatusConflict
+}

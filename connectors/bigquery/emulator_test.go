@@ -1,0 +1,212 @@
+package bigquery
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	bq "cloud.google.com/go/bigquery"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/api/iterator"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+)
+
+// emulator returns the BigQuery emulator's address and project, or skips.
+// CI starts it (.ci/run); elsewhere: docker run -p 9050:9050
+// ghcr.io/goccy/bigquery-emulator --project=test, then
+// BIGQUERY_EMULATOR_HOST=localhost:9050.
+func emulator(t *testing.T) (host, project string) {
+	t.Helper()
+	host = os.Getenv("BIGQUERY_EMULATOR_HOST")
+	if host == "" {
+		t.Skip("BIGQUERY_EMULATOR_HOST is not set: start the BigQuery emulator to run this test")
+	}
+	project = os.Getenv("BIGQUERY_EMULATOR_PROJECT")
+	if project == "" {
+		project = "test"
+	}
+	return host, project
+}
+
+func newDest(t *testing.T, yamlText string) *Destination {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("kind: bigquery\n"+yamlText), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(config.Plugin{Name: "bq", Kind: "bigquery", Node: doc.Content[0], File: "uptake.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.backoff = Backoff{Base: time.Millisecond, Max: 4 * time.Millisecond, Attempts: 4}
+	return d
+}
+
+// warehouseWith opens an in-memory DuckDB holding small output tables:
+// kpi_monthly (month × salesperson) and kpi_daily (day).
+func warehouseWith(t *testing.T, monthly string) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, q := range []string{
+		`CREATE TABLE kpi_monthly (month DATE, salesperson VARCHAR, complete BOOLEAN, active_customers BIGINT, seats INTEGER, monthly_active_rate DOUBLE, published_at TIMESTAMP)`,
+		`INSERT INTO kpi_monthly VALUES ` + monthly,
+		`CREATE TABLE kpi_daily AS SELECT DATE '2026-09-01' + INTERVAL (i) DAY AS day, i::BIGINT AS dau FROM range(3) t(i)`,
+		`ALTER TABLE kpi_daily ALTER day TYPE DATE`,
+	} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return conn
+}
+
+func published(runID string, start, end time.Time) (connectors.Run, connectors.Published) {
+	run := connectors.Run{ID: runID, StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	out := connectors.Published{
+		Tables:  []string{"kpi_monthly", "kpi_daily"},
+		RowsOut: map[string]int64{"kpi_monthly": 2, "kpi_daily": 3},
+		Docs: map[string]string{"kpi_monthly": "kpi_monthly: the monthly KPIs per salesperson.\n" +
+			"  monthly_active_rate  active customers / activated customers"},
+		WindowStart: start, WindowEnd: end,
+	}
+	return run, out
+}
+
+// query runs GoogleSQL on the emulator and returns rows as strings.
+func query(t *testing.T, c *bq.Client, q string) []string {
+	t.Helper()
+	it, err := c.Query(q).Read(context.Background())
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	var out []string
+	for {
+		var row []bq.Value
+		err := it.Next(&row)
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for _, v := range row {
+			parts = append(parts, fmt.Sprint(v))
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	return out
+}
+
+func TestEmulatorPublishAndRepublish(t *testing.T) {
+	host, project := emulator(t)
+	dataset := fmt.Sprintf("uptake_e2e_%d", time.Now().UnixNano())
+	d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\nendpoint: http://%s\ntable_prefix: up_\n", project, dataset, host))
+	ctx := context.Background()
+
+	conn := warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-10-01 02:00:00'),
+		(DATE '2026-09-01', 'Bob', false, 1, NULL, NULL, TIMESTAMP '2026-10-01 02:00:00')`)
+	run, out := published("run-1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	if err := d.Publish(ctx, conn, run, out); err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ref := fmt.Sprintf("`%s.%s.up_kpi_monthly`", project, dataset)
+	want := []string{"2026-08-01|Alice|true|3|4|0.75", "2026-09-01|Bob|false|1|<nil>|<nil>"}
+	got := query(t, c, "SELECT month, salesperson, complete, active_customers, seats, monthly_active_rate FROM "+ref+" ORDER BY month")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := query(t, c, fmt.Sprintf("SELECT COUNT(*) FROM `%s.%s.up_kpi_daily`", project, dataset)); len(got) != 1 || got[0] != "3" {
+		t.Errorf("kpi_daily rows = %v", got)
+	}
+	md, err := c.Dataset(dataset).Table("up_kpi_monthly").Metadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.TimePartitioning == nil || md.TimePartitioning.Field != "month" || md.TimePartitioning.Type != bq.MonthPartitioningType {
+		t.Errorf("partitioning = %+v", md.TimePartitioning)
+	}
+	if md.Clustering == nil || strings.Join(md.Clustering.Fields, ",") != "salesperson" {
+		t.Errorf("clustering = %+v", md.Clustering)
+	}
+	types := map[string]bq.FieldType{}
+	for _, f := range md.Schema {
+		types[f.Name] = f.Type
+	}
+	if types["month"] != bq.DateFieldType || types["active_customers"] != bq.IntegerFieldType || types["seats"] != bq.IntegerFieldType ||
+		types["monthly_active_rate"] != bq.FloatFieldType || types["published_at"] != bq.TimestampFieldType || types["complete"] != bq.BooleanFieldType {
+		t.Errorf("schema types = %v", types)
+	}
+
+	// The same run again gives the same rows, not twice as many.
+	run.ID = "run-2"
+	if err := d.Publish(ctx, conn, run, out); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, c, "SELECT month, salesperson, complete, active_customers, seats, monthly_active_rate FROM "+ref+" ORDER BY month"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after a re-run:\n%s", strings.Join(got, "\n"))
+	}
+	// Staging tables are gone.
+	it := c.Dataset(dataset).Tables(ctx)
+	for {
+		tb, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(tb.TableID, "__stage_") {
+			t.Errorf("staging table %s left behind", tb.TableID)
+		}
+	}
+}
+
+func TestEmulatorIncrementalReplacesOnlyTheWindow(t *testing.T) {
+	host, project := emulator(t)
+	dataset := fmt.Sprintf("uptake_inc_%d", time.Now().UnixNano())
+	d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\nendpoint: http://%s\nmode: incremental\n", project, dataset, host))
+	ctx := context.Background()
+	first := warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-10-01 02:00:00'),
+		(DATE '2026-09-01', 'Alice', true, 2, 4, 0.5, TIMESTAMP '2026-10-01 02:00:00')`)
+	run, out := published("r1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	if err := d.Publish(ctx, first, run, out); err != nil {
+		t.Fatal(err)
+	}
+	// The next run covers September and October only: August stays as it was.
+	second := warehouseWith(t, `(DATE '2026-09-01', 'Alice', true, 5, 4, 1.0, TIMESTAMP '2026-11-01 02:00:00'),
+		(DATE '2026-10-01', 'Alice', false, 1, 4, 0.25, TIMESTAMP '2026-11-01 02:00:00')`)
+	run, out = published("r2", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
+	if err := d.Publish(ctx, second, run, out); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := d.client(ctx)
+	defer c.Close()
+	got := query(t, c, fmt.Sprintf("SELECT month, active_customers FROM `%s.%s.kpi_monthly` ORDER BY month", project, dataset))
+	if strings.Join(got, ",") != "2026-08-01|3,2026-09-01|5,2026-10-01|1" {
+		t.Errorf("rows = %v", got)
+	}
+}

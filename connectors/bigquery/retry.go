@@ -1,0 +1,100 @@
+package bigquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	bq "cloud.google.com/go/bigquery"
+	"google.golang.org/api/googleapi"
+)
+
+// Backoff is the retry policy for calls to BigQuery: exponential with full
+// jitter, on 429, 5xx, rateLimitExceeded and backendError.
+type Backoff struct {
+	// Base is the first wait's upper bound; each retry doubles it up to Max.
+	Base, Max time.Duration
+	// Attempts is the number of tries in all.
+	Attempts int
+}
+
+// DefaultBackoff waits up to 1 s, 2 s, 4 s … 32 s, for 7 tries (about a minute).
+var DefaultBackoff = Backoff{Base: time.Second, Max: 32 * time.Second, Attempts: 7}
+
+// do runs call until it succeeds, fails with an error that is not worth
+// retrying, runs out of attempts, or ctx ends.
+func (b Backoff) do(ctx context.Context, what string, call func() error) error {
+	wait := b.Base
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = call(); err == nil || !retryable(err) || attempt >= b.Attempts {
+			break
+		}
+		sleep := time.Duration(rand.Int64N(int64(wait) + 1))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (after: %v)", what, ctx.Err(), err)
+		case <-time.After(sleep):
+		}
+		if wait *= 2; wait > b.Max {
+			wait = b.Max
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// retryable tells the errors that a later try may not get.
+func retryable(err error) bool {
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		if gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500 {
+			return true
+		}
+		for _, e := range gerr.Errors {
+			if e.Reason == "rateLimitExceeded" || e.Reason == "backendError" || e.Reason == "internalError" {
+				return true
+			}
+		}
+		return false
+	}
+	var berr *bq.Error
+	if errors.As(err, &berr) {
+		return berr.Reason == "rateLimitExceeded" || berr.Reason == "backendError" || berr.Reason == "internalError"
+	}
+	return false
+}
+
+// explain turns permission and quota errors into what to do about them.
+func (d *Destination) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	reason, code := "", 0
+	var gerr *googleapi.Error
+	var berr *bq.Error
+	switch {
+	case errors.As(err, &gerr):
+		code = gerr.Code
+		if len(gerr.Errors) > 0 {
+			reason = gerr.Errors[0].Reason
+		}
+	case errors.As(err, &berr):
+		reason = berr.Reason
+	}
+	switch {
+	case reason == "accessDenied" || code == http.StatusForbidden && reason != "quotaExceeded" && reason != "rateLimitExceeded":
+		return fmt.Errorf("%w\n  The credentials lack a permission: the service account needs BigQuery Data Editor (roles/bigquery.dataEditor) on dataset %s (or on project %s, to create the dataset) and BigQuery Job User (roles/bigquery.jobUser) on project %s",
+			err, d.spec.Dataset, d.spec.Project, d.spec.Project)
+	case code == http.StatusUnauthorized:
+		return fmt.Errorf("%w\n  The credentials were refused: check credentials_file or GOOGLE_APPLICATION_CREDENTIALS", err)
+	case reason == "quotaExceeded":
+		return fmt.Errorf("%w\n  A BigQuery quota of project %s is used up (load jobs per table and per day, or query bytes): wait for it to reset or raise it in the Google Cloud console", err, d.spec.Project)
+	}
+	return err
+}

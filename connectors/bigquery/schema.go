@@ -1,0 +1,184 @@
+package bigquery
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+
+	bq "cloud.google.com/go/bigquery"
+)
+
+// column is one column of an output table, as DuckDB has it.
+type column struct {
+	name, duckType string
+}
+
+func tableColumns(ctx context.Context, conn *sql.Conn, table string) ([]column, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.duckType); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s not found in the warehouse", table)
+	}
+	return cols, nil
+}
+
+// bqType maps a DuckDB type to the BigQuery type it is published as, and
+// the DuckDB type the Parquet file carries for it (so that BigQuery reads
+// it as that type: TIMESTAMP WITH TIME ZONE is a UTC instant, every integer
+// is INT64).
+func bqType(duck string) (bq.FieldType, string, error) {
+	switch {
+	case duck == "DATE":
+		return bq.DateFieldType, "DATE", nil
+	case duck == "BOOLEAN":
+		return bq.BooleanFieldType, "BOOLEAN", nil
+	case duck == "VARCHAR":
+		return bq.StringFieldType, "VARCHAR", nil
+	case duck == "DOUBLE" || duck == "FLOAT":
+		return bq.FloatFieldType, "DOUBLE", nil
+	case duck == "TINYINT" || duck == "SMALLINT" || duck == "INTEGER" || duck == "BIGINT" ||
+		duck == "UTINYINT" || duck == "USMALLINT" || duck == "UINTEGER":
+		return bq.IntegerFieldType, "BIGINT", nil
+	case duck == "TIMESTAMP" || duck == "TIMESTAMP WITH TIME ZONE":
+		return bq.TimestampFieldType, "TIMESTAMPTZ", nil
+	case strings.HasPrefix(duck, "DECIMAL"):
+		return bq.NumericFieldType, "DECIMAL(38, 9)", nil
+	}
+	return "", "", fmt.Errorf("no BigQuery type for DuckDB type %s", duck)
+}
+
+var docColumnRE = regexp.MustCompile(`^\s*([a-z_][a-z0-9_]*)\s{2,}(\S.*)$`)
+
+// describe splits a model's header comment into the table description (its
+// first paragraph) and column descriptions (indented "name  text" lines,
+// continued by more deeply indented lines).
+func describe(doc string) (string, map[string]string) {
+	cols := map[string]string{}
+	var table []string
+	var last string
+	inTable := true
+	for _, line := range strings.Split(doc, "\n") {
+		if m := docColumnRE.FindStringSubmatch(line); m != nil && strings.HasPrefix(line, " ") {
+			inTable = false
+			last = m[1]
+			cols[last] += m[2]
+			continue
+		}
+		if last != "" && strings.HasPrefix(line, "    ") {
+			cols[last] += " " + strings.TrimSpace(line)
+			continue
+		}
+		last = ""
+		if strings.TrimSpace(line) == "" {
+			inTable = false
+		}
+		if inTable {
+			table = append(table, strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(table, " "), cols
+}
+
+// schemaFor builds the BigQuery schema of an output table.
+func schemaFor(cols []column, descs map[string]string) (bq.Schema, error) {
+	var s bq.Schema
+	for _, c := range cols {
+		t, _, err := bqType(c.duckType)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
+		}
+		s = append(s, &bq.FieldSchema{Name: c.name, Type: t, Description: descs[c.name]})
+	}
+	return s, nil
+}
+
+// partitionColumn is the DATE column a table is partitioned by (month for
+// the monthly tables, day for the daily one), or "".
+func partitionColumn(cols []column) string {
+	for _, want := range []string{"month", "day"} {
+		for _, c := range cols {
+			if c.name == want && c.duckType == "DATE" {
+				return want
+			}
+		}
+	}
+	return ""
+}
+
+// clusterColumns are the columns readers filter on most.
+func clusterColumns(cols []column) []string {
+	var out []string
+	for _, want := range []string{"salesperson", "customer_ref"} {
+		for _, c := range cols {
+			if c.name == want {
+				out = append(out, want)
+			}
+		}
+	}
+	return out
+}
+
+// mergeSchema compares the published schema with the new one: columns may
+// only be added, at the end. It returns the schema to patch the table to
+// (nil when nothing changed).
+func mergeSchema(table string, published, next bq.Schema) (bq.Schema, error) {
+	byName := map[string]*bq.FieldSchema{}
+	for _, f := range next {
+		byName[f.Name] = f
+	}
+	for _, f := range published {
+		n, ok := byName[f.Name]
+		if !ok {
+			return nil, fmt.Errorf("table %s: column %s is published but no longer produced; published columns are never dropped (give the table a new name, e.g. %s_v2)", table, f.Name, table)
+		}
+		if !sameType(n.Type, f.Type) {
+			return nil, fmt.Errorf("table %s: column %s changed type from %s to %s; a published column keeps its type (give the table a new name, e.g. %s_v2)", table, f.Name, f.Type, n.Type, table)
+		}
+	}
+	if len(next) == len(published) {
+		return nil, nil
+	}
+	merged := append(bq.Schema{}, published...)
+	seen := map[string]bool{}
+	for _, f := range published {
+		seen[f.Name] = true
+	}
+	for _, f := range next {
+		if !seen[f.Name] {
+			merged = append(merged, f)
+		}
+	}
+	return merged, nil
+}
+
+func sameType(a, b bq.FieldType) bool {
+	norm := func(t bq.FieldType) bq.FieldType {
+		switch t {
+		case "INT64":
+			return bq.IntegerFieldType
+		case "FLOAT64":
+			return bq.FloatFieldType
+		case "BOOL":
+			return bq.BooleanFieldType
+		}
+		return t
+	}
+	return norm(a) == norm(b)
+}
