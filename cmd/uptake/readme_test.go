@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors/bigquery"
 	"github.com/uptake-dev/uptake/connectors/csvexport"
 	"github.com/uptake-dev/uptake/connectors/files"
 )
@@ -21,7 +22,7 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(readme)
-	for _, spec := range []any{config.Config{}, csvexport.Spec{}, files.Spec{}} {
+	for _, spec := range []any{config.Config{}, csvexport.Spec{}, files.Spec{}, bigquery.Spec{}} {
 		for _, key := range yamlKeys(reflect.TypeOf(spec)) {
 			if key == "name" || key == "kind" {
 				continue
