@@ -305,12 +305,40 @@ func TestLateExportFailsTheRun(t *testing.T) {
 	}
 }
 
-func TestCompleteMonthWithoutExportFails(t *testing.T) {
-	w := newWorkspaceWith(t, "      expect_by_day: 0\n", "")
+func TestEndedMonthWaitingForItsExport(t *testing.T) {
+	w := newWorkspace(t, "")
 	w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n2026-10-05,u1,E1,portal_view,2\n")
-	_, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 11, 20), Logger: discard()})
-	// October has activity and is over, but no establishments export says who the customers were.
-	if err == nil || !strings.Contains(err.Error(), "test_complete_months_have_an_export") || !strings.Contains(err.Error(), "month_without_establishments_export=2026-10") {
+	// November 3: October is over, its export is due by the 10th. The run
+	// succeeds and shows October as to date, from September's customers.
+	res, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 11, 3), Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var complete bool
+	var customers int64
+	db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.QueryRow(`SELECT complete, customers FROM kpi_overview_monthly WHERE month = '2026-10-01'`).Scan(&complete, &customers)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if complete || customers != 5 {
+		t.Errorf("October: complete=%v customers=%d, want to date with September's 5 customers", complete, customers)
+	}
+	if res.Headline == nil || res.Headline.Month.Format("2006-01") != "2026-09" {
+		t.Errorf("headline month = %+v, want September (the latest complete month)", res.Headline)
+	}
+	// On the 11th it is late.
+	_, err = etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 11, 11), Logger: discard()})
+	if err == nil || !strings.Contains(err.Error(), "the establishments export for 2026-10 is late") {
+		t.Fatalf("err = %v", err)
+	}
+	// Earlier exports missing altogether are late even during the grace days.
+	_, err = etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 12, 2), Logger: discard()})
+	if err == nil || !strings.Contains(err.Error(), "the establishments export for 2026-10 is late") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -218,11 +218,16 @@ func (s *Source) checkMonths(ctx context.Context, conn *sql.Conn, run connectors
 				m.Format("2006-01"), months[i-1].Format("2006-01"), files[i-1], months[i].Format("2006-01"), files[i]))
 		}
 	}
-	if expectByDay > 0 && len(months) > 0 && run.AsOf.Day() > expectByDay {
-		want := time.Date(run.AsOf.Year(), run.AsOf.Month()-1, 1, 0, 0, 0, 0, time.UTC)
-		if last := months[len(months)-1]; last.Before(want) {
+	if expectByDay > 0 && len(months) > 0 {
+		// The export of month M is due by day expectByDay of M+1: past that
+		// day last month's is due, before it the month before's.
+		due := time.Date(run.AsOf.Year(), run.AsOf.Month()-2, 1, 0, 0, 0, 0, time.UTC)
+		if run.AsOf.Day() > expectByDay {
+			due = due.AddDate(0, 1, 0)
+		}
+		if last := months[len(months)-1]; last.Before(due) {
 			errs = append(errs, fmt.Errorf("the establishments export for %s is late: expected by day %d of the next month, the latest is %s (%s)",
-				want.Format("2006-01"), expectByDay, last.Format("2006-01"), files[len(files)-1]))
+				last.AddDate(0, 1, 0).Format("2006-01"), expectByDay, last.Format("2006-01"), files[len(files)-1]))
 		}
 	}
 	return errors.Join(errs...)
