@@ -163,3 +163,42 @@ func TestUnknownUserAndUnknownCreationDate(t *testing.T) {
 		t.Errorf("E1 August users/active = %d/%d, want 4/2", e1Users, e1Active)
 	}
 }
+
+func TestExportWithoutSomeCountColumns(t *testing.T) {
+	w := newWorkspace(t, "")
+	// September's export has no shares column: shares come from the activity export
+	// (u1 of E1 shared 5 on Sep 15), views and downloads still from the export.
+	sep := readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(sep), "\n") {
+		f := strings.Split(line, ",")
+		b.WriteString(strings.Join(append(f[:6:6], f[7:]...), ",") + "\n")
+	}
+	w.write("establishments_2026-09.csv", b.String())
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := customerScores(t, w.db(), "2026-09-01")
+	// E1: 20 views + 0 downloads (export) + 5 shares (activity); E6: 3 + 1 + 0.
+	if got["E1"] != 25 || got["E6"] != 4 || got["E4"] != 6 {
+		t.Errorf("September scores = %v, want E1 25, E6 4, E4 6", got)
+	}
+}
+
+func TestUserArchivedTwice(t *testing.T) {
+	w := newWorkspace(t, "")
+	h := "user_id,customer_reference,email,created,first_login,deactivated,archived\n"
+	w.write("users_2026-08-01.csv", h+"u4,E2,dan@beta.example,2026-06-01,,,yes\n")
+	w.write("users_2026-09-01.csv", h+"u4,E2,dan@beta.example,2026-06-01,,,no\n")
+	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-01.csv", strings.Replace(users, "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,no", "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,yes", 1))
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Archived again since the October 1 snapshot: not since August.
+	var deactivated string
+	w.db().QueryRow(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u4'`).Scan(&deactivated)
+	if deactivated != "2026-10-01" {
+		t.Errorf("u4 deactivated_at = %q, want 2026-10-01", deactivated)
+	}
+}

@@ -407,23 +407,43 @@ func TestUsersSnapshotsAreKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The platform overwrote the users export: yesterday's file is gone, and
-	// today's shows u4 (E2) archived, without a date.
+	// today's shows u4 (E2) archived without a date, and no longer lists u3 (E1).
 	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
 	os.Remove(filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
-	w.write("users_2026-10-10.csv", strings.Replace(users, "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,no", "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,yes", 1))
+	users = strings.Replace(users, "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,no", "u4,E2,dan@beta.example,2026-06-01,2026-09-01,,yes", 1)
+	users = strings.Replace(users, "u3,E1,cat@alpha.example,2026-08-10,2026-08-12,,no\n", "", 1)
+	w.write("users_2026-10-10.csv", users)
 	if _, err := w.run(etl.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	db := w.db()
-	var snapshots string
-	db.QueryRow(`SELECT string_agg(DISTINCT snapshot_date::VARCHAR, ',' ORDER BY snapshot_date::VARCHAR) FROM raw_users`).Scan(&snapshots)
-	if snapshots != "2026-10-01,2026-10-10" {
-		t.Errorf("snapshots = %q, want both", snapshots)
+	// One row per user and month is kept: u3's October 1 row, everyone else's October 10 one.
+	var rows int
+	var u3Snapshot string
+	db.QueryRow(`SELECT count(*) FROM raw_users`).Scan(&rows)
+	db.QueryRow(`SELECT snapshot_date::VARCHAR FROM raw_users WHERE user_id = 'u3'`).Scan(&u3Snapshot)
+	if rows != 12 || u3Snapshot != "2026-10-01" {
+		t.Errorf("raw_users: %d rows, u3 at %q; want 12 rows and u3 kept from 2026-10-01", rows, u3Snapshot)
 	}
-	// u4 counts as deactivated from the first snapshot showing it archived.
-	var deactivated string
-	db.QueryRow(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u4'`).Scan(&deactivated)
-	if deactivated != "2026-10-10" {
-		t.Errorf("u4 deactivated_at = %q, want 2026-10-10", deactivated)
+	// u4 counts as deactivated from the first snapshot showing it archived, u3
+	// from the first snapshot without it; both still count in September.
+	deactivated := map[string]string{}
+	r, err := db.Query(`SELECT user_id, deactivated_at::VARCHAR FROM stg_users WHERE user_id IN ('u3', 'u4')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var u, d string
+		r.Scan(&u, &d)
+		deactivated[u] = d
+	}
+	r.Close()
+	if deactivated["u3"] != "2026-10-10" || deactivated["u4"] != "2026-10-10" {
+		t.Errorf("deactivated_at = %v, want u3 and u4 on 2026-10-10", deactivated)
+	}
+	var sepUsers int64
+	db.QueryRow(`SELECT users FROM kpi_overview_monthly WHERE month = '2026-09-01'`).Scan(&sepUsers)
+	if sepUsers != 10 {
+		t.Errorf("September users = %d, want 10 as before", sepUsers)
 	}
 }

@@ -128,7 +128,7 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 // keeps, with the column that names a period: a users export is a snapshot,
 // and the platform may overwrite yesterday's file, while "archived since"
 // needs the history.
-var keptAcrossRuns = map[string]string{"raw_users": "snapshot_date"}
+var keptAcrossRuns = map[string]string{"raw_users": "snapshot_date"} // compaction below assumes user_id
 
 // keepHistory adds to the table being built the periods the live one has and
 // this run's inputs do not. The history moves with the build swap, so it is
@@ -142,6 +142,14 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols
 		table, strings.Join(cols, ", "), period)
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("keep earlier %s of %s: %w", period, table, err)
+	}
+	// One row a month per user is enough for monthly KPIs, and keeps a daily
+	// export from growing the table without end: keep each user's latest row
+	// of each month (a user gone from later snapshots keeps its last row).
+	q = fmt.Sprintf(`DELETE FROM %[1]s r WHERE EXISTS (SELECT 1 FROM %[1]s n WHERE n.user_id = r.user_id
+		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s)`, table, period)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}
 	return nil
 }

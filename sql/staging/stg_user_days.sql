@@ -2,9 +2,10 @@
 -- scan of raw_activity every user-level KPI reads from.
 --   user_key:    the user's integer key (stg_user_keys); a user missing from
 --                the users export gets a negative key derived from its id
---   export_score_count: score events (kpi.score_events) that the
---                establishments export also counts (portal_view, download, share)
---   other_score_count: score events the export does not count
+--   portal_view_count, download_count, share_count: those events, when they
+--                are score events (kpi.score_events): the establishments export
+--                counts them too, and its counts win when it has them
+--   other_score_count: the other score events (the export does not count them)
 --   usage_count: events that make the user active (kpi.usage_events; all when empty)
 -- The customer is the activity row's, else the user's in the users export.
 -- Activity of excluded customers or users is dropped. The activity is
@@ -14,8 +15,9 @@ WITH user_days AS (
         day,
         customer_ref,
         user_id,
-        sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event)
-                           AND event IN ('portal_view', 'download', 'share')) AS export_score_count,
+        sum(count) FILTER (WHERE event = 'portal_view' AND list_contains(getvariable('score_events'), event)) AS portal_view_count,
+        sum(count) FILTER (WHERE event = 'download' AND list_contains(getvariable('score_events'), event)) AS download_count,
+        sum(count) FILTER (WHERE event = 'share' AND list_contains(getvariable('score_events'), event)) AS share_count,
         sum(count) FILTER (WHERE list_contains(getvariable('score_events'), event)
                            AND event NOT IN ('portal_view', 'download', 'share')) AS other_score_count,
         sum(count) FILTER (WHERE len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), event)) AS usage_count
@@ -27,7 +29,9 @@ SELECT
     a.day,
     coalesce(a.customer_ref, k.customer_ref) AS customer_ref,
     coalesce(k.user_key, -1 - (hash(a.user_id) >> 2)::BIGINT) AS user_key,
-    a.export_score_count,
+    a.portal_view_count,
+    a.download_count,
+    a.share_count,
     a.other_score_count,
     a.usage_count
 FROM user_days a

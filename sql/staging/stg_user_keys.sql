@@ -10,4 +10,5 @@ SELECT
     list_contains(getvariable('exclude_email_domains'), coalesce(arg_max(email_domain, snapshot_date), ''))
         OR list_contains(getvariable('exclude_customers'), coalesce(arg_max(customer_ref, snapshot_date), '')) AS excluded
 FROM raw_users
+WHERE snapshot_date <= getvariable('as_of')
 GROUP BY user_id

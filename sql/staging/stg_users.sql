@@ -1,15 +1,36 @@
--- stg_users: one row per user, from the latest users snapshot that lists it.
--- An archived user without a deactivation date counts as deactivated from the
--- first snapshot that shows it archived (unless a later snapshot shows it
--- active again). Users of excluded customers or with
--- an excluded e-mail domain are dropped.
-WITH latest AS (
-    SELECT * FROM raw_users
+-- stg_users: one row per user, from the latest users snapshot that lists it
+-- (snapshots dated after the run's as-of date are ignored).
+-- A user counts as deactivated from:
+--   its deactivation date, when the export has one;
+--   else, when its latest snapshot shows it archived, the first snapshot of
+--   that archived stretch;
+--   else, when the latest snapshot no longer lists it (deleted on the
+--   platform), the first snapshot without it.
+-- Users of excluded customers or with an excluded e-mail domain are dropped.
+WITH snapshots AS (
+    SELECT * FROM raw_users WHERE snapshot_date <= getvariable('as_of')
+),
+snapshot_dates AS (
+    SELECT DISTINCT snapshot_date FROM snapshots
+),
+latest AS (
+    SELECT * FROM snapshots
     QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY snapshot_date DESC) = 1
 ),
 first_archived AS (
-    SELECT user_id, min(snapshot_date) AS archived_since
-    FROM raw_users WHERE archived GROUP BY user_id
+    -- the first snapshot of the user's last archived stretch
+    SELECT u.user_id, min(u.snapshot_date) AS archived_since
+    FROM snapshots u
+    LEFT JOIN (SELECT user_id, max(snapshot_date) AS d FROM snapshots WHERE NOT archived GROUP BY user_id) last_active USING (user_id)
+    WHERE u.archived AND u.snapshot_date > coalesce(last_active.d, DATE '0001-01-01')
+    GROUP BY u.user_id
+),
+gone AS (
+    -- users missing from the latest snapshot: the first snapshot after their last one
+    SELECT l.user_id, min(d.snapshot_date) AS gone_since
+    FROM latest l
+    JOIN snapshot_dates d ON d.snapshot_date > l.snapshot_date
+    GROUP BY l.user_id
 )
 SELECT
     l.user_id,
@@ -18,9 +39,9 @@ SELECT
     l.email_domain,
     l.created_at,
     l.activated_at,
-    -- the archive date only while the latest snapshot still shows the user archived
-    coalesce(l.deactivated_at, CASE WHEN l.archived THEN f.archived_since END) AS deactivated_at
+    coalesce(l.deactivated_at, CASE WHEN l.archived THEN f.archived_since END, g.gone_since) AS deactivated_at
 FROM latest l
 JOIN stg_user_keys k USING (user_id)
 LEFT JOIN first_archived f USING (user_id)
+LEFT JOIN gone g USING (user_id)
 WHERE NOT k.excluded
