@@ -90,9 +90,30 @@ func (d *Destination) Check(ctx context.Context, _ *sql.Conn, _ connectors.Run) 
 		return []error{err}
 	}
 	defer c.Close()
-	_, err = c.Dataset(d.spec.Dataset).Metadata(ctx)
-	if err != nil && !isNotFound(err) {
+	md, err := c.Dataset(d.spec.Dataset).Metadata(ctx)
+	switch {
+	case isNotFound(err):
+		return nil
+	case err != nil:
 		return []error{d.explain(fmt.Errorf("bigquery: dataset %s: %w", d.spec.String(), err))}
+	}
+	if err := d.checkDataset(md); err != nil {
+		return []error{fmt.Errorf("bigquery: %w", err)}
+	}
+	return nil
+}
+
+// checkDataset refuses a dataset whose settings would lose published data
+// or send jobs elsewhere.
+func (d *Destination) checkDataset(md *bq.DatasetMetadata) error {
+	if !strings.EqualFold(md.Location, d.spec.Location) {
+		return fmt.Errorf("dataset %s is in location %s, the config says %s", d.spec.Dataset, md.Location, d.spec.Location)
+	}
+	if md.DefaultTableExpiration > 0 || md.DefaultPartitionExpiration > 0 {
+		return fmt.Errorf("dataset %s deletes tables after %s or partitions after %s by default: published history would silently disappear. "+
+			"Remove the default expirations (bq update --default_table_expiration 0 --default_partition_expiration 0 %s:%s); "+
+			"a BigQuery sandbox sets them and cannot be changed: enable billing on the project",
+			d.spec.Dataset, md.DefaultTableExpiration, md.DefaultPartitionExpiration, d.spec.Project, d.spec.Dataset)
 	}
 	return nil
 }
@@ -137,7 +158,7 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 			return d.explain(err)
 		}
 	}
-	if err := d.swap(ctx, c, loaded, out); err != nil {
+	if err := d.swap(ctx, c, loaded, out, run.ID); err != nil {
 		return d.explain(err)
 	}
 	return nil
@@ -148,10 +169,7 @@ func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
 	return d.backoff.do(ctx, "dataset "+d.spec.Dataset, func() error {
 		md, err := ds.Metadata(ctx)
 		if err == nil {
-			if !strings.EqualFold(md.Location, d.spec.Location) {
-				return fmt.Errorf("dataset %s is in location %s, the config says %s", d.spec.Dataset, md.Location, d.spec.Location)
-			}
-			return nil
+			return d.checkDataset(md)
 		}
 		if !isNotFound(err) {
 			return err
@@ -183,8 +201,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	file := filepath.Join(dir, table+".parquet")
 	var sel []string
 	for _, col := range cols {
-		_, parquetType, _ := bqType(col.duckType)
-		sel = append(sel, fmt.Sprintf("%s::%s AS %s", warehouse.Ident(col.name), parquetType, warehouse.Ident(col.name)))
+		sel = append(sel, parquetExpr(col))
 	}
 	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
 		strings.Join(sel, ", "), warehouse.Ident(table), warehouse.Quote(file))
@@ -268,12 +285,28 @@ func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s stage
 var errRetryNow = &googleapi.Error{Code: http.StatusServiceUnavailable, Message: "table created concurrently"}
 
 // swap replaces the published rows of every table in one transaction.
-func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, out connectors.Published) error {
+// Each attempt has a job id of its own, derived from the run: before trying
+// again, the previous attempt is looked up, so that a transaction that did
+// commit (while its status could not be read) is not run a second time.
+func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, out connectors.Published, runID string) error {
 	script, params := d.script(loaded, out)
+	base := "uptake_publish_" + d.spec.Dataset + "_" + strings.ToLower(nonWord.ReplaceAllString(runID, "_"))
+	attempt := 0
 	return d.backoff.do(ctx, "publish transaction", func() error {
+		if attempt > 0 {
+			prev := fmt.Sprintf("%s_%d", base, attempt)
+			if job, err := c.JobFromIDLocation(ctx, prev, d.spec.Location); err == nil {
+				status, err := job.Wait(ctx)
+				if err == nil && status.Err() == nil {
+					return nil // it committed after all
+				}
+			}
+		}
+		attempt++
 		q := c.Query(script)
 		q.Location = d.spec.Location
 		q.Parameters = params
+		q.JobID = fmt.Sprintf("%s_%d", base, attempt)
 		return runJob(ctx, func() (*bq.Job, error) { return q.Run(ctx) })
 	})
 }

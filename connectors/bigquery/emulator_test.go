@@ -124,6 +124,10 @@ func TestEmulatorPublishAndRepublish(t *testing.T) {
 
 	conn := warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-10-01 02:00:00'),
 		(DATE '2026-09-01', 'Bob', false, 1, NULL, NULL, TIMESTAMP '2026-10-01 02:00:00')`)
+	// The warehouse runs in the business time zone; published_at holds UTC.
+	if _, err := conn.ExecContext(ctx, "SET TimeZone = 'Europe/Paris'"); err != nil {
+		t.Fatal(err)
+	}
 	run, out := published("run-1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
 	if err := d.Publish(ctx, conn, run, out); err != nil {
 		t.Fatal(err)
@@ -138,6 +142,9 @@ func TestEmulatorPublishAndRepublish(t *testing.T) {
 	got := query(t, c, "SELECT month, salesperson, complete, active_customers, seats, monthly_active_rate FROM "+ref+" ORDER BY month")
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := query(t, c, "SELECT FORMAT_TIMESTAMP('%F %T', MAX(published_at), 'UTC') FROM "+ref); len(got) != 1 || got[0] != "2026-10-01 02:00:00" {
+		t.Errorf("published_at = %v, want 2026-10-01 02:00:00 UTC", got)
 	}
 	if got := query(t, c, fmt.Sprintf("SELECT COUNT(*) FROM `%s.%s.up_kpi_daily`", project, dataset)); len(got) != 1 || got[0] != "3" {
 		t.Errorf("kpi_daily rows = %v", got)

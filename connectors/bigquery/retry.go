@@ -88,6 +88,8 @@ func (d *Destination) explain(err error) error {
 		reason = berr.Reason
 	}
 	switch {
+	case reason == "billingNotEnabled":
+		return fmt.Errorf("%w\n  Project %s has no billing: the BigQuery sandbox cannot run the DML that publishes (and expires tables after 60 days); enable billing on the project", err, d.spec.Project)
 	case reason == "accessDenied" || code == http.StatusForbidden && reason != "quotaExceeded" && reason != "rateLimitExceeded":
 		return fmt.Errorf("%w\n  The credentials lack a permission: the service account needs BigQuery Data Editor (roles/bigquery.dataEditor) on dataset %s (or on project %s, to create the dataset) and BigQuery Job User (roles/bigquery.jobUser) on project %s",
 			err, d.spec.Dataset, d.spec.Project, d.spec.Project)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	bq "cloud.google.com/go/bigquery"
+
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 // column is one column of an output table, as DuckDB has it.
@@ -39,10 +41,21 @@ func tableColumns(ctx context.Context, conn *sql.Conn, table string) ([]column, 
 	return cols, nil
 }
 
+// parquetExpr is how a column is written to Parquet so that BigQuery reads
+// it as its type: every integer as INT64, and timestamps as UTC instants (a
+// naive TIMESTAMP holds UTC in uptake; a plain cast would read it in the
+// session's time zone).
+func parquetExpr(c column) string {
+	col := warehouse.Ident(c.name)
+	if c.duckType == "TIMESTAMP" {
+		return fmt.Sprintf("timezone('UTC', %s) AS %s", col, col)
+	}
+	_, parquetType, _ := bqType(c.duckType)
+	return fmt.Sprintf("%s::%s AS %s", col, parquetType, col)
+}
+
 // bqType maps a DuckDB type to the BigQuery type it is published as, and
-// the DuckDB type the Parquet file carries for it (so that BigQuery reads
-// it as that type: TIMESTAMP WITH TIME ZONE is a UTC instant, every integer
-// is INT64).
+// the DuckDB type the Parquet file carries for it.
 func bqType(duck string) (bq.FieldType, string, error) {
 	switch {
 	case duck == "DATE":
@@ -112,7 +125,7 @@ func schemaFor(cols []column, descs map[string]string) (bq.Schema, error) {
 // partitionColumn is the DATE column a table is partitioned by (month for
 // the monthly tables, day for the daily one), or "".
 func partitionColumn(cols []column) string {
-	for _, want := range []string{"month", "day"} {
+	for _, want := range []string{"day", "month"} { // a daily table is pruned by day
 		for _, c := range cols {
 			if c.name == want && c.duckType == "DATE" {
 				return want
