@@ -181,7 +181,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 			}
 		}
 	}
-	errs = append(errs, overlaps(spans)...)
+	errs = append(errs, overlaps(ctx, conn, spans)...)
 	if len(parts) == 0 {
 		return "", errors.Join(errs...)
 	}
@@ -234,13 +234,13 @@ func cwd() string {
 
 // daySpan is the range of days an activity file covers.
 type daySpan struct {
-	file        string
+	file, table string
 	first, last time.Time
 	rows        int64
 }
 
 func daysOf(ctx context.Context, conn *sql.Conn, sc *scanned) (daySpan, error) {
-	span := daySpan{file: sc.file}
+	span := daySpan{file: sc.file, table: sc.table}
 	var first, last sql.NullTime
 	if err := conn.QueryRowContext(ctx, `SELECT min("date"), max("date"), count(*) FROM `+sc.table).Scan(&first, &last, &span.rows); err != nil {
 		return span, fmt.Errorf("%s: %w", sc.file, err)
@@ -249,17 +249,32 @@ func daysOf(ctx context.Context, conn *sql.Conn, sc *scanned) (daySpan, error) {
 	return span, nil
 }
 
-// overlaps reports activity files covering the same days: their rows would
-// be counted twice.
-func overlaps(spans []daySpan) []error {
+// overlaps reports activity files that hold the same rows (same day, user
+// and event): they would be counted twice. Files that only share a day (an
+// export split in parts) are fine.
+func overlaps(ctx context.Context, conn *sql.Conn, spans []daySpan) []error {
 	sort.Slice(spans, func(i, j int) bool { return spans[i].first.Before(spans[j].first) })
 	var errs []error
 	for i := 1; i < len(spans); i++ {
 		for j := 0; j < i; j++ {
 			a, b := spans[j], spans[i]
-			if !b.first.After(a.last) {
-				errs = append(errs, fmt.Errorf("%s and %s: both hold activity of %s to %s; the rows would be counted twice (narrow activity.path to one of them)",
-					a.file, b.file, b.first.Format("2006-01-02"), minTime(a.last, b.last).Format("2006-01-02")))
+			if b.first.After(a.last) {
+				continue
+			}
+			from, to := b.first, minTime(a.last, b.last)
+			var n int64
+			var day, user, event sql.NullString
+			q := fmt.Sprintf(`SELECT count(*), min("date")::VARCHAR, min(user_id), min(event) FROM (
+				SELECT "date", user_id, event FROM %[1]s WHERE "date" BETWEEN $1 AND $2
+				INTERSECT
+				SELECT "date", user_id, event FROM %[2]s WHERE "date" BETWEEN $1 AND $2)`, a.table, b.table)
+			if err := conn.QueryRowContext(ctx, q, from, to).Scan(&n, &day, &user, &event); err != nil {
+				errs = append(errs, fmt.Errorf("compare %s and %s: %w", a.file, b.file, err))
+				continue
+			}
+			if n > 0 {
+				errs = append(errs, fmt.Errorf("%s and %s: %d rows appear in both (e.g. %s, user %s, event %s); they would be counted twice (narrow activity.path to one of them)",
+					a.file, b.file, n, day.String, user.String, event.String))
 			}
 		}
 	}

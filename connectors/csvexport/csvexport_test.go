@@ -412,24 +412,25 @@ func TestOverlappingActivityFiles(t *testing.T) {
 	f := newFixture(t, map[string]string{
 		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
 		"activity_2026-09.csv":       "date,user_id,event\n2026-09-01,u1,login\n2026-09-30,u1,login\n",
-		"activity_2026-09-v2.csv":    "date,user_id,event\n2026-09-28,u1,login\n2026-10-02,u1,login\n",
+		"activity_2026-09-v2.csv":    "date,user_id,event\n2026-09-30,u1,login\n2026-10-02,u1,login\n",
 		"activity_2026-10.csv":       "date,user_id,event\n2026-10-03,u1,login\n",
 	})
 	_, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n")
-	wantErr(t, err, f.path("activity_2026-09.csv")+" and "+f.path("activity_2026-09-v2.csv"), "activity of 2026-09-28 to 2026-09-30", "counted twice")
+	wantErr(t, err, f.path("activity_2026-09.csv")+" and "+f.path("activity_2026-09-v2.csv"), "1 rows appear in both (e.g. 2026-09-30", "counted twice")
 	if strings.Contains(err.Error(), "activity_2026-10.csv") {
 		t.Errorf("a file that does not overlap is named: %v", err)
 	}
 }
 
 func TestTrailingEmptyHeaderColumns(t *testing.T) {
-	// Excel writes a trailing delimiter on every line.
-	f := newFixture(t, map[string]string{"establishments_2026-09.csv": "reference;archived;has_portal_access;;\nE1;no;yes;;\n"})
-	if _, err := f.extract(estOnly); err != nil {
+	// Excel writes a trailing delimiter on the header, and on rows or not.
+	f := newFixture(t, map[string]string{"establishments_2026-09.csv": "reference;archived;has_portal_access;;\nE1;no;yes;;\nE2;no;no\n"})
+	ex, err := f.extract(estOnly)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.rows(`SELECT customer_ref, has_portal_access FROM raw_customers__platform`); len(got) != 1 || got[0] != "E1|true" {
-		t.Errorf("got %v", got)
+	if got := f.rows(`SELECT customer_ref, has_portal_access FROM raw_customers__platform ORDER BY 1`); strings.Join(got, ",") != "E1|true,E2|false" || ex.Rejected["raw_customers"] != 0 {
+		t.Errorf("got %v, rejected %v", got, ex.Rejected)
 	}
 }
 
@@ -448,5 +449,20 @@ func TestUsersSnapshotDateWithoutDateInName(t *testing.T) {
 	// The day the file was written, not the day of the run (2026-10-15).
 	if got := f.rows(`SELECT snapshot_date::VARCHAR FROM raw_users__platform`); len(got) != 1 || got[0] != "2026-10-03" {
 		t.Errorf("snapshot = %v", got)
+	}
+}
+
+func TestActivityExportSplitInPartsSharingADay(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"activity_2026-09_part1.csv": "date,user_id,event\n2026-09-01,u1,login\n2026-09-15,u1,login\n",
+		"activity_2026-09_part2.csv": "date,user_id,event\n2026-09-15,u2,login\n2026-09-30,u2,login\n",
+	})
+	ex, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RowsIn["raw_activity"] != 4 {
+		t.Errorf("rows = %v", ex.RowsIn)
 	}
 }

@@ -125,8 +125,12 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 				typ = "DATE"
 			}
 			selects = append(selects, fmt.Sprintf("c%d AS %s", i, warehouse.Ident(f.name)))
-			names = append(names, fmt.Sprintf("('c%d', %s)", i, warehouse.Quote(strings.TrimSpace(header[i]))))
 		}
+		label := strings.TrimSpace(header[i])
+		if label == "" {
+			label = fmt.Sprintf("unnamed column %d", i+1)
+		}
+		names = append(names, fmt.Sprintf("('c%d', %s)", i, warehouse.Quote(label)))
 		cols = append(cols, fmt.Sprintf("'c%d': '%s'", i, typ))
 	}
 	for _, f := range fields {
@@ -146,6 +150,11 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	if format.DateFormat != "" {
 		opts = append(opts, "dateformat = "+warehouse.Quote(format.DateFormat))
 	}
+	if strings.TrimSpace(header[len(header)-1]) == "" {
+		// A header ending with a delimiter (as Excel writes): rows may or may
+		// not carry the same trailing empty field.
+		opts = append(opts, "null_padding = true")
+	}
 	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, %s)",
 		sc.table, strings.Join(selects, ", "), warehouse.Quote(p.path), strings.Join(opts, ", "))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -159,9 +168,6 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 		return nil, fmt.Errorf("%s: the file has a header but no data rows", file)
 	}
 	// Name columns as the file does, in the rejects DuckDB reported.
-	if len(names) == 0 {
-		names = append(names, "('', '')")
-	}
 	_, err = conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
 		SELECT %[1]s, %[2]s, %[3]s, r.line, n.header,
 			lower(r.error_type) || ': ' || replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message

@@ -175,10 +175,22 @@ func ownedOrAbsent(dir string) error {
 	if err != nil {
 		return err
 	}
-	if len(entries) > 0 {
-		return fmt.Errorf("%s is not empty and was not written by uptake (no %s file): refusing to replace it; choose an empty or new folder as path", dir, Marker)
+	for _, e := range entries {
+		if !looksOurs(e) {
+			return fmt.Errorf("%s holds %s and was not written by uptake (no %s file): refusing to replace it; choose an empty or new folder as path", dir, e.Name(), Marker)
+		}
 	}
 	return nil
+}
+
+// looksOurs accepts the files an uptake run writes, so that an out/ written
+// before the marker existed is still replaced.
+func looksOurs(e os.DirEntry) bool {
+	if e.IsDir() {
+		return false
+	}
+	n := e.Name()
+	return strings.HasSuffix(n, ".parquet") || strings.HasSuffix(n, ".csv") || n == "uptake.duckdb" || n == "uptake.duckdb.wal" || n == "report.html"
 }
 
 func stagingPrefix(final string) string { return "." + filepath.Base(final) + ".new-" }
@@ -188,8 +200,9 @@ func stagingPrefix(final string) string { return "." + filepath.Base(final) + ".
 func removeLeftovers(parent, final string, log *slog.Logger) {
 	matches, _ := filepath.Glob(filepath.Join(parent, stagingPrefix(final)+"*"))
 	for _, m := range matches {
-		if _, err := os.Stat(filepath.Join(m, Marker)); err != nil && !strings.HasSuffix(m, ".old") {
-			continue // not ours
+		entries, _ := os.ReadDir(m)
+		if _, err := os.Stat(filepath.Join(m, Marker)); err != nil && !strings.HasSuffix(m, ".old") && len(entries) > 0 {
+			continue // not ours (an empty one is: killed before its marker)
 		}
 		if err := os.RemoveAll(m); err == nil && log != nil {
 			log.Info("removed a staging folder left by an interrupted run", "folder", m)
@@ -265,6 +278,7 @@ func writeReport(ctx context.Context, conn *sql.Conn, path string, run connector
 // old content is then removed (a failure to remove it is only logged: the
 // new folder is in place).
 func swapInto(tmp, final string, log *slog.Logger) error {
+	defer syncPath(filepath.Dir(final)) // make the rename itself durable
 	if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
 		return os.Rename(tmp, final)
 	}

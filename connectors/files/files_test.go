@@ -109,3 +109,21 @@ func TestPublishRefusesAFolderItDidNotWrite(t *testing.T) {
 		t.Errorf("staging folder left behind: %d entries", len(entries))
 	}
 }
+
+func TestPublishReplacesAnOutputFolderOfAnEarlierVersion(t *testing.T) {
+	// Written by an uptake that did not leave a marker yet: only its own files.
+	out := filepath.Join(t.TempDir(), "out")
+	os.MkdirAll(out, 0o755)
+	for _, f := range []string{"kpi.csv", "kpi.parquet", "uptake.duckdb", "report.html"} {
+		os.WriteFile(filepath.Join(out, f), []byte("old"), 0o644)
+	}
+	if err := publish(t, newDestination(t, out), tableConn(t, 2), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "kpi.csv")); string(b) != "n\n0\n1\n" {
+		t.Errorf("kpi.csv = %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); !os.IsNotExist(err) {
+		t.Error("a file of the previous output survived the swap")
+	}
+}
