@@ -244,11 +244,32 @@ func runJob(ctx context.Context, start func() (*bq.Job, error)) error {
 	if err != nil {
 		return err
 	}
-	status, err := job.Wait(ctx)
-	if err != nil {
-		return err
+	return waitJob(ctx, job)
+}
+
+// waitJob polls a job's status (jobs.get) until it is done. The client's
+// Job.Wait reads query results instead, and keeps retrying, without end, a
+// query job that failed with backendError or rateLimitExceeded; polling the
+// status hands that error to our own retry policy.
+func waitJob(ctx context.Context, job *bq.Job) error {
+	delay := 100 * time.Millisecond
+	for {
+		status, err := job.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if status.Done() {
+			return status.Err()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		if delay *= 2; delay > 5*time.Second {
+			delay = 5 * time.Second
+		}
 	}
-	return status.Err()
 }
 
 // ensurePublished creates the published table, or adds the columns it lacks.
@@ -295,11 +316,8 @@ func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, o
 	return d.backoff.do(ctx, "publish transaction", func() error {
 		if attempt > 0 {
 			prev := fmt.Sprintf("%s_%d", base, attempt)
-			if job, err := c.JobFromIDLocation(ctx, prev, d.spec.Location); err == nil {
-				status, err := job.Wait(ctx)
-				if err == nil && status.Err() == nil {
-					return nil // it committed after all
-				}
+			if job, err := c.JobFromIDLocation(ctx, prev, d.spec.Location); err == nil && waitJob(ctx, job) == nil {
+				return nil // it committed after all
 			}
 		}
 		attempt++
