@@ -33,7 +33,8 @@ type Model struct {
 	Layer string
 	// SQL is the file's text.
 	SQL string
-	// Doc is the header comment, without the comment markers.
+	// Doc is the header comment, without the comment markers ("-- "); lines
+	// indented further ("--   name  text") describe columns.
 	Doc string
 	// Deps are the other models this one reads.
 	Deps []string
@@ -96,7 +97,8 @@ func headerDoc(text string) string {
 		if !strings.HasPrefix(l, "--") {
 			break
 		}
-		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "--")))
+		// keep the indentation after "-- ": it marks column descriptions
+		lines = append(lines, strings.TrimRight(strings.TrimPrefix(strings.TrimPrefix(l, "--"), " "), " "))
 	}
 	return strings.Join(lines, "\n")
 }
