@@ -202,3 +202,17 @@ func TestUserArchivedTwice(t *testing.T) {
 		t.Errorf("u4 deactivated_at = %q, want 2026-10-01", deactivated)
 	}
 }
+
+func TestDeactivationDateClearedInTheLatestSnapshot(t *testing.T) {
+	w := newWorkspace(t, "")
+	// An older snapshot had a deactivation date for u4 (E2); the latest has none.
+	w.write("users_2026-08-01.csv", "user_id,customer_reference,email,created,first_login,deactivated,archived\nu4,E2,dan@beta.example,2026-06-01,,2026-07-15,no\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var users int64
+	w.db().QueryRow(`SELECT users FROM customer_monthly WHERE month = '2026-09-01' AND customer_ref = 'E2'`).Scan(&users)
+	if users != 1 {
+		t.Errorf("E2 users in September = %d, want 1 (the latest snapshot has no deactivation date)", users)
+	}
+}

@@ -6,9 +6,9 @@
 SELECT
     user_id,
     row_number() OVER () AS user_key,
-    arg_max(customer_ref, snapshot_date) AS customer_ref,
-    list_contains(getvariable('exclude_email_domains'), coalesce(arg_max(email_domain, snapshot_date), ''))
-        OR list_contains(getvariable('exclude_customers'), coalesce(arg_max(customer_ref, snapshot_date), '')) AS excluded
+    arg_max_null(customer_ref, snapshot_date) AS customer_ref,
+    list_contains(getvariable('exclude_email_domains'), coalesce(arg_max_null(email_domain, snapshot_date), ''))
+        OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(customer_ref, snapshot_date), '')) AS excluded
 FROM raw_users
 WHERE snapshot_date <= getvariable('as_of')
 GROUP BY user_id

@@ -14,8 +14,19 @@ snapshot_dates AS (
     SELECT DISTINCT snapshot_date FROM snapshots
 ),
 latest AS (
-    SELECT * FROM snapshots
-    QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY snapshot_date DESC) = 1
+    -- each user's row in its latest snapshot (arg_max_null: a hash aggregate, no
+    -- sort; unlike arg_max it keeps a NULL of the latest snapshot)
+    SELECT
+        user_id,
+        max(snapshot_date) AS snapshot_date,
+        arg_max_null(customer_ref, snapshot_date) AS customer_ref,
+        arg_max_null(email_domain, snapshot_date) AS email_domain,
+        arg_max_null(created_at, snapshot_date) AS created_at,
+        arg_max_null(activated_at, snapshot_date) AS activated_at,
+        arg_max_null(deactivated_at, snapshot_date) AS deactivated_at,
+        arg_max_null(archived, snapshot_date) AS archived
+    FROM snapshots
+    GROUP BY user_id
 ),
 first_archived AS (
     -- the first snapshot of the user's last archived stretch
