@@ -320,3 +320,18 @@ func TestIncrementalScriptReplacesTheWindow(t *testing.T) {
 		t.Errorf("rows: %s", salespeople(tb))
 	}
 }
+
+func TestCheckTellsWhetherTheDatasetCanBeReached(t *testing.T) {
+	fake := bqfake.New(t, "my-project")
+	d := fakeDest(t, fake, "")
+	ctx := context.Background()
+	// A dataset that does not exist yet is fine: the first run creates it.
+	if errs := d.Check(ctx, nil, connectors.Run{}); len(errs) != 0 {
+		t.Errorf("check of a missing dataset: %v", errs)
+	}
+	fake.FailNext(func(r bqfake.Request) bool { return strings.Contains(r.Path, "/datasets/kpis") }, http.StatusForbidden, "accessDenied", 1)
+	errs := d.Check(ctx, nil, connectors.Run{})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "my-project.kpis (EU)") || !strings.Contains(errs[0].Error(), "roles/bigquery.dataEditor") {
+		t.Errorf("check without permission: %v", errs)
+	}
+}
