@@ -31,6 +31,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/internal/backoff"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
@@ -43,7 +44,7 @@ func init() {
 // Destination publishes to one BigQuery dataset.
 type Destination struct {
 	spec    Spec
-	backoff Backoff
+	backoff backoff.Policy
 	opts    []option.ClientOption // extra client options (tests point the client at a fake)
 	now     func() time.Time
 }
@@ -57,7 +58,7 @@ func New(p config.Plugin) (*Destination, error) {
 	if errs := spec.validate(p); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Destination{spec: spec, backoff: DefaultBackoff, now: time.Now}, nil
+	return &Destination{spec: spec, backoff: backoff.Default, now: time.Now}, nil
 }
 
 // Describe says where the destination publishes.
@@ -166,7 +167,7 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 
 func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
 	ds := c.Dataset(d.spec.Dataset)
-	return d.backoff.do(ctx, "dataset "+d.spec.Dataset, func() error {
+	return d.backoff.Do(ctx, "dataset "+d.spec.Dataset, retryable, func() error {
 		md, err := ds.Metadata(ctx)
 		if err == nil {
 			return d.checkDataset(md)
@@ -210,7 +211,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	}
 
 	st := c.Dataset(d.spec.Dataset).Table(s.stage)
-	err = d.backoff.do(ctx, "create staging table "+s.stage, func() error {
+	err = d.backoff.Do(ctx, "create staging table "+s.stage, retryable, func() error {
 		err := st.Create(ctx, &bq.TableMetadata{Schema: schema, ExpirationTime: d.now().Add(24 * time.Hour),
 			Description: "uptake run " + run.ID + ": rows of " + s.published + " waiting to be published"})
 		if isDuplicate(err) {
@@ -221,7 +222,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	if err != nil {
 		return s, err
 	}
-	err = d.backoff.do(ctx, "load "+s.stage, func() error {
+	err = d.backoff.Do(ctx, "load "+s.stage, retryable, func() error {
 		f, err := os.Open(file)
 		if err != nil {
 			return err
@@ -275,7 +276,7 @@ func waitJob(ctx context.Context, job *bq.Job) error {
 // ensurePublished creates the published table, or adds the columns it lacks.
 func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s staged) error {
 	t := c.Dataset(d.spec.Dataset).Table(s.published)
-	return d.backoff.do(ctx, "table "+s.published, func() error {
+	return d.backoff.Do(ctx, "table "+s.published, retryable, func() error {
 		md, err := t.Metadata(ctx)
 		if isNotFound(err) {
 			meta := &bq.TableMetadata{Schema: s.schema, Description: s.description}
@@ -313,7 +314,7 @@ func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, o
 	script, params := d.script(loaded, out)
 	base := "uptake_publish_" + d.spec.Dataset + "_" + strings.ToLower(nonWord.ReplaceAllString(runID, "_"))
 	attempt := 0
-	return d.backoff.do(ctx, "publish transaction", func() error {
+	return d.backoff.Do(ctx, "publish transaction", retryable, func() error {
 		if attempt > 0 {
 			prev := fmt.Sprintf("%s_%d", base, attempt)
 			if job, err := c.JobFromIDLocation(ctx, prev, d.spec.Location); err == nil && waitJob(ctx, job) == nil {

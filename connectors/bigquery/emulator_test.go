@@ -18,6 +18,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/internal/backoff"
 )
 
 // emulator returns the BigQuery emulator's address and project, or skips.
@@ -47,7 +48,7 @@ func newDest(t *testing.T, yamlText string) *Destination {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.backoff = Backoff{Base: time.Millisecond, Max: 4 * time.Millisecond, Attempts: 4}
+	d.backoff = backoff.Policy{Base: time.Millisecond, Max: 4 * time.Millisecond, Attempts: 4}
 	return d
 }
 

@@ -1,53 +1,13 @@
 package bigquery
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"time"
 
 	bq "cloud.google.com/go/bigquery"
 	"google.golang.org/api/googleapi"
 )
-
-// Backoff is the retry policy for calls to BigQuery: exponential with full
-// jitter, on 429, 5xx, rateLimitExceeded and backendError.
-type Backoff struct {
-	// Base is the first wait's upper bound; each retry doubles it up to Max.
-	Base, Max time.Duration
-	// Attempts is the number of tries in all.
-	Attempts int
-}
-
-// DefaultBackoff waits up to 1 s, 2 s, 4 s … 32 s, for 7 tries (about a minute).
-var DefaultBackoff = Backoff{Base: time.Second, Max: 32 * time.Second, Attempts: 7}
-
-// do runs call until it succeeds, fails with an error that is not worth
-// retrying, runs out of attempts, or ctx ends.
-func (b Backoff) do(ctx context.Context, what string, call func() error) error {
-	wait := b.Base
-	var err error
-	for attempt := 1; ; attempt++ {
-		if err = call(); err == nil || !retryable(err) || attempt >= b.Attempts {
-			break
-		}
-		sleep := time.Duration(rand.Int64N(int64(wait) + 1))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (after: %v)", what, ctx.Err(), err)
-		case <-time.After(sleep):
-		}
-		if wait *= 2; wait > b.Max {
-			wait = b.Max
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
-}
 
 // retryable tells the errors that a later try may not get.
 func retryable(err error) bool {
