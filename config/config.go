@@ -37,6 +37,8 @@ type Config struct {
 	Exclude Exclude `yaml:"exclude"`
 	// Checks holds the run's safety limits.
 	Checks Checks `yaml:"checks"`
+	// LookerStudio describes the report `uptake looker-link` creates.
+	LookerStudio LookerStudio `yaml:"looker_studio"`
 
 	root *yaml.Node
 }
@@ -86,6 +88,26 @@ type Checks struct {
 	// MaxShrinkPct fails the run when a table's row count drops by more than this (percent)
 	// against the last successful run.
 	MaxShrinkPct float64 `yaml:"max_shrink_pct"`
+}
+
+// LookerStudio is a Looker Studio template report and the published tables
+// its data sources read.
+type LookerStudio struct {
+	// TemplateReportID is the id of the report to copy (in its URL: /reporting/<id>).
+	TemplateReportID string `yaml:"template_report_id"`
+	// ReportName is the new report's name.
+	ReportName string `yaml:"report_name"`
+	// DataSources maps each data source alias of the template (ds0, ds1…) to
+	// a published table.
+	DataSources map[string]LookerDataSource `yaml:"data_sources"`
+}
+
+// LookerDataSource binds a template's data source to a published table.
+type LookerDataSource struct {
+	// Destination is the name of a bigquery or sheets destination.
+	Destination string `yaml:"destination"`
+	// Table is the output table (kpi_overview_monthly, ...).
+	Table string `yaml:"table"`
 }
 
 // Plugin is one source or destination: its name, its kind and the rest of its

@@ -90,6 +90,13 @@ type Describer interface {
 	Describe() string
 }
 
+// LookerLinker is implemented by destinations Looker Studio can read: it
+// returns the Linking API parameters of a data source reading table,
+// without the "ds.<alias>." prefix (connector, projectId, ...).
+type LookerLinker interface {
+	LookerDataSource(ctx context.Context, table string) (map[string]string, error)
+}
+
 // SourceFactory builds a source from its config block.
 type SourceFactory func(p config.Plugin, cfg *config.Config) (Source, error)
 

@@ -5,4 +5,5 @@ import (
 	_ "github.com/uptake-dev/uptake/connectors/bigquery"  // bigquery destination
 	_ "github.com/uptake-dev/uptake/connectors/csvexport" // csvexport source
 	_ "github.com/uptake-dev/uptake/connectors/files"     // files destination
+	_ "github.com/uptake-dev/uptake/connectors/sheets"    // sheets destination
 )

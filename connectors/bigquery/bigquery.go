@@ -82,6 +82,20 @@ func (d *Destination) client(ctx context.Context) (*bq.Client, error) {
 	return c, nil
 }
 
+// LookerDataSource binds a Looker Studio data source to a published table.
+func (d *Destination) LookerDataSource(_ context.Context, table string) (map[string]string, error) {
+	return map[string]string{
+		"connector":        "bigQuery",
+		"type":             "TABLE",
+		"projectId":        d.spec.Project,
+		"datasetId":        d.spec.Dataset,
+		"tableId":          d.spec.TablePrefix + table,
+		"billingProjectId": d.spec.Project,
+		"isPartitioned":    "true",
+		"refreshFields":    "false",
+	}, nil
+}
+
 // Check verifies that the dataset can be reached with the credentials (for
 // `uptake validate`); a dataset that does not exist yet is fine, it will be
 // created.

@@ -1,0 +1,171 @@
+package sheets
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	gsheets "google.golang.org/api/sheets/v4"
+
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// column is one column of an output table and how its cells are written.
+type column struct {
+	name, duckType string
+	format         *gsheets.NumberFormat // nil: text or boolean
+}
+
+// sheetsEpoch is day 0 of spreadsheet dates.
+var sheetsEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+
+// isRatio tells the columns published as fractions (0.4231): they get a
+// percent format, so that a reader sees 42.3 %.
+func isRatio(name string) bool {
+	for _, suffix := range []string{"_rate", "_pct", "_mom", "utilization", "dau_mau"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+func columnsOf(ctx context.Context, conn *sql.Conn, table string) ([]column, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.duckType); err != nil {
+			return nil, err
+		}
+		switch {
+		case c.duckType == "DATE":
+			c.format = &gsheets.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
+		case strings.HasPrefix(c.duckType, "TIMESTAMP"):
+			c.format = &gsheets.NumberFormat{Type: "DATE_TIME", Pattern: "yyyy-mm-dd hh:mm:ss"}
+		case c.duckType == "DOUBLE" && isRatio(c.name):
+			c.format = &gsheets.NumberFormat{Type: "PERCENT", Pattern: "0.0%"}
+		case c.duckType == "DOUBLE" || strings.HasPrefix(c.duckType, "DECIMAL"):
+			c.format = &gsheets.NumberFormat{Type: "NUMBER", Pattern: "0.00"}
+		case strings.Contains(c.duckType, "INT"):
+			c.format = &gsheets.NumberFormat{Type: "NUMBER", Pattern: "0"}
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s not found in the warehouse", table)
+	}
+	return cols, nil
+}
+
+// readRows returns the table's header row and data rows as cells, at most
+// limit data rows (the last ones: the most recent months) when limit > 0.
+// Text is always a string value, never a formula: a customer named
+// "=IMPORTXML(...)" stays text.
+func readRows(ctx context.Context, conn *sql.Conn, table string, cols []column, limit int) ([]*gsheets.RowData, int64, error) {
+	var total int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+warehouse.Ident(table)).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	header := &gsheets.RowData{}
+	var sel []string
+	for _, c := range cols {
+		header.Values = append(header.Values, &gsheets.CellData{UserEnteredValue: &gsheets.ExtendedValue{StringValue: ptr(c.name)}})
+		sel = append(sel, warehouse.Ident(c.name))
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(sel, ", "), warehouse.Ident(table))
+	if limit > 0 && total > int64(limit) {
+		q += fmt.Sprintf(" OFFSET %d", total-int64(limit))
+	}
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	out := []*gsheets.RowData{header}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, 0, fmt.Errorf("read %s: %w", table, err)
+		}
+		r := &gsheets.RowData{}
+		for i, c := range cols {
+			r.Values = append(r.Values, cell(vals[i], c))
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
+// cell converts one DuckDB value.
+func cell(v any, c column) *gsheets.CellData {
+	d := &gsheets.CellData{}
+	if c.format != nil {
+		d.UserEnteredFormat = &gsheets.CellFormat{NumberFormat: c.format}
+	}
+	switch x := v.(type) {
+	case nil:
+		return d
+	case string:
+		d.UserEnteredValue = &gsheets.ExtendedValue{StringValue: ptr(x)}
+	case bool:
+		d.UserEnteredValue = &gsheets.ExtendedValue{BoolValue: &x, ForceSendFields: []string{"BoolValue"}}
+	case time.Time:
+		days := x.UTC().Sub(sheetsEpoch).Hours() / 24
+		d.UserEnteredValue = number(days)
+	default:
+		f, ok := toFloat(x)
+		if !ok {
+			d.UserEnteredValue = &gsheets.ExtendedValue{StringValue: ptr(fmt.Sprint(x))}
+			return d
+		}
+		d.UserEnteredValue = number(f)
+	}
+	return d
+}
+
+func number(f float64) *gsheets.ExtendedValue {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &gsheets.ExtendedValue{NumberValue: &f, ForceSendFields: []string{"NumberValue"}}
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+func ptr(s string) *string { return &s }

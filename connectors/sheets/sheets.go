@@ -1,0 +1,469 @@
+// Package sheets is the Google Sheets destination: each output table becomes
+// one tab of a spreadsheet that Looker Studio (or a sales manager) reads.
+//
+// A tab is refreshed without readers ever seeing it half written or empty,
+// and it keeps its sheetId (Looker Studio data sources bind to it): the rows
+// are first written into a hidden staging tab, then one batchUpdate (which
+// Google applies all or nothing) resizes the tab, copies the staged cells
+// into it and deletes the staging tab. Text is always written as a string
+// value, never as a formula. Calls are retried with backoff and jitter on
+// 429 and 5xx.
+package sheets
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+	gsheets "google.golang.org/api/sheets/v4"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/internal/backoff"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+func init() {
+	connectors.RegisterDestination("sheets", func(p config.Plugin, cfg *config.Config) (connectors.Destination, error) {
+		return New(p)
+	})
+}
+
+// Spec is the config block of a sheets destination.
+type Spec struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	// SpreadsheetID is the id in the spreadsheet's URL (/d/<id>/edit).
+	SpreadsheetID string `yaml:"spreadsheet_id"`
+	// Tabs maps an output table to its tab's name; empty publishes every
+	// output table to a tab of the same name.
+	Tabs map[string]string `yaml:"tabs"`
+	// MaxRows caps the data rows of each tab (the most recent are kept); 0: no cap.
+	MaxRows int `yaml:"max_rows"`
+	// CredentialsFile is a service-account key file; empty uses Application
+	// Default Credentials. The spreadsheet must be shared with the account.
+	CredentialsFile string `yaml:"credentials_file"`
+}
+
+// MetaTab is the tab that tells readers when the data was refreshed.
+const MetaTab = "_meta"
+
+// Limits of Google Sheets.
+const (
+	maxCells        = 10_000_000 // cells of a spreadsheet, all tabs together
+	maxRequestBytes = 1_500_000  // stay under the recommended 2 MB per request
+)
+
+// Destination publishes to one spreadsheet.
+type Destination struct {
+	spec    Spec
+	backoff backoff.Policy
+	opts    []option.ClientOption // tests point the client at a fake
+}
+
+// New builds a sheets destination from its config block.
+func New(p config.Plugin) (*Destination, error) {
+	var spec Spec
+	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if spec.SpreadsheetID == "" {
+		errs = append(errs, p.PluginErrorf("spreadsheet_id", "spreadsheet_id is required (the id in the spreadsheet's URL)"))
+	}
+	if spec.MaxRows < 0 {
+		errs = append(errs, p.PluginErrorf("max_rows", "max_rows must be 0 (no cap) or more"))
+	}
+	seen := map[string]string{}
+	for table, tab := range spec.Tabs {
+		if tab == "" || len(tab) > 100 || tab == MetaTab || strings.HasPrefix(tab, stagePrefix) {
+			errs = append(errs, p.PluginErrorf("tabs."+table, "tab name %q is empty, too long, or reserved", tab))
+		}
+		if other, dup := seen[tab]; dup {
+			errs = append(errs, p.PluginErrorf("tabs."+table, "tables %s and %s both go to tab %q", other, table, tab))
+		}
+		seen[tab] = table
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Destination{spec: spec, backoff: backoff.Default}, nil
+}
+
+// Describe says where the destination publishes.
+func (d *Destination) Describe() string { return "Google Sheets spreadsheet " + d.spec.SpreadsheetID }
+
+func (d *Destination) service(ctx context.Context) (*gsheets.Service, error) {
+	opts := append([]option.ClientOption{option.WithScopes(gsheets.SpreadsheetsScope)}, d.opts...)
+	if d.spec.CredentialsFile != "" {
+		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(d.spec.CredentialsFile)))
+	}
+	svc, err := gsheets.NewService(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sheets client: %w", err)
+	}
+	return svc, nil
+}
+
+// LookerDataSource binds a Looker Studio data source to a published tab; it
+// reads the spreadsheet for the tab's numeric id (gid).
+func (d *Destination) LookerDataSource(ctx context.Context, table string) (map[string]string, error) {
+	svc, err := d.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tabs, err := d.tabs(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := tabs[d.tabName(table)]
+	if !ok {
+		return nil, fmt.Errorf("spreadsheet %s has no tab %q yet: run uptake once first", d.spec.SpreadsheetID, d.tabName(table))
+	}
+	return map[string]string{
+		"connector":     "googleSheets",
+		"spreadsheetId": d.spec.SpreadsheetID,
+		"worksheetId":   fmt.Sprint(t.id),
+		"hasHeader":     "true",
+		"refreshFields": "false",
+	}, nil
+}
+
+// Check verifies that the spreadsheet can be read with the credentials.
+func (d *Destination) Check(ctx context.Context, _ *sql.Conn, _ connectors.Run) []error {
+	svc, err := d.service(ctx)
+	if err != nil {
+		return []error{err}
+	}
+	if _, err := d.tabs(ctx, svc); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// tab is one sheet of the spreadsheet as it is now.
+type tab struct {
+	id         int64
+	rows, cols int64
+}
+
+func (d *Destination) tabs(ctx context.Context, svc *gsheets.Service) (map[string]tab, error) {
+	var ss *gsheets.Spreadsheet
+	err := d.backoff.Do(ctx, "read spreadsheet", retryable, func() (err error) {
+		ss, err = svc.Spreadsheets.Get(d.spec.SpreadsheetID).Fields("sheets.properties").Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return nil, d.explain(err)
+	}
+	out := map[string]tab{}
+	for _, s := range ss.Sheets {
+		p := s.Properties
+		t := tab{id: p.SheetId}
+		if p.GridProperties != nil {
+			t.rows, t.cols = p.GridProperties.RowCount, p.GridProperties.ColumnCount
+		}
+		out[p.Title] = t
+	}
+	return out, nil
+}
+
+// Publish refreshes one tab per output table, then the _meta tab.
+func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
+	svc, err := d.service(ctx)
+	if err != nil {
+		return err
+	}
+	tabs, err := d.tabs(ctx, svc)
+	if err != nil {
+		return err
+	}
+	// Size every tab from row counts first: the cell limit is checked before
+	// anything is read or written.
+	type content struct {
+		table, tab  string
+		cols        []column
+		rows, total int64 // rows written (with the header), rows in the table
+	}
+	var contents []content
+	sizes := []size{{MetaTab, 64, 2}} // _meta: a few rows
+	written := map[string]int64{}
+	for _, table := range d.tables(out.Tables) {
+		cols, err := columnsOf(ctx, conn, table)
+		if err != nil {
+			return err
+		}
+		var total int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+warehouse.Ident(table)).Scan(&total); err != nil {
+			return fmt.Errorf("count %s: %w", table, err)
+		}
+		n := total
+		if d.spec.MaxRows > 0 && n > int64(d.spec.MaxRows) {
+			n = int64(d.spec.MaxRows)
+		}
+		c := content{table: table, tab: d.tabName(table), cols: cols, rows: n + 1, total: total}
+		written[c.tab] = n
+		contents = append(contents, c)
+		sizes = append(sizes, size{c.tab, c.rows, int64(len(cols))})
+	}
+	if err := checkCells(tabs, sizes); err != nil {
+		return err
+	}
+	for _, c := range contents {
+		rows, _, err := readRows(ctx, conn, c.table, c.cols, d.spec.MaxRows)
+		if err != nil {
+			return err
+		}
+		if c.rows-1 < c.total {
+			run.Logger.Warn("tab capped by max_rows", "tab", c.tab, "rows", c.rows-1, "of", c.total)
+		}
+		if err := d.publishTab(ctx, svc, c.tab, rows, int64(len(c.cols)), tabs, run); err != nil {
+			return err
+		}
+	}
+	return d.publishTab(ctx, svc, MetaTab, metaRows(run, out, written), 2, tabs, run)
+}
+
+// publishTab refreshes one tab and records it in tabs.
+func (d *Destination) publishTab(ctx context.Context, svc *gsheets.Service, name string, rows []*gsheets.RowData, cols int64, tabs map[string]tab, run connectors.Run) error {
+	t, exists := tabs[name]
+	id, err := d.refresh(ctx, svc, name, t, exists, rows, cols, tabs)
+	if err != nil {
+		return d.explain(fmt.Errorf("tab %s: %w", name, err))
+	}
+	tabs[name] = tab{id: id, rows: int64(len(rows)), cols: cols}
+	run.Logger.Info("tab refreshed", "step", "publish", "destination", "sheets", "tab", name, "rows", len(rows)-1)
+	return nil
+}
+
+// size is a tab's grid after the run.
+type size struct {
+	tab        string
+	rows, cols int64
+}
+
+// checkCells fails when the spreadsheet would pass Google's 10 million cells,
+// counting the staging tab that sits next to the others during a refresh.
+func checkCells(tabs map[string]tab, sizes []size) error {
+	replaced := map[string]bool{}
+	var cells, largest int64
+	for _, s := range sizes {
+		replaced[s.tab] = true
+		n := s.rows * s.cols
+		if n > maxCells {
+			return fmt.Errorf("tab %s would hold %d rows × %d columns = %d cells, above the %d cells of a Google spreadsheet: set max_rows, or read this table from BigQuery",
+				s.tab, s.rows, s.cols, n, maxCells)
+		}
+		cells += n
+		largest = max(largest, n)
+	}
+	for name, t := range tabs {
+		if !replaced[name] {
+			cells += t.rows * t.cols
+		}
+	}
+	if cells+largest > maxCells {
+		return fmt.Errorf("the spreadsheet would need %d cells (%d while a tab is refreshed), above the %d cells Google allows: set max_rows, drop tabs, or use another spreadsheet",
+			cells, cells+largest, maxCells)
+	}
+	return nil
+}
+
+// tables lists the tables to publish: those named in tabs, else all.
+func (d *Destination) tables(all []string) []string {
+	if len(d.spec.Tabs) == 0 {
+		return all
+	}
+	var out []string
+	for _, t := range all {
+		if _, ok := d.spec.Tabs[t]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (d *Destination) tabName(table string) string {
+	if name, ok := d.spec.Tabs[table]; ok {
+		return name
+	}
+	return table
+}
+
+const stagePrefix = "_uptake_stage_"
+
+// refresh writes rows into a hidden staging tab, then in one batchUpdate
+// resizes the target tab (creating it if needed), copies the staged cells
+// into it and deletes the staging tab. It returns the tab's sheetId.
+func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name string, t tab, exists bool, rows []*gsheets.RowData, cols int64, all map[string]tab) (int64, error) {
+	nrows := int64(len(rows))
+	stageName := stagePrefix + name
+	stageID := freeID(all)
+	var prep []*gsheets.Request
+	if old, ok := all[stageName]; ok { // left by an interrupted run
+		prep = append(prep, &gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: old.id}})
+		delete(all, stageName)
+	}
+	prep = append(prep, &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
+		SheetId: stageID, Title: stageName, Hidden: true, ForceSendFields: []string{"SheetId"},
+		GridProperties: &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols},
+	}}})
+	if err := d.batch(ctx, svc, prep); err != nil {
+		return 0, fmt.Errorf("create staging tab: %w", err)
+	}
+	all[stageName] = tab{id: stageID, rows: nrows, cols: cols}
+	for _, chunk := range chunks(rows) {
+		req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
+			Rows:   chunk.rows,
+			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
+			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: chunk.start, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
+		}}
+		if err := d.batch(ctx, svc, []*gsheets.Request{req}); err != nil {
+			return 0, fmt.Errorf("write staging tab: %w", err)
+		}
+	}
+	// The swap: one batchUpdate, applied all or nothing.
+	targetID := t.id
+	var swap []*gsheets.Request
+	grid := &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols, FrozenRowCount: 1, ForceSendFields: []string{"FrozenRowCount"}}
+	if nrows < 2 {
+		grid.FrozenRowCount = 0 // Sheets refuses to freeze every row
+	}
+	if exists {
+		swap = append(swap, &gsheets.Request{UpdateSheetProperties: &gsheets.UpdateSheetPropertiesRequest{
+			Properties: &gsheets.SheetProperties{SheetId: targetID, GridProperties: grid, ForceSendFields: []string{"SheetId"}},
+			Fields:     "gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+		}})
+	} else {
+		targetID = freeID(all)
+		swap = append(swap, &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
+			SheetId: targetID, Title: name, GridProperties: grid, ForceSendFields: []string{"SheetId"},
+		}}})
+	}
+	swap = append(swap,
+		&gsheets.Request{CopyPaste: &gsheets.CopyPasteRequest{
+			Source:      gridRange(stageID, nrows, cols),
+			Destination: gridRange(targetID, nrows, cols),
+			PasteType:   "PASTE_NORMAL",
+		}},
+		&gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: stageID, ForceSendFields: []string{"SheetId"}}},
+	)
+	if err := d.batch(ctx, svc, swap); err != nil {
+		return 0, fmt.Errorf("swap in the staged rows: %w", err)
+	}
+	delete(all, stageName)
+	return targetID, nil
+}
+
+func gridRange(id, rows, cols int64) *gsheets.GridRange {
+	return &gsheets.GridRange{SheetId: id, StartRowIndex: 0, EndRowIndex: rows, StartColumnIndex: 0, EndColumnIndex: cols,
+		ForceSendFields: []string{"SheetId", "StartRowIndex", "StartColumnIndex"}}
+}
+
+func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*gsheets.Request) error {
+	return d.backoff.Do(ctx, "batchUpdate", retryable, func() error {
+		_, err := svc.Spreadsheets.BatchUpdate(d.spec.SpreadsheetID, &gsheets.BatchUpdateSpreadsheetRequest{Requests: reqs}).Context(ctx).Do()
+		return err
+	})
+}
+
+// chunk is a run of rows small enough for one request.
+type chunk struct {
+	start int64
+	rows  []*gsheets.RowData
+}
+
+func chunks(rows []*gsheets.RowData) []chunk {
+	var out []chunk
+	cur := chunk{}
+	size := 0
+	for i, r := range rows {
+		b, _ := json.Marshal(r)
+		if size+len(b) > maxRequestBytes && len(cur.rows) > 0 {
+			out = append(out, cur)
+			cur, size = chunk{start: int64(i)}, 0
+		}
+		cur.rows = append(cur.rows, r)
+		size += len(b) + 1
+	}
+	if len(cur.rows) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// freeID picks a sheetId no tab uses.
+func freeID(all map[string]tab) int64 {
+	used := map[int64]bool{}
+	for _, t := range all {
+		used[t.id] = true
+	}
+	for {
+		id := rand.Int64N(1 << 30)
+		if !used[id] && id != 0 {
+			return id
+		}
+	}
+}
+
+// metaRows is the _meta tab: when, which run, which period, rows per tab.
+func metaRows(run connectors.Run, out connectors.Published, written map[string]int64) []*gsheets.RowData {
+	kv := [][2]any{{"key", "value"},
+		{"last_refresh", run.StartedAt.UTC()},
+		{"run_id", run.ID},
+	}
+	if !out.WindowStart.IsZero() {
+		kv = append(kv, [2]any{"period_start", out.WindowStart}, [2]any{"period_end", out.WindowEnd})
+	}
+	names := make([]string, 0, len(written))
+	for n := range written {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		kv = append(kv, [2]any{"rows:" + n, written[n]})
+	}
+	var rows []*gsheets.RowData
+	for i, p := range kv {
+		var c column
+		switch p[1].(type) {
+		case time.Time:
+			c.format = &gsheets.NumberFormat{Type: "DATE_TIME", Pattern: "yyyy-mm-dd hh:mm:ss"}
+		case int64:
+			c.format = &gsheets.NumberFormat{Type: "NUMBER", Pattern: "0"}
+		}
+		if i == 0 {
+			c.format = nil
+		}
+		rows = append(rows, &gsheets.RowData{Values: []*gsheets.CellData{cell(p[0], column{}), cell(p[1], c)}})
+	}
+	return rows
+}
+
+func retryable(err error) bool {
+	var gerr *googleapi.Error
+	return errors.As(err, &gerr) && (gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500)
+}
+
+// explain says what to do about permission errors.
+func (d *Destination) explain(err error) error {
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		switch gerr.Code {
+		case http.StatusForbidden:
+			return fmt.Errorf("%w\n  Share the spreadsheet (Editor) with the service account's e-mail address", err)
+		case http.StatusNotFound:
+			return fmt.Errorf("%w\n  No spreadsheet %s: check spreadsheet_id (the id in its URL) and that it is shared with the service account", err, d.spec.SpreadsheetID)
+		}
+	}
+	return err
+}
