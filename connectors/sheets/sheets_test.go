@@ -302,3 +302,20 @@ func TestLargeTabsAreWrittenInRequestsUnder2MB(t *testing.T) {
 		t.Errorf("%d writes: the rows were not split", writes)
 	}
 }
+
+func TestCheckExplainsAnUnreachableSpreadsheet(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	if errs := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n").Check(context.Background(), nil, connectors.Run{}); len(errs) != 0 {
+		t.Errorf("check: %v", errs)
+	}
+	errs := newSheetsDest(t, fake, "spreadsheet_id: nope\n").Check(context.Background(), nil, connectors.Run{})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "No spreadsheet nope") || !strings.Contains(errs[0].Error(), "shared with the service account") {
+		t.Errorf("check of an unknown spreadsheet: %v", errs)
+	}
+	fake.FailNext(nil, http.StatusForbidden, 1)
+	errs = newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n").Check(context.Background(), nil, connectors.Run{})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "Share the spreadsheet (Editor) with the service account") {
+		t.Errorf("check without permission: %v", errs)
+	}
+}
