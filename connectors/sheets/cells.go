@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 	"time"
 
@@ -19,8 +20,11 @@ type column struct {
 	format         *gsheets.NumberFormat // nil: text or boolean
 }
 
-// sheetsEpoch is day 0 of spreadsheet dates.
-var sheetsEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+// unixEpochSerial is 1970-01-01 as a spreadsheet date (days since 1899-12-30).
+const unixEpochSerial = 25569
+
+var integerTypes = map[string]bool{"TINYINT": true, "SMALLINT": true, "INTEGER": true, "BIGINT": true, "HUGEINT": true,
+	"UTINYINT": true, "USMALLINT": true, "UINTEGER": true, "UBIGINT": true}
 
 // isRatio tells the columns published as fractions (0.4231): they get a
 // percent format, so that a reader sees 42.3 %.
@@ -55,7 +59,7 @@ func columnsOf(ctx context.Context, conn *sql.Conn, table string) ([]column, err
 			c.format = &gsheets.NumberFormat{Type: "PERCENT", Pattern: "0.0%"}
 		case c.duckType == "DOUBLE" || strings.HasPrefix(c.duckType, "DECIMAL"):
 			c.format = &gsheets.NumberFormat{Type: "NUMBER", Pattern: "0.00"}
-		case strings.Contains(c.duckType, "INT"):
+		case integerTypes[c.duckType]:
 			c.format = &gsheets.NumberFormat{Type: "NUMBER", Pattern: "0"}
 		}
 		cols = append(cols, c)
@@ -126,8 +130,8 @@ func cell(v any, c column) *gsheets.CellData {
 	case bool:
 		d.UserEnteredValue = &gsheets.ExtendedValue{BoolValue: &x, ForceSendFields: []string{"BoolValue"}}
 	case time.Time:
-		days := x.UTC().Sub(sheetsEpoch).Hours() / 24
-		d.UserEnteredValue = number(days)
+		// from Unix seconds: time.Sub saturates past 292 years (9999-12-31)
+		d.UserEnteredValue = number(float64(x.Unix())/86400 + unixEpochSerial)
 	default:
 		f, ok := toFloat(x)
 		if !ok {
@@ -148,6 +152,15 @@ func number(f float64) *gsheets.ExtendedValue {
 
 func toFloat(v any) (float64, bool) {
 	switch x := v.(type) {
+	case *big.Int: // HUGEINT
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f, true
+	case interface{ Float64() float64 }: // duckdb.Decimal
+		return x.Float64(), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
 	case int64:
 		return float64(x), true
 	case int32:

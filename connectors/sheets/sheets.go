@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -85,8 +86,8 @@ func New(p config.Plugin) (*Destination, error) {
 	}
 	seen := map[string]string{}
 	for table, tab := range spec.Tabs {
-		if tab == "" || len(tab) > 100 || tab == MetaTab || strings.HasPrefix(tab, stagePrefix) {
-			errs = append(errs, p.PluginErrorf("tabs."+table, "tab name %q is empty, too long, or reserved", tab))
+		if tab == "" || len(tab)+len(stagePrefix) > 100 || tab == MetaTab || strings.HasPrefix(tab, stagePrefix) {
+			errs = append(errs, p.PluginErrorf("tabs."+table, "tab name %q is empty, longer than %d characters, or reserved", tab, 100-len(stagePrefix)))
 		}
 		if other, dup := seen[tab]; dup {
 			errs = append(errs, p.PluginErrorf("tabs."+table, "tables %s and %s both go to tab %q", other, table, tab))
@@ -195,7 +196,7 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		rows, total int64 // rows written (with the header), rows in the table
 	}
 	var contents []content
-	sizes := []size{{MetaTab, 64, 2}} // _meta: a few rows
+	var sizes []size
 	written := map[string]int64{}
 	for _, table := range d.tables(out.Tables) {
 		cols, err := columnsOf(ctx, conn, table)
@@ -213,8 +214,9 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		c := content{table: table, tab: d.tabName(table), cols: cols, rows: n + 1, total: total}
 		written[c.tab] = n
 		contents = append(contents, c)
-		sizes = append(sizes, size{c.tab, c.rows, int64(len(cols))})
+		sizes = append(sizes, size{c.tab, fmt.Sprintf("table %s (tab %s)", table, c.tab), c.rows, int64(len(cols))})
 	}
+	sizes = append(sizes, size{MetaTab, "the _meta tab", 64, 2}) // a few rows
 	if err := checkCells(tabs, sizes); err != nil {
 		return err
 	}
@@ -247,33 +249,31 @@ func (d *Destination) publishTab(ctx context.Context, svc *gsheets.Service, name
 
 // size is a tab's grid after the run.
 type size struct {
-	tab        string
+	tab, what  string // what: "table X (tab Y)", for messages
 	rows, cols int64
 }
 
-// checkCells fails when the spreadsheet would pass Google's 10 million cells,
-// counting the staging tab that sits next to the others during a refresh.
+// checkCells fails when the spreadsheet would pass Google's 10 million
+// cells at any moment of the run: tabs are refreshed one after the other,
+// each next to its staging tab, while the tabs not yet refreshed keep their
+// old size.
 func checkCells(tabs map[string]tab, sizes []size) error {
-	replaced := map[string]bool{}
-	var cells, largest int64
+	var cells int64
+	for _, t := range tabs {
+		cells += t.rows * t.cols
+	}
 	for _, s := range sizes {
-		replaced[s.tab] = true
 		n := s.rows * s.cols
 		if n > maxCells {
-			return fmt.Errorf("tab %s would hold %d rows × %d columns = %d cells, above the %d cells of a Google spreadsheet: set max_rows, or read this table from BigQuery",
-				s.tab, s.rows, s.cols, n, maxCells)
+			return fmt.Errorf("%s would hold %d rows × %d columns = %d cells, above the %d cells of a Google spreadsheet: set max_rows, or read it from BigQuery",
+				s.what, s.rows, s.cols, n, maxCells)
 		}
-		cells += n
-		largest = max(largest, n)
-	}
-	for name, t := range tabs {
-		if !replaced[name] {
-			cells += t.rows * t.cols
+		if peak := cells + n; peak > maxCells {
+			return fmt.Errorf("the spreadsheet would need %d cells while refreshing %s (%d × %d, next to the other tabs), above the %d cells Google allows: set max_rows, drop tabs, or use another spreadsheet",
+				peak, s.what, s.rows, s.cols, maxCells)
 		}
-	}
-	if cells+largest > maxCells {
-		return fmt.Errorf("the spreadsheet would need %d cells (%d while a tab is refreshed), above the %d cells Google allows: set max_rows, drop tabs, or use another spreadsheet",
-			cells, cells+largest, maxCells)
+		old := tabs[s.tab]
+		cells += n - old.rows*old.cols
 	}
 	return nil
 }
@@ -317,7 +317,8 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 		SheetId: stageID, Title: stageName, Hidden: true, ForceSendFields: []string{"SheetId"},
 		GridProperties: &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols},
 	}}})
-	if err := d.batch(ctx, svc, prep); err != nil {
+	stagedReady := func() bool { t, ok := d.lookup(ctx, svc, stageName); return ok && t.id == stageID }
+	if err := d.batch(ctx, svc, prep, stagedReady); err != nil {
 		return 0, fmt.Errorf("create staging tab: %w", err)
 	}
 	all[stageName] = tab{id: stageID, rows: nrows, cols: cols}
@@ -327,7 +328,7 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
 			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: chunk.start, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
 		}}
-		if err := d.batch(ctx, svc, []*gsheets.Request{req}); err != nil {
+		if err := d.batch(ctx, svc, []*gsheets.Request{req}, nil); err != nil { // rewriting cells is idempotent
 			return 0, fmt.Errorf("write staging tab: %w", err)
 		}
 	}
@@ -357,7 +358,12 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 		}},
 		&gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: stageID, ForceSendFields: []string{"SheetId"}}},
 	)
-	if err := d.batch(ctx, svc, swap); err != nil {
+	swapped := func() bool {
+		_, staged := d.lookup(ctx, svc, stageName)
+		t, ok := d.lookup(ctx, svc, name)
+		return !staged && ok && t.id == targetID && t.rows == nrows && t.cols == cols
+	}
+	if err := d.batch(ctx, svc, swap, swapped); err != nil {
 		return 0, fmt.Errorf("swap in the staged rows: %w", err)
 	}
 	delete(all, stageName)
@@ -369,11 +375,29 @@ func gridRange(id, rows, cols int64) *gsheets.GridRange {
 		ForceSendFields: []string{"SheetId", "StartRowIndex", "StartColumnIndex"}}
 }
 
-func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*gsheets.Request) error {
+// batch sends one batchUpdate, retrying on 429, 5xx and network errors.
+// A batch that must not be applied twice (adding or deleting tabs) passes
+// done: before each new try it tells whether an earlier try took effect
+// although its answer was lost, and then the batch is not sent again.
+func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*gsheets.Request, done func() bool) error {
+	tries := 0
 	return d.backoff.Do(ctx, "batchUpdate", retryable, func() error {
+		if tries++; tries > 1 && done != nil && done() {
+			return nil
+		}
 		_, err := svc.Spreadsheets.BatchUpdate(d.spec.SpreadsheetID, &gsheets.BatchUpdateSpreadsheetRequest{Requests: reqs}).Context(ctx).Do()
 		return err
 	})
+}
+
+// lookup reads one tab's properties (false when absent or unreadable).
+func (d *Destination) lookup(ctx context.Context, svc *gsheets.Service, title string) (tab, bool) {
+	tabs, err := d.tabs(ctx, svc)
+	if err != nil {
+		return tab{}, false
+	}
+	t, ok := tabs[title]
+	return t, ok
 }
 
 // chunk is a run of rows small enough for one request.
@@ -451,7 +475,11 @@ func metaRows(run connectors.Run, out connectors.Published, written map[string]i
 
 func retryable(err error) bool {
 	var gerr *googleapi.Error
-	return errors.As(err, &gerr) && (gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500)
+	if errors.As(err, &gerr) {
+		return gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr) // connection reset, timeout: the answer was lost
 }
 
 // explain says what to do about permission errors.

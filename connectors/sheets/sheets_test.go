@@ -8,14 +8,19 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"math"
+	"math/big"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/api/option"
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
@@ -127,7 +132,7 @@ func TestPublishWritesATypedTab(t *testing.T) {
 	if c := at(s, 3, 4); c.Kind != "bool" || c.Bool {
 		t.Errorf("false flag = %+v", c)
 	}
-	if c := at(s, 1, 5); c.Kind != "number" || c.FormatType != "DATE_TIME" || c.Number != serial(2026, 10, 1)+2.0/24 {
+	if c := at(s, 1, 5); c.Kind != "number" || c.FormatType != "DATE_TIME" || math.Abs(c.Number-(serial(2026, 10, 1)+2.0/24)) > 1e-9 {
 		t.Errorf("timestamp = %+v", c)
 	}
 	// Text that looks like a formula or a number stays text.
@@ -235,7 +240,7 @@ func TestTheCellLimitIsCheckedBeforeWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := publishKPI(t, d, conn, "r1")
-	if err == nil || !strings.Contains(err.Error(), "tab kpi would hold 1700004 rows × 6 columns") {
+	if err == nil || !strings.Contains(err.Error(), "table kpi (tab kpi) would hold 1700004 rows × 6 columns") {
 		t.Fatalf("err = %v", err)
 	}
 	for _, r := range fake.Requests() {
@@ -317,5 +322,70 @@ func TestCheckExplainsAnUnreachableSpreadsheet(t *testing.T) {
 	errs = newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n").Check(context.Background(), nil, connectors.Run{})
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "Share the spreadsheet (Editor) with the service account") {
 		t.Errorf("check without permission: %v", errs)
+	}
+}
+
+func TestCellValuesOfEveryType(t *testing.T) {
+	d := column{duckType: "DATE"}
+	// 9999-12-31, the "no end" date, is serial 2958465.
+	if v := cell(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), d).UserEnteredValue; v == nil || *v.NumberValue != 2958465 {
+		t.Errorf("9999-12-31 = %v", v)
+	}
+	if v := cell(time.Date(1900, 3, 1, 12, 0, 0, 0, time.UTC), d).UserEnteredValue; *v.NumberValue != 61.5 {
+		t.Errorf("1900-03-01 12:00 = %v", *v.NumberValue)
+	}
+	if v := cell(new(big.Int).SetInt64(12345), column{duckType: "HUGEINT"}).UserEnteredValue; v.NumberValue == nil || *v.NumberValue != 12345 {
+		t.Errorf("HUGEINT = %+v", v)
+	}
+	if v := cell(uint16(7), column{duckType: "USMALLINT"}).UserEnteredValue; v.NumberValue == nil || *v.NumberValue != 7 {
+		t.Errorf("USMALLINT = %+v", v)
+	}
+	if v := cell("=1+1", column{duckType: "VARCHAR"}).UserEnteredValue; v.StringValue == nil || *v.StringValue != "=1+1" || v.FormulaValue != nil {
+		t.Errorf("text = %+v", v)
+	}
+}
+
+// lossy is a transport that delivers the first request matching match but
+// loses its answer, as a connection reset would.
+type lossy struct {
+	match func(body string) bool
+	lost  bool
+}
+
+func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+	}
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && !l.lost && l.match(string(body)) {
+		l.lost = true
+		resp.Body.Close()
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
+	return resp, err
+}
+
+func TestASwapWhoseAnswerIsLostIsNotSentAgain(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	d.opts = append(d.opts, option.WithHTTPClient(&http.Client{Transport: &lossy{match: func(b string) bool { return strings.Contains(b, `"copyPaste"`) }}}))
+	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if s := mustSheet(t, fake, id, "kpi"); s.RowCount != 4 || at(s, 1, 1).String != "Alice" {
+		t.Errorf("tab: %v", s.Cells)
+	}
+	swaps := 0
+	for _, r := range fake.Requests() {
+		if strings.Contains(string(r.Body), `"copyPaste"`) {
+			swaps++
+		}
+	}
+	// kpi and _meta: one swap each, the lost one not repeated.
+	if swaps != 2 {
+		t.Errorf("%d swaps sent, want 2", swaps)
 	}
 }
