@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 )
+
+var aliasRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
 // lookerCreateURL is the Looker Studio Linking API's entry point.
 const lookerCreateURL = "https://lookerstudio.google.com/reporting/create"
@@ -60,7 +63,7 @@ func lookerLink(ctx context.Context, cfg *config.Config) (string, error) {
 	for _, alias := range aliases {
 		src := ls.DataSources[alias]
 		key := "looker_studio.data_sources." + alias
-		if strings.ContainsAny(alias, ".&=?# ") || alias == "" {
+		if !aliasRE.MatchString(alias) {
 			return "", cfg.Errorf(key, "alias %q must be a plain name such as ds0", alias)
 		}
 		linker, err := lookerLinker(cfg, src.Destination)

@@ -82,8 +82,21 @@ func (d *Destination) client(ctx context.Context) (*bq.Client, error) {
 	return c, nil
 }
 
-// LookerDataSource binds a Looker Studio data source to a published table.
-func (d *Destination) LookerDataSource(_ context.Context, table string) (map[string]string, error) {
+// LookerDataSource binds a Looker Studio data source to a published table
+// (read from BigQuery: it must have been published).
+func (d *Destination) LookerDataSource(ctx context.Context, table string) (map[string]string, error) {
+	c, err := d.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	md, err := c.Dataset(d.spec.Dataset).Table(d.spec.TablePrefix + table).Metadata(ctx)
+	if isNotFound(err) {
+		return nil, fmt.Errorf("table %s is not published in %s yet: run uptake once first", d.spec.TablePrefix+table, d.spec.String())
+	}
+	if err != nil {
+		return nil, d.explain(err)
+	}
 	return map[string]string{
 		"connector":        "bigQuery",
 		"type":             "TABLE",
@@ -91,7 +104,7 @@ func (d *Destination) LookerDataSource(_ context.Context, table string) (map[str
 		"datasetId":        d.spec.Dataset,
 		"tableId":          d.spec.TablePrefix + table,
 		"billingProjectId": d.spec.Project,
-		"isPartitioned":    "true",
+		"isPartitioned":    fmt.Sprint(md.TimePartitioning != nil),
 		"refreshFields":    "false",
 	}, nil
 }
@@ -340,7 +353,16 @@ func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, o
 		q.Location = d.spec.Location
 		q.Parameters = params
 		q.JobID = fmt.Sprintf("%s_%d", base, attempt)
-		return runJob(ctx, func() (*bq.Job, error) { return q.Run(ctx) })
+		job, err := q.Run(ctx)
+		if isDuplicate(err) {
+			// The client retried jobs.insert after an answer it did not get:
+			// the job exists, follow it instead.
+			job, err = c.JobFromIDLocation(ctx, q.JobID, d.spec.Location)
+		}
+		if err != nil {
+			return err
+		}
+		return waitJob(ctx, job)
 	})
 }
 
@@ -350,7 +372,7 @@ func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, o
 func (d *Destination) script(loaded []staged, out connectors.Published) (string, []bq.QueryParameter) {
 	var b strings.Builder
 	b.WriteString("BEGIN TRANSACTION;\n")
-	incremental := d.spec.Mode == "incremental" && !out.WindowStart.IsZero()
+	incremental := d.spec.Mode == "incremental"
 	for _, s := range loaded {
 		var names []string
 		for _, col := range s.cols {
@@ -358,14 +380,17 @@ func (d *Destination) script(loaded []staged, out connectors.Published) (string,
 		}
 		cols := strings.Join(names, ", ")
 		where := "TRUE"
-		if p := partitionColumn(s.cols); incremental && p != "" {
+		switch p := partitionColumn(s.cols); {
+		case incremental && out.WindowStart.IsZero():
+			where = "FALSE" // a run without months replaces nothing
+		case incremental && p != "":
 			where = fmt.Sprintf("`%s` BETWEEN @window_start AND @window_end", p)
 		}
 		fmt.Fprintf(&b, "DELETE FROM %s WHERE %s;\n", d.ref(s.published), where)
 		fmt.Fprintf(&b, "INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s;\n", d.ref(s.published), cols, cols, d.ref(s.stage), where)
 	}
 	b.WriteString("COMMIT TRANSACTION;")
-	if !incremental {
+	if !incremental || out.WindowStart.IsZero() {
 		return b.String(), nil
 	}
 	end := out.WindowEnd.AddDate(0, 1, -1) // the window's last day

@@ -335,3 +335,13 @@ func TestCheckTellsWhetherTheDatasetCanBeReached(t *testing.T) {
 		t.Errorf("check without permission: %v", errs)
 	}
 }
+
+func TestIncrementalRunWithoutMonthsReplacesNothing(t *testing.T) {
+	fake := bqfake.New(t, "my-project")
+	d := fakeDest(t, fake, "mode: incremental\n")
+	loaded := []staged{{published: "kpi_monthly", stage: "kpi_monthly__stage_r", cols: []column{{"month", "DATE"}, {"n", "BIGINT"}}}}
+	script, params := d.script(loaded, connectors.Published{})
+	if !strings.Contains(script, "DELETE FROM `my-project.kpis.kpi_monthly` WHERE FALSE;") || !strings.Contains(script, "FROM `my-project.kpis.kpi_monthly__stage_r` WHERE FALSE;") || params != nil {
+		t.Errorf("script:\n%s\nparams %v", script, params)
+	}
+}

@@ -17,7 +17,7 @@ func retryable(err error) bool {
 			return true
 		}
 		for _, e := range gerr.Errors {
-			if e.Reason == "rateLimitExceeded" || e.Reason == "backendError" || e.Reason == "internalError" {
+			if e.Reason == "rateLimitExceeded" || e.Reason == "jobRateLimitExceeded" || e.Reason == "backendError" || e.Reason == "internalError" {
 				return true
 			}
 		}
@@ -25,7 +25,7 @@ func retryable(err error) bool {
 	}
 	var berr *bq.Error
 	if errors.As(err, &berr) {
-		return berr.Reason == "rateLimitExceeded" || berr.Reason == "backendError" || berr.Reason == "internalError"
+		return berr.Reason == "rateLimitExceeded" || berr.Reason == "jobRateLimitExceeded" || berr.Reason == "backendError" || berr.Reason == "internalError"
 	}
 	return false
 }
