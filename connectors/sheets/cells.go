@@ -73,28 +73,75 @@ func columnsOf(ctx context.Context, conn *sql.Conn, table string) ([]column, err
 	return cols, nil
 }
 
-// readRows returns the table's header row and data rows as cells, at most
-// limit data rows (the last ones: the most recent months) when limit > 0.
-// Text is always a string value, never a formula: a customer named
-// "=IMPORTXML(...)" stays text.
-func readRows(ctx context.Context, conn *sql.Conn, table string, cols []column, limit int) ([]*gsheets.RowData, int64, error) {
-	var total int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+warehouse.Ident(table)).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count %s: %w", table, err)
-	}
-	header := &gsheets.RowData{}
+// selection is which rows of a table a tab gets.
+type selection struct {
+	query string // SELECT of the rows, in order
+	rows  int64  // how many
+	total int64  // rows in the table
+}
+
+// selectRows picks a table's rows for its tab: all of them, or, past limit,
+// the most recent whole months (by its month or day column) that fit, so
+// that no month is published half; a single month larger than limit is cut
+// to its last rows. Tables without a date column keep their last rows.
+func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column, limit int) (selection, error) {
 	var sel []string
+	dateCol := ""
+	for _, c := range cols {
+		sel = append(sel, warehouse.Ident(c.name))
+		if (c.name == "month" || c.name == "day") && c.duckType == "DATE" && dateCol == "" {
+			dateCol = c.name
+		}
+	}
+	t := warehouse.Ident(table)
+	s := selection{query: fmt.Sprintf("SELECT %s FROM %s", strings.Join(sel, ", "), t)}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&s.total); err != nil {
+		return s, fmt.Errorf("count %s: %w", table, err)
+	}
+	s.rows = s.total
+	if limit <= 0 || s.total <= int64(limit) {
+		return s, nil
+	}
+	s.rows = int64(limit)
+	if dateCol == "" {
+		s.query += fmt.Sprintf(" OFFSET %d", s.total-int64(limit))
+		return s, nil
+	}
+	col := warehouse.Ident(dateCol)
+	var since sql.NullTime
+	var kept sql.NullInt64
+	err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT min(m), max(cum) FROM (
+			SELECT m, sum(n) OVER (ORDER BY m DESC) AS cum
+			FROM (SELECT date_trunc('month', %s)::DATE AS m, count(*) AS n FROM %s GROUP BY 1))
+		WHERE cum <= %d`, col, t, limit)).Scan(&since, &kept)
+	if err != nil {
+		return s, fmt.Errorf("cap %s: %w", table, err)
+	}
+	if !since.Valid { // the latest month alone is larger than the cap: part of it, always the same part
+		var order []string
+		for i := range cols {
+			order = append(order, fmt.Sprint(i+1))
+		}
+		s.query = fmt.Sprintf("SELECT * FROM (%s ORDER BY %s DESC, %s LIMIT %d) ORDER BY %s", s.query, col, strings.Join(order, ", "), limit, strings.Join(order, ", "))
+		return s, nil
+	}
+	s.rows = kept.Int64
+	s.query += fmt.Sprintf(" WHERE %s >= DATE '%s' ORDER BY %s", col, since.Time.Format("2006-01-02"), col)
+	return s, nil
+}
+
+// readRows returns the header row and the selected rows as cells. Text is
+// always a string value, never a formula: a customer named "=IMPORTXML(...)"
+// stays text.
+func readRows(ctx context.Context, conn *sql.Conn, cols []column, s selection) ([]*gsheets.RowData, error) {
+	header := &gsheets.RowData{}
 	for _, c := range cols {
 		header.Values = append(header.Values, &gsheets.CellData{UserEnteredValue: &gsheets.ExtendedValue{StringValue: ptr(c.name)}})
-		sel = append(sel, warehouse.Ident(c.name))
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(sel, ", "), warehouse.Ident(table))
-	if limit > 0 && total > int64(limit) {
-		q += fmt.Sprintf(" OFFSET %d", total-int64(limit))
-	}
+	q := s.query
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", table, err)
+		return nil, fmt.Errorf("read rows: %w", err)
 	}
 	defer rows.Close()
 	out := []*gsheets.RowData{header}
@@ -105,7 +152,7 @@ func readRows(ctx context.Context, conn *sql.Conn, table string, cols []column, 
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, 0, fmt.Errorf("read %s: %w", table, err)
+			return nil, fmt.Errorf("read rows: %w", err)
 		}
 		r := &gsheets.RowData{}
 		for i, c := range cols {
@@ -113,7 +160,7 @@ func readRows(ctx context.Context, conn *sql.Conn, table string, cols []column, 
 		}
 		out = append(out, r)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
 }
 
 // cell converts one DuckDB value.

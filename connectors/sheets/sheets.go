@@ -30,7 +30,6 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/internal/backoff"
-	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 func init() {
@@ -194,6 +193,7 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		table, tab  string
 		cols        []column
 		rows, total int64 // rows written (with the header), rows in the table
+		pick        selection
 	}
 	var contents []content
 	var sizes []size
@@ -203,15 +203,12 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		if err != nil {
 			return err
 		}
-		var total int64
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+warehouse.Ident(table)).Scan(&total); err != nil {
-			return fmt.Errorf("count %s: %w", table, err)
+		picked, err := selectRows(ctx, conn, table, cols, d.spec.MaxRows)
+		if err != nil {
+			return err
 		}
-		n := total
-		if d.spec.MaxRows > 0 && n > int64(d.spec.MaxRows) {
-			n = int64(d.spec.MaxRows)
-		}
-		c := content{table: table, tab: d.tabName(table), cols: cols, rows: n + 1, total: total}
+		n := picked.rows
+		c := content{table: table, tab: d.tabName(table), cols: cols, rows: n + 1, total: picked.total, pick: picked}
 		written[c.tab] = n
 		contents = append(contents, c)
 		sizes = append(sizes, size{c.tab, fmt.Sprintf("table %s (tab %s)", table, c.tab), c.rows, int64(len(cols))})
@@ -221,7 +218,7 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		return err
 	}
 	for _, c := range contents {
-		rows, _, err := readRows(ctx, conn, c.table, c.cols, d.spec.MaxRows)
+		rows, err := readRows(ctx, conn, c.cols, c.pick)
 		if err != nil {
 			return err
 		}
@@ -439,14 +436,20 @@ func freeID(all map[string]tab) int64 {
 	}
 }
 
+// day is a date shown without a time.
+type day time.Time
+
+func civilDay(t time.Time) day { return day(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)) }
+
 // metaRows is the _meta tab: when, which run, which period, rows per tab.
 func metaRows(run connectors.Run, out connectors.Published, written map[string]int64) []*gsheets.RowData {
 	kv := [][2]any{{"key", "value"},
-		{"last_refresh", run.StartedAt.UTC()},
+		{"last_refresh_utc", run.StartedAt.UTC()},
 		{"run_id", run.ID},
 	}
 	if !out.WindowStart.IsZero() {
-		kv = append(kv, [2]any{"period_start", out.WindowStart}, [2]any{"period_end", out.WindowEnd})
+		// the first and the last day of the months covered
+		kv = append(kv, [2]any{"period_start", civilDay(out.WindowStart)}, [2]any{"period_end", civilDay(out.WindowEnd.AddDate(0, 1, -1))})
 	}
 	names := make([]string, 0, len(written))
 	for n := range written {
@@ -459,7 +462,10 @@ func metaRows(run connectors.Run, out connectors.Published, written map[string]i
 	var rows []*gsheets.RowData
 	for i, p := range kv {
 		var c column
-		switch p[1].(type) {
+		switch v := p[1].(type) {
+		case day:
+			c.format = &gsheets.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
+			p[1] = time.Time(v)
 		case time.Time:
 			c.format = &gsheets.NumberFormat{Type: "DATE_TIME", Pattern: "yyyy-mm-dd hh:mm:ss"}
 		case int64:

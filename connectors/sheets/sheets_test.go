@@ -148,7 +148,8 @@ func TestPublishWritesATypedTab(t *testing.T) {
 	for r := range meta.Cells {
 		keys = append(keys, at(meta, r, 0).String)
 	}
-	if strings.Join(keys, ",") != "key,last_refresh,run_id,period_start,period_end,rows:kpi" || at(meta, 2, 1).String != "r1" || at(meta, 5, 1).Number != 3 {
+	if strings.Join(keys, ",") != "key,last_refresh_utc,run_id,period_start,period_end,rows:kpi" || at(meta, 2, 1).String != "r1" || at(meta, 5, 1).Number != 3 ||
+		at(meta, 4, 1).Number != serial(2026, 10, 31) || at(meta, 4, 1).FormatType != "DATE" || math.Abs(at(meta, 1, 1).Number-(serial(2026, 10, 1)+2.0/24)) > 1e-9 {
 		t.Errorf("_meta = %v", meta.Cells)
 	}
 	var titles []string
@@ -387,5 +388,32 @@ func TestASwapWhoseAnswerIsLostIsNotSentAgain(t *testing.T) {
 	// kpi and _meta: one swap each, the lost one not repeated.
 	if swaps != 2 {
 		t.Errorf("%d swaps sent, want 2", swaps)
+	}
+}
+
+func TestMaxRowsKeepsWholeRecentMonths(t *testing.T) {
+	conn := kpiTable(t, `(DATE '2026-09-01', 'A', 1, 0.1, true, TIMESTAMP '2026-10-01'), (DATE '2026-09-01', 'B', 1, 0.1, true, TIMESTAMP '2026-10-01'),
+		(DATE '2026-10-01', 'C', 1, 0.1, true, TIMESTAMP '2026-10-01'), (DATE '2026-10-01', 'D', 1, 0.1, true, TIMESTAMP '2026-10-01')`)
+	cols, err := columnsOf(context.Background(), conn, "kpi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A cap smaller than the latest month takes the same part of it every time.
+	for limit, want := range map[int]string{3: "C,D", 4: "A,B,C,D", 1: "C"} {
+		s, err := selectRows(context.Background(), conn, "kpi", cols, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := readRows(context.Background(), conn, cols, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, *r.Values[1].UserEnteredValue.StringValue)
+		}
+		if strings.Join(got, ",") != want || s.rows != int64(len(got)) {
+			t.Errorf("max_rows %d: %v (counted %d), want %s", limit, got, s.rows, want)
+		}
 	}
 }
