@@ -439,7 +439,9 @@ func freeID(all map[string]tab) int64 {
 // day is a date shown without a time.
 type day time.Time
 
-func civilDay(t time.Time) day { return day(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)) }
+func civilDay(t time.Time) day {
+	return day(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC))
+}
 
 // metaRows is the _meta tab: when, which run, which period, rows per tab.
 func metaRows(run connectors.Run, out connectors.Published, written map[string]int64) []*gsheets.RowData {
