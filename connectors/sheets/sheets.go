@@ -198,7 +198,11 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 	var contents []content
 	var sizes []size
 	written := map[string]int64{}
-	for _, table := range d.tables(out.Tables) {
+	tables, err := d.tables(out.Tables)
+	if err != nil {
+		return err
+	}
+	for _, table := range tables {
 		cols, err := columnsOf(ctx, conn, table)
 		if err != nil {
 			return err
@@ -276,9 +280,18 @@ func checkCells(tabs map[string]tab, sizes []size) error {
 }
 
 // tables lists the tables to publish: those named in tabs, else all.
-func (d *Destination) tables(all []string) []string {
+func (d *Destination) tables(all []string) ([]string, error) {
 	if len(d.spec.Tabs) == 0 {
-		return all
+		return all, nil
+	}
+	known := map[string]bool{}
+	for _, t := range all {
+		known[t] = true
+	}
+	for t := range d.spec.Tabs {
+		if !known[t] {
+			return nil, fmt.Errorf("tabs: %s is not an output table (they are: %s)", t, strings.Join(all, ", "))
+		}
 	}
 	var out []string
 	for _, t := range all {
@@ -286,7 +299,7 @@ func (d *Destination) tables(all []string) []string {
 			out = append(out, t)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (d *Destination) tabName(table string) string {

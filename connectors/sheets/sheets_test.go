@@ -417,3 +417,12 @@ func TestMaxRowsKeepsWholeRecentMonths(t *testing.T) {
 		}
 	}
 }
+
+func TestTabsMustNameOutputTables(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\ntabs: {kpi_overveiw: Overview}\n")
+	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err == nil || !strings.Contains(err.Error(), "tabs: kpi_overveiw is not an output table (they are: kpi)") {
+		t.Errorf("err = %v", err)
+	}
+}
