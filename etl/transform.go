@@ -154,22 +154,17 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols
 	return nil
 }
 
-// columns lists a table of the build schema (the current schema).
+// columns lists a table of the build schema as quoted identifiers.
 func columns(ctx context.Context, conn *sql.Conn, table string) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT column_name FROM duckdb_columns() WHERE schema_name = current_schema() AND table_name = ? AND NOT internal ORDER BY column_index`, table)
+	cols, err := warehouse.Columns(ctx, conn, table)
 	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
+		return nil, err
 	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		cols = append(cols, warehouse.Ident(c))
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = warehouse.Ident(c.Name)
 	}
-	return cols, rows.Err()
+	return out, nil
 }
 
 // transform builds every model of sql/ in dependency order.

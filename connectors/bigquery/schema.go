@@ -18,27 +18,15 @@ type column struct {
 }
 
 func tableColumns(ctx context.Context, conn *sql.Conn, table string) ([]column, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
-		WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index`, table)
+	cols, err := warehouse.Columns(ctx, conn, table)
 	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var cols []column
-	for rows.Next() {
-		var c column
-		if err := rows.Scan(&c.name, &c.duckType); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("table %s not found in the warehouse", table)
+	out := make([]column, len(cols))
+	for i, c := range cols {
+		out[i] = column{name: c.Name, duckType: c.Type}
 	}
-	return cols, nil
+	return out, nil
 }
 
 // parquetExpr is how a column is written to Parquet so that BigQuery reads

@@ -38,18 +38,13 @@ func isRatio(name string) bool {
 }
 
 func columnsOf(ctx context.Context, conn *sql.Conn, table string) ([]column, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
-		WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index`, table)
+	list, err := warehouse.Columns(ctx, conn, table)
 	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
+		return nil, err
 	}
-	defer rows.Close()
 	var cols []column
-	for rows.Next() {
-		var c column
-		if err := rows.Scan(&c.name, &c.duckType); err != nil {
-			return nil, err
-		}
+	for _, wc := range list {
+		c := column{name: wc.Name, duckType: wc.Type}
 		switch {
 		case c.duckType == "DATE":
 			c.format = &gsheets.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
@@ -63,12 +58,6 @@ func columnsOf(ctx context.Context, conn *sql.Conn, table string) ([]column, err
 			c.format = &gsheets.NumberFormat{Type: "NUMBER", Pattern: "0"}
 		}
 		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("table %s not found in the warehouse", table)
 	}
 	return cols, nil
 }

@@ -13,10 +13,8 @@ package sheets
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"sort"
@@ -307,146 +305,6 @@ func (d *Destination) tabName(table string) string {
 		return name
 	}
 	return table
-}
-
-const stagePrefix = "_uptake_stage_"
-
-// refresh writes rows into a hidden staging tab, then in one batchUpdate
-// resizes the target tab (creating it if needed), copies the staged cells
-// into it and deletes the staging tab. It returns the tab's sheetId.
-func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name string, t tab, exists bool, rows []*gsheets.RowData, cols int64, all map[string]tab) (int64, error) {
-	nrows := int64(len(rows))
-	stageName := stagePrefix + name
-	stageID := freeID(all)
-	var prep []*gsheets.Request
-	if old, ok := all[stageName]; ok { // left by an interrupted run
-		prep = append(prep, &gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: old.id}})
-		delete(all, stageName)
-	}
-	prep = append(prep, &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
-		SheetId: stageID, Title: stageName, Hidden: true, ForceSendFields: []string{"SheetId"},
-		GridProperties: &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols},
-	}}})
-	stagedReady := func() bool { t, ok := d.lookup(ctx, svc, stageName); return ok && t.id == stageID }
-	if err := d.batch(ctx, svc, prep, stagedReady); err != nil {
-		return 0, fmt.Errorf("create staging tab: %w", err)
-	}
-	all[stageName] = tab{id: stageID, rows: nrows, cols: cols}
-	for _, chunk := range chunks(rows) {
-		req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
-			Rows:   chunk.rows,
-			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
-			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: chunk.start, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
-		}}
-		if err := d.batch(ctx, svc, []*gsheets.Request{req}, nil); err != nil { // rewriting cells is idempotent
-			return 0, fmt.Errorf("write staging tab: %w", err)
-		}
-	}
-	// The swap: one batchUpdate, applied all or nothing.
-	targetID := t.id
-	var swap []*gsheets.Request
-	grid := &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols, FrozenRowCount: 1, ForceSendFields: []string{"FrozenRowCount"}}
-	if nrows < 2 {
-		grid.FrozenRowCount = 0 // Sheets refuses to freeze every row
-	}
-	if exists {
-		swap = append(swap, &gsheets.Request{UpdateSheetProperties: &gsheets.UpdateSheetPropertiesRequest{
-			Properties: &gsheets.SheetProperties{SheetId: targetID, GridProperties: grid, ForceSendFields: []string{"SheetId"}},
-			Fields:     "gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
-		}})
-	} else {
-		targetID = freeID(all)
-		swap = append(swap, &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
-			SheetId: targetID, Title: name, GridProperties: grid, ForceSendFields: []string{"SheetId"},
-		}}})
-	}
-	swap = append(swap,
-		&gsheets.Request{CopyPaste: &gsheets.CopyPasteRequest{
-			Source:      gridRange(stageID, nrows, cols),
-			Destination: gridRange(targetID, nrows, cols),
-			PasteType:   "PASTE_NORMAL",
-		}},
-		&gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: stageID, ForceSendFields: []string{"SheetId"}}},
-	)
-	swapped := func() bool {
-		_, staged := d.lookup(ctx, svc, stageName)
-		t, ok := d.lookup(ctx, svc, name)
-		return !staged && ok && t.id == targetID && t.rows == nrows && t.cols == cols
-	}
-	if err := d.batch(ctx, svc, swap, swapped); err != nil {
-		return 0, fmt.Errorf("swap in the staged rows: %w", err)
-	}
-	delete(all, stageName)
-	return targetID, nil
-}
-
-func gridRange(id, rows, cols int64) *gsheets.GridRange {
-	return &gsheets.GridRange{SheetId: id, StartRowIndex: 0, EndRowIndex: rows, StartColumnIndex: 0, EndColumnIndex: cols,
-		ForceSendFields: []string{"SheetId", "StartRowIndex", "StartColumnIndex"}}
-}
-
-// batch sends one batchUpdate, retrying on 429, 5xx and network errors.
-// A batch that must not be applied twice (adding or deleting tabs) passes
-// done: before each new try it tells whether an earlier try took effect
-// although its answer was lost, and then the batch is not sent again.
-func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*gsheets.Request, done func() bool) error {
-	tries := 0
-	return d.backoff.Do(ctx, "batchUpdate", retryable, func() error {
-		if tries++; tries > 1 && done != nil && done() {
-			return nil
-		}
-		_, err := svc.Spreadsheets.BatchUpdate(d.spec.SpreadsheetID, &gsheets.BatchUpdateSpreadsheetRequest{Requests: reqs}).Context(ctx).Do()
-		return err
-	})
-}
-
-// lookup reads one tab's properties (false when absent or unreadable).
-func (d *Destination) lookup(ctx context.Context, svc *gsheets.Service, title string) (tab, bool) {
-	tabs, err := d.tabs(ctx, svc)
-	if err != nil {
-		return tab{}, false
-	}
-	t, ok := tabs[title]
-	return t, ok
-}
-
-// chunk is a run of rows small enough for one request.
-type chunk struct {
-	start int64
-	rows  []*gsheets.RowData
-}
-
-func chunks(rows []*gsheets.RowData) []chunk {
-	var out []chunk
-	cur := chunk{}
-	size := 0
-	for i, r := range rows {
-		b, _ := json.Marshal(r)
-		if size+len(b) > maxRequestBytes && len(cur.rows) > 0 {
-			out = append(out, cur)
-			cur, size = chunk{start: int64(i)}, 0
-		}
-		cur.rows = append(cur.rows, r)
-		size += len(b) + 1
-	}
-	if len(cur.rows) > 0 {
-		out = append(out, cur)
-	}
-	return out
-}
-
-// freeID picks a sheetId no tab uses.
-func freeID(all map[string]tab) int64 {
-	used := map[int64]bool{}
-	for _, t := range all {
-		used[t.id] = true
-	}
-	for {
-		id := rand.Int64N(1 << 30)
-		if !used[id] && id != 0 {
-			return id
-		}
-	}
 }
 
 // day is a date shown without a time.

@@ -251,3 +251,34 @@ func Count(ctx context.Context, q interface {
 	}
 	return n, nil
 }
+
+// Column is a column of a warehouse table: its name and DuckDB type.
+type Column struct {
+	Name, Type string
+}
+
+// Columns lists a table of the current schema (the run's build schema
+// during a run), in order. A table that does not exist is an error.
+func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE schema_name = current_schema() AND table_name = ? AND NOT internal ORDER BY column_index`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s not found in the warehouse", table)
+	}
+	return cols, nil
+}
