@@ -119,37 +119,65 @@ func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column
 	return s, nil
 }
 
-// readRows returns the header row and the selected rows as cells. Text is
+// rowStream hands a tab's rows, header first, one by one to emit: a large
+// table never sits whole in memory.
+type rowStream func(emit func(*gsheets.RowData) error) error
+
+// streamRows streams the header row and the selected rows as cells. Text is
 // always a string value, never a formula: a customer named "=IMPORTXML(...)"
 // stays text.
+func streamRows(ctx context.Context, conn *sql.Conn, cols []column, s selection) rowStream {
+	return func(emit func(*gsheets.RowData) error) error {
+		header := &gsheets.RowData{}
+		for _, c := range cols {
+			header.Values = append(header.Values, &gsheets.CellData{UserEnteredValue: &gsheets.ExtendedValue{StringValue: ptr(c.name)}})
+		}
+		if err := emit(header); err != nil {
+			return err
+		}
+		rows, err := conn.QueryContext(ctx, s.query)
+		if err != nil {
+			return fmt.Errorf("read rows: %w", err)
+		}
+		defer rows.Close()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return fmt.Errorf("read rows: %w", err)
+			}
+			r := &gsheets.RowData{}
+			for i, c := range cols {
+				r.Values = append(r.Values, cell(vals[i], c))
+			}
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+}
+
+// readRows collects a stream (small tabs and tests).
 func readRows(ctx context.Context, conn *sql.Conn, cols []column, s selection) ([]*gsheets.RowData, error) {
-	header := &gsheets.RowData{}
-	for _, c := range cols {
-		header.Values = append(header.Values, &gsheets.CellData{UserEnteredValue: &gsheets.ExtendedValue{StringValue: ptr(c.name)}})
-	}
-	q := s.query
-	rows, err := conn.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read rows: %w", err)
-	}
-	defer rows.Close()
-	out := []*gsheets.RowData{header}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read rows: %w", err)
+	var out []*gsheets.RowData
+	err := streamRows(ctx, conn, cols, s)(func(r *gsheets.RowData) error { out = append(out, r); return nil })
+	return out, err
+}
+
+// sliceStream streams rows already in memory.
+func sliceStream(rows []*gsheets.RowData) rowStream {
+	return func(emit func(*gsheets.RowData) error) error {
+		for _, r := range rows {
+			if err := emit(r); err != nil {
+				return err
+			}
 		}
-		r := &gsheets.RowData{}
-		for i, c := range cols {
-			r.Values = append(r.Values, cell(vals[i], c))
-		}
-		out = append(out, r)
+		return nil
 	}
-	return out, rows.Err()
 }
 
 // cell converts one DuckDB value.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	gsheets "google.golang.org/api/sheets/v4"
 )
@@ -14,8 +15,7 @@ const stagePrefix = "_uptake_stage_"
 // refresh writes rows into a hidden staging tab, then in one batchUpdate
 // resizes the target tab (creating it if needed), copies the staged cells
 // into it and deletes the staging tab. It returns the tab's sheetId.
-func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name string, t tab, exists bool, rows []*gsheets.RowData, cols int64, all map[string]tab) (int64, error) {
-	nrows := int64(len(rows))
+func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name string, t tab, exists bool, rows rowStream, nrows, cols int64, all map[string]tab) (int64, error) {
 	stageName := stagePrefix + name
 	stageID := freeID(all)
 	var prep []*gsheets.Request
@@ -32,15 +32,46 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 		return 0, fmt.Errorf("create staging tab: %w", err)
 	}
 	all[stageName] = tab{id: stageID, rows: nrows, cols: cols}
-	for _, chunk := range chunks(rows) {
+	// Rows go to the staging tab in requests under maxRequestBytes, as they are read.
+	var buf []*gsheets.RowData
+	var start, sent int64
+	size := 0
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
 		req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
-			Rows:   chunk.rows,
+			Rows:   buf,
 			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
-			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: chunk.start, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
+			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: start, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
 		}}
 		if err := d.batch(ctx, svc, []*gsheets.Request{req}, nil); err != nil { // rewriting cells is idempotent
-			return 0, fmt.Errorf("write staging tab: %w", err)
+			return fmt.Errorf("write staging tab: %w", err)
 		}
+		start += int64(len(buf))
+		buf, size = nil, 0
+		return nil
+	}
+	err := rows(func(r *gsheets.RowData) error {
+		b, _ := json.Marshal(r)
+		if size+len(b) > maxRequestBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		buf = append(buf, r)
+		size += len(b) + 1
+		sent++
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if sent != nrows {
+		return 0, fmt.Errorf("%d rows read, %d expected: the table changed while it was published", sent, nrows)
 	}
 	// The swap: one batchUpdate, applied all or nothing.
 	targetID := t.id
@@ -95,6 +126,14 @@ func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*g
 		if tries++; tries > 1 && done != nil && done() {
 			return nil
 		}
+		if wait := time.Until(d.lastWrite.Add(d.writeGap)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		d.lastWrite = time.Now()
 		_, err := svc.Spreadsheets.BatchUpdate(d.spec.SpreadsheetID, &gsheets.BatchUpdateSpreadsheetRequest{Requests: reqs}).Context(ctx).Do()
 		return err
 	})
@@ -108,31 +147,6 @@ func (d *Destination) lookup(ctx context.Context, svc *gsheets.Service, title st
 	}
 	t, ok := tabs[title]
 	return t, ok
-}
-
-// chunk is a run of rows small enough for one request.
-type chunk struct {
-	start int64
-	rows  []*gsheets.RowData
-}
-
-func chunks(rows []*gsheets.RowData) []chunk {
-	var out []chunk
-	cur := chunk{}
-	size := 0
-	for i, r := range rows {
-		b, _ := json.Marshal(r)
-		if size+len(b) > maxRequestBytes && len(cur.rows) > 0 {
-			out = append(out, cur)
-			cur, size = chunk{start: int64(i)}, 0
-		}
-		cur.rows = append(cur.rows, r)
-		size += len(b) + 1
-	}
-	if len(cur.rows) > 0 {
-		out = append(out, cur)
-	}
-	return out
 }
 
 // freeID picks a sheetId no tab uses.

@@ -66,7 +66,14 @@ type Destination struct {
 	spec    Spec
 	backoff backoff.Policy
 	opts    []option.ClientOption // tests point the client at a fake
+	// writeGap paces write requests: Sheets allows 60 a minute per user.
+	writeGap  time.Duration
+	lastWrite time.Time
 }
+
+// writeBackoff waits long enough for Sheets' per-minute write quota to
+// refill (Google asks for about a minute after a 429).
+var writeBackoff = backoff.Policy{Base: 2 * time.Second, Max: 64 * time.Second, Attempts: 8}
 
 // New builds a sheets destination from its config block.
 func New(p config.Plugin) (*Destination, error) {
@@ -94,7 +101,7 @@ func New(p config.Plugin) (*Destination, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Destination{spec: spec, backoff: backoff.Default}, nil
+	return &Destination{spec: spec, backoff: writeBackoff, writeGap: time.Second}, nil
 }
 
 // Describe says where the destination publishes.
@@ -220,29 +227,26 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		return err
 	}
 	for _, c := range contents {
-		rows, err := readRows(ctx, conn, c.cols, c.pick)
-		if err != nil {
-			return err
-		}
 		if c.rows-1 < c.total {
 			run.Logger.Warn("tab capped by max_rows", "tab", c.tab, "rows", c.rows-1, "of", c.total)
 		}
-		if err := d.publishTab(ctx, svc, c.tab, rows, int64(len(c.cols)), tabs, run); err != nil {
+		if err := d.publishTab(ctx, svc, c.tab, streamRows(ctx, conn, c.cols, c.pick), c.rows, int64(len(c.cols)), tabs, run); err != nil {
 			return err
 		}
 	}
-	return d.publishTab(ctx, svc, MetaTab, metaRows(run, out, written), 2, tabs, run)
+	meta := metaRows(run, out, written)
+	return d.publishTab(ctx, svc, MetaTab, sliceStream(meta), int64(len(meta)), 2, tabs, run)
 }
 
-// publishTab refreshes one tab and records it in tabs.
-func (d *Destination) publishTab(ctx context.Context, svc *gsheets.Service, name string, rows []*gsheets.RowData, cols int64, tabs map[string]tab, run connectors.Run) error {
+// publishTab refreshes one tab of nrows rows (header included) and records it in tabs.
+func (d *Destination) publishTab(ctx context.Context, svc *gsheets.Service, name string, rows rowStream, nrows, cols int64, tabs map[string]tab, run connectors.Run) error {
 	t, exists := tabs[name]
-	id, err := d.refresh(ctx, svc, name, t, exists, rows, cols, tabs)
+	id, err := d.refresh(ctx, svc, name, t, exists, rows, nrows, cols, tabs)
 	if err != nil {
 		return d.explain(fmt.Errorf("tab %s: %w", name, err))
 	}
-	tabs[name] = tab{id: id, rows: int64(len(rows)), cols: cols}
-	run.Logger.Info("tab refreshed", "step", "publish", "destination", "sheets", "tab", name, "rows", len(rows)-1)
+	tabs[name] = tab{id: id, rows: nrows, cols: cols}
+	run.Logger.Info("tab refreshed", "step", "publish", "destination", "sheets", "tab", name, "rows", nrows-1)
 	return nil
 }
 

@@ -40,6 +40,7 @@ func newSheetsDest(t *testing.T, fake *sheetsfake.Server, yamlText string) *Dest
 	}
 	d.opts = fake.ClientOptions()
 	d.backoff = backoff.Policy{Base: time.Millisecond, Max: 4 * time.Millisecond, Attempts: 4}
+	d.writeGap = 0
 	return d
 }
 
@@ -424,5 +425,26 @@ func TestTabsMustNameOutputTables(t *testing.T) {
 	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\ntabs: {kpi_overveiw: Overview}\n")
 	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err == nil || !strings.Contains(err.Error(), "tabs: kpi_overveiw is not an output table (they are: kpi)") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestWritesArePaced(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	d.writeGap = 50 * time.Millisecond
+	t0 := time.Now()
+	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	writes := 0
+	for _, r := range fake.Requests() {
+		if strings.HasSuffix(r.Path, ":batchUpdate") {
+			writes++
+		}
+	}
+	// Two tabs (kpi, _meta) of three writes each: at least 5 gaps between them.
+	if writes != 6 || time.Since(t0) < 5*50*time.Millisecond {
+		t.Errorf("%d writes in %s", writes, time.Since(t0))
 	}
 }
