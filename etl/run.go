@@ -159,7 +159,7 @@ func newRunID(t time.Time) string {
 // live only at the end: a failed run leaves the previous tables live.
 func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
 	cfg := opt.Config
-	p, err := build(cfg)
+	p, err := newPlugins(cfg)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ type plugins struct {
 	dests                  []connectors.Destination
 }
 
-func build(cfg *config.Config) (*plugins, error) {
+func newPlugins(cfg *config.Config) (*plugins, error) {
 	p := &plugins{}
 	var errs []error
 	for _, c := range cfg.Sources {

@@ -41,12 +41,11 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	}
 	run := connectors.Run{ID: "validate", StartedAt: time.Now(), AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
 		Location: cfg.Location(), Logger: log}
-	for _, p := range cfg.Sources {
-		src, err := connectors.NewSource(p, cfg)
-		if err != nil {
-			v.Problems = append(v.Problems, err)
-			continue
-		}
+	p, err := newPlugins(cfg)
+	if err != nil {
+		v.Problems = append(v.Problems, flatten(err)...)
+	}
+	for _, src := range p.sources {
 		ex, err := src.Extract(ctx, conn, run)
 		connectors.MergeExtracted(&v.Extracted, ex)
 		if err != nil {
@@ -56,12 +55,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
 		}
 	}
-	for _, p := range cfg.Destinations {
-		dst, err := connectors.NewDestination(p, cfg)
-		if err != nil {
-			v.Problems = append(v.Problems, err)
-			continue
-		}
+	for _, dst := range p.dests {
 		if c, ok := dst.(connectors.Checker); ok {
 			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
 		}
@@ -77,4 +71,12 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 		}
 	}
 	return v, nil
+}
+
+// flatten splits a joined error into its parts.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
