@@ -103,6 +103,9 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 	}
 	semantic, _ := res.RowsAffected()
 	sc.rows -= semantic
+	if semantic == 0 {
+		bad = "false" // nothing to filter: the load need not evaluate the rules again
+	}
 	var sel string
 	switch ds.key {
 	case "establishments":
