@@ -81,9 +81,15 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 		grid.FrozenRowCount = 0 // Sheets refuses to freeze every row
 	}
 	if exists {
+		fields := "gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount"
+		if t.frozenColumn >= cols { // a reader froze columns the new table no longer has
+			grid.FrozenColumnCount = cols - 1
+			grid.ForceSendFields = append(grid.ForceSendFields, "FrozenColumnCount")
+			fields += ",gridProperties.frozenColumnCount"
+		}
 		swap = append(swap, &gsheets.Request{UpdateSheetProperties: &gsheets.UpdateSheetPropertiesRequest{
 			Properties: &gsheets.SheetProperties{SheetId: targetID, GridProperties: grid, ForceSendFields: []string{"SheetId"}},
-			Fields:     "gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+			Fields:     fields,
 		}})
 	} else {
 		targetID = freeID(all)

@@ -157,8 +157,9 @@ func (d *Destination) Check(ctx context.Context, _ *sql.Conn, _ connectors.Run) 
 
 // tab is one sheet of the spreadsheet as it is now.
 type tab struct {
-	id         int64
-	rows, cols int64
+	id           int64
+	rows, cols   int64
+	frozenColumn int64 // columns a reader froze (kept while they fit)
 }
 
 func (d *Destination) tabs(ctx context.Context, svc *gsheets.Service) (map[string]tab, error) {
@@ -174,8 +175,8 @@ func (d *Destination) tabs(ctx context.Context, svc *gsheets.Service) (map[strin
 	for _, s := range ss.Sheets {
 		p := s.Properties
 		t := tab{id: p.SheetId}
-		if p.GridProperties != nil {
-			t.rows, t.cols = p.GridProperties.RowCount, p.GridProperties.ColumnCount
+		if g := p.GridProperties; g != nil {
+			t.rows, t.cols, t.frozenColumn = g.RowCount, g.ColumnCount, g.FrozenColumnCount
 		}
 		out[p.Title] = t
 	}

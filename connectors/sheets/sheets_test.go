@@ -21,6 +21,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/api/option"
+	gsheets "google.golang.org/api/sheets/v4"
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
@@ -446,5 +447,43 @@ func TestWritesArePaced(t *testing.T) {
 	// Two tabs (kpi, _meta) of three writes each: at least 5 gaps between them.
 	if writes != 6 || time.Since(t0) < 5*50*time.Millisecond {
 		t.Errorf("%d writes in %s", writes, time.Since(t0))
+	}
+}
+
+func TestFrozenColumnsAreKeptWhileTheyFit(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	// A sales manager froze the first 5 columns of the 6.
+	svc, err := d.service(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := mustSheet(t, fake, id, "kpi")
+	_, err = svc.Spreadsheets.BatchUpdate(id, &gsheets.BatchUpdateSpreadsheetRequest{Requests: []*gsheets.Request{{UpdateSheetProperties: &gsheets.UpdateSheetPropertiesRequest{
+		Properties: &gsheets.SheetProperties{SheetId: tab.ID, GridProperties: &gsheets.GridProperties{FrozenColumnCount: 5}}, Fields: "gridProperties.frozenColumnCount"}}}}).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same table again: the frozen columns stay.
+	if err := publishKPI(t, d, kpiTable(t, threeRows), "r2"); err != nil {
+		t.Fatal(err)
+	}
+	if s := mustSheet(t, fake, id, "kpi"); s.FrozenColumnCount != 5 {
+		t.Errorf("frozen columns = %d, want 5 kept", s.FrozenColumnCount)
+	}
+	// A table of 3 columns: at most 2 can stay frozen, or the swap is refused.
+	narrow := kpiTable(t, threeRows)
+	if _, err := narrow.ExecContext(context.Background(), `ALTER TABLE kpi DROP COLUMN published_at; ALTER TABLE kpi DROP COLUMN complete; ALTER TABLE kpi DROP COLUMN monthly_active_rate`); err != nil {
+		t.Fatal(err)
+	}
+	if err := publishKPI(t, d, narrow, "r3"); err != nil {
+		t.Fatal(err)
+	}
+	if s := mustSheet(t, fake, id, "kpi"); s.ColumnCount != 3 || s.FrozenColumnCount != 2 {
+		t.Errorf("after narrowing: %d columns, %d frozen", s.ColumnCount, s.FrozenColumnCount)
 	}
 }

@@ -26,9 +26,10 @@ type batchRequest struct {
 }
 
 type gridPropsIn struct {
-	RowCount       *int64 `json:"rowCount"`
-	ColumnCount    *int64 `json:"columnCount"`
-	FrozenRowCount *int64 `json:"frozenRowCount"`
+	RowCount          *int64 `json:"rowCount"`
+	ColumnCount       *int64 `json:"columnCount"`
+	FrozenRowCount    *int64 `json:"frozenRowCount"`
+	FrozenColumnCount *int64 `json:"frozenColumnCount"`
 }
 
 type sheetPropsIn struct {
@@ -235,6 +236,9 @@ func (ss *spreadsheet) addSheet(in addSheetIn) (*sheets.Response, error) {
 		if g.FrozenRowCount != nil {
 			sh.props.FrozenRowCount = int(*g.FrozenRowCount)
 		}
+		if g.FrozenColumnCount != nil {
+			sh.props.FrozenColumnCount = int(*g.FrozenColumnCount)
+		}
 	}
 	if err := checkGrid(&sh.props); err != nil {
 		return nil, err
@@ -269,6 +273,10 @@ func checkGrid(p *Sheet) error {
 		return bad("frozenRowCount must be non-negative, got %d", p.FrozenRowCount)
 	case p.FrozenRowCount >= p.RowCount:
 		return bad("You can't freeze all visible rows on the sheet.")
+	case p.FrozenColumnCount < 0:
+		return bad("frozenColumnCount must be non-negative, got %d", p.FrozenColumnCount)
+	case p.FrozenColumnCount >= p.ColumnCount:
+		return bad("You can't freeze all visible columns on the sheet.")
 	}
 	return nil
 }
@@ -298,14 +306,15 @@ func (ss *spreadsheet) deleteSheet(id int64) error {
 }
 
 var sheetPropPaths = map[string][]string{
-	"*":                             {"title", "hidden", "index", "gridProperties.rowCount", "gridProperties.columnCount", "gridProperties.frozenRowCount"},
-	"title":                         {"title"},
-	"hidden":                        {"hidden"},
-	"index":                         {"index"},
-	"gridProperties":                {"gridProperties.rowCount", "gridProperties.columnCount", "gridProperties.frozenRowCount"},
-	"gridProperties.rowCount":       {"gridProperties.rowCount"},
-	"gridProperties.columnCount":    {"gridProperties.columnCount"},
-	"gridProperties.frozenRowCount": {"gridProperties.frozenRowCount"},
+	"*":                                {"title", "hidden", "index", "gridProperties.rowCount", "gridProperties.columnCount", "gridProperties.frozenRowCount", "gridProperties.frozenColumnCount"},
+	"title":                            {"title"},
+	"hidden":                           {"hidden"},
+	"index":                            {"index"},
+	"gridProperties":                   {"gridProperties.rowCount", "gridProperties.columnCount", "gridProperties.frozenRowCount", "gridProperties.frozenColumnCount"},
+	"gridProperties.rowCount":          {"gridProperties.rowCount"},
+	"gridProperties.columnCount":       {"gridProperties.columnCount"},
+	"gridProperties.frozenRowCount":    {"gridProperties.frozenRowCount"},
+	"gridProperties.frozenColumnCount": {"gridProperties.frozenColumnCount"},
 }
 
 // parseMask splits a field mask ("a,b.c") and expands it with known paths.
@@ -375,6 +384,9 @@ func (ss *spreadsheet) updateSheetProperties(in updateSheetPropsIn) error {
 	}
 	if mask["gridProperties.frozenRowCount"] {
 		np.FrozenRowCount = get(g.FrozenRowCount)
+	}
+	if mask["gridProperties.frozenColumnCount"] {
+		np.FrozenColumnCount = get(g.FrozenColumnCount)
 	}
 	if err := checkGrid(&np); err != nil {
 		return err
@@ -465,6 +477,7 @@ func (ss *spreadsheet) deleteDimension(in deleteDimensionIn) error {
 		np.FrozenRowCount -= max(0, min(end, np.FrozenRowCount)-start)
 	} else {
 		np.ColumnCount -= n
+		np.FrozenColumnCount -= max(0, min(end, np.FrozenColumnCount)-start)
 	}
 	if err := checkGrid(&np); err != nil {
 		return err

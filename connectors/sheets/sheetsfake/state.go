@@ -18,6 +18,8 @@ type Sheet struct {
 	RowCount       int
 	ColumnCount    int
 	FrozenRowCount int
+	// FrozenColumnCount is the number of frozen columns.
+	FrozenColumnCount int
 	// Cells is rectangular: it has one row per grid row up to the last row
 	// holding a non-empty cell, each as long as the rightmost non-empty
 	// column of the sheet, so Cells[r][c] exists for every written cell.
@@ -154,9 +156,10 @@ func (sh *sheet) properties() *sheets.SheetProperties {
 		SheetType: "GRID",
 		Hidden:    p.Hidden,
 		GridProperties: &sheets.GridProperties{
-			RowCount:       int64(p.RowCount),
-			ColumnCount:    int64(p.ColumnCount),
-			FrozenRowCount: int64(p.FrozenRowCount),
+			RowCount:          int64(p.RowCount),
+			ColumnCount:       int64(p.ColumnCount),
+			FrozenRowCount:    int64(p.FrozenRowCount),
+			FrozenColumnCount: int64(p.FrozenColumnCount),
 		},
 	}
 }
