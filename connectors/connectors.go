@@ -32,6 +32,42 @@ type Run struct {
 	Location *time.Location
 	// Logger is the run's logger (with run_id set).
 	Logger *slog.Logger
+	// From and To override the window of incremental sources (zero: not set).
+	From, To time.Time
+	// Watermarks holds, per source name, the last day it pulled in an
+	// earlier successful run.
+	Watermarks map[string]time.Time
+}
+
+// Window is the part of a raw table an incremental source replaced: its rows
+// tagged source with a day from From to To (inclusive) are this run's; its
+// rows outside that window are carried over from the last successful run.
+type Window struct {
+	Table, Source string
+	From, To      time.Time
+	// Name is the source's name in the config (set by the engine): its
+	// watermark moves to To when the run succeeds.
+	Name string
+}
+
+// WindowFor is the window an incremental source pulls: from its watermark
+// minus lookbackDays (or from start) to yesterday, unless the run gives
+// From/To. ok is false when there is nothing to pull.
+func (r Run) WindowFor(source string, start time.Time, lookbackDays int) (from, to time.Time, ok bool) {
+	from, to = start, r.AsOf.AddDate(0, 0, -1)
+	if w, seen := r.Watermarks[source]; seen {
+		from = w.AddDate(0, 0, -lookbackDays)
+		if from.Before(start) {
+			from = start
+		}
+	}
+	if !r.From.IsZero() {
+		from = r.From
+	}
+	if !r.To.IsZero() {
+		to = r.To
+	}
+	return from, to, !to.Before(from)
 }
 
 // Extracted is what a source loaded.
@@ -48,6 +84,8 @@ type Extracted struct {
 	Rejected map[string]int64
 	// Warnings are notes for the run summary.
 	Warnings []string
+	// Windows are set by incremental sources: what they replaced.
+	Windows []Window
 }
 
 // Source pulls data from an outside system into connection-local relations.
@@ -162,6 +200,7 @@ func MergeExtracted(a *Extracted, b Extracted) {
 		a.Rejected[k] += v
 	}
 	a.Warnings = append(a.Warnings, b.Warnings...)
+	a.Windows = append(a.Windows, b.Windows...)
 }
 
 // String summarises counts for logs.

@@ -30,6 +30,9 @@ type Options struct {
 	Trigger string
 	// AsOf is the run's reference date (default: today in the configured zone).
 	AsOf time.Time
+	// From and To override the window of incremental sources (zero: their
+	// watermark minus the lookback, to yesterday).
+	From, To time.Time
 	// AllowShrink lets a table lose more than checks.max_shrink_pct of its rows.
 	AllowShrink bool
 	// Logger receives one line per step (default: slog.Default()).
@@ -108,7 +111,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	log.Info("run started", "job", opt.Job, "trigger", opt.Trigger, "warehouse", cfg.Warehouse)
 
-	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: asOfDate(opt), Location: cfg.Location(), Logger: log}
+	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: asOfDate(opt), Location: cfg.Location(), Logger: log,
+		From: opt.From, To: opt.To}
+	if run.Watermarks, err = watermarks(ctx, conn); err != nil {
+		return res, err
+	}
 	res.Err = execute(ctx, conn, opt, run, res, log)
 	if res.Err == nil {
 		res.Status = "success"
@@ -212,7 +219,32 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := publish(ctx, conn, p, run, res, log); err != nil {
 		return err
 	}
-	return warehouse.Swap(ctx, conn, build, live)
+	// Watermarks move with the data: in the swap's transaction.
+	var marks []string
+	for _, w := range ex.Windows {
+		marks = append(marks, fmt.Sprintf("INSERT OR REPLACE INTO main.watermarks VALUES (%s, DATE %s, now())",
+			warehouse.Quote(w.Name), warehouse.Quote(w.To.Format("2006-01-02"))))
+	}
+	return warehouse.Swap(ctx, conn, build, live, marks...)
+}
+
+// watermarks reads the last day each incremental source pulled.
+func watermarks(ctx context.Context, conn *sql.Conn) (map[string]time.Time, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT source, last_day FROM main.watermarks`)
+	if err != nil {
+		return nil, fmt.Errorf("read watermarks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var name string
+		var day time.Time
+		if err := rows.Scan(&name, &day); err != nil {
+			return nil, err
+		}
+		out[name] = day.UTC()
+	}
+	return out, rows.Err()
 }
 
 // plugins are the run's connectors, built before anything is read so that a
@@ -271,6 +303,9 @@ func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 		name := p.sourceNames[i]
 		t0 := time.Now()
 		ex, err := src.Extract(ctx, conn, run)
+		for i := range ex.Windows {
+			ex.Windows[i].Name = name
+		}
 		connectors.MergeExtracted(&all, ex)
 		if err != nil {
 			errs = append(errs, err) // connectors name their files and themselves

@@ -44,10 +44,10 @@ sources:
 ` + establishmentsYAML + `
     users: {path: ` + in + `/users_*.csv}
     activity: {path: ` + in + `/activity_*.csv}
-destinations:
+` + sourcesYAML(extraYAML) + `destinations:
   - kind: files
     path: ` + filepath.Join(dir, "out") + `
-` + extraYAML
+` + otherYAML(extraYAML)
 	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
 	if err != nil {
 		t.Fatal(err)
@@ -446,4 +446,36 @@ func TestUsersSnapshotsAreKept(t *testing.T) {
 	if sepUsers != 10 {
 		t.Errorf("September users = %d, want 10 as before", sepUsers)
 	}
+}
+
+// sourcesYAML returns the extra sources in extraYAML (lines starting with
+// "  - name:" up to the next top-level key), otherYAML the rest: tests add
+// sources to the workspace's list that way.
+func sourcesYAML(extra string) string {
+	src, _ := splitSources(extra)
+	return src
+}
+
+func otherYAML(extra string) string {
+	_, rest := splitSources(extra)
+	return rest
+}
+
+func splitSources(extra string) (src, rest string) {
+	lines := strings.Split(extra, "\n")
+	in := false
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "  - name:"):
+			in = true
+		case l != "" && !strings.HasPrefix(l, " "):
+			in = false
+		}
+		if in {
+			src += l + "\n"
+		} else if l != "" {
+			rest += l + "\n"
+		}
+	}
+	return src, rest
 }

@@ -114,6 +114,13 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 				return err
 			}
 		}
+		for _, w := range ex.Windows {
+			if w.Table == m.Name {
+				if err := keepOutsideWindow(ctx, conn, w, cols); err != nil {
+					return err
+				}
+			}
+		}
 		n, err := warehouse.Count(ctx, conn, m.Name)
 		if err != nil {
 			return err
@@ -150,6 +157,21 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols
 		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s)`, table, period)
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
+	}
+	return nil
+}
+
+// keepOutsideWindow carries over, from the live table, the rows an
+// incremental source pulled in earlier runs outside this run's window:
+// days pulled again replace their earlier rows, the others stay.
+func keepOutsideWindow(ctx context.Context, conn *sql.Conn, w connectors.Window, cols []string) error {
+	var live int // the live table, with a source column (older warehouses lack it on raw_orders)
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? AND column_name = 'source'`, w.Table).Scan(&live); err != nil || live == 0 {
+		return err
+	}
+	q := fmt.Sprintf(`INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE source = $1 AND NOT (day BETWEEN $2 AND $3)`, w.Table, strings.Join(cols, ", "))
+	if _, err := conn.ExecContext(ctx, q, w.Source, w.From, w.To); err != nil {
+		return fmt.Errorf("keep earlier %s rows of %s: %w", w.Source, w.Table, err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 	var (
 		configPath  string
 		asOf        string
+		from, to    string
 		allowShrink bool
 	)
 	cmd := &cobra.Command{
@@ -36,6 +37,17 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 					return fmt.Errorf("--as-of: expected a date such as 2026-11-01: %w", err)
 				}
 			}
+			for _, f := range []struct {
+				flag, value string
+				into        *time.Time
+			}{{"--from", from, &opt.From}, {"--to", to, &opt.To}} {
+				if f.value == "" {
+					continue
+				}
+				if *f.into, err = time.Parse("2006-01-02", f.value); err != nil {
+					return fmt.Errorf("%s: expected a date such as 2026-11-01: %w", f.flag, err)
+				}
+			}
 			res, err := etl.Run(cmd.Context(), opt)
 			printSummary(cmd.OutOrStdout(), cfg, res, err)
 			if err != nil {
@@ -46,6 +58,8 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "uptake.yaml", "config file")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "run as if today were this date (YYYY-MM-DD); its month is reported as incomplete")
+	cmd.Flags().StringVar(&from, "from", "", "first day incremental sources pull (YYYY-MM-DD; default: their watermark minus the lookback)")
+	cmd.Flags().StringVar(&to, "to", "", "last day incremental sources pull (YYYY-MM-DD; default: yesterday)")
 	cmd.Flags().BoolVar(&allowShrink, "allow-shrink", false, "publish even when a table lost more than checks.max_shrink_pct of its rows")
 	return cmd
 }

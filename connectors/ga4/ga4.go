@@ -60,7 +60,15 @@ type Spec struct {
 	// MinDailyTokens stops the pull when fewer tokens than this are left in
 	// the property's daily quota (default 2000).
 	MinDailyTokens int64 `yaml:"min_daily_tokens"`
+	// LookbackDays is how many days before the watermark a run pulls again
+	// (default 3: GA4 data settles within 72 hours).
+	LookbackDays *int `yaml:"lookback_days"`
+	// Endpoint overrides the API address (tests).
+	Endpoint string `yaml:"endpoint"`
 }
+
+// sourceTag marks the rows of this source in the raw tables.
+const sourceTag = "ga4_api"
 
 // Source is a configured ga4 source.
 type Source struct {
@@ -68,6 +76,7 @@ type Source struct {
 	spec     Spec
 	timezone string
 	start    time.Time
+	lookback int
 	backoff  backoff.Policy
 	opts     []option.ClientOption // tests point the client at a fake
 	pageSize int64
@@ -102,10 +111,17 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if err != nil {
 		errs = append(errs, p.PluginErrorf("start_date", "start_date must be a date such as 2026-01-01, not %q", spec.StartDate))
 	}
+	lookback := 3
+	if spec.LookbackDays != nil {
+		lookback = *spec.LookbackDays
+		if lookback < 0 || lookback > 60 {
+			errs = append(errs, p.PluginErrorf("lookback_days", "lookback_days must be between 0 and 60"))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, backoff: backoff.Default, pageSize: 100_000}, nil
+	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback, backoff: backoff.Default, pageSize: 100_000}, nil
 }
 
 func allPassive(events []string) bool {
@@ -119,7 +135,9 @@ func allPassive(events []string) bool {
 
 func (s *Source) service(ctx context.Context) (*ga.Service, error) {
 	opts := append([]option.ClientOption{option.WithScopes(ga.AnalyticsReadonlyScope)}, s.opts...)
-	if s.spec.CredentialsFile != "" {
+	if s.spec.Endpoint != "" {
+		opts = append(opts, option.WithEndpoint(strings.TrimRight(s.spec.Endpoint, "/")+"/"), option.WithoutAuthentication())
+	} else if s.spec.CredentialsFile != "" {
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(s.spec.CredentialsFile)))
 	}
 	svc, err := ga.NewService(ctx, opts...)
@@ -129,14 +147,17 @@ func (s *Source) service(ctx context.Context) (*ga.Service, error) {
 	return svc, nil
 }
 
-// Extract pulls the run's window (start_date to yesterday) of usage events
-// per customer, and purchases.
+// Extract pulls the run's window of usage events per customer, and
+// purchases: from the watermark minus lookback_days (start_date the first
+// time) to yesterday, or the run's --from/--to. Days pulled again replace
+// their earlier rows.
 func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run) (connectors.Extracted, error) {
 	out := connectors.Extracted{Relations: map[string][]string{}, RowsIn: map[string]int64{}, RowsRead: map[string]int64{}, Rejected: map[string]int64{}}
-	end := run.AsOf.AddDate(0, 0, -1)
-	if end.Before(s.start) {
+	from, end, ok := run.WindowFor(s.name, s.start, s.lookback)
+	if !ok {
 		return out, nil
 	}
+	run.Logger.Info("ga4 window", "source", s.name, "from", from.Format("2006-01-02"), "to", end.Format("2006-01-02"))
 	svc, err := s.service(ctx)
 	if err != nil {
 		return out, err
@@ -146,7 +167,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		return out, err
 	}
 	req := &ga.RunReportRequest{
-		DateRanges: []*ga.DateRange{{StartDate: s.start.Format("2006-01-02"), EndDate: end.Format("2006-01-02")}},
+		DateRanges: []*ga.DateRange{{StartDate: from.Format("2006-01-02"), EndDate: end.Format("2006-01-02")}},
 		Dimensions: []*ga.Dimension{{Name: "date"}, {Name: "eventName"}, {Name: s.spec.CustomerDimension}},
 		Metrics:    []*ga.Metric{{Name: "eventCount"}, {Name: "activeUsers"}},
 		DimensionFilter: &ga.FilterExpression{Filter: &ga.Filter{FieldName: "eventName",
@@ -169,19 +190,20 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 			stats.notSet += count
 			return nil, false, nil
 		}
-		return []driver.Value{day, customer, r.DimensionValues[1].Value, count, users, "ga4_api"}, true, nil
+		return []driver.Value{day, customer, r.DimensionValues[1].Value, count, users, sourceTag}, true, nil
 	})
 	if err != nil {
 		return out, err
 	}
 	out.Relations["raw_customer_activity"] = []string{activity}
+	out.Windows = append(out.Windows, connectors.Window{Table: "raw_customer_activity", Source: sourceTag, From: from, To: end})
 	out.RowsIn["raw_customer_activity"] = stats.rows
 	out.RowsRead["raw_customer_activity"] = stats.rows
 	out.Warnings = append(out.Warnings, stats.warnings(s, "usage events")...)
 
 	if s.spec.PurchaseEvent != "none" {
 		orders := "ga4_" + sanitize(s.name) + "_orders"
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (order_id VARCHAR, customer_ref VARCHAR, user_id VARCHAR, day DATE, channel VARCHAR, revenue DOUBLE)`, orders)); err != nil {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (order_id VARCHAR, customer_ref VARCHAR, user_id VARCHAR, day DATE, channel VARCHAR, revenue DOUBLE, source VARCHAR)`, orders)); err != nil {
 			return out, err
 		}
 		preq := &ga.RunReportRequest{
@@ -211,12 +233,13 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 			if customer == "(not set)" {
 				cust = nil
 			}
-			return []driver.Value{id, cust, nil, day, "web", revenue}, true, nil
+			return []driver.Value{id, cust, nil, day, "web", revenue, sourceTag}, true, nil
 		})
 		if err != nil {
 			return out, err
 		}
 		out.Relations["raw_orders"] = []string{orders}
+		out.Windows = append(out.Windows, connectors.Window{Table: "raw_orders", Source: sourceTag, From: from, To: end})
 		out.RowsIn["raw_orders"] = pstats.rows
 		out.RowsRead["raw_orders"] = pstats.rows
 		out.Warnings = append(out.Warnings, pstats.warnings(s, "purchases")...)

@@ -100,6 +100,11 @@ var bookkeeping = []string{
 		rows_out JSON,
 		error VARCHAR
 	)`,
+	`CREATE TABLE IF NOT EXISTS watermarks (
+		source VARCHAR PRIMARY KEY,
+		last_day DATE NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	)`,
 	`CREATE TABLE IF NOT EXISTS state (
 		key VARCHAR PRIMARY KEY,
 		value VARCHAR
@@ -158,7 +163,9 @@ func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
 // Swap makes the build schema live: in one transaction every table of it
 // gets a view of the same name in main, views of tables it no longer has are
 // dropped, and the state records it. The previous build is then dropped.
-func Swap(ctx context.Context, conn *sql.Conn, build, previous string) error {
+// The extra statements run inside the same transaction (bookkeeping that
+// must change with the data, such as watermarks).
+func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...string) error {
 	tables, err := names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database()`, build)
 	if err != nil {
 		return err
@@ -185,6 +192,7 @@ func Swap(ctx context.Context, conn *sql.Conn, build, previous string) error {
 			stmts = append(stmts, "DROP VIEW main."+Ident(v))
 		}
 	}
+	stmts = append(stmts, extra...)
 	stmts = append(stmts,
 		"INSERT OR REPLACE INTO main.state VALUES ('live_schema', "+Quote(build)+")",
 		"COMMIT")
@@ -203,7 +211,7 @@ func Swap(ctx context.Context, conn *sql.Conn, build, previous string) error {
 }
 
 // bookkept are main's own tables, never replaced by a build.
-var bookkept = map[string]bool{"runs": true, "rejects": true, "state": true}
+var bookkept = map[string]bool{"runs": true, "rejects": true, "state": true, "watermarks": true}
 
 func names(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)

@@ -7,5 +7,6 @@ CREATE OR REPLACE TABLE raw_orders (
     user_id VARCHAR,
     day DATE,
     channel VARCHAR,
-    revenue DECIMAL(18, 2)
+    revenue DECIMAL(18, 2),
+    source VARCHAR
 );
