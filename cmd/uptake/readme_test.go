@@ -12,6 +12,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors/csvexport"
 	"github.com/uptake-dev/uptake/connectors/files"
 	"github.com/uptake-dev/uptake/connectors/ga4"
+	"github.com/uptake-dev/uptake/connectors/ga4bigquery"
 	"github.com/uptake-dev/uptake/connectors/sheets"
 )
 
@@ -24,7 +25,7 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(readme)
-	for _, spec := range []any{config.Config{}, csvexport.Spec{}, files.Spec{}, bigquery.Spec{}, sheets.Spec{}, ga4.Spec{}} {
+	for _, spec := range []any{config.Config{}, csvexport.Spec{}, files.Spec{}, bigquery.Spec{}, sheets.Spec{}, ga4.Spec{}, ga4bigquery.Spec{}} {
 		for _, key := range yamlKeys(reflect.TypeOf(spec)) {
 			if key == "name" || key == "kind" {
 				continue

@@ -2,9 +2,10 @@
 package all
 
 import (
-	_ "github.com/uptake-dev/uptake/connectors/bigquery"  // bigquery destination
-	_ "github.com/uptake-dev/uptake/connectors/csvexport" // csvexport source
-	_ "github.com/uptake-dev/uptake/connectors/files"     // files destination
-	_ "github.com/uptake-dev/uptake/connectors/ga4"       // ga4 source (Data API)
-	_ "github.com/uptake-dev/uptake/connectors/sheets"    // sheets destination
+	_ "github.com/uptake-dev/uptake/connectors/bigquery"    // bigquery destination
+	_ "github.com/uptake-dev/uptake/connectors/csvexport"   // csvexport source
+	_ "github.com/uptake-dev/uptake/connectors/files"       // files destination
+	_ "github.com/uptake-dev/uptake/connectors/ga4"         // ga4 source (Data API)
+	_ "github.com/uptake-dev/uptake/connectors/ga4bigquery" // ga4_bigquery source (the GA4 export)
+	_ "github.com/uptake-dev/uptake/connectors/sheets"      // sheets destination
 )
