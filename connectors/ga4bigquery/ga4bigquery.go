@@ -73,7 +73,8 @@ type Source struct {
 	timezone string
 	start    time.Time
 	lookback int
-	opts     []option.ClientOption
+	opts     []option.ClientOption // tests point the client at a fake
+	pageSize int                   // rows per page of results
 }
 
 var (
@@ -119,7 +120,7 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback}, nil
+	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback, pageSize: 50_000}, nil
 }
 
 // query is the pushdown: daily rows per user, customer and event. Only the
@@ -210,6 +211,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	if err != nil {
 		return out, fmt.Errorf("ga4_bigquery %s: %w", s.name, err)
 	}
+	it.PageInfo().MaxSize = s.pageSize
 	table := "ga4bq_" + nonWord.ReplaceAllString(s.name, "_")
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, customer_ref VARCHAR, user_id VARCHAR, event VARCHAR, count BIGINT, source VARCHAR)`, table)); err != nil {
 		return out, err

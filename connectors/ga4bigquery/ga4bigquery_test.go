@@ -1,12 +1,21 @@
 package ga4bigquery
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"cloud.google.com/go/civil"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
 )
 
 func TestConfigIsValidatedBeforeAnyQuery(t *testing.T) {
@@ -38,4 +47,93 @@ func TestTheQueryTakesParametersOnly(t *testing.T) {
 			t.Errorf("query lacks %s", p)
 		}
 	}
+}
+
+func fakeSource(t *testing.T, fake *bqfake.Server, extra string) *Source {
+	t.Helper()
+	var doc yaml.Node
+	yaml.Unmarshal([]byte("kind: ga4_bigquery\nproject: acme-analytics\ndataset: analytics_123\nlocation: EU\ncustomer_property: customer_ref\nusage_events: [page_view]\nstart_date: 2026-09-01\n"+extra), &doc)
+	s, err := New(config.Plugin{Name: "export", Kind: "ga4_bigquery", Node: doc.Content[0], File: "u.yaml"}, "Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opts = fake.ClientOptions()
+	return s
+}
+
+// pushdown answers the GA4 query on the fake (the emulator runs the SQL itself).
+func pushdown(sql string) bool { return strings.Contains(sql, "events_*") }
+
+var resultFields = []bqfake.Field{{Name: "day", Type: "DATE"}, {Name: "user_id", Type: "STRING"}, {Name: "customer_ref", Type: "STRING"}, {Name: "event", Type: "STRING"}, {Name: "count", Type: "INTEGER"}}
+
+func TestResultsArePagedAndParametersSent(t *testing.T) {
+	fake := bqfake.New(t, "acme-analytics")
+	var rows []map[string]any
+	for i := 1; i <= 25; i++ {
+		rows = append(rows, map[string]any{"day": civil.Date{Year: 2026, Month: 9, Day: 1 + i%20}, "user_id": fmt.Sprintf("u%d", i), "customer_ref": "E1", "event": "page_view", "count": int64(i)})
+	}
+	fake.AnswerQuery(pushdown, resultFields, rows, 1_000_000)
+	s := fakeSource(t, fake, "")
+	s.pageSize = 10
+	c := duck(t)
+	ex, err := s.Extract(context.Background(), c, connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, total int64
+	if err := c.QueryRowContext(context.Background(), `SELECT count(*), sum("count")::BIGINT FROM ga4bq_export`).Scan(&n, &total); err != nil {
+		t.Fatal(err)
+	}
+	if n != 25 || total != 325 || ex.RowsIn["raw_activity"] != 25 {
+		t.Errorf("rows %d, sum %d, extracted %+v", n, total, ex.RowsIn)
+	}
+	var pages, dryRuns int
+	var params string
+	for _, r := range fake.Requests() {
+		if strings.Contains(r.Path, "/queries") && r.Method == "GET" {
+			pages++
+		}
+		if strings.Contains(string(r.Body), `"dryRun":true`) {
+			dryRuns++
+			params = string(r.Body)
+		}
+	}
+	if pages < 2 || dryRuns != 1 {
+		t.Errorf("%d result pages, %d dry runs", pages, dryRuns)
+	}
+	for _, want := range []string{`"name":"from_suffix"`, `"value":"20260831"`, `"name":"to"`, `"value":"2026-09-24"`, `"name":"timezone"`, `"value":"Europe/Paris"`, `"value":"page_view"`} {
+		if !strings.Contains(params, want) {
+			t.Errorf("query parameters lack %s:\n%s", want, params)
+		}
+	}
+}
+
+func TestMaxBytesBilledStopsTheQueryAfterTheDryRun(t *testing.T) {
+	fake := bqfake.New(t, "acme-analytics")
+	fake.AnswerQuery(pushdown, resultFields, nil, 5_000_000_000)
+	s := fakeSource(t, fake, "max_bytes_billed: 1000000000\n")
+	_, err := s.Extract(context.Background(), duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "would scan 5000000000 bytes, above max_bytes_billed = 1000000000") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, r := range fake.Requests() {
+		if strings.Contains(string(r.Body), `"query"`) && !strings.Contains(string(r.Body), `"dryRun":true`) {
+			t.Errorf("the query ran after its dry run was refused: %s", r.Path)
+		}
+	}
+}
+
+func duck(t *testing.T) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

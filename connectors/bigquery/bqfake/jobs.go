@@ -51,7 +51,7 @@ func (s *Server) jobResource(j *job) *bq.Job {
 		Status:        &bq.JobStatus{State: "RUNNING"},
 		Statistics:    &bq.JobStatistics{CreationTime: millis(j.created), StartTime: millis(j.created)},
 	}
-	if !j.observed {
+	if !j.observed && !j.config.DryRun { // a dry run is answered at once, as BigQuery does
 		return out
 	}
 	out.Status.State = "DONE"
@@ -295,6 +295,9 @@ func (s *Server) runQueryJob(j *job) {
 		if j.ref.Location == "" {
 			j.ref.Location = "US"
 		}
+		return
+	}
+	if s.cannedAnswer(j) {
 		return
 	}
 	if qc.UseLegacySql == nil || *qc.UseLegacySql {

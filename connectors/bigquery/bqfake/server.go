@@ -81,6 +81,7 @@ type Server struct {
 	requests  []Request
 	faults    []*fault
 	jobFaults []*jobFault
+	answers   []*answer
 	seq       int64
 	db        *sql.DB // in-memory DuckDB used to read Parquet, opened lazily
 }
