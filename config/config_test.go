@@ -90,7 +90,7 @@ func TestSampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Timezone != "Europe/Paris" || len(cfg.Sources) != 1 || cfg.Destinations[0].Kind != "files" {
+	if cfg.Timezone != "Europe/Paris" || len(cfg.Sources) != 2 || cfg.Sources[1].Kind != "ga4_export_file" || cfg.Destinations[0].Kind != "files" {
 		t.Errorf("sample.yaml: %+v", cfg)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors/files"
 	"github.com/uptake-dev/uptake/connectors/ga4"
 	"github.com/uptake-dev/uptake/connectors/ga4bigquery"
+	"github.com/uptake-dev/uptake/connectors/ga4file"
 	"github.com/uptake-dev/uptake/connectors/sheets"
 )
 
@@ -25,7 +26,7 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(readme)
-	for _, spec := range []any{config.Config{}, csvexport.Spec{}, files.Spec{}, bigquery.Spec{}, sheets.Spec{}, ga4.Spec{}, ga4bigquery.Spec{}} {
+	for _, spec := range []any{config.Config{}, csvexport.Spec{}, files.Spec{}, bigquery.Spec{}, sheets.Spec{}, ga4.Spec{}, ga4bigquery.Spec{}, ga4file.Spec{}} {
 		for _, key := range yamlKeys(reflect.TypeOf(spec)) {
 			if key == "name" || key == "kind" {
 				continue

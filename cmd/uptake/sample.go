@@ -18,7 +18,7 @@ func newSampleCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "sample",
-		Short: "Generate realistic platform exports (establishments, users, activity), deterministic per seed",
+		Short: "Generate realistic platform exports (establishments, users, activity) and a GA4 export, deterministic per seed",
 		Example: `  uptake sample --out testdata/sample --customers 200 --users 3000 --months 12 --seed 1 --end 2026-10
   uptake sample --out /tmp/big --customers 50000 --users 1000000 --activity 10000000`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,6 +40,11 @@ func newSampleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ga4, err := sample.WriteGA4(opt.Out)
+			if err != nil {
+				return err
+			}
+			sum.Files = append(sum.Files, ga4...)
 			w := cmd.OutOrStdout()
 			for _, f := range sum.Files {
 				fmt.Fprintf(w, "%-48s %10d rows\n", f.Path, f.Rows)

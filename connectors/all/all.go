@@ -7,5 +7,6 @@ import (
 	_ "github.com/uptake-dev/uptake/connectors/files"       // files destination
 	_ "github.com/uptake-dev/uptake/connectors/ga4"         // ga4 source (Data API)
 	_ "github.com/uptake-dev/uptake/connectors/ga4bigquery" // ga4_bigquery source (the GA4 export)
+	_ "github.com/uptake-dev/uptake/connectors/ga4file"     // ga4_export_file source (the GA4 export, local files)
 	_ "github.com/uptake-dev/uptake/connectors/sheets"      // sheets destination
 )
