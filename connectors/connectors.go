@@ -46,8 +46,10 @@ type Window struct {
 	Table, Source string
 	From, To      time.Time
 	// Name is the source's name in the config (set by the engine): its
-	// watermark moves to To when the run succeeds.
+	// watermark moves to To (or Watermark, when set) when the run succeeds.
 	Name string
+	// Watermark is the last day the source has data for, when To is not.
+	Watermark time.Time
 }
 
 // WindowFor is the window an incremental source pulls: from its watermark

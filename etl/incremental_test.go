@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
 	"github.com/uptake-dev/uptake/etl"
 )
@@ -80,4 +82,61 @@ func TestIncrementalGA4Pulls(t *testing.T) {
 	if got := query(`SELECT last_day::VARCHAR FROM watermarks WHERE source = 'shop'`); got != "2026-09-10" {
 		t.Errorf("watermark after --to = %s", got)
 	}
+}
+
+// TestIncrementalActivityExport: with activity.incremental, a run reads the
+// activity files from the watermark's month on and keeps the earlier months
+// from the last run; --from reads older files again.
+func TestIncrementalActivityExport(t *testing.T) {
+	w := newWorkspace(t, "")
+	act := w.cfg.Sources[0].Node
+	setIncremental(t, act)
+	count := func() string {
+		t.Helper()
+		db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n string
+		if err := db.QueryRow(`SELECT count(*)::VARCHAR || ' ' || (SELECT last_day::VARCHAR FROM watermarks WHERE source = 'csvexport') FROM raw_activity`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	run := func(asOf, from time.Time) {
+		t.Helper()
+		if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: asOf, From: from, Logger: discard()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(date(2026, 9, 20), time.Time{})
+	if got := count(); got != "23 2026-09-19" {
+		t.Fatalf("first run: %s", got)
+	}
+	// A late row in July's file and a new one in September's: the next run
+	// (window from Sep 17, September's file) sees only September's.
+	w.write("activity_2026-07.csv", readFile(t, w.dir+"/input/activity_2026-07.csv")+"2026-07-15,u1,E1,portal_view,1\n")
+	w.write("activity_2026-09.csv", readFile(t, w.dir+"/input/activity_2026-09.csv")+"2026-09-20,u2,E1,login,1\n")
+	run(date(2026, 9, 21), time.Time{})
+	if got := count(); got != "24 2026-09-20" {
+		t.Errorf("second run: %s, want 24 rows (July's late row not read)", got)
+	}
+	run(date(2026, 9, 21), date(2026, 7, 1))
+	if got := count(); got != "25 2026-09-20" {
+		t.Errorf("with --from 2026-07-01: %s, want 25 rows", got)
+	}
+}
+
+// setIncremental turns activity: {path: …} into an incremental read.
+func setIncremental(t *testing.T, source *yaml.Node) {
+	t.Helper()
+	for i := 0; i+1 < len(source.Content); i += 2 {
+		if source.Content[i].Value == "activity" {
+			a := source.Content[i+1]
+			a.Content = append(a.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "incremental"}, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+			return
+		}
+	}
+	t.Fatal("no activity block")
 }

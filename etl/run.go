@@ -222,8 +222,12 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	// Watermarks move with the data: in the swap's transaction.
 	var marks []string
 	for _, w := range ex.Windows {
+		mark := w.To
+		if !w.Watermark.IsZero() {
+			mark = w.Watermark
+		}
 		marks = append(marks, fmt.Sprintf("INSERT OR REPLACE INTO main.watermarks VALUES (%s, DATE %s, now())",
-			warehouse.Quote(w.Name), warehouse.Quote(w.To.Format("2006-01-02"))))
+			warehouse.Quote(w.Name), warehouse.Quote(mark.Format("2006-01-02"))))
 	}
 	return warehouse.Swap(ctx, conn, build, live, marks...)
 }

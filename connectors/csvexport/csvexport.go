@@ -119,6 +119,14 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	sort.Strings(files)
 	fileDates := map[string]time.Time{}
 	var errs []error
+	if ds.key == "activity" && ds.cfg.Incremental {
+		var window connectors.Window
+		files, window = s.incrementalFiles(files, run, ds.cfg)
+		out.Windows = append(out.Windows, window)
+		if len(files) == 0 {
+			return s.emptyActivity(ctx, conn)
+		}
+	}
 	if ds.key == "establishments" && ds.cfg.Month != "column" {
 		byMonth := map[time.Time]string{}
 		for _, f := range files {
@@ -286,4 +294,43 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// incrementalFiles keeps the activity files of the months from the
+// watermark minus the lookback (or the run's --from) on; the window they
+// replace starts on the first of those months and has no end. When a file
+// has no month in its name, every file is read.
+func (s *Source) incrementalFiles(files []string, run connectors.Run, d Dataset) ([]string, connectors.Window) {
+	lookback := d.LookbackDays
+	if lookback == 0 {
+		lookback = 3
+	}
+	from, to, _ := run.WindowFor(s.name, time.Time{}, lookback)
+	everything := connectors.Window{Table: "raw_activity", Source: "csvexport", From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		To: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), Watermark: to}
+	first := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var keep []string
+	for _, f := range files {
+		m, ok := dateInName(f)
+		if !ok {
+			return files, everything
+		}
+		if !m.Before(first) {
+			keep = append(keep, f)
+		}
+	}
+	if len(keep) == len(files) {
+		return files, everything
+	}
+	w := everything
+	w.From = first
+	return keep, w
+}
+
+// emptyActivity is the relation of an incremental read that found no new file.
+func (s *Source) emptyActivity(ctx context.Context, conn *sql.Conn) (string, error) {
+	view := "raw_activity__" + sanitize(s.name)
+	_, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW %s AS SELECT NULL::DATE AS day, NULL AS customer_ref,
+		NULL AS user_id, NULL AS event, NULL::BIGINT AS "count", NULL AS source WHERE false`, view))
+	return view, err
 }

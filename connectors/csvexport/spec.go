@@ -52,6 +52,12 @@ type Dataset struct {
 	// ExpectByDay makes the run fail when the previous month's export is
 	// missing after this day of the current month (0 disables; establishments only).
 	ExpectByDay int `yaml:"expect_by_day"`
+	// Incremental reads only the activity files of the months from the
+	// watermark minus LookbackDays (files named by month), keeping the rows
+	// of earlier months from the last run (activity only).
+	Incremental bool `yaml:"incremental"`
+	// LookbackDays is how far before the watermark an incremental read goes back (default 3).
+	LookbackDays int `yaml:"lookback_days"`
 }
 
 // field is one column the connector reads from an export.
@@ -166,6 +172,9 @@ func (d Dataset) validate(p config.Plugin, key string, fields []field, required 
 		if _, _, err := lookupEncoding(d.Encoding); err != nil {
 			errs = append(errs, p.PluginErrorf(key+".encoding", "%v", err))
 		}
+	}
+	if d.Incremental && key != "activity" {
+		errs = append(errs, p.PluginErrorf(key+".incremental", "incremental is only for activity (the other exports are snapshots)"))
 	}
 	if d.ExpectByDay < 0 || d.ExpectByDay > 28 {
 		errs = append(errs, p.PluginErrorf(key+".expect_by_day", "expect_by_day must be between 0 (off) and 28"))
