@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
@@ -37,12 +38,15 @@ type Spec struct {
 	CustomerProperty string `yaml:"customer_property"`
 	// UsageEvents are the events that count as usage.
 	UsageEvents []string `yaml:"usage_events"`
+	// LookbackDays is how many days before the watermark are read again (default 3).
+	LookbackDays *int `yaml:"lookback_days"`
 }
 
 // Source is a configured ga4_export_file source.
 type Source struct {
 	name, timezone string
 	spec           Spec
+	lookback       int
 }
 
 var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
@@ -66,7 +70,11 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, timezone: timezone, spec: spec}, nil
+	lookback := 3
+	if spec.LookbackDays != nil {
+		lookback = *spec.LookbackDays
+	}
+	return &Source{name: p.Name, timezone: timezone, spec: spec, lookback: lookback}, nil
 }
 
 // Extract reads every file of the glob and aggregates its events.
@@ -84,6 +92,9 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	for _, e := range s.spec.UsageEvents {
 		events = append(events, warehouse.Quote(e))
 	}
+	// Incremental like the other GA4 sources: the days from the watermark
+	// minus the lookback on are read again, earlier days are kept.
+	from, to, _ := run.WindowFor(s.name, time.Time{}, s.lookback)
 	table := "ga4file_" + nonWord.ReplaceAllString(s.name, "_")
 	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]s AS
 		WITH events AS (
@@ -99,10 +110,10 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		)
 		SELECT day, customer_ref, user_id, event, count(*)::BIGINT AS count, 'ga4_export' AS source
 		FROM events
-		WHERE day < %[6]s
+		WHERE day BETWEEN %[6]s AND %[7]s
 		GROUP BY ALL`,
 		table, warehouse.Quote(tz), warehouse.Quote(s.spec.CustomerProperty), list(files), strings.Join(events, ", "),
-		"DATE "+warehouse.Quote(run.AsOf.Format("2006-01-02")))
+		"DATE "+warehouse.Quote(from.Format("2006-01-02")), "DATE "+warehouse.Quote(to.Format("2006-01-02")))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return out, fmt.Errorf("%s: read %s: %w", s.name, s.spec.Path, err)
 	}
@@ -111,6 +122,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		return out, err
 	}
 	out.Relations["raw_activity"] = []string{table}
+	out.Windows = append(out.Windows, connectors.Window{Table: "raw_activity", Source: "ga4_export", From: from, To: to})
 	out.RowsIn["raw_activity"] = n
 	out.RowsRead["raw_activity"] = n
 	return out, nil
