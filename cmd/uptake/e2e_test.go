@@ -319,3 +319,27 @@ func TestEndToEndBigQueryEmulator(t *testing.T) {
 		t.Errorf("published overview = %v", got)
 	}
 }
+
+func TestEndToEndHistory(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fixtureConfig(t, dir)
+	if _, stderr, code := runBin(t, dir, "history", "--config", cfg); code != 1 || !strings.Contains(stderr, "no warehouse at") {
+		t.Errorf("history before any run: exit %d, %s", code, stderr)
+	}
+	runBin(t, dir, "run", "--config", cfg, "--as-of", "2026-10-15")
+	// A failing run: without September's export, tables shrink past max_shrink_pct.
+	bad := filepath.Join(dir, "bad.yaml")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(bad, []byte(strings.Replace(string(b), "establishments_*.csv", "establishments_2026-0[78].csv", 1)+"checks:\n  max_shrink_pct: 1\n"), 0o644)
+	runBin(t, dir, "run", "--config", bad, "--as-of", "2026-10-15")
+	stdout, stderr, code := runBin(t, dir, "history", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	// Header, the failed run (newest first) with its error, the successful one.
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "run ") || !strings.Contains(lines[1], " manual   failed ") ||
+		!strings.Contains(lines[2], "error: ") || !strings.Contains(lines[3], " manual   success  2026-07 to 2026-09 ") {
+		t.Errorf("history:\n%s", stdout)
+	}
+}

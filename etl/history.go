@@ -1,0 +1,55 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+)
+
+// RunRecord is one row of the runs table.
+type RunRecord struct {
+	RunID, Job, Trigger, Status string
+	WindowStart, WindowEnd      sql.NullTime
+	StartedAt                   time.Time
+	EndedAt                     sql.NullTime
+	RowsIn, RowsOut             map[string]int64
+	Error                       sql.NullString
+}
+
+// History returns the last limit runs, newest first, from the warehouse
+// (opened read-only; while a run writes to it, DuckDB's own lock makes
+// this fail with its message).
+func History(ctx context.Context, cfg *config.Config, limit int) ([]RunRecord, error) {
+	if _, err := os.Stat(cfg.Warehouse); err != nil {
+		return nil, fmt.Errorf("no warehouse at %s yet: run uptake first", cfg.Warehouse)
+	}
+	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT run_id, job, trigger, status, window_start, window_end, started_at, ended_at,
+		coalesce(rows_in::VARCHAR, '{}'), coalesce(rows_out::VARCHAR, '{}'), error
+		FROM runs ORDER BY started_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunRecord
+	for rows.Next() {
+		var r RunRecord
+		var in, outJSON string
+		if err := rows.Scan(&r.RunID, &r.Job, &r.Trigger, &r.Status, &r.WindowStart, &r.WindowEnd, &r.StartedAt, &r.EndedAt, &in, &outJSON, &r.Error); err != nil {
+			return nil, err
+		}
+		_ = json.Unmarshal([]byte(in), &r.RowsIn)
+		_ = json.Unmarshal([]byte(outJSON), &r.RowsOut)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
