@@ -16,6 +16,8 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+
+	"github.com/uptake-dev/uptake/etl"
 )
 
 // uptakeBin builds the binary once for the end-to-end tests.
@@ -341,5 +343,24 @@ func TestEndToEndHistory(t *testing.T) {
 	if len(lines) != 4 || !strings.HasPrefix(lines[0], "run ") || !strings.Contains(lines[1], " manual   failed ") ||
 		!strings.Contains(lines[2], "error: ") || !strings.Contains(lines[3], " manual   success  2026-07 to 2026-09 ") {
 		t.Errorf("history:\n%s", stdout)
+	}
+}
+
+// TestEndToEndSecondProcessIsTurnedAway holds the run lock in this process
+// while the binary, another process, tries to run.
+func TestEndToEndSecondProcessIsTurnedAway(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fixtureConfig(t, dir)
+	lock, err := etl.AcquireLock(filepath.Join(dir, "lock"), "nightly-123", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runBin(t, dir, "run", "--config", cfg, "--as-of", "2026-10-15")
+	if code != 1 || !strings.Contains(stdout+stderr, "another uptake run is in progress: run nightly-123, pid ") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	lock.Release()
+	if _, stderr, code := runBin(t, dir, "run", "--config", cfg, "--as-of", "2026-10-15"); code != 0 {
+		t.Errorf("after the lock was released: exit %d: %s", code, stderr)
 	}
 }
