@@ -39,6 +39,8 @@ type Config struct {
 	Checks Checks `yaml:"checks"`
 	// LookerStudio describes the report `uptake looker-link` creates.
 	LookerStudio LookerStudio `yaml:"looker_studio"`
+	// Notify sends the outcome of runs to a chat webhook.
+	Notify Notify `yaml:"notify"`
 
 	root *yaml.Node
 }
@@ -88,6 +90,15 @@ type Checks struct {
 	// MaxShrinkPct fails the run when a table's row count drops by more than this (percent)
 	// against the last successful run.
 	MaxShrinkPct float64 `yaml:"max_shrink_pct"`
+}
+
+// Notify is where run outcomes are sent.
+type Notify struct {
+	// WebhookURL receives a Slack-compatible JSON message ({"text": ...}) when
+	// a run fails; keep it in an environment variable (${UPTAKE_WEBHOOK}).
+	WebhookURL string `yaml:"webhook_url"`
+	// OnSuccess also reports successful runs.
+	OnSuccess bool `yaml:"on_success"`
 }
 
 // LookerStudio is a Looker Studio template report and the published tables

@@ -125,6 +125,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err := finish(context.WithoutCancel(ctx), conn, res); err != nil {
 		res.Err = errors.Join(res.Err, err)
 	}
+	notify(ctx, cfg.Notify, res, log)
 	if res.Err != nil {
 		log.Error("run failed", "error", res.Err, "duration", res.EndedAt.Sub(started).Round(time.Millisecond).String())
 	} else {

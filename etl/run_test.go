@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -478,4 +480,38 @@ func splitSources(extra string) (src, rest string) {
 		}
 	}
 	return src, rest
+}
+
+func TestFailureIsNotifiedAndADownWebhookDoesNotFailTheRun(t *testing.T) {
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&body)
+		got = append(got, body.Text)
+	}))
+	defer hook.Close()
+	w := newWorkspace(t, "notify:\n  webhook_url: "+hook.URL+"/hooks/secret\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("a success was notified without on_success: %v", got)
+	}
+	// A broken export: the failure is sent with the run's facts.
+	w.write("establishments_2026-10.csv", "reference,archived\nE1,no\n")
+	res, err := w.run(etl.Options{})
+	if err == nil {
+		t.Fatal("the run did not fail")
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "uptake run "+res.RunID+" FAILED") || !strings.Contains(got[0], `missing required column "has_portal_access"`) ||
+		!strings.Contains(got[0], "Nothing was published") {
+		t.Errorf("notifications = %v", got)
+	}
+	// A webhook that is down changes nothing to a run's outcome.
+	os.Remove(filepath.Join(w.dir, "input", "establishments_2026-10.csv"))
+	hook.Close()
+	w.cfg.Notify.OnSuccess = true
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatalf("a down webhook failed the run: %v", err)
+	}
 }

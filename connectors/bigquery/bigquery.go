@@ -31,7 +31,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/connectors/internal/backoff"
+	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 

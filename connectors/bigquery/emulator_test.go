@@ -18,7 +18,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/connectors/internal/backoff"
+	"github.com/uptake-dev/uptake/connectors/backoff"
 )
 
 // emulator returns the BigQuery emulator's address and project, or skips.

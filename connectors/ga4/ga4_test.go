@@ -18,8 +18,8 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
-	"github.com/uptake-dev/uptake/connectors/internal/backoff"
 )
 
 func newGA4(t *testing.T, fake *ga4fake.Server, extra string) *Source {

@@ -1,0 +1,81 @@
+package etl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors/backoff"
+)
+
+// notifyPolicy retries a webhook a few times, quickly: a notification must
+// never hold a run up for long.
+var notifyPolicy = backoff.Policy{Base: 500 * time.Millisecond, Max: 2 * time.Second, Attempts: 3}
+
+// errRetry marks an answer worth another try (429, 5xx, network).
+var errRetry = errors.New("webhook answered with a retryable status")
+
+// notify posts the run's outcome to the configured webhook. Its failure is
+// logged (without the URL, a secret) and never changes the run's result.
+func notify(ctx context.Context, n config.Notify, res *Result, log *slog.Logger) {
+	if n.WebhookURL == "" || (res.Status == "success" && !n.OnSuccess) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(map[string]string{"text": message(res)})
+	err := notifyPolicy.Do(ctx, "notify", func(err error) bool { return !errors.Is(err, context.DeadlineExceeded) }, func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.WebhookURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return errRetry
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+			return fmt.Errorf("%w (%d)", errRetry, resp.StatusCode)
+		}
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("webhook answered %d", resp.StatusCode)
+		}
+		return nil
+	})
+	if err != nil {
+		log.Warn("the run's notification could not be sent", "error", strings.ReplaceAll(err.Error(), n.WebhookURL, "<webhook>"))
+	}
+}
+
+// message is the notification's text: what ran, how it ended, and why.
+func message(res *Result) string {
+	var b strings.Builder
+	if res.Status == "success" {
+		fmt.Fprintf(&b, "uptake run %s succeeded", res.RunID)
+	} else {
+		fmt.Fprintf(&b, ":warning: uptake run %s FAILED", res.RunID)
+	}
+	if !res.WindowStart.IsZero() {
+		fmt.Fprintf(&b, " (period %s to %s)", res.WindowStart.Format("2006-01"), res.WindowEnd.Format("2006-01"))
+	}
+	fmt.Fprintf(&b, " in %s.", res.EndedAt.Sub(res.StartedAt).Round(time.Second))
+	if res.Err != nil {
+		first, _, _ := strings.Cut(res.Err.Error(), "\n")
+		fmt.Fprintf(&b, " Error: %s. Nothing was published; yesterday's tables are unchanged.", first)
+	} else {
+		fmt.Fprintf(&b, " %d output tables published", len(res.Outputs))
+		if res.Rejected > 0 {
+			fmt.Fprintf(&b, "; %d rows rejected", res.Rejected)
+		}
+		b.WriteString(".")
+	}
+	return b.String()
+}
