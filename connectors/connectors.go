@@ -137,6 +137,22 @@ type LookerLinker interface {
 	LookerDataSource(ctx context.Context, table string) (map[string]string, error)
 }
 
+// DefaultLookbackDays is how many days before its watermark an incremental
+// source pulls again by default: GA4 data settles within 72 hours.
+const DefaultLookbackDays = 3
+
+// LookbackDays reads an incremental source's lookback_days setting (nil:
+// the default), checking it against a sane range.
+func LookbackDays(p config.Plugin, v *int) (int, error) {
+	if v == nil {
+		return DefaultLookbackDays, nil
+	}
+	if *v < 0 || *v > 60 {
+		return 0, p.PluginErrorf("lookback_days", "lookback_days must be between 0 and 60, not %d", *v)
+	}
+	return *v, nil
+}
+
 // SourceFactory builds a source from its config block.
 type SourceFactory func(p config.Plugin, cfg *config.Config) (Source, error)
 

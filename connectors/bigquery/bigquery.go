@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -210,8 +209,6 @@ func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
 	})
 }
 
-var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
-
 // stage writes a table as Parquet and loads it into its staging table.
 func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, dir, table string, run connectors.Run, out connectors.Published) (staged, error) {
 	cols, err := tableColumns(ctx, conn, table)
@@ -224,7 +221,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 		return staged{}, fmt.Errorf("table %s: %w", table, err)
 	}
 	s := staged{table: table, published: d.spec.TablePrefix + table, cols: cols, schema: schema, description: desc}
-	s.stage = s.published + "__stage_" + strings.ToLower(nonWord.ReplaceAllString(run.ID, "_"))
+	s.stage = s.published + "__stage_" + strings.ToLower(warehouse.SafeName(run.ID))
 
 	file := filepath.Join(dir, table+".parquet")
 	var sel []string
@@ -339,7 +336,7 @@ var errRetryNow = &googleapi.Error{Code: http.StatusServiceUnavailable, Message:
 // commit (while its status could not be read) is not run a second time.
 func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, out connectors.Published, runID string) error {
 	script, params := d.script(loaded, out)
-	base := "uptake_publish_" + d.spec.Dataset + "_" + strings.ToLower(nonWord.ReplaceAllString(runID, "_"))
+	base := "uptake_publish_" + d.spec.Dataset + "_" + strings.ToLower(warehouse.SafeName(runID))
 	attempt := 0
 	return d.backoff.Do(ctx, "publish transaction", retryable, func() error {
 		if attempt > 0 {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 func init() {
@@ -163,7 +164,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 			continue
 		}
 		t0 := time.Now()
-		sc, err := s.scanFile(ctx, conn, f, ds, fmt.Sprintf("%s_%s_%d", sanitize(s.name), ds.key, i))
+		sc, err := s.scanFile(ctx, conn, f, ds, fmt.Sprintf("%s_%s_%d", warehouse.SafeName(s.name), ds.key, i))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -195,7 +196,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	}
 	// The checks across files run on the files that could be read, so that
 	// one run (or `uptake validate`) reports every problem at once.
-	view := fmt.Sprintf("%s__%s", ds.target, sanitize(s.name))
+	view := fmt.Sprintf("%s__%s", ds.target, warehouse.SafeName(s.name))
 	q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", view, strings.Join(parts, "\nUNION ALL\n"))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return "", fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
@@ -230,10 +231,6 @@ func dateInName(path string) (time.Time, bool) {
 	}
 	return t, true
 }
-
-var nonWord = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
-
-func sanitize(s string) string { return nonWord.ReplaceAllString(s, "_") }
 
 func cwd() string {
 	d, _ := os.Getwd()
@@ -303,7 +300,7 @@ func minTime(a, b time.Time) time.Time {
 func (s *Source) incrementalFiles(files []string, run connectors.Run, d Dataset) ([]string, connectors.Window) {
 	lookback := d.LookbackDays
 	if lookback == 0 {
-		lookback = 3
+		lookback = connectors.DefaultLookbackDays
 	}
 	from, to, _ := run.WindowFor(s.name, time.Time{}, lookback)
 	everything := connectors.Window{Table: "raw_activity", Source: "csvexport", From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -329,7 +326,7 @@ func (s *Source) incrementalFiles(files []string, run connectors.Run, d Dataset)
 
 // emptyActivity is the relation of an incremental read that found no new file.
 func (s *Source) emptyActivity(ctx context.Context, conn *sql.Conn) (string, error) {
-	view := "raw_activity__" + sanitize(s.name)
+	view := "raw_activity__" + warehouse.SafeName(s.name)
 	_, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW %s AS SELECT NULL::DATE AS day, NULL AS customer_ref,
 		NULL AS user_id, NULL AS event, NULL::BIGINT AS "count", NULL AS source WHERE false`, view))
 	return view, err

@@ -173,6 +173,9 @@ func (d Dataset) validate(p config.Plugin, key string, fields []field, required 
 			errs = append(errs, p.PluginErrorf(key+".encoding", "%v", err))
 		}
 	}
+	if d.LookbackDays < 0 || d.LookbackDays > 60 {
+		errs = append(errs, p.PluginErrorf(key+".lookback_days", "lookback_days must be between 0 and 60, not %d", d.LookbackDays))
+	}
 	if d.Incremental && key != "activity" {
 		errs = append(errs, p.PluginErrorf(key+".incremental", "incremental is only for activity (the other exports are snapshots)"))
 	}

@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 	ga "google.golang.org/api/analyticsdata/v1beta"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
@@ -111,12 +111,9 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if err != nil {
 		errs = append(errs, p.PluginErrorf("start_date", "start_date must be a date such as 2026-01-01, not %q", spec.StartDate))
 	}
-	lookback := 3
-	if spec.LookbackDays != nil {
-		lookback = *spec.LookbackDays
-		if lookback < 0 || lookback > 60 {
-			errs = append(errs, p.PluginErrorf("lookback_days", "lookback_days must be between 0 and 60"))
-		}
+	lookback, err := connectors.LookbackDays(p, spec.LookbackDays)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -162,7 +159,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	if err != nil {
 		return out, err
 	}
-	activity := "ga4_" + sanitize(s.name) + "_activity"
+	activity := "ga4_" + warehouse.SafeName(s.name) + "_activity"
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, customer_ref VARCHAR, event VARCHAR, count BIGINT, users BIGINT, source VARCHAR)`, activity)); err != nil {
 		return out, err
 	}
@@ -202,7 +199,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	out.Warnings = append(out.Warnings, stats.warnings(s, "usage events")...)
 
 	if s.spec.PurchaseEvent != "none" {
-		orders := "ga4_" + sanitize(s.name) + "_orders"
+		orders := "ga4_" + warehouse.SafeName(s.name) + "_orders"
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (order_id VARCHAR, customer_ref VARCHAR, user_id VARCHAR, day DATE, channel VARCHAR, revenue DOUBLE, source VARCHAR)`, orders)); err != nil {
 			return out, err
 		}
@@ -309,7 +306,7 @@ func (s *Source) report(ctx context.Context, conn *sql.Conn, svc *ga.Service, re
 				values = append(values, v)
 			}
 		}
-		if err := appendRows(conn, table, values); err != nil {
+		if err := warehouse.AppendTemp(conn, table, values); err != nil {
 			return err
 		}
 		st.rows += int64(len(values))
@@ -334,26 +331,6 @@ func isOther(r *ga.Row) bool {
 		}
 	}
 	return false
-}
-
-// appendRows writes rows with DuckDB's appender (no SQL per row).
-func appendRows(conn *sql.Conn, table string, rows [][]driver.Value) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
-		if err != nil {
-			return fmt.Errorf("append to %s: %w", table, err)
-		}
-		for _, r := range rows {
-			if err := a.AppendRow(r...); err != nil {
-				a.Close()
-				return fmt.Errorf("append to %s: %w", table, err)
-			}
-		}
-		return a.Close()
-	})
 }
 
 // retryable: 429 (RESOURCE_EXHAUSTED per minute or hour) and 5xx; an
@@ -381,7 +358,3 @@ func (s *Source) explain(err error) error {
 	}
 	return fmt.Errorf("ga4 %s: %w", s.name, err)
 }
-
-var nonWord = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
-
-func sanitize(s string) string { return nonWord.ReplaceAllString(s, "_") }

@@ -22,7 +22,7 @@ import (
 
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
-	"github.com/duckdb/duckdb-go/v2"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
@@ -81,7 +81,6 @@ var (
 	projectRE = regexp.MustCompile(`^[a-z][a-z0-9.:-]{4,61}[a-z0-9]$|^[a-z][a-z0-9-]{0,29}$`)
 	datasetRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,1000}$`)
 	keyRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
-	nonWord   = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 )
 
 // New builds a ga4_bigquery source; timezone defines the business day.
@@ -113,9 +112,9 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if err != nil {
 		errs = append(errs, p.PluginErrorf("start_date", "start_date must be a date such as 2026-01-01, not %q", spec.StartDate))
 	}
-	lookback := 3
-	if spec.LookbackDays != nil {
-		lookback = *spec.LookbackDays
+	lookback, err := connectors.LookbackDays(p, spec.LookbackDays)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -212,7 +211,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		return out, fmt.Errorf("ga4_bigquery %s: %w", s.name, err)
 	}
 	it.PageInfo().MaxSize = s.pageSize
-	table := "ga4bq_" + nonWord.ReplaceAllString(s.name, "_")
+	table := "ga4bq_" + warehouse.SafeName(s.name)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, customer_ref VARCHAR, user_id VARCHAR, event VARCHAR, count BIGINT, source VARCHAR)`, table)); err != nil {
 		return out, err
 	}
@@ -238,7 +237,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		}
 		rows = append(rows, []driver.Value{r.Day.In(time.UTC), cust, r.UserID.StringVal, r.Event, r.Count, sourceTag})
 	}
-	if err := appendRows(conn, table, rows); err != nil {
+	if err := warehouse.AppendTemp(conn, table, rows); err != nil {
 		return out, err
 	}
 	out.Relations["raw_activity"] = []string{table}
@@ -246,23 +245,4 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	out.RowsRead["raw_activity"] = int64(len(rows))
 	out.Windows = append(out.Windows, connectors.Window{Table: "raw_activity", Source: sourceTag, From: from, To: to})
 	return out, nil
-}
-
-func appendRows(conn *sql.Conn, table string, rows [][]driver.Value) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if err := a.AppendRow(r...); err != nil {
-				a.Close()
-				return err
-			}
-		}
-		return a.Close()
-	})
 }

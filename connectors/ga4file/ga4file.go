@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -49,8 +48,6 @@ type Source struct {
 	lookback       int
 }
 
-var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
-
 // New builds the source; timezone defines the business day.
 func New(p config.Plugin, timezone string) (*Source, error) {
 	var spec Spec
@@ -67,12 +64,12 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if len(spec.UsageEvents) == 0 {
 		errs = append(errs, p.PluginErrorf("usage_events", "usage_events is required"))
 	}
+	lookback, err := connectors.LookbackDays(p, spec.LookbackDays)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
-	}
-	lookback := 3
-	if spec.LookbackDays != nil {
-		lookback = *spec.LookbackDays
 	}
 	return &Source{name: p.Name, timezone: timezone, spec: spec, lookback: lookback}, nil
 }
@@ -95,7 +92,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	// Incremental like the other GA4 sources: the days from the watermark
 	// minus the lookback on are read again, earlier days are kept.
 	from, to, _ := run.WindowFor(s.name, time.Time{}, s.lookback)
-	table := "ga4file_" + nonWord.ReplaceAllString(s.name, "_")
+	table := "ga4file_" + warehouse.SafeName(s.name)
 	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]s AS
 		WITH events AS (
 			SELECT

@@ -60,3 +60,12 @@ func TestReadsTheGA4ExportLikeThePushdown(t *testing.T) {
 		t.Errorf("rows = %v (in %v), want %s", got, ex.RowsIn, want)
 	}
 }
+
+func TestLookbackDaysIsChecked(t *testing.T) {
+	var doc yaml.Node
+	yaml.Unmarshal([]byte("kind: ga4_export_file\npath: x\ncustomer_property: c\nusage_events: [page_view]\nlookback_days: -2\n"), &doc)
+	if _, err := New(config.Plugin{Name: "web", Kind: "ga4_export_file", Node: doc.Content[0], File: "u.yaml"}, "UTC"); err == nil ||
+		!strings.Contains(err.Error(), "lookback_days must be between 0 and 60, not -2") {
+		t.Errorf("err = %v", err)
+	}
+}

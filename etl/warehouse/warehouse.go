@@ -23,13 +23,15 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/duckdb/duckdb-go/v2" // the "duckdb" driver, and its appender
 )
 
 // Options are the engine settings.
@@ -290,3 +292,31 @@ func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error
 	}
 	return cols, nil
 }
+
+// AppendTemp adds rows to a connection-local (TEMP) table with DuckDB's
+// appender: no SQL statement per row. Each row's values follow the table's
+// column order.
+func AppendTemp(conn *sql.Conn, table string, rows [][]driver.Value) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
+		if err != nil {
+			return fmt.Errorf("append to %s: %w", table, err)
+		}
+		for _, r := range rows {
+			if err := a.AppendRow(r...); err != nil {
+				a.Close()
+				return fmt.Errorf("append to %s: %w", table, err)
+			}
+		}
+		return a.Close()
+	})
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+
+// SafeName turns a config name (a source's, a run id) into letters, digits
+// and underscores, for table names.
+func SafeName(s string) string { return nonWord.ReplaceAllString(s, "_") }
