@@ -1,6 +1,7 @@
 -- stg_months: the months the run reports on, one row per month.
 -- From the first establishments export to the last month holding data,
--- never past the month of the run's as-of date. A month is complete once it
+-- up to the month of the day before the as-of date (a run reports data up
+-- to yesterday: on the 1st, the new month has no day yet and is left out). A month is complete once it
 -- has ended before the as-of date and its establishments export is in; the
 -- current month, and a month over whose export has not arrived yet (the
 -- grace days of establishments.expect_by_day), are "to date".
@@ -18,4 +19,4 @@ SELECT
     least(datediff('day', month, month + INTERVAL 1 MONTH), greatest(datediff('day', month, getvariable('as_of')), 0)) AS days_elapsed
 FROM data_months
 WHERE month >= (SELECT min(month) FROM raw_customers)
-  AND month <= date_trunc('month', getvariable('as_of'))
+  AND month < getvariable('as_of')
