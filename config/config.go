@@ -41,6 +41,10 @@ type Config struct {
 	LookerStudio LookerStudio `yaml:"looker_studio"`
 	// Notify sends the outcome of runs to a chat webhook.
 	Notify Notify `yaml:"notify"`
+	// Jobs are the runs `uptake schedule` fires (none: one nightly job, see DefaultJob).
+	Jobs []Job `yaml:"jobs"`
+	// Scheduler holds the settings of `uptake schedule`.
+	Scheduler Scheduler `yaml:"scheduler"`
 
 	root *yaml.Node
 }
@@ -99,6 +103,58 @@ type Notify struct {
 	WebhookURL string `yaml:"webhook_url"`
 	// OnSuccess also reports successful runs.
 	OnSuccess bool `yaml:"on_success"`
+}
+
+// Job is a scheduled run.
+type Job struct {
+	// Name identifies the job in history, logs and metrics.
+	Name string `yaml:"name"`
+	// Schedule is a cron expression: five fields (minute hour day month
+	// weekday), six with seconds first, or @daily, @hourly...
+	Schedule string `yaml:"schedule"`
+	// Timezone is the zone Schedule reads in (default: the top-level timezone).
+	Timezone string `yaml:"timezone"`
+	// Retries is how many times a failed run is tried again (default 2).
+	Retries *int `yaml:"retries"`
+	// RetryDelay is the wait before the first retry, doubled for each next
+	// one (default 5m).
+	RetryDelay time.Duration `yaml:"retry_delay"`
+}
+
+// DefaultJob is the job of a config that lists none: nightly at 02:00.
+var DefaultJob = Job{Name: "nightly", Schedule: "0 2 * * *"}
+
+// Scheduler holds the settings of the long-running `uptake schedule`.
+type Scheduler struct {
+	// Listen is the address of /healthz and /metrics (default
+	// 127.0.0.1:9464; "off" serves neither).
+	Listen string `yaml:"listen"`
+	// OverdueAfter is how long after its time a job may go without a
+	// successful run before /healthz reports it overdue (default 6h).
+	OverdueAfter time.Duration `yaml:"overdue_after"`
+}
+
+// ScheduledJobs returns the configured jobs with their defaults filled in.
+func (c *Config) ScheduledJobs() []Job {
+	jobs := c.Jobs
+	if len(jobs) == 0 {
+		jobs = []Job{DefaultJob}
+	}
+	out := make([]Job, len(jobs))
+	for i, j := range jobs {
+		if j.Timezone == "" {
+			j.Timezone = c.Timezone
+		}
+		if j.Retries == nil {
+			two := 2
+			j.Retries = &two
+		}
+		if j.RetryDelay == 0 {
+			j.RetryDelay = 5 * time.Minute
+		}
+		out[i] = j
+	}
+	return out
 }
 
 // LookerStudio is a Looker Studio template report and the published tables
@@ -170,7 +226,8 @@ func Defaults() Config {
 			LowUtilizationPct:        60,
 			IncreasingUtilizationPts: 10,
 		},
-		Checks: Checks{MaxRejectPct: 1, MaxShrinkPct: 50},
+		Checks:    Checks{MaxRejectPct: 1, MaxShrinkPct: 50},
+		Scheduler: Scheduler{Listen: "127.0.0.1:9464", OverdueAfter: 6 * time.Hour},
 	}
 }
 
@@ -269,6 +326,31 @@ func (c *Config) validate() []error {
 	}
 	if len(c.KPI.ScoreEvents) == 0 {
 		errs = append(errs, c.Errorf("kpi.score_events", "at least one event is needed"))
+	}
+	jobNames := map[string]int{}
+	for i, j := range c.Jobs {
+		key := fmt.Sprintf("jobs.%d", i)
+		if j.Name == "" {
+			errs = append(errs, c.Errorf(key, "missing `name`"))
+		} else if k, dup := jobNames[j.Name]; dup {
+			errs = append(errs, c.Errorf(key+".name", "name %q is already used by jobs.%d", j.Name, k))
+		}
+		jobNames[j.Name] = i
+		if strings.TrimSpace(j.Schedule) == "" {
+			errs = append(errs, c.Errorf(key, "missing `schedule` (a cron expression such as \"0 2 * * *\")"))
+		}
+		if _, err := time.LoadLocation(j.Timezone); j.Timezone != "" && err != nil {
+			errs = append(errs, c.Errorf(key+".timezone", "unknown time zone %q (use an IANA name such as Europe/Paris)", j.Timezone))
+		}
+		if j.Retries != nil && *j.Retries < 0 {
+			errs = append(errs, c.Errorf(key+".retries", "must be 0 or more, not %d", *j.Retries))
+		}
+		if j.RetryDelay < 0 {
+			errs = append(errs, c.Errorf(key+".retry_delay", "must not be negative"))
+		}
+	}
+	if c.Scheduler.OverdueAfter <= 0 {
+		errs = append(errs, c.Errorf("scheduler.overdue_after", "must be a positive duration such as 6h"))
 	}
 	for i, d := range c.Exclude.EmailDomains {
 		if strings.Contains(d, "@") || strings.TrimSpace(d) == "" {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const minimal = `warehouse: w.duckdb
@@ -92,5 +93,55 @@ func TestSampleConfigLoads(t *testing.T) {
 	}
 	if cfg.Timezone != "Europe/Paris" || len(cfg.Sources) != 2 || cfg.Sources[1].Kind != "ga4_export_file" || cfg.Destinations[0].Kind != "files" {
 		t.Errorf("sample.yaml: %+v", cfg)
+	}
+}
+
+func TestJobs(t *testing.T) {
+	cfg, err := Parse("u.yaml", []byte(minimal+`timezone: Europe/Paris
+jobs:
+  - name: nightly
+    schedule: "30 2 * * *"
+    retries: 0
+  - name: monday
+    schedule: "0 7 * * 1"
+    timezone: America/New_York
+    retry_delay: 90s
+scheduler:
+  listen: 0.0.0.0:9100
+  overdue_after: 3h
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := cfg.ScheduledJobs()
+	if len(jobs) != 2 || jobs[0].Timezone != "Europe/Paris" || *jobs[0].Retries != 0 || jobs[0].RetryDelay != 5*time.Minute ||
+		jobs[1].Timezone != "America/New_York" || *jobs[1].Retries != 2 || jobs[1].RetryDelay != 90*time.Second {
+		t.Errorf("jobs: %+v %+v", jobs[0], jobs[1])
+	}
+	if cfg.Scheduler.Listen != "0.0.0.0:9100" || cfg.Scheduler.OverdueAfter != 3*time.Hour {
+		t.Errorf("scheduler: %+v", cfg.Scheduler)
+	}
+
+	def, err := Parse("u.yaml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jobs := def.ScheduledJobs(); len(jobs) != 1 || jobs[0].Name != "nightly" || jobs[0].Schedule != "0 2 * * *" || jobs[0].Timezone != "UTC" ||
+		def.Scheduler.Listen != "127.0.0.1:9464" || def.Scheduler.OverdueAfter != 6*time.Hour {
+		t.Errorf("default job: %+v, scheduler %+v", jobs, def.Scheduler)
+	}
+
+	_, err = Parse("u.yaml", []byte(minimal+`jobs:
+  - name: a
+    schedule: "0 2 * * *"
+    retries: -1
+  - name: a
+    timezone: Mars/Olympus
+`))
+	for _, want := range []string{"u.yaml:9: jobs.0.retries: must be 0 or more", "u.yaml:10: jobs.1.name: name \"a\" is already used",
+		"u.yaml:10: jobs.1: missing `schedule`", "u.yaml:11: jobs.1.timezone: unknown time zone"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
 	}
 }

@@ -39,7 +39,27 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Abandon, once done, abandons a publish in flight. The run's own
+	// context stops the run only until it publishes: from then on the
+	// publish and the warehouse swap finish, so that a stop never leaves
+	// destinations and warehouse apart (default: a publish is never
+	// abandoned; each destination is all or nothing anyway).
+	Abandon context.Context
+	// OnStep, when set, is told of each step's progress (backfill's
+	// progress bar).
+	OnStep func(Step)
 }
+
+// Step is a step of a run as it ends: extract, transform or publish, the
+// table or destination, and the rows it handled.
+type Step struct {
+	Name  string
+	Table string
+	Rows  int64
+}
+
+// ErrStopped marks a run stopped (by SIGTERM or SIGINT) before it published.
+var ErrStopped = errors.New("the run was stopped before it published; nothing was published")
 
 // Result is what a run did. It is returned, also on failure, as far as the
 // run got.
@@ -117,6 +137,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return res, err
 	}
 	res.Err = execute(ctx, conn, opt, run, res, log)
+	if res.Err != nil && ctx.Err() != nil && len(res.Published) == 0 {
+		// Whatever the step said (an interrupted query, a cancelled
+		// request), the cause is the stop.
+		res.Err = fmt.Errorf("%w (%v)", ErrStopped, context.Cause(ctx))
+	}
 	if res.Err == nil {
 		res.Status = "success"
 	}
@@ -147,6 +172,9 @@ func withDefaults(opt Options) Options {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.OnStep == nil {
+		opt.OnStep = func(Step) {}
+	}
 	return opt
 }
 
@@ -175,7 +203,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt); err != nil {
 		return err
 	}
-	ex, err := extract(ctx, conn, p, run, log)
+	ex, err := extract(ctx, conn, p, run, log, opt.OnStep)
 	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
 	// Rejects are kept whatever happens next: they are what the ops person reads.
 	if kerr := keepRejects(ctx, conn, res.RunID); kerr != nil {
@@ -199,7 +227,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := loadRaw(ctx, conn, ex, res, log); err != nil {
 		return err
 	}
-	if err := transform(ctx, conn, res, log); err != nil {
+	if err := transform(ctx, conn, res, log, opt.OnStep); err != nil {
 		return err
 	}
 	if err := dataTests(ctx, conn); err != nil {
@@ -217,9 +245,21 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if res.Excluded, err = excluded(ctx, conn); err != nil {
 		return err
 	}
-	if err := publish(ctx, conn, p, run, res, log); err != nil {
+	// From here on, a stop waits for the publish and the swap (see Abandon).
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	pubCtx := opt.Abandon
+	if pubCtx == nil {
+		pubCtx = context.WithoutCancel(ctx)
+	}
+	if err := publish(pubCtx, conn, p, run, res, log, opt.OnStep); err != nil {
+		if pubCtx.Err() != nil {
+			return fmt.Errorf("publish abandoned (published to %v, not to the rest; each destination is all or nothing): %w", res.Published, err)
+		}
+		return err
+	}
+	ctx = pubCtx
 	// Watermarks move with the data: in the swap's transaction.
 	var marks []string
 	for _, w := range ex.Windows {
@@ -297,7 +337,7 @@ func (p *plugins) describe() []string {
 	return out
 }
 
-func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, log *slog.Logger) (connectors.Extracted, error) {
+func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, log *slog.Logger, onStep func(Step)) (connectors.Extracted, error) {
 	var all connectors.Extracted
 	connectors.MergeExtracted(&all, connectors.Extracted{})
 	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
@@ -319,6 +359,7 @@ func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 		for _, table := range sortedKeys(ex.RowsIn) {
 			log.Info("extracted", "step", "extract", "source", name, "table", table, "rows", ex.RowsIn[table],
 				"rejected", ex.Rejected[table], "duration", took(t0))
+			onStep(Step{Name: "extract", Table: table, Rows: ex.RowsIn[table]})
 		}
 	}
 	return all, errors.Join(errs...)

@@ -190,7 +190,7 @@ func columns(ctx context.Context, conn *sql.Conn, table string) ([]string, error
 }
 
 // transform builds every model of sql/ in dependency order.
-func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logger) error {
+func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logger, onStep func(Step)) error {
 	models, err := uptakesql.Models()
 	if err != nil {
 		return err
@@ -214,6 +214,7 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 			res.docs[m.Name] = m.Doc
 		}
 		log.Info("built", "step", "transform", "table", m.Name, "rows", n, "duration", took(t0))
+		onStep(Step{Name: "transform", Table: m.Name, Rows: n})
 	}
 	return nil
 }
@@ -332,7 +333,7 @@ func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow 
 // publish hands the output tables to every destination, inside the run's
 // transaction: a destination that fails makes the whole run fail and the
 // warehouse keeps its previous tables.
-func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, res *Result, log *slog.Logger) error {
+func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, res *Result, log *slog.Logger, onStep func(Step)) error {
 	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
 		Docs: res.docs, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
 	for i, dst := range p.dests {
@@ -342,6 +343,7 @@ func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 		}
 		res.Published = append(res.Published, p.destNames[i])
 		log.Info("published", "step", "publish", "destination", p.destNames[i], "tables", len(out.Tables), "duration", took(t0))
+		onStep(Step{Name: "publish", Table: p.destNames[i], Rows: sum(out.RowsOut)})
 	}
 	return nil
 }

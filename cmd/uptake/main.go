@@ -9,8 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -19,9 +17,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, stop := stopOnSignals(context.Background(), os.Stderr)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
 	if err != nil {
 		var ex exitError
 		if errors.As(err, &ex) {
@@ -54,7 +52,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSampleCmd(), newLookerLinkCmd(), newHistoryCmd())
+	root.AddCommand(newRunCmd(g), newScheduleCmd(g), newValidateCmd(g), newSampleCmd(), newLookerLinkCmd(), newHistoryCmd())
 	return root
 }
 

@@ -31,7 +31,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opt := etl.Options{Config: cfg, AllowShrink: allowShrink, Logger: log}
+			opt := etl.Options{Config: cfg, AllowShrink: allowShrink, Logger: log, Abandon: abandonContext(cmd.Context())}
 			if asOf != "" {
 				if opt.AsOf, err = time.Parse("2006-01-02", asOf); err != nil {
 					return fmt.Errorf("--as-of: expected a date such as 2026-11-01: %w", err)
