@@ -79,8 +79,10 @@ func TestIncrementalGA4Pulls(t *testing.T) {
 	if got := query(pulled); !strings.HasPrefix(got, "2026-09-05 E1 103, 2026-09-20") {
 		t.Errorf("after --from/--to: %s", got)
 	}
-	if got := query(`SELECT last_day::VARCHAR FROM watermarks WHERE source = 'shop'`); got != "2026-09-10" {
-		t.Errorf("watermark after --to = %s", got)
+	// The re-pull of older days leaves the watermark where the nightly runs
+	// had taken it (Sep 27), not back at --to.
+	if got := query(`SELECT last_day::VARCHAR FROM watermarks WHERE source = 'shop'`); got != "2026-09-27" {
+		t.Errorf("watermark after --to = %s, want 2026-09-27", got)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"time"
@@ -35,6 +35,10 @@ type Options struct {
 	From, To time.Time
 	// AllowShrink lets a table lose more than checks.max_shrink_pct of its rows.
 	AllowShrink bool
+	// ShrinkBaseline is the run whose row counts the shrink check compares
+	// with: "" is the last successful run that was not a backfill's, a run
+	// id is that run, ShrinkNone skips the check (a backfill's first period).
+	ShrinkBaseline string
 	// Logger receives one line per step (default: slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -57,6 +61,9 @@ type Step struct {
 	Table string
 	Rows  int64
 }
+
+// ShrinkNone, as Options.ShrinkBaseline, skips the shrink check.
+const ShrinkNone = "none"
 
 // ErrStopped marks a run stopped (by SIGTERM or SIGINT) before it published.
 var ErrStopped = errors.New("the run was stopped before it published; nothing was published")
@@ -187,7 +194,9 @@ func asOfDate(opt Options) time.Time {
 }
 
 func newRunID(t time.Time) string {
-	return fmt.Sprintf("%s-%04x", t.UTC().Format("20060102T150405Z"), os.Getpid()&0xffff^int(t.UnixNano()&0xffff))
+	// Random, not from the clock: runs of one second (a backfill, a test
+	// clock) must not share an id.
+	return fmt.Sprintf("%s-%04x", t.UTC().Format("20060102T150405Z"), rand.IntN(0x10000))
 }
 
 // execute is extract → keep rejects → load → transform → check → publish →
@@ -236,7 +245,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := window(ctx, conn, res); err != nil {
 		return err
 	}
-	if err := checkShrink(ctx, conn, cfg, opt.AllowShrink, res); err != nil {
+	if err := checkShrink(ctx, conn, cfg, opt.AllowShrink, opt.ShrinkBaseline, res); err != nil {
 		return err
 	}
 	if res.Headline, err = headline(ctx, conn); err != nil {
@@ -267,7 +276,10 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		if !w.Watermark.IsZero() {
 			mark = w.Watermark
 		}
-		marks = append(marks, fmt.Sprintf("INSERT OR REPLACE INTO main.watermarks VALUES (%s, DATE %s, now())",
+		// Never backwards: a backfill or a --from/--to re-pull of older days
+		// leaves the nightly runs where they were.
+		marks = append(marks, fmt.Sprintf(`INSERT INTO main.watermarks VALUES (%s, DATE %s, now())
+			ON CONFLICT (source) DO UPDATE SET last_day = greatest(last_day, excluded.last_day), updated_at = excluded.updated_at`,
 			warehouse.Quote(w.Name), warehouse.Quote(mark.Format("2006-01-02"))))
 	}
 	return warehouse.Swap(ctx, conn, build, live, marks...)

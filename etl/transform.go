@@ -291,10 +291,21 @@ func window(ctx context.Context, conn *sql.Conn, res *Result) error {
 
 // checkShrink fails when a table lost more than checks.max_shrink_pct of its
 // rows against the last successful run: a truncated export must not replace
-// yesterday's tables.
-func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow bool, res *Result) error {
+// yesterday's tables. A backfill compares a period with the one before it
+// (baseline: that run's id, or ShrinkNone for its first period); other runs
+// compare with the last successful run that was not a backfill's.
+func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow bool, baseline string, res *Result) error {
+	if baseline == ShrinkNone {
+		return nil
+	}
 	var in, out sql.NullString
-	err := conn.QueryRowContext(ctx, `SELECT rows_in::VARCHAR, rows_out::VARCHAR FROM main.runs WHERE status = 'success' ORDER BY started_at DESC LIMIT 1`).Scan(&in, &out)
+	query := `SELECT rows_in::VARCHAR, rows_out::VARCHAR FROM main.runs WHERE status = 'success' AND trigger <> 'backfill'
+		ORDER BY started_at DESC LIMIT 1`
+	var args []any
+	if baseline != "" {
+		query, args = `SELECT rows_in::VARCHAR, rows_out::VARCHAR FROM main.runs WHERE run_id = ?`, []any{baseline}
+	}
+	err := conn.QueryRowContext(ctx, query, args...).Scan(&in, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
