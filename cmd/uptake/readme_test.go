@@ -61,6 +61,9 @@ func yamlKeys(t reflect.Type) []string {
 			continue
 		}
 		keys = append(keys, name)
+		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && ft.Elem() != reflect.TypeOf(config.Plugin{}) {
+			keys = append(keys, yamlKeys(ft.Elem())...) // a list of blocks (jobs): their keys too
+		}
 	}
 	return keys
 }
