@@ -45,6 +45,9 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	if err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)
 	}
+	if _, err := Jobs(cfg); err != nil {
+		v.Problems = append(v.Problems, flatten(err)...)
+	}
 	for _, src := range p.sources {
 		ex, err := src.Extract(ctx, conn, run)
 		connectors.MergeExtracted(&v.Extracted, ex)

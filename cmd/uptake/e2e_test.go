@@ -250,7 +250,7 @@ func TestEndToEndValidateListsEveryProblem(t *testing.T) {
 		os.WriteFile(filepath.Join(in, name), []byte(content), 0o644)
 	}
 	cfg := filepath.Join(dir, "uptake.yaml")
-	os.WriteFile(cfg, []byte("warehouse: "+filepath.Join(dir, "wh.duckdb")+"\nsources:\n  - kind: csvexport\n    establishments:\n      path: "+in+"/establishments_*.csv\ndestinations:\n  - kind: files\n    path: "+filepath.Join(dir, "out")+"\n"), 0o644)
+	os.WriteFile(cfg, []byte("warehouse: "+filepath.Join(dir, "wh.duckdb")+"\nsources:\n  - kind: csvexport\n    establishments:\n      path: "+in+"/establishments_*.csv\ndestinations:\n  - kind: files\n    path: "+filepath.Join(dir, "out")+"\njobs:\n  - name: nightly\n    schedule: \"0 25 * * *\"\n"), 0o644)
 	stdout, _, code := runBin(t, dir, "validate", "--config", cfg, "--as-of", "2026-11-05")
 	if code != 1 {
 		t.Fatalf("exit %d:\n%s", code, stdout)
@@ -259,8 +259,9 @@ func TestEndToEndValidateListsEveryProblem(t *testing.T) {
 		t.Errorf("a broken file is also reported as a missing month:\n%s", stdout)
 	}
 	for _, want := range []string{
-		"4 problem(s)",
+		"5 problem(s)",
 		"  - missing establishments export for 2026-09",
+		"  - " + cfg + `:11: jobs.0.schedule: cron "0 25 * * *": end of range (25) above maximum (23): 25`,
 		"  - " + filepath.Join(in, "establishments_2026-07.csv") + `:1: missing required column "has_portal_access"`,
 		"  - " + filepath.Join(in, "establishments_2026-08.csv") + ": the file is empty",
 		`  - ` + filepath.Join(in, "establishments_2026-10.csv") + `:2, ` + filepath.Join(in, "establishments_2026-10.csv") + `:3: duplicate reference "E1" in 2026-10`,
