@@ -49,6 +49,9 @@ type Options struct {
 	// destinations and warehouse apart (default: a publish is never
 	// abandoned; each destination is all or nothing anyway).
 	Abandon context.Context
+	// WillRetry says a failure will be tried again (a scheduled run with
+	// retries left): only the last try's failure is notified.
+	WillRetry bool
 	// OnStep, when set, is told of each step's progress (backfill's
 	// progress bar).
 	OnStep func(Step)
@@ -157,7 +160,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err := finish(context.WithoutCancel(ctx), conn, res); err != nil {
 		res.Err = errors.Join(res.Err, err)
 	}
-	notify(ctx, cfg.Notify, res, log)
+	if res.Err != nil && opt.WillRetry && ctx.Err() == nil {
+		log.Info("no failure notification: the run will be tried again")
+	} else {
+		notify(ctx, cfg.Notify, res, log)
+	}
 	if res.Err != nil {
 		log.Error("run failed", "error", res.Err, "duration", res.EndedAt.Sub(started).Round(time.Millisecond).String())
 	} else {

@@ -507,6 +507,10 @@ func TestFailureIsNotifiedAndADownWebhookDoesNotFailTheRun(t *testing.T) {
 		!strings.Contains(got[0], "Nothing was published") {
 		t.Errorf("notifications = %v", got)
 	}
+	// A try that the scheduler will retry is not notified; only the last.
+	if _, err := w.run(etl.Options{WillRetry: true}); err == nil || len(got) != 1 {
+		t.Errorf("a failure to be retried: err %v, notifications %d, want still 1", err, len(got))
+	}
 	// A webhook that is down changes nothing to a run's outcome.
 	os.Remove(filepath.Join(w.dir, "input", "establishments_2026-10.csv"))
 	hook.Close()
