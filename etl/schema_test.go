@@ -22,8 +22,14 @@ func TestOutputSchemasAreFrozen(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# Frozen schemas of the published tables (checked by etl/schema_test.go).\n")
 	b.WriteString("# Add columns only at the end of a table; a breaking change gets a new table name (_v2).\n")
+	// The tables as built in the live schema: main has views of them, except
+	// runs, whose name in main is the bookkeeping table the runs mart publishes.
+	var live string
+	if err := db.QueryRow(`SELECT value FROM main.state WHERE key = 'live_schema'`).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
 	for _, table := range uptakesql.Outputs() {
-		rows, err := db.Query(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index`, table)
+		rows, err := db.Query(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = ? ORDER BY column_index`, table, live)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -106,7 +106,7 @@ func TestEndToEndRun(t *testing.T) {
 		t.Errorf("stderr logs:\n%s", stderr)
 	}
 	out := filepath.Join(dir, "out")
-	for _, table := range []string{"kpi_overview_monthly", "kpi_salesperson_monthly", "customer_monthly", "kpi_daily"} {
+	for _, table := range []string{"kpi_overview_monthly", "kpi_salesperson_monthly", "customer_monthly", "kpi_daily", "runs"} {
 		for _, ext := range []string{".parquet", ".csv"} {
 			if fi, err := os.Stat(filepath.Join(out, table+ext)); err != nil || fi.Size() == 0 {
 				t.Errorf("%s%s: %v", table, ext, err)

@@ -6,6 +6,7 @@ package bigquery
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -319,6 +320,82 @@ func TestIncrementalScriptReplacesTheWindow(t *testing.T) {
 	if tb := mustTable(t, fake, "kpi_monthly"); salespeople(tb) != "Alice,Carol,Dan" {
 		t.Errorf("rows: %s", salespeople(tb))
 	}
+}
+
+// The runs table (run history) has no month or day column: it is published
+// unpartitioned and unclustered, and replaced wholly even in incremental mode.
+func TestRunsTableIsReplacedWholly(t *testing.T) {
+	fake := bqfake.New(t, "my-project")
+	d := fakeDest(t, fake, "mode: incremental\n")
+	ctx := context.Background()
+	publish := func(conn *sql.Conn, id string, n int64) {
+		t.Helper()
+		run, out := publishedWithRuns(id, n)
+		if err := d.Publish(ctx, conn, run, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(warehouseWithRuns(t, runsR1+", "+runsR2Running), "r2", 2)
+	publish(warehouseWithRuns(t, runsR1+", "+runsR2Done+", "+runsR3Running), "r3", 3)
+	tb := mustTable(t, fake, "runs")
+	if tb.Partitioning != nil || len(tb.Clustering) != 0 {
+		t.Errorf("runs: partitioning %+v clustering %v", tb.Partitioning, tb.Clustering)
+	}
+	var schema []string
+	for _, f := range tb.Schema {
+		schema = append(schema, f.Name+":"+f.Type)
+	}
+	if got := strings.Join(schema, " "); got != "run_id:STRING job:STRING trigger:STRING window_start:DATE window_end:DATE started_at:TIMESTAMP ended_at:TIMESTAMP "+
+		"status:STRING rows_in:STRING rows_out:STRING error:STRING published_at:TIMESTAMP" {
+		t.Errorf("schema = %s", got)
+	}
+	status := map[string]any{}
+	for _, r := range tb.Rows {
+		status[r["run_id"].(string)] = r["status"]
+	}
+	if len(tb.Rows) != 3 || status["r1"] != "success" || status["r2"] != "success" || status["r3"] != "running" {
+		t.Errorf("runs rows: %v", tb.Rows)
+	}
+	for _, r := range tb.Rows {
+		if r["run_id"] == "r1" && (r["rows_out"] != `{"kpi_monthly":2}` || !r["started_at"].(time.Time).Equal(time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC))) {
+			t.Errorf("r1: %v", r)
+		}
+	}
+}
+
+// Rows of a runs table (the run history mart) over three runs.
+const (
+	runsR1 = `('r1', 'default', 'manual', DATE '2026-08-01', DATE '2026-09-01', TIMESTAMP '2026-10-01 02:00:00', TIMESTAMP '2026-10-01 02:00:05',
+		'success', '{"raw_customers":17}', '{"kpi_monthly":2}', NULL, TIMESTAMP '2026-10-02 02:00:00')`
+	runsR2Running = `('r2', 'default', 'schedule', NULL, NULL, TIMESTAMP '2026-10-02 02:00:00', NULL, 'running', NULL, NULL, NULL, TIMESTAMP '2026-10-02 02:00:00')`
+	runsR2Done    = `('r2', 'default', 'schedule', DATE '2026-08-01', DATE '2026-09-01', TIMESTAMP '2026-10-02 02:00:00', TIMESTAMP '2026-10-02 02:00:04',
+		'success', '{}', '{}', NULL, TIMESTAMP '2026-10-03 02:00:00')`
+	runsR3Running = `('r3', 'default', 'schedule', NULL, NULL, TIMESTAMP '2026-10-03 02:00:00', NULL, 'running', NULL, NULL, NULL, TIMESTAMP '2026-10-03 02:00:00')`
+)
+
+// warehouseWithRuns is warehouseWith(twoMonths) plus a runs table shaped
+// like sql/marts/runs.sql.
+func warehouseWithRuns(t *testing.T, rows string) *sql.Conn {
+	t.Helper()
+	conn := warehouseWith(t, twoMonths)
+	for _, q := range []string{
+		`CREATE TABLE runs (run_id VARCHAR, job VARCHAR, "trigger" VARCHAR, window_start DATE, window_end DATE,
+			started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, rows_in VARCHAR, rows_out VARCHAR, error VARCHAR, published_at TIMESTAMP)`,
+		`INSERT INTO runs VALUES ` + rows,
+	} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn
+}
+
+// publishedWithRuns describes a run over September 2026 that publishes runs too.
+func publishedWithRuns(runID string, runs int64) (connectors.Run, connectors.Published) {
+	run, out := published(runID, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	out.Tables = append(out.Tables, "runs")
+	out.RowsOut["runs"] = runs
+	return run, out
 }
 
 func TestCheckTellsWhetherTheDatasetCanBeReached(t *testing.T) {

@@ -218,3 +218,49 @@ func TestEmulatorIncrementalReplacesOnlyTheWindow(t *testing.T) {
 		t.Errorf("rows = %v", got)
 	}
 }
+
+// The runs table on GoogleSQL: no partitioning or clustering, replaced
+// whole (in incremental mode too), timestamps in UTC and the counts as text.
+func TestEmulatorRunsTableIsReplacedWholly(t *testing.T) {
+	for _, mode := range []string{"full", "incremental"} {
+		t.Run(mode, func(t *testing.T) { testEmulatorRunsTable(t, mode) })
+	}
+}
+
+func testEmulatorRunsTable(t *testing.T, mode string) {
+	host, project := emulator(t)
+	dataset := fmt.Sprintf("uptake_runs_%s_%d", mode, time.Now().UnixNano())
+	d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\nendpoint: http://%s\nmode: %s\n", project, dataset, host, mode))
+	ctx := context.Background()
+	for _, p := range []struct {
+		id   string
+		n    int64
+		rows string
+	}{{"r2", 2, runsR1 + ", " + runsR2Running}, {"r3", 3, runsR1 + ", " + runsR2Done + ", " + runsR3Running}} {
+		conn := warehouseWithRuns(t, p.rows)
+		if _, err := conn.ExecContext(ctx, "SET TimeZone = 'Europe/Paris'"); err != nil {
+			t.Fatal(err)
+		}
+		run, out := publishedWithRuns(p.id, p.n)
+		if err := d.Publish(ctx, conn, run, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := d.client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := query(t, c, fmt.Sprintf("SELECT run_id, `trigger`, status, FORMAT_TIMESTAMP('%%F %%T', started_at, 'UTC'), rows_out FROM `%s.%s.runs` ORDER BY started_at", project, dataset))
+	want := []string{"r1|manual|success|2026-10-01 02:00:00|{\"kpi_monthly\":2}", "r2|schedule|success|2026-10-02 02:00:00|{}", "r3|schedule|running|2026-10-03 02:00:00|<nil>"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("runs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	md, err := c.Dataset(dataset).Table("runs").Metadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.TimePartitioning != nil || (md.Clustering != nil && len(md.Clustering.Fields) > 0) {
+		t.Errorf("runs: partitioning %+v clustering %+v", md.TimePartitioning, md.Clustering)
+	}
+}

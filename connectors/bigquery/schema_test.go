@@ -1,6 +1,7 @@
 package bigquery
 
 import (
+	"strings"
 	"testing"
 
 	uptakesql "github.com/uptake-dev/uptake/sql"
@@ -29,5 +30,14 @@ func TestDescriptionsFromTheModels(t *testing.T) {
 	}
 	if cols["score_mom"] == "" || cols["license_utilization"] != "active_users / seats (customers with seats)" {
 		t.Errorf("descriptions: %v", cols)
+	}
+	// runs: the description tells a reader the publishing run shows as running.
+	table, cols = describe(docs["runs"])
+	if !strings.HasPrefix(table, "runs: the run history") || !strings.Contains(table, "with status 'running'") ||
+		!strings.Contains(table, "its final status appears in the next run's publish and in `uptake history`.") {
+		t.Errorf("runs description = %q", table)
+	}
+	if cols["rows_out"] != "JSON text: output table → rows built" || cols["window_start"] == "" {
+		t.Errorf("runs columns: %v", cols)
 	}
 }

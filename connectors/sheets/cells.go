@@ -69,10 +69,16 @@ type selection struct {
 	total int64  // rows in the table
 }
 
+// newestFirst are the log-like output tables a reader reads from the top:
+// their tab lists the newest rows first (by these columns), and max_rows
+// keeps the newest.
+var newestFirst = map[string][]string{"runs": {"started_at", "run_id"}}
+
 // selectRows picks a table's rows for its tab: all of them, or, past limit,
 // the most recent whole months (by its month or day column) that fit, so
 // that no month is published half; a single month larger than limit is cut
-// to its last rows. Tables without a date column keep their last rows.
+// to its last rows. Tables without a date column keep their last rows;
+// those of newestFirst come newest first and keep their newest rows.
 func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column, limit int) (selection, error) {
 	var sel []string
 	dateCol := ""
@@ -88,6 +94,14 @@ func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column
 		return s, fmt.Errorf("count %s: %w", table, err)
 	}
 	s.rows = s.total
+	if order := newestOrder(table, cols); order != "" {
+		s.query += " ORDER BY " + order
+		if limit > 0 && s.total > int64(limit) {
+			s.rows = int64(limit)
+			s.query += fmt.Sprintf(" LIMIT %d", limit)
+		}
+		return s, nil
+	}
 	if limit <= 0 || s.total <= int64(limit) {
 		return s, nil
 	}
@@ -117,6 +131,27 @@ func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column
 	s.rows = kept.Int64
 	s.query += fmt.Sprintf(" WHERE %s >= DATE '%s' ORDER BY %s", col, since.Time.Format("2006-01-02"), col)
 	return s, nil
+}
+
+// newestOrder is the ORDER BY of a newestFirst table ("" for the others, or
+// when the table lacks one of the columns).
+func newestOrder(table string, cols []column) string {
+	keys := newestFirst[table]
+	if len(keys) == 0 {
+		return ""
+	}
+	var order []string
+	for _, k := range keys {
+		found := false
+		for _, c := range cols {
+			found = found || c.name == k
+		}
+		if !found {
+			return ""
+		}
+		order = append(order, warehouse.Ident(k)+" DESC")
+	}
+	return strings.Join(order, ", ")
 }
 
 // rowStream hands a tab's rows, header first, one by one to emit: a large

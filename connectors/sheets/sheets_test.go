@@ -420,6 +420,53 @@ func TestMaxRowsKeepsWholeRecentMonths(t *testing.T) {
 	}
 }
 
+func TestRunsTabListsTheNewestRunsFirst(t *testing.T) {
+	conn := kpiTable(t, `(DATE '2026-10-01', 'x', 1, 0.1, true, TIMESTAMP '2026-10-01')`)
+	for _, q := range []string{
+		`CREATE TABLE runs (run_id VARCHAR, status VARCHAR, started_at TIMESTAMP, rows_out VARCHAR, published_at TIMESTAMP)`,
+		`INSERT INTO runs VALUES ('r1', 'success', TIMESTAMP '2026-10-01 02:00:00', '{"kpi":3}', TIMESTAMP '2026-10-03 02:00:00'),
+			('r2', 'failed', TIMESTAMP '2026-10-02 02:00:00', NULL, TIMESTAMP '2026-10-03 02:00:00'),
+			('r3', 'running', TIMESTAMP '2026-10-03 02:00:00', NULL, TIMESTAMP '2026-10-03 02:00:00')`,
+	} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cols, err := columnsOf(context.Background(), conn, "runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No month column: max_rows keeps the newest runs, newest first.
+	for limit, want := range map[int]string{0: "r3,r2,r1", 5: "r3,r2,r1", 2: "r3,r2", 1: "r3"} {
+		s, err := selectRows(context.Background(), conn, "runs", cols, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := readRows(context.Background(), conn, cols, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, *r.Values[0].UserEnteredValue.StringValue)
+		}
+		if strings.Join(got, ",") != want || s.rows != int64(len(got)) || s.total != 3 {
+			t.Errorf("max_rows %d: %v (counted %d of %d), want %s", limit, got, s.rows, s.total, want)
+		}
+	}
+	// The JSON counts are text; the start time a date-time.
+	rows, err := readRows(context.Background(), conn, cols, selection{query: `SELECT * FROM runs WHERE run_id = 'r1'`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := rows[1].Values[3].UserEnteredValue; v == nil || v.StringValue == nil || *v.StringValue != `{"kpi":3}` {
+		t.Errorf("rows_out cell = %+v", v)
+	}
+	if f := rows[1].Values[2].UserEnteredFormat; f == nil || f.NumberFormat.Type != "DATE_TIME" {
+		t.Errorf("started_at format = %+v", f)
+	}
+}
+
 func TestTabsMustNameOutputTables(t *testing.T) {
 	fake := sheetsfake.New(t)
 	id := fake.CreateSpreadsheet("KPIs", "Sheet1")

@@ -163,10 +163,12 @@ func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
 }
 
 // Swap makes the build schema live: in one transaction every table of it
-// gets a view of the same name in main, views of tables it no longer has are
-// dropped, and the state records it. The previous build is then dropped.
-// The extra statements run inside the same transaction (bookkeeping that
-// must change with the data, such as watermarks).
+// gets a view of the same name in main (except main's own bookkeeping
+// tables: the runs mart is a published copy of main.runs), views of tables
+// it no longer has are dropped, and the state records it. The previous
+// build is then dropped. The extra statements run inside the same
+// transaction (bookkeeping that must change with the data, such as
+// watermarks).
 func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...string) error {
 	tables, err := names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database()`, build)
 	if err != nil {
@@ -183,8 +185,13 @@ func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...
 	keep := map[string]bool{}
 	stmts := []string{"BEGIN TRANSACTION"}
 	for _, t := range tables {
+		if bookkept[t] {
+			// A published copy of a bookkeeping table (the runs mart): main
+			// keeps the table itself, the copy stays in the build schema.
+			continue
+		}
 		keep[t] = true
-		if contains(mainTables, t) && !bookkept[t] {
+		if contains(mainTables, t) {
 			stmts = append(stmts, "DROP TABLE main."+Ident(t)) // left by an older version
 		}
 		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW main.%s AS SELECT * FROM %s.%s", Ident(t), Ident(build), Ident(t)))

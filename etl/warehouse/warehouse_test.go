@@ -97,4 +97,15 @@ func TestBlueGreenSwap(t *testing.T) {
 	if n != 3 {
 		t.Errorf("%d bookkeeping tables in main, want 3", n)
 	}
+	// A build may hold a published copy of a bookkeeping table (the runs
+	// mart): it swaps in, and main keeps its own table.
+	b = build("'three'", "kpi", "runs")
+	if value("kpi") != "three" {
+		t.Error("build with a runs copy not visible")
+	}
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'runs'").Scan(&n)
+	var copied string
+	if err := conn.QueryRowContext(ctx, "SELECT v FROM "+b+".runs").Scan(&copied); err != nil || n != 1 || copied != "three" {
+		t.Errorf("main.runs tables: %d; %s.runs: %q, %v", n, b, copied, err)
+	}
 }

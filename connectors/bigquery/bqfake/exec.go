@@ -295,6 +295,22 @@ func (ec *execCtx) compile(preds []pred, fields []Field) (func(map[string]any) b
 			fns = append(fns, func(map[string]any) bool { return false })
 			continue
 		}
+		if pr.lhs != nil { // two values: the same answer for every row
+			a, ta, _, err := ec.resolve(*pr.lhs)
+			if err != nil {
+				return nil, err
+			}
+			b, tb, _, err := ec.resolve(pr.vals[0])
+			if err != nil {
+				return nil, err
+			}
+			if sqlType(ta) != sqlType(tb) && !(isNumericType(ta) && isNumericType(tb)) {
+				return nil, queryErrf("No matching signature for operator %s for argument types: %s, %s at [%s]", pr.op, sqlType(ta), sqlType(tb), ec.at(pr.pos))
+			}
+			holds := predFunc(pr.op, "v", []any{b})(map[string]any{"v": a})
+			fns = append(fns, func(map[string]any) bool { return holds })
+			continue
+		}
 		i, ok := findField(fields, pr.col.name)
 		if !ok {
 			return nil, queryErrf("Unrecognized name: %s at [%s]", pr.col.name, ec.at(pr.col.pos))

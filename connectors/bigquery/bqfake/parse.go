@@ -230,6 +230,18 @@ func (p *parser) pred() (pred, *apiError) {
 	if p.acceptKw("FALSE") {
 		return pred{op: "FALSE", pos: t.pos}, nil
 	}
+	if t.kind == tParam {
+		lhs, err := p.value()
+		if err != nil {
+			return pred{}, err
+		}
+		op, ok := p.comparison()
+		if !ok {
+			return pred{}, p.unexpected("comparison operator")
+		}
+		rhs, err := p.value()
+		return pred{op: op, lhs: &lhs, vals: []valExpr{rhs}, pos: t.pos}, err
+	}
 	col, err := p.colRef()
 	if err != nil {
 		return pred{}, err
@@ -272,20 +284,28 @@ func (p *parser) pred() (pred, *apiError) {
 			}
 		}
 	}
+	if op, ok := p.comparison(); ok {
+		v, err := p.value()
+		pr.op, pr.vals = op, []valExpr{v}
+		return pr, err
+	}
+	return pr, p.unexpected("comparison operator, BETWEEN, IN or IS")
+}
+
+// comparison consumes a comparison operator (<> is returned as !=).
+func (p *parser) comparison() (string, bool) {
 	op := p.peek()
 	switch op.text {
 	case "=", "!=", "<>", "<", "<=", ">", ">=":
 		if op.kind == tSym {
 			p.next()
-			v, err := p.value()
-			pr.op, pr.vals = op.text, []valExpr{v}
-			if pr.op == "<>" {
-				pr.op = "!="
+			if op.text == "<>" {
+				return "!=", true
 			}
-			return pr, err
+			return op.text, true
 		}
 	}
-	return pr, p.unexpected("comparison operator, BETWEEN, IN or IS")
+	return "", false
 }
 
 // value parses a literal or a query parameter.

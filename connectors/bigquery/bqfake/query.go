@@ -217,6 +217,7 @@ type orderItem struct {
 type pred struct {
 	op   string
 	col  ident
+	lhs  *valExpr // a value instead of col: a comparison of two values (@a <= @b)
 	vals []valExpr
 	pos  int
 }

@@ -206,6 +206,8 @@ func TestQueryErrors(t *testing.T) {
 		"DELETE FROM `kpis.a` WHERE nope = 1":                                     "Unrecognized name: nope",
 		"DELETE FROM `kpis.a` WHERE month BETWEEN @x AND @y":                      "Query parameter 'x' not found",
 		"DELETE FROM `kpis.a` WHERE month = 3":                                    "No matching signature",
+		"DELETE FROM `kpis.a` WHERE @x <= @y":                                     "Query parameter 'x' not found",
+		"DELETE FROM `kpis.a` WHERE @x <":                                         "Syntax error",
 		"INSERT INTO `kpis.a` (month, n) SELECT month, salesperson FROM `kpis.s`": "cannot be inserted into column n",
 		"INSERT INTO `kpis.a` (month, n) SELECT month FROM `kpis.s`":              "wrong column count",
 		"INSERT INTO `kpis.a` (month, nope) SELECT month, n FROM `kpis.s`":        "Column nope is not present",
