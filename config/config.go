@@ -77,6 +77,29 @@ type KPI struct {
 	LowUtilizationPct float64 `yaml:"low_utilization_pct"`
 	// IncreasingUtilizationPts is the rise (percentage points) that counts as increasing utilization.
 	IncreasingUtilizationPts float64 `yaml:"increasing_utilization_pts"`
+	// Features are the high-value features whose adoption is tracked (at
+	// most 4: their combinations make at most 16 segments).
+	Features []Feature `yaml:"features"`
+	// MilestoneEvents are the events a customer must each have done once to
+	// reach the activation stage (none: the stage is not tracked).
+	MilestoneEvents []string `yaml:"milestone_events"`
+	// LowEngagementUsagePct flags a customer, in its first month after the
+	// one it was onboarded in, whose usage % is below it (or that is not active).
+	LowEngagementUsagePct float64 `yaml:"low_engagement_usage_pct"`
+}
+
+// MaxFeatures is the most features kpi.features may list (2^4 = 16 segments).
+const MaxFeatures = 4
+
+// Feature is a high-value feature: a customer uses it in a month when its
+// events add up to at least MinUses.
+type Feature struct {
+	// Name labels the feature in the outputs.
+	Name string `yaml:"name"`
+	// Events are the activity events that are uses of the feature.
+	Events []string `yaml:"events"`
+	// MinUses is the number of uses in a month that counts as using it (default 1).
+	MinUses int `yaml:"min_uses"`
 }
 
 // Exclude lists accounts left out of every KPI.
@@ -225,6 +248,7 @@ func Defaults() Config {
 			DropAlertPct:             50,
 			LowUtilizationPct:        60,
 			IncreasingUtilizationPts: 10,
+			LowEngagementUsagePct:    20,
 		},
 		Checks:    Checks{MaxRejectPct: 1, MaxShrinkPct: 50},
 		Scheduler: Scheduler{Listen: "127.0.0.1:9464", OverdueAfter: 6 * time.Hour},
@@ -326,6 +350,30 @@ func (c *Config) validate() []error {
 	}
 	if len(c.KPI.ScoreEvents) == 0 {
 		errs = append(errs, c.Errorf("kpi.score_events", "at least one event is needed"))
+	}
+	pct("kpi.low_engagement_usage_pct", c.KPI.LowEngagementUsagePct)
+	if len(c.KPI.Features) > MaxFeatures {
+		errs = append(errs, c.Errorf("kpi.features", "lists %d features; at most %d (their combinations make the 16 segments)", len(c.KPI.Features), MaxFeatures))
+	}
+	featureNames := map[string]int{}
+	for i := range c.KPI.Features {
+		f := &c.KPI.Features[i]
+		key := fmt.Sprintf("kpi.features.%d", i)
+		if strings.TrimSpace(f.Name) == "" {
+			errs = append(errs, c.Errorf(key, "missing `name`"))
+		} else if j, dup := featureNames[f.Name]; dup {
+			errs = append(errs, c.Errorf(key+".name", "name %q is already used by kpi.features.%d", f.Name, j))
+		}
+		featureNames[f.Name] = i
+		if len(f.Events) == 0 {
+			errs = append(errs, c.Errorf(key, "missing `events` (the activity events that are uses of the feature)"))
+		}
+		if f.MinUses < 0 {
+			errs = append(errs, c.Errorf(key+".min_uses", "must be 1 or more, not %d", f.MinUses))
+		}
+		if f.MinUses == 0 {
+			f.MinUses = 1
+		}
 	}
 	jobNames := map[string]int{}
 	for i, j := range c.Jobs {

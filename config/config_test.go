@@ -145,3 +145,34 @@ scheduler:
 		}
 	}
 }
+
+func TestFeatures(t *testing.T) {
+	cfg, err := Parse("u.yaml", []byte(minimal+`kpi:
+  features:
+    - {name: search, events: [search]}
+    - {name: quick order, events: [quick_order, reorder], min_uses: 3}
+  milestone_events: [order_placed]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.KPI.Features
+	if len(f) != 2 || f[0].MinUses != 1 || f[1].MinUses != 3 || strings.Join(f[1].Events, ",") != "quick_order,reorder" ||
+		cfg.KPI.LowEngagementUsagePct != 20 || cfg.KPI.MilestoneEvents[0] != "order_placed" {
+		t.Errorf("features: %+v", cfg.KPI)
+	}
+	_, err = Parse("u.yaml", []byte(minimal+`kpi:
+  features:
+    - {name: a, events: [x]}
+    - {name: a, events: [y]}
+    - {name: c}
+    - {name: d, events: [z], min_uses: -1}
+    - {name: e, events: [w]}
+`))
+	for _, want := range []string{"u.yaml:8: kpi.features: lists 5 features; at most 4", `u.yaml:9: kpi.features.1.name: name "a" is already used`,
+		"u.yaml:10: kpi.features.2: missing `events`", "u.yaml:11: kpi.features.3.min_uses: must be 1 or more"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}

@@ -30,6 +30,9 @@ func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf,
 		{"drop_alert_pct", fmt.Sprintf("%g::DOUBLE", k.DropAlertPct)},
 		{"low_utilization_pct", fmt.Sprintf("%g::DOUBLE", k.LowUtilizationPct)},
 		{"increasing_utilization_pts", fmt.Sprintf("%g::DOUBLE", k.IncreasingUtilizationPts)},
+		{"low_engagement_usage_pct", fmt.Sprintf("%g::DOUBLE", k.LowEngagementUsagePct)},
+		{"milestone_events", list(k.MilestoneEvents)},
+		{"features", features(k.Features)},
 		{"exclude_customers", list(cfg.Exclude.Customers)},
 		{"exclude_email_domains", list(lower(cfg.Exclude.EmailDomains))},
 	}
@@ -55,4 +58,14 @@ func lower(items []string) []string {
 		out[i] = strings.ToLower(strings.TrimSpace(s))
 	}
 	return out
+}
+
+// features is kpi.features as a DuckDB list of structs; bit is the
+// feature's place in segment codes (1, 2, 4, 8).
+func features(fs []config.Feature) string {
+	items := make([]string, len(fs))
+	for i, f := range fs {
+		items[i] = fmt.Sprintf("{'name': %s, 'events': %s, 'min_uses': %d, 'bit': %d}", warehouse.Quote(f.Name), list(f.Events), f.MinUses, 1<<i)
+	}
+	return "[" + strings.Join(items, ", ") + "]::STRUCT(name VARCHAR, events VARCHAR[], min_uses BIGINT, bit INTEGER)[]"
 }
