@@ -13,6 +13,11 @@
 --   license_utilization  active_users / seats (customers with seats)
 --   low_utilization  license_utilization < kpi.low_utilization_pct %
 --   utilization_increasing  up by >= kpi.increasing_utilization_pts points on last month
+--   low_engagement   in the first complete month after its onboarding month (about 30
+--                    days in), activated and not active or with usage_pct below
+--                    kpi.low_engagement_usage_pct %
+--   lost_active_users  complete month, activated, had active users last month and has
+--                    none now (the key user may have left)
 WITH base AS (
     SELECT
         cm.month,
@@ -88,6 +93,11 @@ SELECT
     prev_license_utilization,
     coalesce(license_utilization < getvariable('low_utilization_pct') / 100.0, false) AS low_utilization,
     coalesce(license_utilization - prev_license_utilization >= getvariable('increasing_utilization_pts') / 100.0, false) AS utilization_increasing,
-    getvariable('published_at') AS published_at
+    getvariable('published_at') AS published_at,
+    -- columns added after the first release: at the end, after published_at
+    coalesce(complete AND activated AND onboarded_month = month - INTERVAL 1 MONTH AND (
+        NOT active OR usage_pct < getvariable('low_engagement_usage_pct') / 100.0
+    ), false) AS low_engagement,
+    coalesce(complete AND activated AND prev_active_users > 0 AND active_users = 0, false) AS lost_active_users
 FROM ratios
 ORDER BY month, customer_ref

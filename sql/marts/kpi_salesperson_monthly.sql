@@ -2,11 +2,15 @@
 -- salesperson). A customer counts for the salesperson on its row of that
 -- month. Summing a numerator and its denominator over salespeople gives
 -- kpi_overview_monthly's ratio.
+-- Columns added after the first release come after published_at (definitions:
+-- stg_kpi_flows).
 SELECT
-    month,
-    salesperson,
-    * EXCLUDE (month, salesperson),
-    getvariable('published_at') AS published_at
-FROM stg_kpi_monthly
-WHERE salesperson IS NOT NULL
-ORDER BY month, salesperson
+    k.month,
+    k.salesperson,
+    k.* EXCLUDE (month, salesperson),
+    getvariable('published_at') AS published_at,
+    f.* EXCLUDE (month, salesperson)
+FROM stg_kpi_monthly k
+JOIN stg_kpi_flows f ON f.month = k.month AND f.salesperson = k.salesperson
+WHERE k.salesperson IS NOT NULL
+ORDER BY k.month, k.salesperson

@@ -1,0 +1,68 @@
+-- stg_kpi_flows: the month's rates of change for every salesperson and for
+-- all customers (salesperson IS NULL), each with its numerator and
+-- denominator (definitions: stg_customer_flows). NULL when the denominator
+-- is 0, and for the first reported month (no start to compare with).
+--   customer_activation_rate    newly_activated_customers / customers_to_activate
+--   customer_deactivation_rate  deactivated_customers / activated_at_start
+--   churn_rate                  churned_customers / activated_at_start
+--   usage_retention             retained_active_customers / prev_active_customers
+--   user_activation_rate        new_users_logged_in / new_users
+--   user_deactivation_rate      deactivated_users / users_at_start
+--   low_engagement_customers, lost_active_users_customers  (customer_monthly's flags)
+WITH flows AS (
+    SELECT
+        month,
+        salesperson,
+        count(*) FILTER (WHERE to_activate) AS customers_to_activate,
+        count(*) FILTER (WHERE newly_activated) AS newly_activated_customers,
+        count(*) FILTER (WHERE activated_at_start) AS activated_at_start,
+        count(*) FILTER (WHERE deactivated) AS deactivated_customers,
+        count(*) FILTER (WHERE churned) AS churned_customers,
+        count(*) FILTER (WHERE active_at_start) AS prev_active_customers,
+        count(*) FILTER (WHERE retained) AS retained_active_customers,
+        sum(new_users)::BIGINT AS new_users,
+        sum(new_users_logged_in)::BIGINT AS new_users_logged_in,
+        sum(users_at_start)::BIGINT AS users_at_start,
+        sum(deactivated_users)::BIGINT AS deactivated_users
+    FROM stg_customer_flows
+    GROUP BY GROUPING SETS ((month, salesperson), (month))
+),
+flags AS (
+    SELECT
+        month,
+        salesperson,
+        count(*) FILTER (WHERE low_engagement) AS low_engagement_customers,
+        count(*) FILTER (WHERE lost_active_users) AS lost_active_users_customers
+    FROM customer_monthly
+    GROUP BY GROUPING SETS ((month, salesperson), (month))
+)
+SELECT
+    k.month,
+    k.salesperson,
+    f.customers_to_activate,
+    f.newly_activated_customers,
+    f.newly_activated_customers / nullif(f.customers_to_activate, 0) AS customer_activation_rate,
+    f.activated_at_start,
+    f.deactivated_customers,
+    f.deactivated_customers / nullif(f.activated_at_start, 0) AS customer_deactivation_rate,
+    f.churned_customers,
+    f.churned_customers / nullif(f.activated_at_start, 0) AS churn_rate,
+    f.prev_active_customers,
+    f.retained_active_customers,
+    f.retained_active_customers / nullif(f.prev_active_customers, 0) AS usage_retention,
+    f.new_users,
+    f.new_users_logged_in,
+    f.new_users_logged_in / nullif(f.new_users, 0) AS user_activation_rate,
+    f.users_at_start,
+    f.deactivated_users,
+    f.deactivated_users / nullif(f.users_at_start, 0) AS user_deactivation_rate,
+    -- pooled utilization of the same scope last month, and the change in points
+    CASE WHEN lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS prev_license_utilization,
+    k.license_utilization
+      - CASE WHEN lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS license_utilization_change,
+    coalesce(g.low_engagement_customers, 0) AS low_engagement_customers,
+    coalesce(g.lost_active_users_customers, 0) AS lost_active_users_customers
+FROM stg_kpi_monthly k
+LEFT JOIN flows f ON f.month = k.month AND f.salesperson IS NOT DISTINCT FROM k.salesperson
+LEFT JOIN flags g ON g.month = k.month AND g.salesperson IS NOT DISTINCT FROM k.salesperson
+WINDOW w AS (PARTITION BY k.salesperson ORDER BY k.month)
