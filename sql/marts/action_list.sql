@@ -1,0 +1,71 @@
+-- action_list: what each salesperson should do next (grain: customer × play),
+-- for the latest complete month. One row per customer per play:
+--   churn_risk         active last month, inactive now                      priority 1
+--   lost_active_users  had active users last month, none now                priority 1
+--   usage_drop         still active, score down by >= kpi.drop_alert_pct %  priority 2
+--   low_engagement     first month after onboarding, not active or usage %
+--                      below kpi.low_engagement_usage_pct                   priority 2
+--   low_utilization    active users / seats below kpi.low_utilization_pct  priority 2
+--   champion           among the month's most active customers              priority 3
+-- reason says why with the figures; suggested_task is the play's first step.
+-- Sorted for a sales manager reading it rep by rep: salesperson, priority,
+-- play, customer.
+WITH current_month AS (
+    SELECT max(month) AS month FROM stg_months WHERE complete
+),
+c AS (
+    SELECT cm.*, p.active_users AS prev_active_users,
+           strftime(cm.onboarded_month, '%B %Y') AS onboarded_name,
+           count(*) FILTER (WHERE cm.active) OVER () AS active_customers,
+           rank() OVER (ORDER BY CASE WHEN cm.active THEN cm.score END DESC NULLS LAST) AS score_rank
+    FROM customer_monthly cm
+    JOIN current_month USING (month)
+    LEFT JOIN customer_monthly p ON p.customer_ref = cm.customer_ref AND p.month = cm.month - INTERVAL 1 MONTH
+),
+plays AS (
+    SELECT c.*, 'churn_risk' AS play, 1 AS priority,
+        format('no longer active: score {} after {} the month before', score, prev_score) AS reason,
+        'Call the key contact to find out why the team stopped using the portal, and agree a plan to win them back' AS suggested_task
+    FROM c WHERE churn_risk AND NOT active
+    UNION ALL
+    SELECT c.*, 'lost_active_users', 1,
+        format('no active user left of {}; {} active the month before', users, prev_active_users),
+        'Re-establish the connection: find who replaced the key user and name a new champion'
+    FROM c WHERE lost_active_users
+    UNION ALL
+    SELECT c.*, 'usage_drop', 2,
+        format('score {}, down {:.0f} % from {} the month before (alert at {:.0f} %)', score, -100 * score_mom, prev_score,
+               getvariable('drop_alert_pct')),
+        'Contact the customer to find the reasons for the drop, then address them with a mitigation plan'
+    FROM c WHERE churn_risk AND active
+    UNION ALL
+    SELECT c.*, 'low_engagement', 2,
+        CASE WHEN NOT active THEN format('onboarded in {}; not active (score {})', onboarded_name, score)
+             ELSE format('onboarded in {}; usage {:.0f} % ({} of {} users), below {:.0f} %', onboarded_name, 100 * usage_pct,
+                         active_users, users, getvariable('low_engagement_usage_pct')) END,
+        'Check that the team sees the value: schedule a training session if product knowledge is missing'
+    FROM c WHERE low_engagement
+    UNION ALL
+    SELECT c.*, 'low_utilization', 2,
+        format('utilization {:.0f} % ({} of {} seats), below {:.0f} %', 100 * license_utilization, active_users, seats,
+               getvariable('low_utilization_pct')),
+        'Review usage with the customer and agree a plan to raise utilization; tell the account executive of the commercial risk'
+    FROM c WHERE low_utilization
+    UNION ALL
+    SELECT c.*, 'champion', 3,
+        format('score {}, rank {} of {} active customers', score, score_rank, active_customers),
+        'Thank the team, ask for a testimonial or an NPS score, and explore further opportunities'
+    FROM c WHERE champion
+)
+SELECT
+    month,
+    customer_ref,
+    name,
+    salesperson,
+    play,
+    reason,
+    suggested_task,
+    priority,
+    getvariable('published_at') AS published_at
+FROM plays
+ORDER BY salesperson, priority, play, customer_ref
