@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
@@ -35,8 +36,9 @@ type PeriodEvent struct {
 	Err     error
 }
 
-// BackfillJob is the job name of backfill runs in history.
-const BackfillJob = "backfill"
+// BackfillJob is the job name of a backfill's run of month m in history
+// ("backfill 2026-03"): it is how a backfill knows the months done.
+func BackfillJob(m time.Time) string { return "backfill " + m.Format("2006-01") }
 
 // Backfill runs each month from From to To in order, as if run on the first
 // day of the next month: incremental sources pull that month only, and the
@@ -80,7 +82,7 @@ func Backfill(ctx context.Context, opt BackfillOptions) ([]*Result, error) {
 		}
 		report(PeriodEvent{Period: m, Index: i + 1, Total: len(todo), Skipped: skipped})
 		run := opt.Run
-		run.Job, run.Trigger = BackfillJob, "backfill"
+		run.Job, run.Trigger = BackfillJob(m), "backfill"
 		run.AsOf = m.AddDate(0, 1, 0)
 		run.From, run.To = m, m.AddDate(0, 1, -1)
 		// Tables grow period after period: each is checked against the one
@@ -102,7 +104,8 @@ func Backfill(ctx context.Context, opt BackfillOptions) ([]*Result, error) {
 }
 
 // backfilledMonths maps each month a backfill run did successfully to that
-// run's id (the latest one).
+// run's id (the latest one), from the runs' job names: the months a run
+// reports on depend on the data, the month it was asked for does not.
 func backfilledMonths(ctx context.Context, cfg *config.Config) (map[time.Time]string, error) {
 	out := map[time.Time]string{}
 	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
@@ -113,19 +116,20 @@ func backfilledMonths(ctx context.Context, cfg *config.Config) (map[time.Time]st
 		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT window_end, arg_max(run_id, started_at) FROM runs
-		WHERE trigger = 'backfill' AND status = 'success' AND window_end IS NOT NULL GROUP BY window_end`)
+	rows, err := db.QueryContext(ctx, `SELECT job, arg_max(run_id, started_at) FROM runs
+		WHERE trigger = 'backfill' AND status = 'success' AND job LIKE 'backfill %' GROUP BY job`)
 	if err != nil {
 		return nil, fmt.Errorf("read runs (is another run in progress?): %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var month time.Time
-		var id string
-		if err := rows.Scan(&month, &id); err != nil {
+		var job, id string
+		if err := rows.Scan(&job, &id); err != nil {
 			return nil, err
 		}
-		out[monthOf(month)] = id
+		if month, err := time.Parse("2006-01", strings.TrimPrefix(job, "backfill ")); err == nil {
+			out[month] = id
+		}
 	}
 	return out, rows.Err()
 }

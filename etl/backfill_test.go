@@ -97,7 +97,7 @@ func TestBackfillResumes(t *testing.T) {
 		trail = append(trail, r.Job+" "+r.Trigger+" "+r.Status+" "+r.WindowEnd.Time.Format("2006-01"))
 	}
 	sort.Strings(trail) // the test clock gives every run the same start
-	if got := strings.Join(trail, ", "); got != "backfill backfill success 2026-07, backfill backfill success 2026-08, backfill backfill success 2026-09" {
+	if got := strings.Join(trail, ", "); got != "backfill 2026-07 backfill success 2026-07, backfill 2026-08 backfill success 2026-08, backfill 2026-09 backfill success 2026-09" {
 		t.Errorf("history: %s", got)
 	}
 

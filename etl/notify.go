@@ -24,15 +24,30 @@ var errRetry = errors.New("webhook answered with a retryable status")
 
 // notify posts the run's outcome to the configured webhook. Its failure is
 // logged (without the URL, a secret) and never changes the run's result.
-func notify(ctx context.Context, n config.Notify, res *Result, log *slog.Logger) {
+func notify(ctx context.Context, n config.Notify, res *Result, attempt, attempts int, log *slog.Logger) {
 	if n.WebhookURL == "" || (res.Status == "success" && !n.OnSuccess) {
 		return
 	}
+	post(ctx, n.WebhookURL, message(res, attempt, attempts), log)
+}
+
+// NotifyFailure tells the webhook of a scheduled job that failed before a
+// run could begin (its config no longer loads).
+func NotifyFailure(ctx context.Context, n config.Notify, job string, err error, log *slog.Logger) {
+	if n.WebhookURL == "" {
+		return
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	post(ctx, n.WebhookURL, fmt.Sprintf(":warning: uptake job %s FAILED before its run began: %s. Nothing was published.", job, first), log)
+}
+
+// post sends text to the webhook, retried briefly, never for long.
+func post(ctx context.Context, url, text string, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	body, _ := json.Marshal(map[string]string{"text": message(res)})
+	body, _ := json.Marshal(map[string]string{"text": text})
 	err := notifyPolicy.Do(ctx, "notify", func(err error) bool { return !errors.Is(err, context.DeadlineExceeded) }, func() error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.WebhookURL, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -51,26 +66,41 @@ func notify(ctx context.Context, n config.Notify, res *Result, log *slog.Logger)
 		return nil
 	})
 	if err != nil {
-		log.Warn("the run's notification could not be sent", "error", strings.ReplaceAll(err.Error(), n.WebhookURL, "<webhook>"))
+		log.Warn("the notification could not be sent", "error", strings.ReplaceAll(err.Error(), url, "<webhook>"))
 	}
 }
 
 // message is the notification's text: what ran, how it ended, and why.
-func message(res *Result) string {
+func message(res *Result, attempt, attempts int) string {
 	var b strings.Builder
-	if res.Status == "success" {
+	switch res.Status {
+	case "success":
 		fmt.Fprintf(&b, "uptake run %s succeeded", res.RunID)
-	} else {
+	case "stopped":
+		fmt.Fprintf(&b, "uptake run %s was stopped", res.RunID)
+	default:
 		fmt.Fprintf(&b, ":warning: uptake run %s FAILED", res.RunID)
+	}
+	if attempts > 1 && res.Err != nil {
+		fmt.Fprintf(&b, " (attempt %d of %d", attempt, attempts)
+		if attempt < attempts {
+			b.WriteString(", it will be retried")
+		}
+		b.WriteString(")")
 	}
 	if !res.WindowStart.IsZero() {
 		fmt.Fprintf(&b, " (period %s to %s)", res.WindowStart.Format("2006-01"), res.WindowEnd.Format("2006-01"))
 	}
 	fmt.Fprintf(&b, " in %s.", res.EndedAt.Sub(res.StartedAt).Round(time.Second))
-	if res.Err != nil {
+	switch {
+	case res.Err != nil && len(res.Published) > 0:
+		first, _, _ := strings.Cut(res.Err.Error(), "\n")
+		fmt.Fprintf(&b, " Error: %s. Published to %s before the failure; the warehouse keeps yesterday's tables and the next run publishes again.",
+			first, strings.Join(res.Published, ", "))
+	case res.Err != nil:
 		first, _, _ := strings.Cut(res.Err.Error(), "\n")
 		fmt.Fprintf(&b, " Error: %s. Nothing was published; yesterday's tables are unchanged.", first)
-	} else {
+	default:
 		fmt.Fprintf(&b, " %d output tables published", len(res.Outputs))
 		if res.Rejected > 0 {
 			fmt.Fprintf(&b, "; %d rows rejected", res.Rejected)

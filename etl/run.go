@@ -49,9 +49,9 @@ type Options struct {
 	// destinations and warehouse apart (default: a publish is never
 	// abandoned; each destination is all or nothing anyway).
 	Abandon context.Context
-	// WillRetry says a failure will be tried again (a scheduled run with
-	// retries left): only the last try's failure is notified.
-	WillRetry bool
+	// Attempt and Attempts number a scheduled run's tries (0: not
+	// scheduled); a failure says "attempt 1 of 3, retrying".
+	Attempt, Attempts int
 	// OnStep, when set, is told of each step's progress (backfill's
 	// progress bar).
 	OnStep func(Step)
@@ -75,7 +75,7 @@ var ErrStopped = errors.New("the run was stopped before it published; nothing wa
 // run got.
 type Result struct {
 	RunID       string
-	Status      string // success or failed
+	Status      string // success, failed or stopped (by a signal, before it published)
 	StartedAt   time.Time
 	EndedAt     time.Time
 	WindowStart time.Time
@@ -96,13 +96,15 @@ type Result struct {
 	// Headline is the latest complete month's KPIs (nil when none).
 	Headline *Headline
 
-	docs map[string]string // output table → model header comment
-	Err  error
+	docs       map[string]string // output table → model header comment
+	publishing bool              // the publish has begun: a stop no longer stops the run
+	Err        error
 }
 
 // Run executes one run. The returned error is the run's failure; the runs
-// table holds a row for the run either way (unless the warehouse itself
-// could not be opened).
+// table holds a row for the run either way, unless the run could not begin
+// (the lock held by another run, the warehouse unreadable): the failure is
+// then only logged and notified.
 func Run(ctx context.Context, opt Options) (*Result, error) {
 	opt = withDefaults(opt)
 	cfg := opt.Config
@@ -110,67 +112,92 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{RunID: newRunID(started), StartedAt: started, Status: "failed",
 		RowsRead: map[string]int64{}, RowsIn: map[string]int64{}, RowsOut: map[string]int64{}}
 	log := opt.Logger.With("run_id", res.RunID)
-
-	lock, err := AcquireLock(filepath.Join(filepath.Dir(cfg.Warehouse), "lock"), res.RunID, started)
+	conn, release, err := begin(ctx, opt, res)
 	if err != nil {
+		res.Err, res.EndedAt = err, opt.Now()
+		end(ctx, opt, res, log)
 		return res, err
 	}
-	defer lock.Release()
-
-	db, err := warehouse.Open(ctx, warehouse.Options{Path: cfg.Warehouse, MemoryLimit: cfg.DuckDB.MemoryLimit,
-		Threads: cfg.DuckDB.Threads, TimeZone: cfg.Timezone, TempDirectory: cfg.DuckDB.TempDirectory})
-	if err != nil {
-		return res, err
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return res, fmt.Errorf("warehouse: %w", err)
-	}
-	defer conn.Close()
-
-	// Holding the lock, no other run is in progress: a row still 'running'
-	// belongs to a process that died.
-	if _, err := conn.ExecContext(ctx, `UPDATE main.runs SET status = 'failed',
-		error = 'interrupted: the process stopped before the run ended' WHERE status = 'running'`); err != nil {
-		return res, fmt.Errorf("record interrupted runs: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO main.runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
-		res.RunID, opt.Job, opt.Trigger, started); err != nil {
-		return res, fmt.Errorf("record run: %w", err)
-	}
+	defer release()
 	log.Info("run started", "job", opt.Job, "trigger", opt.Trigger, "warehouse", cfg.Warehouse)
 
 	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: asOfDate(opt), Location: cfg.Location(), Logger: log,
 		From: opt.From, To: opt.To}
-	if run.Watermarks, err = watermarks(ctx, conn); err != nil {
-		return res, err
+	if run.Watermarks, err = watermarks(ctx, conn); err == nil {
+		err = execute(ctx, conn, opt, run, res, log)
 	}
-	res.Err = execute(ctx, conn, opt, run, res, log)
-	if res.Err != nil && ctx.Err() != nil && len(res.Published) == 0 {
-		// Whatever the step said (an interrupted query, a cancelled
-		// request), the cause is the stop.
-		res.Err = fmt.Errorf("%w (%v)", ErrStopped, context.Cause(ctx))
-	}
-	if res.Err == nil {
+	res.Err = err
+	switch {
+	case err == nil:
 		res.Status = "success"
+	case ctx.Err() != nil && !res.publishing:
+		// Stopped before the publish: whatever the step said (an
+		// interrupted query, a cancelled request), the cause is the stop.
+		res.Status = "stopped"
+		res.Err = fmt.Errorf("%w (%v)", ErrStopped, context.Cause(ctx))
 	}
 	res.EndedAt = opt.Now()
 	// The run's row is written even when ctx was cancelled.
 	if err := finish(context.WithoutCancel(ctx), conn, res); err != nil {
 		res.Err = errors.Join(res.Err, err)
 	}
-	if res.Err != nil && opt.WillRetry && ctx.Err() == nil {
-		log.Info("no failure notification: the run will be tried again")
-	} else {
-		notify(ctx, cfg.Notify, res, log)
-	}
-	if res.Err != nil {
-		log.Error("run failed", "error", res.Err, "duration", res.EndedAt.Sub(started).Round(time.Millisecond).String())
-	} else {
-		log.Info("run succeeded", "duration", res.EndedAt.Sub(started).Round(time.Millisecond).String())
-	}
+	end(ctx, opt, res, log)
 	return res, res.Err
+}
+
+// begin takes the lock, opens the warehouse and records the run as
+// running. release undoes all three.
+func begin(ctx context.Context, opt Options, res *Result) (*sql.Conn, func(), error) {
+	cfg := opt.Config
+	lock, err := AcquireLock(filepath.Join(filepath.Dir(cfg.Warehouse), "lock"), res.RunID, res.StartedAt)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := warehouse.Open(ctx, warehouse.Options{Path: cfg.Warehouse, MemoryLimit: cfg.DuckDB.MemoryLimit,
+		Threads: cfg.DuckDB.Threads, TimeZone: cfg.Timezone, TempDirectory: cfg.DuckDB.TempDirectory})
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		lock.Release()
+		return nil, nil, fmt.Errorf("warehouse: %w", err)
+	}
+	release := func() { conn.Close(); db.Close(); lock.Release() }
+	// Holding the lock, no other run is in progress: a row still 'running'
+	// belongs to a process that died.
+	if _, err := conn.ExecContext(ctx, `UPDATE main.runs SET status = 'failed',
+		error = 'interrupted: the process stopped before the run ended' WHERE status = 'running'`); err != nil {
+		release()
+		return nil, nil, fmt.Errorf("record interrupted runs: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO main.runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
+		res.RunID, opt.Job, opt.Trigger, res.StartedAt); err != nil {
+		release()
+		return nil, nil, fmt.Errorf("record run: %w", err)
+	}
+	return conn, release, nil
+}
+
+// end notifies and logs the run's outcome. Of a scheduled run's tries, the
+// first failure and the last are notified, the ones between are not.
+func end(ctx context.Context, opt Options, res *Result, log *slog.Logger) {
+	if res.Err != nil && opt.Attempt > 1 && opt.Attempt < opt.Attempts {
+		log.Info("no failure notification for a middle try", "attempt", opt.Attempt, "attempts", opt.Attempts)
+	} else {
+		notify(ctx, opt.Config.Notify, res, opt.Attempt, opt.Attempts, log)
+	}
+	took := res.EndedAt.Sub(res.StartedAt).Round(time.Millisecond).String()
+	switch {
+	case res.Err == nil:
+		log.Info("run succeeded", "duration", took)
+	case res.Status == "stopped":
+		log.Warn("run stopped", "error", res.Err, "duration", took)
+	default:
+		log.Error("run failed", "error", res.Err, "duration", took)
+	}
 }
 
 func withDefaults(opt Options) Options {
@@ -269,13 +296,16 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if pubCtx == nil {
 		pubCtx = context.WithoutCancel(ctx)
 	}
+	res.publishing = true
 	if err := publish(pubCtx, conn, p, run, res, log, opt.OnStep); err != nil {
 		if pubCtx.Err() != nil {
 			return fmt.Errorf("publish abandoned (published to %v, not to the rest; each destination is all or nothing): %w", res.Published, err)
 		}
 		return err
 	}
-	ctx = pubCtx
+	// Every destination has the new tables: the warehouse follows, whatever
+	// signal comes now.
+	ctx = context.WithoutCancel(ctx)
 	// Watermarks move with the data: in the swap's transaction.
 	var marks []string
 	for _, w := range ex.Windows {

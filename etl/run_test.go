@@ -511,9 +511,17 @@ func TestFailureIsNotifiedAndADownWebhookDoesNotFailTheRun(t *testing.T) {
 		!strings.Contains(got[0], "Nothing was published") {
 		t.Errorf("notifications = %v", got)
 	}
-	// A try that the scheduler will retry is not notified; only the last.
-	if _, err := w.run(etl.Options{WillRetry: true}); err == nil || len(got) != 1 {
-		t.Errorf("a failure to be retried: err %v, notifications %d, want still 1", err, len(got))
+	// Of a scheduled run's three tries, the first failure is notified (it
+	// will be retried), the second is not, the last is.
+	for _, c := range []struct {
+		attempt, notifications int
+		text                   string
+	}{{1, 2, "(attempt 1 of 3, it will be retried)"}, {2, 2, ""}, {3, 3, "(attempt 3 of 3)"}} {
+		if _, err := w.run(etl.Options{Attempt: c.attempt, Attempts: 3}); err == nil || len(got) != c.notifications {
+			t.Errorf("try %d of 3: err %v, notifications %d, want %d", c.attempt, err, len(got), c.notifications)
+		} else if c.text != "" && !strings.Contains(got[len(got)-1], c.text) {
+			t.Errorf("try %d of 3: %q lacks %q", c.attempt, got[len(got)-1], c.text)
+		}
 	}
 	// A webhook that is down changes nothing to a run's outcome.
 	os.Remove(filepath.Join(w.dir, "input", "establishments_2026-10.csv"))

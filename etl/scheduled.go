@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
@@ -28,6 +29,10 @@ func Jobs(cfg *config.Config) ([]schedule.Job, error) {
 			errs = append(errs, cfg.Errorf(fmt.Sprintf("jobs.%d.schedule", i), "%v", err))
 			continue
 		}
+		if c.Next(time.Now()).IsZero() {
+			errs = append(errs, cfg.Errorf(fmt.Sprintf("jobs.%d.schedule", i), "%q never fires (no such date in the next five years)", j.Schedule))
+			continue
+		}
 		jobs = append(jobs, schedule.Job{Name: j.Name, Cron: c, Retries: *j.Retries, RetryDelay: j.RetryDelay})
 	}
 	return jobs, errors.Join(errs...)
@@ -45,6 +50,8 @@ func LastScheduledRuns(ctx context.Context, cfg *config.Config) (map[string]sche
 		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
 	}
 	defer db.Close()
+	// A run left 'running' (the process died) or marked interrupted by the
+	// next run, and a run stopped by a signal, did not happen: caught up.
 	rows, err := db.QueryContext(ctx, `SELECT job, started_at, ended_at, status, coalesce(error, '')
 		FROM runs WHERE trigger = 'schedule' QUALIFY row_number() OVER (PARTITION BY job ORDER BY started_at DESC) = 1`)
 	if err != nil {
@@ -58,7 +65,8 @@ func LastScheduledRuns(ctx context.Context, cfg *config.Config) (map[string]sche
 		if err := rows.Scan(&job, &started, &ended, &status, &msg); err != nil {
 			return nil, fmt.Errorf("read runs: %w", err)
 		}
-		out[job] = schedule.LastRun{Started: started, Ended: ended.Time, Success: status == "success", Error: msg}
+		interrupted := status == "stopped" || status == "running" || strings.HasPrefix(msg, "interrupted:")
+		out[job] = schedule.LastRun{Started: started, Ended: ended.Time, Success: status == "success", Interrupted: interrupted, Error: msg}
 	}
 	return out, rows.Err()
 }

@@ -101,7 +101,7 @@ func TestStopBeforePublishAndAbandon(t *testing.T) {
 		t.Errorf("out-b exists after its publish was abandoned")
 	}
 	runs, err := etl.History(context.Background(), cfg, 5)
-	if err != nil || len(runs) != 2 || runs[0].Status != "failed" || runs[1].Status != "failed" ||
+	if err != nil || len(runs) != 2 || runs[0].Status != "failed" || runs[1].Status != "stopped" ||
 		!strings.Contains(runs[1].Error.String, "stopped before it published") || !strings.Contains(runs[0].Error.String, "publish abandoned") {
 		t.Fatalf("history: %+v %v", runs, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -341,8 +342,8 @@ func TestEndToEndHistory(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	// Header, the failed run (newest first) with its error, the successful one.
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "run ") || !strings.Contains(lines[1], " manual   failed ") ||
-		!strings.Contains(lines[2], "error: ") || !strings.Contains(lines[3], " manual   success  2026-07 to 2026-09 ") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "run ") || !regexp.MustCompile(` manual +failed `).MatchString(lines[1]) ||
+		!strings.Contains(lines[2], "error: ") || !regexp.MustCompile(` manual +success +2026-07 to 2026-09 `).MatchString(lines[3]) {
 		t.Errorf("history:\n%s", stdout)
 	}
 }

@@ -43,7 +43,7 @@ func printHistory(w io.Writer, runs []etl.RunRecord) {
 		fmt.Fprintln(w, "no runs yet")
 		return
 	}
-	fmt.Fprintf(w, "%-24s %-8s %-8s %-8s %-17s %-19s %9s %10s %10s\n", "run", "job", "trigger", "status", "period", "started", "duration", "rows in", "rows out")
+	fmt.Fprintf(w, "%-24s %-16s %-8s %-8s %-17s %-19s %9s %10s %10s\n", "run", "job", "trigger", "status", "period", "started", "duration", "rows in", "rows out")
 	for _, r := range runs {
 		period, duration := "", ""
 		if r.WindowStart.Valid {
@@ -52,7 +52,7 @@ func printHistory(w io.Writer, runs []etl.RunRecord) {
 		if r.EndedAt.Valid {
 			duration = r.EndedAt.Time.Sub(r.StartedAt).Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(w, "%-24s %-8s %-8s %-8s %-17s %-19s %9s %10d %10d\n", r.RunID, r.Job, r.Trigger, r.Status, period,
+		fmt.Fprintf(w, "%-24s %-16s %-8s %-8s %-17s %-19s %9s %10d %10d\n", r.RunID, r.Job, r.Trigger, r.Status, period,
 			r.StartedAt.Local().Format("2006-01-02 15:04:05"), duration, total(r.RowsIn), total(r.RowsOut))
 		if r.Error.Valid {
 			fmt.Fprintf(w, "    error: %s\n", strings.ReplaceAll(r.Error.String, "\n", "\n    "))

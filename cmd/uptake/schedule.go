@@ -60,17 +60,16 @@ func runSchedule(ctx context.Context, configPath string, cfg *config.Config, log
 		log.Warn("run history unreadable; no catch-up of a missed run", "error", err)
 	}
 	abandon := abandonContext(ctx)
-	retries := map[string]int{}
-	for _, j := range jobs {
-		retries[j.Name] = j.Retries
-	}
-	run := func(ctx context.Context, job string, attempt int) (schedule.Outcome, error) {
-		cfg, err := config.Load(configPath) // a config edited since start applies now
+	run := func(ctx context.Context, job string, attempt, attempts int) (schedule.Outcome, error) {
+		now, err := config.Load(configPath) // a config edited since start applies now
 		if err != nil {
+			if attempt == 1 || attempt == attempts {
+				etl.NotifyFailure(ctx, cfg.Notify, job, err, log)
+			}
 			return schedule.Outcome{}, err
 		}
-		res, err := etl.Run(ctx, etl.Options{Config: cfg, Job: job, Trigger: "schedule", Logger: log.With("attempt", attempt),
-			Abandon: abandon, WillRetry: attempt <= retries[job]})
+		res, err := etl.Run(ctx, etl.Options{Config: now, Job: job, Trigger: "schedule", Logger: log.With("attempt", attempt),
+			Abandon: abandon, Attempt: attempt, Attempts: attempts})
 		out := schedule.Outcome{}
 		if res != nil {
 			out.RunID, out.RowsOut = res.RunID, res.RowsOut

@@ -182,7 +182,7 @@ func TestEndToEndSIGTERMMidRun(t *testing.T) {
 	}
 	stdout, _, _ := runBin(t, dir, "history", "--config", cfg)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 4 || !strings.Contains(lines[1], " manual   failed ") ||
+	if len(lines) != 4 || !regexp.MustCompile(` manual +stopped `).MatchString(lines[1]) ||
 		!strings.Contains(lines[2], "error: the run was stopped before it published") || !strings.Contains(lines[3], " success ") {
 		t.Errorf("history:\n%s", stdout)
 	}
@@ -248,7 +248,7 @@ func TestEndToEndSchedule(t *testing.T) {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
 	stdout, _, _ := runBin(t, dir, "history", "--config", cfg)
-	if !strings.Contains(stdout, " often    schedule success ") || strings.Contains(stdout, "running") {
+	if !regexp.MustCompile(` often +schedule success `).MatchString(stdout) || strings.Contains(stdout, "running") {
 		t.Errorf("history:\n%s", stdout)
 	}
 

@@ -58,7 +58,10 @@ func (c *Cron) String() string { return c.expr + " " + c.loc.String() }
 // never matches, such as 30 February).
 func (c *Cron) Next(t time.Time) time.Time {
 	w := wall(t, c.loc)
-	for i := 0; i < 10; i++ { // a repeated wall time is skipped at most a few times
+	// A wall time maps to an instant at or before t only inside an autumn
+	// overlap (t in its second pass): step on until past it, however many
+	// fire times the overlap holds (3,600 for a per-second schedule).
+	for i := 0; i < 1_000_000; i++ {
 		w = c.spec.Next(w)
 		if w.IsZero() {
 			return time.Time{}
@@ -72,7 +75,9 @@ func (c *Cron) Next(t time.Time) time.Time {
 
 // Prev is the last fire time at or before t (zero if none in five years).
 func (c *Cron) Prev(t time.Time) time.Time {
-	for _, back := range []time.Duration{26 * time.Hour, 8 * 24 * time.Hour, 32 * 24 * time.Hour, 367 * 24 * time.Hour, 5 * 366 * 24 * time.Hour} {
+	// The shortest look back that holds a fire time: per-second schedules
+	// answer in a few steps, yearly ones in a few hundred.
+	for _, back := range []time.Duration{time.Minute, time.Hour, 26 * time.Hour, 8 * 24 * time.Hour, 32 * 24 * time.Hour, 367 * 24 * time.Hour, 5 * 366 * 24 * time.Hour} {
 		var last time.Time
 		for at := c.Next(t.Add(-back)); !at.IsZero() && !at.After(t); at = c.Next(at) {
 			last = at

@@ -60,14 +60,26 @@ func TestCronNextAcrossDST(t *testing.T) {
 		// repeated 02:00 CET (01:00 UTC) is skipped, then 03:00 CET (02:00 UTC).
 		{"hourly through the overlap", "0 * * * *", "2026-10-24T23:30:00Z",
 			[]string{"2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z"}},
+		// Started in the second pass of New York's repeated hour (01:10 EST, 1 November
+		// 2026): every 2 minutes of that hour fired in its first pass; the next is 02:00 EST.
+		{"frequent schedule from inside the overlap", "*/2 * * * *", "2026-11-01T06:10:00Z",
+			[]string{"2026-11-01T07:00:00Z", "2026-11-01T07:02:00Z"}},
 		{"seconds field", "*/10 * * * * *", "2026-01-01T00:00:05Z",
 			[]string{"2026-01-01T00:00:10Z", "2026-01-01T00:00:20Z"}},
 		{"descriptor", "@daily", "2026-01-01T12:00:00Z",
 			[]string{"2026-01-01T23:00:00Z", "2026-01-02T23:00:00Z"}},
 	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cr := mustCron(t, c.expr, loc)
+			zone := loc
+			if strings.Contains(c.name, "overlap") && strings.HasPrefix(c.expr, "*/2") {
+				zone = ny
+			}
+			cr := mustCron(t, c.expr, zone)
 			at := utc(c.after)
 			for i, want := range c.want {
 				at = cr.Next(at)

@@ -69,6 +69,23 @@ func newMetrics(s *Scheduler) *metrics {
 	return m
 }
 
+// fromHistory sets a job's series from its last run before the process
+// started, so that /metrics agrees with /healthz from the start.
+func (m *metrics) fromHistory(job string, h LastRun) {
+	if h.Ended.IsZero() || h.Interrupted {
+		return
+	}
+	m.lastEnd.WithLabelValues(job).Set(float64(h.Ended.Unix()))
+	m.duration.WithLabelValues(job).Set(h.Ended.Sub(h.Started).Seconds())
+	if h.Success {
+		m.lastOK.WithLabelValues(job).Set(1)
+		m.lastSuccess.WithLabelValues(job).Set(float64(h.Ended.Unix()))
+		return
+	}
+	m.lastOK.WithLabelValues(job).Set(0)
+	m.consecutive.WithLabelValues(job).Set(1) // at least: history is not read further back
+}
+
 func (m *metrics) recordRun(job string, ok bool, end time.Time, d time.Duration, rows map[string]int64) {
 	m.inProgress.WithLabelValues(job).Set(0)
 	m.lastEnd.WithLabelValues(job).Set(float64(end.Unix()))

@@ -34,15 +34,18 @@ type Outcome struct {
 	RowsOut map[string]int64
 }
 
-// RunFunc runs a job once. attempt counts from 1.
-type RunFunc func(ctx context.Context, job string, attempt int) (Outcome, error)
+// RunFunc runs a job once: try attempt (from 1) of at most attempts.
+type RunFunc func(ctx context.Context, job string, attempt, attempts int) (Outcome, error)
 
 // LastRun is what history says of a job's last scheduled run.
 type LastRun struct {
 	Started time.Time
 	Ended   time.Time
 	Success bool
-	Error   string
+	// Interrupted says the run was stopped (SIGTERM) or cut off (a crash)
+	// before it ended: it is caught up at start, and is no failure.
+	Interrupted bool
+	Error       string
 }
 
 // Scheduler fires jobs on their schedules, one run at a time.
@@ -120,20 +123,19 @@ func New(opt Options) (*Scheduler, error) {
 		st := &jobState{baseline: s.started}
 		if h, ok := opt.History[j.Name]; ok {
 			st.lastStart, st.lastEnd = h.Started, h.Ended
-			st.lastFailed, st.lastError = !h.Success, h.Error
+			st.lastFailed, st.lastError = !h.Success && !h.Interrupted, h.Error
 			if h.Success {
 				st.lastSuccess = h.Ended
 			}
-			// After downtime: the last tick passed with no run since.
-			if prev := j.Cron.Prev(s.started); !prev.IsZero() && h.Started.Before(prev) {
+			// After downtime, the last tick passed with no run since; a run
+			// stopped or cut off by the downtime did not happen either.
+			if prev := j.Cron.Prev(s.started); h.Interrupted || (!prev.IsZero() && h.Started.Before(prev)) {
 				st.catchUp = true
 			}
 			st.baseline = h.Started
+			s.metrics.fromHistory(j.Name, h)
 		}
 		s.state[j.Name] = st
-		if !st.lastSuccess.IsZero() {
-			s.metrics.lastSuccess.WithLabelValues(j.Name).Set(float64(st.lastSuccess.Unix()))
-		}
 	}
 	return s, nil
 }
@@ -219,10 +221,10 @@ func (s *Scheduler) fire(ctx context.Context, j Job) {
 
 	var out Outcome
 	var err error
-	delay := j.RetryDelay
+	delay := min(j.RetryDelay, MaxRetryDelay)
 	for attempt := 1; ; attempt++ {
 		s.log.Info("job firing", "job", j.Name, "attempt", attempt)
-		out, err = s.run(ctx, j.Name, attempt)
+		out, err = s.run(ctx, j.Name, attempt, 1+j.Retries)
 		if err == nil || attempt > j.Retries || ctx.Err() != nil {
 			break
 		}

@@ -29,7 +29,7 @@ type harness struct {
 func newHarness(t *testing.T, start time.Time, history map[string]LastRun, jobs ...Job) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clockwork.NewFakeClockAt(start), fired: make(chan time.Time), result: make(chan error), done: make(chan struct{})}
-	run := func(ctx context.Context, job string, attempt int) (Outcome, error) {
+	run := func(ctx context.Context, job string, attempt, attempts int) (Outcome, error) {
 		h.fired <- h.clock.Now()
 		err := <-h.result
 		return Outcome{RunID: "run-" + job, RowsOut: map[string]int64{"kpi_daily": 30, "customer_monthly": 12}}, err
@@ -167,6 +167,19 @@ func TestSchedulerCatchesUpOnce(t *testing.T) {
 	h.advanceTo(utc("2026-05-06T02:00:00Z"))
 	h.expectRun(utc("2026-05-06T02:00:00Z"), nil)
 
+	// The last run was stopped by SIGTERM (a deploy) after its tick: it is
+	// caught up at start, and it is no failure.
+	stopped := map[string]LastRun{"nightly": {Started: utc("2026-05-05T02:00:00Z"), Ended: utc("2026-05-05T02:03:00Z"), Interrupted: true}}
+	h3 := newHarness(t, utc("2026-05-05T09:00:00Z"), stopped, job(t, "nightly", "0 2 * * *", time.UTC, 0))
+	if got := h3.s.Health(utc("2026-05-05T09:00:00Z")); got.Jobs[0].Problem == "the last run failed" {
+		t.Errorf("a stopped run counts as a failure: %+v", got)
+	}
+	h3.expectRun(utc("2026-05-05T09:00:00Z"), nil)
+	h3.expectNoRun()
+	if got := h3.s.Health(h3.clock.Now()); !got.Healthy {
+		t.Errorf("unhealthy after the catch-up succeeded: %+v", got)
+	}
+
 	// History up to date: no catch-up.
 	recent := map[string]LastRun{"nightly": {Started: utc("2026-05-05T02:00:00Z"), Ended: utc("2026-05-05T02:10:00Z"), Success: true}}
 	h2 := newHarness(t, utc("2026-05-05T09:00:00Z"), recent, job(t, "nightly", "0 2 * * *", time.UTC, 0))
@@ -201,7 +214,7 @@ func TestSchedulerCoalescesMissedTicks(t *testing.T) {
 func TestHealthOverdue(t *testing.T) {
 	history := map[string]LastRun{"nightly": {Started: utc("2026-05-04T02:00:00Z"), Ended: utc("2026-05-04T02:10:00Z"), Success: true}}
 	s, err := New(Options{Jobs: []Job{job(t, "nightly", "0 2 * * *", time.UTC, 0)},
-		Run:   func(context.Context, string, int) (Outcome, error) { return Outcome{}, nil },
+		Run:   func(context.Context, string, int, int) (Outcome, error) { return Outcome{}, nil },
 		Clock: clockwork.NewFakeClockAt(utc("2026-05-05T01:00:00Z")), History: history, OverdueAfter: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +230,26 @@ func TestHealthOverdue(t *testing.T) {
 	}
 	if p := s.Health(utc("2026-05-05T04:01:00Z")).Jobs[0].Problem; p != "overdue: no successful run since 2026-05-05T02:00:00Z" {
 		t.Errorf("problem = %q", p)
+	}
+}
+
+// After a restart, /metrics says what history says of the last run.
+func TestMetricsFromHistory(t *testing.T) {
+	history := map[string]LastRun{"nightly": {Started: utc("2026-05-04T02:00:00Z"), Ended: utc("2026-05-04T02:00:30Z"), Error: "export missing"}}
+	h := newHarness(t, utc("2026-05-04T09:00:00Z"), history, job(t, "nightly", "0 2 * * *", time.UTC, 0))
+	srv := httptest.NewServer(h.s.Handler())
+	defer srv.Close()
+	h.expectNoRun()
+	code, _ := get(t, srv.URL+"/healthz")
+	_, m := get(t, srv.URL+"/metrics")
+	for _, want := range []string{`uptake_last_run_success{job="nightly"} 0`, `uptake_consecutive_failures{job="nightly"} 1`,
+		`uptake_last_run_duration_seconds{job="nightly"} 30`, `uptake_healthy 0`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if code != 503 {
+		t.Errorf("healthz = %d after a failed last run", code)
 	}
 }
 
