@@ -42,6 +42,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"str":      fmtStr,
 	"sp":       spName,
 	"month":    monthLabel,
+	"week":     weekLabel,
 }).Parse(reportTemplate))
 
 const (
@@ -51,6 +52,8 @@ const (
 	lowUtilizationLabel = "60 %"
 	// maxCustomerRows caps the champions / churn-risk tables.
 	maxCustomerRows = 25
+	// maxChartWeeks is how many of the latest weeks the weekly-active chart shows.
+	maxChartWeeks = 26
 )
 
 // kpi is one row of kpi_overview_monthly or kpi_salesperson_monthly.
@@ -99,6 +102,13 @@ type daily struct {
 	DayLabelISO string
 }
 
+// weekly is one week of weekly_active_customers, summed over salespeople.
+type weekly struct {
+	Week                      time.Time
+	Activated, Active, Weekly sql.NullInt64
+	Rate                      sql.NullFloat64
+}
+
 type rowsOut struct {
 	Table string
 	Rows  int64
@@ -114,6 +124,10 @@ type reportView struct {
 	RateChart    template.HTML
 	Sales        []kpi
 	SalesChart   template.HTML
+	WeeklyChart  template.HTML
+	ChartWeeks   int
+	LatestWeek   *weekly
+	NoHistory    bool // some charted weeks have fewer than 4 weeks of history
 	Overview     []kpi
 	CustSections []custList
 	Daily        daily
@@ -132,6 +146,7 @@ var definitions = [][2]string{
 	{"Champion / churn risk", "customers flagged champion or churn risk in customer_monthly for the month."},
 	{"Score MoM", "(score − previous month's score) ÷ previous month's score."},
 	{"DAU/MAU", "average daily active users ÷ monthly active users."},
+	{"Weekly-active customer", "an activated customer with at least one usage event in each of the last 4 complete ISO weeks (Monday to Sunday); a week counts the customers of the month of its Sunday."},
 }
 
 // RenderReport reads the KPI tables through q and writes a self-contained HTML report to w.
@@ -193,6 +208,23 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 			l.Title, l.Sort = s[0], s[1]
 			v.CustSections = append(v.CustSections, l)
 		}
+	}
+
+	// weekly_active_customers has no overall rows: the overall figures are
+	// the sums over salespeople (each customer has one salesperson a week).
+	weeks, err := queryAll(ctx, q, `SELECT week, sum(activated_customers)::BIGINT, sum(active_customers)::BIGINT,
+		sum(weekly_active_customers)::BIGINT, sum(weekly_active_customers) / nullif(sum(activated_customers), 0)
+		FROM weekly_active_customers GROUP BY week ORDER BY week`,
+		func(w *weekly) []any { return []any{&w.Week, &w.Activated, &w.Active, &w.Weekly, &w.Rate} })
+	if err != nil {
+		return fmt.Errorf("report: read weekly_active_customers: %w", err)
+	}
+	if n := len(weeks); n > 0 {
+		window := min(n, maxChartWeeks)
+		v.ChartWeeks = window
+		v.WeeklyChart = weeklyChart(weeks[n-window:])
+		v.LatestWeek = &weeks[n-1]
+		v.NoHistory = !weeks[n-window].Weekly.Valid
 	}
 
 	days, err := queryAll(ctx, q, "SELECT day, dau, mau, dau_mau FROM kpi_daily ORDER BY day DESC LIMIT 1",
@@ -340,6 +372,9 @@ func monthLabel(k kpi) string {
 	return k.Month.Format("Jan 2006")
 }
 
+// weekLabel renders a week by its Monday: "12 Oct 2026".
+func weekLabel(t time.Time) string { return t.Format("2 Jan 2006") }
+
 // ---- SVG charts (built only from numbers and escaped strings) ----
 
 var esc = template.HTMLEscapeString
@@ -449,6 +484,100 @@ func salesChart(rows []kpi) template.HTML {
 				L, top+5, w, rowH-10, esc(name), esc(fmtPct(r.Usage)), esc(fmtNum(r.ActiveUsers)), esc(fmtNum(r.Users)))
 		}
 		fmt.Fprintf(&b, `<text class="bar-val" x="%.1f" y="%.1f">%s</text>`, L+w+6, mid, esc(fmtPct(r.Usage)))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// niceMax returns the top of a count axis at or above max, and its tick step
+// (1, 2 or 5 times a power of ten, with at most 5 steps).
+func niceMax(hi int64) (top, step int64) {
+	if hi <= 0 {
+		return 1, 1
+	}
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if step = m * p; (hi+step-1)/step <= 5 {
+				return (hi + step - 1) / step * step, step
+			}
+		}
+	}
+}
+
+// weeklyChart draws, per week (oldest first), the weekly-active customers and,
+// lighter, the customers active that week, on a count axis from 0. A week
+// without 4 weeks of history has no weekly-active point.
+func weeklyChart(rows []weekly) template.HTML {
+	n := len(rows)
+	if n == 0 {
+		return ""
+	}
+	const W, H, L, R, T, B = 1160.0, 300.0, 60.0, 16.0, 34.0, 40.0
+	var hi int64
+	for _, r := range rows {
+		hi = max(hi, r.Active.Int64, r.Weekly.Int64)
+	}
+	top, tick := niceMax(hi)
+	step := (W - L - R) / float64(n)
+	x := func(i int) float64 { return L + step*(float64(i)+0.5) }
+	y := func(v int64) float64 { return T + (H-T-B)*(1-float64(v)/float64(top)) }
+	// Label every k-th week, always the latest: at most 13 labels.
+	k := (n + 12) / 13
+	labeled := func(i int) bool { return (n-1-i)%k == 0 }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" width="100%%" role="img" aria-label="Weekly-active customers, last %d weeks">`, W, H, n)
+	for v := int64(0); v <= top; v += tick {
+		yy := y(v)
+		fmt.Fprintf(&b, `<line class="grid" x1="%g" x2="%g" y1="%.1f" y2="%.1f"/><text class="ylab" x="%g" y="%.1f">%s</text>`,
+			L, W-R, yy, yy, L-8, yy+4, esc(fmtNum(v)))
+	}
+	// legend, top left
+	fmt.Fprintf(&b, `<g class="legend"><line class="rate-line" x1="%g" x2="%g" y1="12" y2="12"/><text x="%g" y="16">weekly-active: active in each of the last 4 weeks</text>`,
+		L, L+24, L+30)
+	fmt.Fprintf(&b, `<line class="active-line" x1="%g" x2="%g" y1="12" y2="12"/><text x="%g" y="16">active that week</text></g>`,
+		L+340, L+364, L+370)
+	line := func(cls string, val func(weekly) sql.NullInt64) {
+		var run []string
+		flush := func() {
+			if len(run) >= 2 {
+				fmt.Fprintf(&b, `<polyline class="%s" points="%s"/>`, cls, strings.Join(run, " "))
+			}
+			run = nil
+		}
+		for i, r := range rows {
+			if v := val(r); v.Valid {
+				run = append(run, fmt.Sprintf("%.1f,%.1f", x(i), y(v.Int64)))
+			} else {
+				flush()
+			}
+		}
+		flush()
+	}
+	line("active-line", func(r weekly) sql.NullInt64 { return r.Active })
+	line("rate-line", func(r weekly) sql.NullInt64 { return r.Weekly })
+	year := 0 // of the last labelled week: a label shows the year when it changes
+	for i, r := range rows {
+		xx := x(i)
+		if labeled(i) {
+			fmt.Fprintf(&b, `<text class="xlab" x="%.1f" y="%g">%s</text>`, xx, H-B+20, esc(r.Week.Format("2 Jan")))
+			if r.Week.Year() != year {
+				year = r.Week.Year()
+				fmt.Fprintf(&b, `<text class="xlab year" x="%.1f" y="%g">%d</text>`, xx, H-B+35, year)
+			}
+		}
+		if r.Active.Valid {
+			fmt.Fprintf(&b, `<circle class="pt-active" cx="%.1f" cy="%.1f" r="3"><title>Week of %s: %s active customers (at least one usage event)</title></circle>`,
+				xx, y(r.Active.Int64), esc(weekLabel(r.Week)), esc(fmtNum(r.Active)))
+		}
+		if !r.Weekly.Valid {
+			continue // fewer than 4 weeks of history
+		}
+		yy := y(r.Weekly.Int64)
+		fmt.Fprintf(&b, `<circle class="pt" cx="%.1f" cy="%.1f" r="4.5"><title>Week of %s: %s weekly-active customers (%s of %s activated), %s active that week</title></circle>`,
+			xx, yy, esc(weekLabel(r.Week)), esc(fmtNum(r.Weekly)), esc(fmtPct(r.Rate)), esc(fmtNum(r.Activated)), esc(fmtNum(r.Active)))
+		if labeled(i) {
+			fmt.Fprintf(&b, `<text class="vlab" x="%.1f" y="%.1f">%s</text>`, xx, yy-10, esc(fmtNum(r.Weekly)))
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

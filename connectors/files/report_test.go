@@ -32,6 +32,8 @@ var schema = []string{
 		license_utilization DOUBLE, prev_license_utilization DOUBLE, low_utilization BOOLEAN,
 		utilization_increasing BOOLEAN, published_at TIMESTAMP)`,
 	`CREATE TABLE kpi_daily (day DATE, month DATE, dau BIGINT, wau BIGINT, mau BIGINT, dau_mau DOUBLE, published_at TIMESTAMP)`,
+	`CREATE TABLE weekly_active_customers (week DATE, salesperson VARCHAR, activated_customers BIGINT, active_customers BIGINT,
+		weekly_active_customers BIGINT, weekly_active_rate DOUBLE, published_at TIMESTAMP)`,
 }
 
 const evil = `<script>alert(1)</script> & Co`
@@ -57,6 +59,15 @@ var handMade = []string{
 	('2026-09-01', 'C9', 'Sep Only Corp', 'Carol', false, true, false, 99, 10, 8.9, 0.9)`,
 	`INSERT INTO kpi_daily (day, month, dau, wau, mau, dau_mau) VALUES
 	('2026-09-13', '2026-09-01', 11, 40, 95, 0.1158), ('2026-09-14', '2026-09-01', 12, 41, 100, 0.12)`,
+	// Five weeks, two salespeople (no overall rows: the report sums them); the
+	// first three weeks have no weekly-active count yet.
+	`INSERT INTO weekly_active_customers (week, salesperson, activated_customers, active_customers,
+		weekly_active_customers, weekly_active_rate) VALUES
+	('2026-08-10', 'Alice', 2, 2, NULL, NULL), ('2026-08-10', 'Bob & Co', 2, 1, NULL, NULL),
+	('2026-08-17', 'Alice', 2, 1, NULL, NULL), ('2026-08-17', 'Bob & Co', 2, 2, NULL, NULL),
+	('2026-08-24', 'Alice', 2, 2, NULL, NULL), ('2026-08-24', 'Bob & Co', 2, 2, NULL, NULL),
+	('2026-08-31', 'Alice', 2, 2, 1, 0.5), ('2026-08-31', 'Bob & Co', 2, 2, 1, 0.5),
+	('2026-09-07', 'Alice', 2, 2, 1, 0.5), ('2026-09-07', 'Bob & Co', 0, 0, 0, NULL)`,
 }
 
 func openDB(t *testing.T, stmts ...[]string) *sql.DB {
@@ -222,7 +233,35 @@ func TestRenderReport(t *testing.T) {
 	if strings.Contains(out, "Sep Only Corp") || strings.Contains(cust, `class="more"`) {
 		t.Error("customers: wrong month or unexpected overflow line")
 	}
-	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "Monthly active rate</dt>")
+	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "Monthly active rate</dt>", "Weekly-active customer</dt>")
+
+	// The weekly trend: each week summed over the salespeople.
+	wk := section(t, out, "weekly-active")
+	if n := strings.Count(wk, "<svg"); n != 1 {
+		t.Fatalf("weekly-active: %d svg", n)
+	}
+	// Week of 7 Sep: Alice 1 + Bob 0 = 1 of 2 + 0 = 2 activated (Bob's NULL rate is no obstacle).
+	mustContain(t, "weekly-active", wk, "Week of 7 Sep 2026: <strong>1</strong> weekly-active of 2 activated customers (50.0 %), 2 active that week.",
+		"<title>Week of 31 Aug 2026: 2 weekly-active customers (50.0 % of 4 activated), 4 active that week</title>",
+		"<title>Week of 10 Aug 2026: 3 active customers", ">10 Aug<", ">7 Sep<", ">2026<", "Last 5 complete weeks", "fewer than 4 weeks of history")
+	// Active that week: 5 points on one line; weekly-active: the last 2 weeks only.
+	if got := weeklyPoints(wk); got != "active-line:5 rate-line:2" {
+		t.Errorf("weekly-active lines: %s", got)
+	}
+	if c := strings.Count(wk, `<circle class="pt"`); c != 2 {
+		t.Errorf("weekly-active: %d weekly points, want 2", c)
+	}
+}
+
+var polyRe = regexp.MustCompile(`<polyline class="([a-z-]+)" points="([^"]*)"`)
+
+// weeklyPoints lists the polylines of a chart with their number of points.
+func weeklyPoints(svg string) string {
+	var out []string
+	for _, m := range polyRe.FindAllStringSubmatch(svg, -1) {
+		out = append(out, m[1]+":"+strconv.Itoa(len(strings.Fields(m[2]))))
+	}
+	return strings.Join(out, " ")
 }
 
 func assertDescending(t *testing.T, vals []string) {
@@ -244,7 +283,7 @@ func TestRenderReportEmpty(t *testing.T) {
 	if strings.Contains(out, "<svg") {
 		t.Error("empty report should not draw charts")
 	}
-	for _, id := range []string{"headline", "active-rate", "salespeople", "overview", "customers"} {
+	for _, id := range []string{"headline", "active-rate", "weekly-active", "salespeople", "overview", "customers"} {
 		mustContain(t, id, section(t, out, id), `<p class="nodata">no data`)
 	}
 	mustContain(t, "footer", out, "no tables reported")
@@ -372,14 +411,28 @@ func init() {
 		`INSERT INTO kpi_overview_monthly SELECT month, `+kpiAgg+` GROUP BY month`,
 		`INSERT INTO kpi_salesperson_monthly SELECT month, salesperson, `+kpiAgg+` GROUP BY month, salesperson`,
 		`INSERT INTO kpi_daily SELECT d::DATE, '2026-10-01', 200 + hash(d) % 50, 500, 900, (200 + hash(d) % 50) / 900.0, now()::TIMESTAMP
-			FROM range(DATE '2026-10-01', DATE '2026-10-15', INTERVAL 1 DAY) t(d)`)
+			FROM range(DATE '2026-10-01', DATE '2026-10-15', INTERVAL 1 DAY) t(d)`,
+		// 58 weeks (Sep 2025 .. the week of 5 Oct 2026), 5 salespeople; the first 3 weeks without history.
+		`INSERT INTO weekly_active_customers
+		WITH b AS (
+			SELECT (DATE '2025-09-01' + 7 * w::INTEGER)::DATE AS week, w, s,
+				['Alice Martin', 'Bruno Diaz', 'Chloé Dubois', 'Dmitri Ivanov', 'Eva O''Neil'][s + 1] AS salesperson,
+				(20 + 3 * s + w / 10)::BIGINT AS activated
+			FROM range(58) t(w), range(5) u(s)
+		), a AS (
+			SELECT *, (activated * (0.45 + 0.1 * s + 0.1 * sin(w / 4.0)))::BIGINT AS active FROM b
+		)
+		SELECT week, salesperson, activated, active,
+			CASE WHEN w >= 3 THEN (active * (0.55 + 0.05 * cos(w / 3.0)))::BIGINT END,
+			CASE WHEN w >= 3 THEN (active * (0.55 + 0.05 * cos(w / 3.0)))::BIGINT / activated END, now()::TIMESTAMP
+		FROM a`)
 }
 
 func TestRenderReportRealistic(t *testing.T) {
 	db := openDB(t, realistic)
 	out := render(t, db, ReportInfo{RunID: "20261014T0712-7f3a", StartedAt: time.Date(2026, 10, 14, 7, 12, 0, 0, time.UTC),
 		Duration: 4200 * time.Millisecond, Rejects: 3, Warnings: []string{"2 usage events reference unknown customers"},
-		RowsOut: map[string]int64{"customer_monthly": 448, "kpi_overview_monthly": 14, "kpi_salesperson_monthly": 70, "kpi_daily": 14}})
+		RowsOut: map[string]int64{"customer_monthly": 448, "kpi_overview_monthly": 14, "kpi_salesperson_monthly": 70, "kpi_daily": 14, "weekly_active_customers": 290}})
 	checkHTML(t, out)
 	chart := section(t, out, "active-rate")
 	pts := pointsRe.FindAllStringSubmatch(chart, -1)
@@ -396,6 +449,15 @@ func TestRenderReportRealistic(t *testing.T) {
 		t.Errorf("want 5 salesperson bars, got %q", vals)
 	}
 	assertDescending(t, vals)
+	wk := section(t, out, "weekly-active")
+	// The last 26 of 58 weeks, all with history: 13 labels, every other week, ending with the latest.
+	if got := weeklyPoints(wk); got != "active-line:26 rate-line:26" {
+		t.Errorf("weekly-active lines: %s", got)
+	}
+	if n := strings.Count(wk, `<text class="vlab"`); n != 13 || !strings.Contains(wk, ">5 Oct<") || strings.Contains(wk, ">28 Sep<") ||
+		strings.Contains(wk, "fewer than 4 weeks") {
+		t.Errorf("weekly-active: %d value labels; want 13, the latest week labelled, no history note", n)
+	}
 	if p := os.Getenv("UPTAKE_REPORT_HTML"); p != "" {
 		if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
 			t.Fatal(err)
@@ -414,4 +476,46 @@ func TestCustomerCap(t *testing.T) {
 		t.Errorf("want 25 rows and 'and 5 more', got %d rows", n)
 	}
 	mustContain(t, "cap", out, "<td>C29</td>", `<p class="nodata">no data</p>`)
+}
+
+func TestWeeklyChartEdgeCases(t *testing.T) {
+	week := func(i int, active, wa any) weekly {
+		w := weekly{Week: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i), Activated: sql.NullInt64{Int64: 10, Valid: true}}
+		if n, ok := active.(int); ok {
+			w.Active = sql.NullInt64{Int64: int64(n), Valid: true}
+		}
+		if n, ok := wa.(int); ok {
+			w.Weekly = sql.NullInt64{Int64: int64(n), Valid: true}
+			w.Rate = sql.NullFloat64{Float64: float64(n) / 10, Valid: true}
+		}
+		return w
+	}
+	cases := []struct {
+		name, lines string
+		rows        []weekly
+		weeklyPts   int
+		top         string
+	}{
+		{"single week", "", []weekly{week(0, 3, nil)}, 0, ">3<"},
+		{"no history yet", "active-line:3", []weekly{week(0, 1, nil), week(1, 2, nil), week(2, 0, nil)}, 0, ">2<"},
+		{"all zero", "active-line:4", []weekly{week(0, 0, nil), week(1, 0, nil), week(2, 0, nil), week(3, 0, 0)}, 1, ">1<"},
+		{"large counts", "active-line:2 rate-line:2", []weekly{week(0, 12345, 6000), week(1, 12001, 7000)}, 2, ">15\u2009000<"},
+	}
+	for _, c := range cases {
+		svg := string(weeklyChart(c.rows))
+		if got := weeklyPoints(svg); got != c.lines || strings.Count(svg, `<circle class="pt"`) != c.weeklyPts || !strings.Contains(svg, c.top) {
+			t.Errorf("%s: lines %q, %d weekly points, axis top %s in:\n%s", c.name, got, strings.Count(svg, `<circle class="pt"`), c.top, svg)
+		}
+		if strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") || strings.Contains(svg, `cy="-`) {
+			t.Errorf("%s: bad coordinates in %s", c.name, svg)
+		}
+	}
+	if weeklyChart(nil) != "" {
+		t.Error("empty chart must be empty")
+	}
+	for hi, want := range map[int64][2]int64{0: {1, 1}, 1: {1, 1}, 3: {3, 1}, 7: {8, 2}, 10: {10, 2}, 11: {15, 5}, 26: {30, 10}, 12345: {15000, 5000}} {
+		if top, step := niceMax(hi); top != want[0] || step != want[1] {
+			t.Errorf("niceMax(%d) = %d, %d; want %d, %d", hi, top, step, want[0], want[1])
+		}
+	}
 }
