@@ -47,6 +47,9 @@ func rowChecks(ds dataset, sc *scanned) []check {
 		if f.kind == "count" { // as written: -3, not -3.0
 			quoted = fmt.Sprintf("'\"' || CASE WHEN %[1]s = trunc(%[1]s) THEN %[1]s::BIGINT::VARCHAR ELSE %[1]s::VARCHAR END || '\"'", col)
 		}
+		if f.kind == "amount" { // without the trailing zeros of the wide decimal
+			quoted = fmt.Sprintf("'\"' || rtrim(rtrim(%s::VARCHAR, '0'), '.') || '\"'", col)
+		}
 		switch f.kind {
 		case "text":
 			if f.required {
@@ -64,6 +67,10 @@ func rowChecks(ds dataset, sc *scanned) []check {
 			}
 			cs = append(cs, check{fmt.Sprintf("%[1]s < 0 OR %[1]s <> trunc(%[1]s) OR %[1]s > 2147483647", col), h,
 				quoted + " || ' is not a whole number of 0 or more'"})
+		case "amount":
+			// Negative amounts (refunds, credit notes) are kept; an empty
+			// amount is NULL (unknown). DuckDB rejected what is not a number.
+			cs = append(cs, check{"abs(" + col + ") >= 1e16", h, quoted + " || ' is too large for an amount (at most 16 digits before the decimal separator)'"})
 		case "date":
 			if f.required {
 				cs = append(cs, check{col + " IS NULL", h, warehouse.Quote("empty date")})
@@ -135,6 +142,14 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 		sel = fmt.Sprintf(`SELECT "date" AS day, nullif(trim(customer_reference), '') AS customer_ref,
 			trim(user_id) AS user_id, trim(event) AS event, coalesce("count", 1)::BIGINT AS "count", 'csvexport' AS source
 			FROM %s WHERE NOT %s`, sc.table, bad)
+	case "orders":
+		sel = fmt.Sprintf(`SELECT trim(order_id) AS order_id, trim(customer_reference) AS customer_ref,
+			nullif(trim(user_id), '') AS user_id, "date" AS day, %s AS channel,
+			amount::DECIMAL(18, 2) AS revenue, 'csvexport' AS source,
+			channel AS channel_as_written, %s AS source_file, %s AS source_line
+			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
+			channelExpr("channel", ds.cfg.Channels), warehouse.Quote(sc.file), sc.lineExpr("s"),
+			sc.table, sc.lineJoin("s"), bad)
 	}
 	return sel, semantic, nil
 }
@@ -150,13 +165,69 @@ func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connector
 			s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay, fileMonths))
 	case "users":
 		return duplicates(ctx, conn, view, "snapshot_date", "%Y-%m-%d", "user_id", "user id")
+	case "orders":
+		// An order read twice (two files covering the same days, or one
+		// row per order line) would count twice.
+		err := duplicates(ctx, conn, view, "", "", "order_id", "order id")
+		if err == nil {
+			s.otherChannels(ctx, conn, run, view)
+		}
+		return err
 	}
 	return nil
 }
 
-// duplicates fails when a key appears twice in one period, naming the files and lines.
+// channelExpr maps a channel as written to one of the contract's: the
+// configured mapping first, then the contract's own names, else other
+// (compared lower-cased and trimmed).
+func channelExpr(col string, mapping map[string]string) string {
+	var keys []string
+	for k := range mapping {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var whens []string
+	for _, k := range keys {
+		whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", warehouse.Quote(strings.ToLower(strings.TrimSpace(k))), warehouse.Quote(mapping[k])))
+	}
+	for _, c := range channels {
+		whens = append(whens, fmt.Sprintf("WHEN %[1]s THEN %[1]s", warehouse.Quote(c)))
+	}
+	return fmt.Sprintf("(CASE lower(trim(%s)) %s ELSE 'other' END)", col, strings.Join(whens, " "))
+}
+
+// otherChannels logs the channels read as other that are not written
+// "other": without a channels: mapping, a web shop's own name for itself
+// would hide its orders from the web ordering share.
+func (s *Source) otherChannels(ctx context.Context, conn *sql.Conn, run connectors.Run, view string) {
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT trim(channel_as_written), count(*) FROM %s
+		WHERE channel = 'other' AND lower(trim(channel_as_written)) <> 'other'
+		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`, view))
+	if err != nil {
+		return // only a hint
+	}
+	defer rows.Close()
+	var seen []string
+	for rows.Next() {
+		var v string
+		var n int64
+		if rows.Scan(&v, &n) == nil {
+			seen = append(seen, fmt.Sprintf("%q (%d)", v, n))
+		}
+	}
+	if len(seen) > 0 {
+		run.Logger.Warn("orders with these channels count as other; map them under orders.channels if they are web, email, edi or phone",
+			"source", s.name, "channels", strings.Join(seen, ", "))
+	}
+}
+
+// duplicates fails when a key appears twice in one period (in all the
+// files when periodCol is empty), naming the files and lines.
 func duplicates(ctx context.Context, conn *sql.Conn, view, periodCol, periodFmt, key, what string) error {
 	period := func(alias string) string {
+		if periodCol == "" {
+			return "''"
+		}
 		return fmt.Sprintf("strftime(%s%s, %s)", alias, periodCol, warehouse.Quote(periodFmt))
 	}
 	// Find the duplicated keys first (cheap), then where they are.
@@ -174,6 +245,10 @@ func duplicates(ctx context.Context, conn *sql.Conn, view, periodCol, periodFmt,
 		var p, k, where string
 		if err := rows.Scan(&p, &k, &where); err != nil {
 			return err
+		}
+		if periodCol == "" {
+			errs = append(errs, fmt.Errorf("%s: duplicate %s %q (each must appear once, or it is counted twice)", where, what, k))
+			continue
 		}
 		errs = append(errs, fmt.Errorf("%s: duplicate %s %q in %s (each must appear once)", where, what, k, p))
 	}

@@ -1,13 +1,13 @@
 // Package csvexport reads the B2B platform's CSV exports (monthly
-// establishments, users snapshot, daily per-user activity) through DuckDB's
-// own CSV reader into the raw contract tables.
+// establishments, users snapshot, daily per-user activity) and the ERP's
+// orders export through DuckDB's own CSV reader into the raw contract tables.
 //
 // Files may be UTF-8 (with or without BOM), UTF-16 or Windows-1252 (any other
 // single-byte encoding can be configured); delimiters , ; tab or |; booleans
 // yes/no, true/false, 1/0, oui/non; decimal commas. A row that cannot be read
 // goes to the rejects with file, line, column and reason; a file that cannot
 // be used at all (empty, header only, missing column, month unknown,
-// duplicate reference) is an error naming the file.
+// duplicate reference or order id) is an error naming the file.
 package csvexport
 
 import (
@@ -47,7 +47,7 @@ type Source struct {
 
 // dataset is one export with what the connector knows about it.
 type dataset struct {
-	key    string // config key: establishments, users, activity
+	key    string // config key: establishments, users, activity, orders
 	target string // raw contract table
 	fields []field
 	cfg    Dataset
@@ -63,6 +63,7 @@ func New(p config.Plugin) (*Source, error) {
 	errs = append(errs, spec.Establishments.validate(p, "establishments", establishmentFields, true)...)
 	errs = append(errs, spec.Users.validate(p, "users", userFields, false)...)
 	errs = append(errs, spec.Activity.validate(p, "activity", activityFields, false)...)
+	errs = append(errs, spec.Orders.validate(p, "orders", orderFields, false)...)
 	if err := (Dataset{Format: spec.Format}).validate(p, "", nil, false); err != nil {
 		errs = append(errs, err...)
 	}
@@ -77,6 +78,7 @@ func (s *Source) datasets() []dataset {
 		{"establishments", "raw_customers", establishmentFields, s.spec.Establishments},
 		{"users", "raw_users", userFields, s.spec.Users},
 		{"activity", "raw_activity", activityFields, s.spec.Activity},
+		{"orders", "raw_orders", orderFields, s.spec.Orders},
 	}
 	var out []dataset
 	for _, d := range all {

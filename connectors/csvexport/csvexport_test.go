@@ -1,9 +1,9 @@
 package csvexport
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,6 +27,7 @@ type fixture struct {
 	t    *testing.T
 	dir  string
 	conn *sql.Conn
+	log  bytes.Buffer // what the source logged (warnings and up)
 }
 
 func newFixture(t *testing.T, files map[string]string) *fixture {
@@ -71,7 +72,7 @@ func (f *fixture) extract(spec string) (connectors.Extracted, error) {
 	if err != nil {
 		return connectors.Extracted{}, err
 	}
-	run := connectors.Run{ID: "test", AsOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Location: time.UTC, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	run := connectors.Run{ID: "test", AsOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Location: time.UTC, Logger: slog.New(slog.NewTextHandler(&f.log, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	return src.Extract(context.Background(), f.conn, run)
 }
 
@@ -465,4 +466,189 @@ func TestActivityExportSplitInPartsSharingADay(t *testing.T) {
 	if ex.RowsIn["raw_activity"] != 4 {
 		t.Errorf("rows = %v", ex.RowsIn)
 	}
+}
+
+const orderHeader = "order_id,customer_reference,user_id,date,channel,amount\n"
+
+// loadOrders inserts the orders relation into raw_orders as the pipeline
+// does (by name, the contract's columns only) and returns its rows.
+func (f *fixture) loadOrders() []string {
+	f.t.Helper()
+	f.rows(`INSERT INTO raw_orders BY NAME SELECT order_id, customer_ref, user_id, day, channel, revenue, source FROM raw_orders__platform`)
+	return f.rows(`SELECT order_id, customer_ref, coalesce(user_id, '-'), day::VARCHAR, channel, coalesce(revenue::VARCHAR, 'NULL'), source FROM raw_orders ORDER BY order_id`)
+}
+
+func TestReadsOrders(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		// one file for everything: no month in the name
+		"orders.csv": orderHeader +
+			"O1,E1,u1,2026-09-01,web,120.50\n" +
+			"O2, E1 ,,2026-09-02, Email ,99\n" +
+			"O3,E2,,2026-09-03,EDI,1000.005\n" + // rounded to the cent
+			"O4,E2,,2026-09-04,phone,-20.00\n" + // a refund
+			"O5,E2,,2026-09-05,fax,10\n" + // not a contract channel: other
+			"O6,E2,,2026-09-06,Other,\n", // no amount: NULL
+	})
+	ex, err := f.extract(estOnly + "orders:\n  path: DIR/orders.csv\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RowsIn["raw_orders"] != 6 || ex.Rejected["raw_orders"] != 0 || len(ex.Relations["raw_orders"]) != 1 {
+		t.Fatalf("rows in %v rejected %v relations %v", ex.RowsIn, ex.Rejected, ex.Relations)
+	}
+	want := []string{
+		"O1|E1|u1|2026-09-01|web|120.50|csvexport",
+		"O2|E1|-|2026-09-02|email|99.00|csvexport",
+		"O3|E2|-|2026-09-03|edi|1000.01|csvexport",
+		"O4|E2|-|2026-09-04|phone|-20.00|csvexport",
+		"O5|E2|-|2026-09-05|other|10.00|csvexport",
+		"O6|E2|-|2026-09-06|other|NULL|csvexport",
+	}
+	if got := f.loadOrders(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestOrdersDecimalCommaAndMappedColumns(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"commandes_2026-09.csv": "N° commande;Client;Date;Canal;Montant HT\n" +
+			"C-1;E1;01/09/2026;web;1234,56\n" +
+			"C-2;E1;02/09/2026;phone;-12,5\n" +
+			"C-3;E1;03/09/2026;edi;1.234,5\n", // a thousands separator: not a number
+	})
+	spec := estOnly + `orders:
+  path: DIR/commandes_*.csv
+  decimal: ","
+  date_format: "%d/%m/%Y"
+  columns: {order_id: "n° commande", customer_reference: client, date: date, channel: canal, amount: montant ht}
+`
+	ex, err := f.extract(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"C-1|E1|-|2026-09-01|web|1234.56|csvexport",
+		"C-2|E1|-|2026-09-02|phone|-12.50|csvexport",
+	}
+	if got := f.loadOrders(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if ex.Rejected["raw_orders"] != 1 {
+		t.Errorf("rejected = %v, want 1", ex.Rejected)
+	}
+	p := f.path("commandes_2026-09.csv")
+	if got := f.rows(`SELECT file, line, "column", reason FROM load_rejects`); len(got) != 1 ||
+		got[0] != p+`|4|Montant HT|cast: Error when converting column "Montant HT". Could not convert string "1.234,5" to a number` {
+		t.Errorf("rejects = %v", got)
+	}
+}
+
+func TestBadOrdersGoToRejects(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"orders_2026-09.csv": orderHeader +
+			"O1,E1,,2026-09-01,web,10\n" + // line 2: fine
+			"O2,E1,,2026-09-02,web,12abc\n" + // line 3: amount not a number
+			",E1,,2026-09-03,web,10\n" + // line 4: no order id
+			"O4,,,2026-09-04,web,10\n" + // line 5: no customer
+			"O5,E1,,,web,10\n" + // line 6: no date
+			"O6,E1,,2026-09-06,,10\n" + // line 7: no channel
+			"O7,E1,,2026-09-07,web,12345678901234567\n" + // line 8: too large
+			"O8,E1,,2026-09-31,web,10\n" + // line 9: not a date
+			"O9,E1,,2026-09-09,web,10\n", // line 10: fine
+	})
+	ex, err := f.extract(estOnly + "orders:\n  path: DIR/orders_*.csv\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RowsRead["raw_orders"] != 9 || ex.Rejected["raw_orders"] != 7 || ex.RowsIn["raw_orders"] != 2 {
+		t.Fatalf("read %v rejected %v in %v", ex.RowsRead, ex.Rejected, ex.RowsIn)
+	}
+	p := f.path("orders_2026-09.csv")
+	got := f.rows(`SELECT file, line, coalesce("column", ''), reason FROM load_rejects ORDER BY line`)
+	want := []string{
+		p + `|3|amount|cast: Error when converting column "amount". Could not convert string "12abc" to a number`,
+		p + "|4|order_id|empty value in a required column",
+		p + "|5|customer_reference|empty value in a required column",
+		p + "|6|date|empty date",
+		p + "|7|channel|empty value in a required column",
+		p + `|8|amount|"12345678901234567" is too large for an amount (at most 16 digits before the decimal separator)`,
+		p + `|9|date|cast: Error when converting column "date". Could not convert string "2026-09-31" to a date`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rejects\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := f.rows(`SELECT order_id, source_line FROM raw_orders__platform ORDER BY 1`); strings.Join(got, ",") != "O1|2,O9|10" {
+		t.Errorf("accepted = %v", got)
+	}
+}
+
+func TestDuplicateOrderAcrossFiles(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"orders_2026-09.csv":         orderHeader + "O1,E1,,2026-09-29,web,10\nO2,E1,,2026-09-30,web,10\n",
+		"orders_2026-10.csv":         orderHeader + "O2,E1,,2026-09-30,web,10\nO3,E1,,2026-10-01,web,10\n",
+	})
+	_, err := f.extract(estOnly + "orders:\n  path: DIR/orders_*.csv\n")
+	wantErr(t, err, f.path("orders_2026-09.csv")+":3, "+f.path("orders_2026-10.csv")+":2", `duplicate order id "O2"`, "counted twice")
+	if strings.Contains(err.Error(), `"O1"`) || strings.Contains(err.Error(), `"O3"`) {
+		t.Errorf("an order read once is named: %v", err)
+	}
+}
+
+func TestOrderChannelsMapping(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"orders.csv": orderHeader +
+			"O1,E1,,2026-09-01,Webshop,1\n" +
+			"O2,E1,,2026-09-01, B2B portal ,1\n" +
+			"O3,E1,,2026-09-01,Fax,1\n" +
+			"O4,E1,,2026-09-01,e-shop,1\n" + // not mapped: other
+			"O5,E1,,2026-09-01,web,1\n",
+	})
+	spec := estOnly + "orders:\n  path: DIR/orders.csv\n  channels: {webshop: web, \"B2B Portal\": web, fax: phone}\n"
+	if _, err := f.extract(spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT order_id, channel FROM raw_orders__platform ORDER BY 1`); strings.Join(got, ",") != "O1|web,O2|web,O3|phone,O4|other,O5|web" {
+		t.Errorf("channels = %v", got)
+	}
+	// The values read as other are named, so that a missing mapping shows.
+	if log := f.log.String(); !strings.Contains(log, `\"e-shop\" (1)`) || !strings.Contains(log, "orders.channels") {
+		t.Errorf("log = %q, want a warning naming e-shop", log)
+	}
+}
+
+func TestOrdersWindows1252(t *testing.T) {
+	// "Café €uro" and "Téléphone" in Windows-1252: é = E9, € = 80.
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"orders.csv":                 "order_id;customer_reference;date;canal;amount\nO1;Caf\xe9 \x80uro;2026-09-01;T\xe9l\xe9phone;1\n",
+	})
+	spec := estOnly + "orders:\n  path: DIR/orders.csv\n  columns: {channel: canal}\n  channels: {téléphone: phone}\n"
+	if _, err := f.extract(spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rows(`SELECT customer_ref, channel FROM raw_orders__platform`); len(got) != 1 || got[0] != "Café €uro|phone" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestOrdersMissingAmountColumn(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"orders.csv":                 "order_id,customer_reference,date,channel\nO1,E1,2026-09-01,web\n",
+	})
+	_, err := f.extract(estOnly + "orders:\n  path: DIR/orders.csv\n")
+	wantErr(t, err, f.path("orders.csv")+":1:", `missing required column "amount"`)
+}
+
+func TestOrderChannelsConfigProblems(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.extract("establishments:\n  path: x\nactivity:\n  path: y\n  channels: {web: web}\norders:\n  path: z\n  channels: {webshop: online, Fax: phone, fax: phone}\n")
+	wantErr(t, err, "uptake.yaml:7: csvexport \"platform\": channels is only for orders",
+		`uptake.yaml:10: csvexport "platform": channels.webshop: "online" is not a channel (web, email, edi, phone, other)`,
+		`"Fax" and "fax" are the same value`)
 }

@@ -121,6 +121,8 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 			switch f.kind {
 			case "count":
 				typ = "DOUBLE"
+			case "amount":
+				typ = amountType
 			case "date":
 				typ = "DATE"
 			}
@@ -170,9 +172,9 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	// Name columns as the file does, in the rejects DuckDB reported.
 	_, err = conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
 		SELECT %[1]s, %[2]s, %[3]s, r.line, n.header,
-			lower(r.error_type) || ': ' || replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
+			lower(r.error_type) || ': ' || replace(replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
 				ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
-				'to ''DOUBLE''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text'),
+				'to ''DOUBLE''', 'to a number'), 'to ''DECIMAL''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text'),
 			trim(r.csv_line, chr(10) || chr(13))
 		FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
 		WHERE r.error_type <> 'MISSING COLUMNS'
@@ -192,10 +194,16 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	return sc, nil
 }
 
+// amountType is how amounts are read: exact, and wide enough to tell a value
+// too large for the contract's DECIMAL(18, 2) from one that fits.
+const amountType = "DECIMAL(38, 10)"
+
 func nullType(kind string) string {
 	switch kind {
 	case "count":
 		return "DOUBLE"
+	case "amount":
+		return amountType
 	case "date":
 		return "DATE"
 	}

@@ -12,7 +12,7 @@ import (
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// Format holds defaults shared by the three exports.
+	// Format holds defaults shared by the exports.
 	Format `yaml:",inline"`
 	// Establishments is the monthly establishment export (required).
 	Establishments Dataset `yaml:"establishments"`
@@ -20,6 +20,8 @@ type Spec struct {
 	Users Dataset `yaml:"users"`
 	// Activity is the daily per-user activity export (optional).
 	Activity Dataset `yaml:"activity"`
+	// Orders is the ERP's orders export, one row per order (optional).
+	Orders Dataset `yaml:"orders"`
 }
 
 // Format says how files are written. Empty fields are detected or defaulted.
@@ -58,13 +60,16 @@ type Dataset struct {
 	Incremental bool `yaml:"incremental"`
 	// LookbackDays is how far before the watermark an incremental read goes back (default 3).
 	LookbackDays int `yaml:"lookback_days"`
+	// Channels maps a channel as written in the file (matched
+	// case-insensitively, trimmed) to web, email, edi, phone or other (orders only).
+	Channels map[string]string `yaml:"channels"`
 }
 
 // field is one column the connector reads from an export.
 type field struct {
 	name     string // contract-side name (key of Dataset.Columns)
 	header   string // default header in the platform's export
-	kind     string // text, bool, count, date, month
+	kind     string // text, bool, count, amount, date, month
 	required bool
 }
 
@@ -98,7 +103,20 @@ var (
 		{"event", "event", "text", true},
 		{"count", "count", "count", false},
 	}
+	// The amount column must be there (a missing one is more likely a
+	// mapping mistake than an export without amounts); an empty amount is NULL.
+	orderFields = []field{
+		{"order_id", "order_id", "text", true},
+		{"customer_reference", "customer_reference", "text", true},
+		{"user_id", "user_id", "text", false},
+		{"date", "date", "date", true},
+		{"channel", "channel", "text", true},
+		{"amount", "amount", "amount", true},
+	}
 )
+
+// channels are the order channels of the data contract.
+var channels = []string{"web", "email", "edi", "phone", "other"}
 
 // resolve merges the dataset's format over the source's and fills defaults.
 func (d Dataset) resolve(src Format) Format {
@@ -182,7 +200,37 @@ func (d Dataset) validate(p config.Plugin, key string, fields []field, required 
 	if d.ExpectByDay < 0 || d.ExpectByDay > 28 {
 		errs = append(errs, p.PluginErrorf(key+".expect_by_day", "expect_by_day must be between 0 (off) and 28"))
 	}
+	if len(d.Channels) > 0 && key != "orders" {
+		errs = append(errs, p.PluginErrorf(key+".channels", "channels is only for orders"))
+	}
+	seen := map[string]string{}
+	var values []string
+	for k := range d.Channels {
+		values = append(values, k)
+	}
+	sort.Strings(values)
+	for _, k := range values {
+		norm := strings.ToLower(strings.TrimSpace(k))
+		switch {
+		case norm == "":
+			errs = append(errs, p.PluginErrorf(key+".channels", "channels: an empty value cannot be mapped (an empty channel is a reject)"))
+		case seen[norm] != "":
+			errs = append(errs, p.PluginErrorf(key+".channels."+k, "channels: %q and %q are the same value (matched case-insensitively, trimmed)", seen[norm], k))
+		case !validChannel(d.Channels[k]):
+			errs = append(errs, p.PluginErrorf(key+".channels."+k, "channels.%s: %q is not a channel (%s)", k, d.Channels[k], strings.Join(channels, ", ")))
+		}
+		seen[norm] = k
+	}
 	return errs
+}
+
+func validChannel(c string) bool {
+	for _, v := range channels {
+		if c == v {
+			return true
+		}
+	}
+	return false
 }
 
 func fieldNames(fields []field) string {
