@@ -18,6 +18,14 @@
 --                    kpi.low_engagement_usage_pct %
 --   lost_active_users  complete month, activated, had active users last month and has
 --                    none now (the key user may have left)
+--   adoption_stage   activated customers only (else NULL): 'activation' once it has done
+--                    every kpi.milestone_events (when set), 'discovery' once it has any
+--                    activity, else 'setup' (it has access, no use yet)
+--   feature_segment  the kpi.features used this month ('search + reorder', 'none'); NULL
+--                    without kpi.features
+--   orders, web_orders, web_order_share  orders of the month from an order source other
+--                    than the web shop's analytics (an ERP export), those placed on the
+--                    site, and their share; NULL without such a source
 WITH base AS (
     SELECT
         cm.month,
@@ -98,6 +106,16 @@ SELECT
     coalesce(complete AND activated AND onboarded_month = month - INTERVAL 1 MONTH AND (
         NOT active OR usage_pct < getvariable('low_engagement_usage_pct') / 100.0
     ), false) AS low_engagement,
-    coalesce(complete AND activated AND prev_active_users > 0 AND active_users = 0, false) AS lost_active_users
+    coalesce(complete AND activated AND prev_active_users > 0 AND active_users = 0, false) AS lost_active_users,
+    CASE WHEN NOT activated THEN NULL
+         WHEN f.milestones_reached THEN 'activation'
+         WHEN f.ever_used THEN 'discovery'
+         ELSE 'setup' END AS adoption_stage,
+    CASE WHEN len(getvariable('features')) > 0 THEN f.feature_segment END AS feature_segment,
+    CASE WHEN (SELECT count(*) FROM stg_customer_orders) > 0 THEN coalesce(o.orders, 0) END AS orders,
+    CASE WHEN (SELECT count(*) FROM stg_customer_orders) > 0 THEN coalesce(o.web_orders, 0) END AS web_orders,
+    o.web_orders / nullif(o.orders, 0) AS web_order_share
 FROM ratios
+LEFT JOIN stg_customer_features f USING (month, customer_ref)
+LEFT JOIN stg_customer_orders o USING (month, customer_ref)
 ORDER BY month, customer_ref

@@ -9,6 +9,10 @@
 --   user_activation_rate        new_users_logged_in / new_users
 --   user_deactivation_rate      deactivated_users / users_at_start
 --   low_engagement_customers, lost_active_users_customers  (customer_monthly's flags)
+--   setup_customers, discovery_customers, activation_stage_customers  activated customers
+--                        per adoption stage (the last NULL without kpi.milestone_events)
+--   orders, web_orders, web_order_share  web_orders / orders (NULL without an order
+--                        source other than the web shop's analytics)
 WITH flows AS (
     SELECT
         month,
@@ -32,7 +36,12 @@ flags AS (
         month,
         salesperson,
         count(*) FILTER (WHERE low_engagement) AS low_engagement_customers,
-        count(*) FILTER (WHERE lost_active_users) AS lost_active_users_customers
+        count(*) FILTER (WHERE lost_active_users) AS lost_active_users_customers,
+        count(*) FILTER (WHERE adoption_stage = 'setup') AS setup_customers,
+        count(*) FILTER (WHERE adoption_stage = 'discovery') AS discovery_customers,
+        CASE WHEN len(getvariable('milestone_events')) > 0 THEN count(*) FILTER (WHERE adoption_stage = 'activation') END AS activation_stage_customers,
+        sum(orders)::BIGINT AS orders,
+        sum(web_orders)::BIGINT AS web_orders
     FROM customer_monthly
     GROUP BY GROUPING SETS ((month, salesperson), (month))
 )
@@ -61,7 +70,13 @@ SELECT
     k.license_utilization
       - CASE WHEN lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS license_utilization_change,
     coalesce(g.low_engagement_customers, 0) AS low_engagement_customers,
-    coalesce(g.lost_active_users_customers, 0) AS lost_active_users_customers
+    coalesce(g.lost_active_users_customers, 0) AS lost_active_users_customers,
+    coalesce(g.setup_customers, 0) AS setup_customers,
+    coalesce(g.discovery_customers, 0) AS discovery_customers,
+    g.activation_stage_customers,
+    g.orders,
+    g.web_orders,
+    g.web_orders / nullif(g.orders, 0) AS web_order_share
 FROM stg_kpi_monthly k
 LEFT JOIN flows f ON f.month = k.month AND f.salesperson IS NOT DISTINCT FROM k.salesperson
 LEFT JOIN flags g ON g.month = k.month AND g.salesperson IS NOT DISTINCT FROM k.salesperson
