@@ -41,6 +41,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"dec":      fmtDec,
 	"str":      fmtStr,
 	"sp":       spName,
+	"play":     playLabel,
 	"month":    monthLabel,
 	"week":     weekLabel,
 }).Parse(reportTemplate))
@@ -109,6 +110,37 @@ type weekly struct {
 	Rate                      sql.NullFloat64
 }
 
+// action is one row of action_list.
+type action struct {
+	Salesperson, Ref, Name, Play, Reason, Task sql.NullString
+	Priority                                   sql.NullInt64
+}
+
+// repActions are one salesperson's plays, most urgent first.
+type repActions struct {
+	Salesperson sql.NullString
+	Rows        []action
+	Urgent      int // priority 1
+	More        int // rows past the cap
+}
+
+// maxActionsPerRep caps each salesperson's rows in the report (the whole
+// list is in action_list.csv).
+const maxActionsPerRep = 12
+
+// playLabels name the plays of action_list for people.
+var playLabels = map[string]string{
+	"churn_risk": "Churn risk", "lost_active_users": "No active user left", "usage_drop": "Usage drop",
+	"low_engagement": "Low engagement after onboarding", "low_utilization": "Low utilization", "champion": "Champion",
+}
+
+func playLabel(s sql.NullString) string {
+	if l, ok := playLabels[s.String]; ok {
+		return l
+	}
+	return s.String
+}
+
 type rowsOut struct {
 	Table string
 	Rows  int64
@@ -130,6 +162,7 @@ type reportView struct {
 	NoHistory    bool // some charted weeks have fewer than 4 weeks of history
 	Overview     []kpi
 	CustSections []custList
+	Actions      []repActions
 	Daily        daily
 	RowsOut      []rowsOut
 	Definitions  [][2]string
@@ -207,6 +240,29 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 			}
 			l.Title, l.Sort = s[0], s[1]
 			v.CustSections = append(v.CustSections, l)
+		}
+	}
+
+	plays, err := queryAll(ctx, q, `SELECT salesperson, customer_ref, name, play, reason, suggested_task, priority
+		FROM action_list ORDER BY salesperson, priority, play, customer_ref`,
+		func(a *action) []any {
+			return []any{&a.Salesperson, &a.Ref, &a.Name, &a.Play, &a.Reason, &a.Task, &a.Priority}
+		})
+	if err != nil {
+		return fmt.Errorf("report: read action_list: %w", err)
+	}
+	for _, a := range plays {
+		if n := len(v.Actions); n == 0 || v.Actions[n-1].Salesperson != a.Salesperson {
+			v.Actions = append(v.Actions, repActions{Salesperson: a.Salesperson})
+		}
+		r := &v.Actions[len(v.Actions)-1]
+		if a.Priority.Int64 == 1 {
+			r.Urgent++
+		}
+		if len(r.Rows) < maxActionsPerRep {
+			r.Rows = append(r.Rows, a)
+		} else {
+			r.More++
 		}
 	}
 

@@ -34,6 +34,8 @@ var schema = []string{
 	`CREATE TABLE kpi_daily (day DATE, month DATE, dau BIGINT, wau BIGINT, mau BIGINT, dau_mau DOUBLE, published_at TIMESTAMP)`,
 	`CREATE TABLE weekly_active_customers (week DATE, salesperson VARCHAR, activated_customers BIGINT, active_customers BIGINT,
 		weekly_active_customers BIGINT, weekly_active_rate DOUBLE, published_at TIMESTAMP)`,
+	`CREATE TABLE action_list (month DATE, customer_ref VARCHAR, name VARCHAR, salesperson VARCHAR, play VARCHAR,
+		reason VARCHAR, suggested_task VARCHAR, priority INTEGER, published_at TIMESTAMP)`,
 }
 
 const evil = `<script>alert(1)</script> & Co`
@@ -59,6 +61,10 @@ var handMade = []string{
 	('2026-09-01', 'C9', 'Sep Only Corp', 'Carol', false, true, false, 99, 10, 8.9, 0.9)`,
 	`INSERT INTO kpi_daily (day, month, dau, wau, mau, dau_mau) VALUES
 	('2026-09-13', '2026-09-01', 11, 40, 95, 0.1158), ('2026-09-14', '2026-09-01', 12, 41, 100, 0.12)`,
+	`INSERT INTO action_list (month, customer_ref, name, salesperson, play, reason, suggested_task, priority) VALUES
+	('2026-08-01', 'C1', '` + evil + `', 'Alice', 'low_utilization', 'utilization 42 % (21 of 50 seats), below 60 %', 'Review usage', 2),
+	('2026-08-01', 'C3', 'Beta', 'Bob & Co', 'churn_risk', 'no longer active: score 0 after 20 the month before', 'Call the key contact', 1),
+	('2026-08-01', 'C2', 'Acme', 'Bob & Co', 'champion', 'score 70, rank 1 of 3 active customers', 'Thank the team', 3)`,
 	// Five weeks, two salespeople (no overall rows: the report sums them); the
 	// first three weeks have no weekly-active count yet.
 	`INSERT INTO weekly_active_customers (week, salesperson, activated_customers, active_customers,
@@ -462,6 +468,27 @@ func TestRenderReportRealistic(t *testing.T) {
 		if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestActionListSection(t *testing.T) {
+	out := section(t, render(t, openDB(t, handMade), ReportInfo{}), "actions")
+	mustContain(t, "actions", out, "Action list — Aug 2026", "<h3>Alice <span class=\"sort\">(1 plays)</span></h3>",
+		"<h3>Bob &amp; Co <span class=\"sort\">(2 plays, 1 urgent)</span></h3>", "Low utilization",
+		"utilization 42 % (21 of 50 seats), below 60 %", "&lt;script&gt;", `<tr class="urgent"><td>1</td><td class="text">Churn risk</td>`)
+	// Bob's rows: the urgent one first.
+	if strings.Index(out, "Churn risk") > strings.Index(out, ">Champion<") {
+		t.Error("the champion comes before the churn risk")
+	}
+	db := openDB(t, []string{
+		`INSERT INTO kpi_overview_monthly (month, complete) VALUES ('2026-08-01', true)`,
+		`INSERT INTO action_list (month, customer_ref, salesperson, play, reason, priority)
+			SELECT '2026-08-01', 'C' || lpad(i::VARCHAR, 2, '0'), 'Alice', 'low_utilization', 'low', 2 FROM range(15) t(i)`,
+	})
+	capped := section(t, render(t, db, ReportInfo{}), "actions")
+	if n := strings.Count(capped, "<td>2</td>"); n != maxActionsPerRep || !strings.Contains(capped, `<p class="more">and 3 more</p>`) ||
+		!strings.Contains(capped, "(12+3 plays)") {
+		t.Errorf("want %d rows and 'and 3 more', got %d", maxActionsPerRep, n)
 	}
 }
 
