@@ -13,14 +13,14 @@
 WITH current_month AS (
     SELECT max(month) AS month FROM stg_months WHERE complete
 ),
-c AS (
+c AS MATERIALIZED (
     SELECT cm.*, p.active_users AS prev_active_users,
            strftime(cm.onboarded_month, '%B %Y') AS onboarded_name,
-           count(*) FILTER (WHERE cm.active) OVER () AS active_customers,
+           sum(CASE WHEN cm.active THEN 1 ELSE 0 END) OVER () AS active_customers, -- not FILTER: slow in a window
            rank() OVER (ORDER BY CASE WHEN cm.active THEN cm.score END DESC NULLS LAST) AS score_rank
     FROM customer_monthly cm
     JOIN current_month USING (month)
-    LEFT JOIN customer_monthly p ON p.customer_ref = cm.customer_ref AND p.month = cm.month - INTERVAL 1 MONTH
+    LEFT JOIN customer_monthly p ON p.customer_ref = cm.customer_ref AND p.month = (cm.month - INTERVAL 1 MONTH)::DATE
 ),
 plays AS (
     SELECT c.*, 'churn_risk' AS play, 1 AS priority,
