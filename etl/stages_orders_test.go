@@ -146,3 +146,26 @@ func setMapping(n *yaml.Node, key, sub, value string) {
 	setKey(m, sub, value)
 	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, m)
 }
+
+// A salesperson whose only customer is new in September and has no portal
+// access: Carol's E8 is to be activated (1) and is not (0 → rate 0); nothing
+// was activated or active at the start, she has no new user: every other
+// rate is NULL, not a division error; and she has no play in the action list.
+func TestFlowsOfASalespersonWithoutActiveCustomer(t *testing.T) {
+	w := newWorkspace(t, "exclude:\n  email_domains: [uptake-demo.internal]\n")
+	sep := readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))
+	w.write("establishments_2026-09.csv", sep+"E8,Theta,no,no,0,0,0,Carol,\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := queryCells(t, w.cfg, `SELECT activated_customers, active_customers, monthly_active_rate, customers_to_activate,
+		newly_activated_customers, customer_activation_rate, activated_at_start, customer_deactivation_rate, churn_rate,
+		usage_retention, new_users, user_activation_rate, user_deactivation_rate, license_utilization_change
+		FROM kpi_salesperson_monthly WHERE salesperson = 'Carol'`)
+	if strings.Join(got, "") != "0 0 - 1 0 "+r(0, 1)+" 0 - - - 0 - - -" {
+		t.Errorf("Carol: %v", got)
+	}
+	if got := queryCells(t, w.cfg, `SELECT count(*) FROM action_list WHERE salesperson = 'Carol'`); got[0] != "0" {
+		t.Errorf("Carol has %s plays", got[0])
+	}
+}
