@@ -322,6 +322,37 @@ func TestEndToEndBigQueryEmulator(t *testing.T) {
 	if strings.Join(got, ",") != "2026-07 4 4 0,2026-08 5 6 2,2026-09 5 5 2" {
 		t.Errorf("published overview = %v", got)
 	}
+	// The action list and the rates of change, as hand-computed in
+	// etl/action_list_test.go and etl/kpi_flows_test.go.
+	read := func(q string) []string {
+		t.Helper()
+		it, err := c.Query(fmt.Sprintf(q, project, dataset)).Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for {
+			var row []bq.Value
+			if err := it.Next(&row); err == iterator.Done {
+				return out
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			var cells []string
+			for _, v := range row {
+				cells = append(cells, fmt.Sprint(v))
+			}
+			out = append(out, strings.Join(cells, " "))
+		}
+	}
+	plays := read("SELECT salesperson, customer_ref, play, priority FROM `%s.%s.action_list` ORDER BY salesperson, priority, play, customer_ref")
+	if strings.Join(plays, ",") != "Alice E2 low_utilization 2,Alice E3 usage_drop 2,Alice E1 champion 3,Bob E4 low_utilization 2,Bob E6 low_utilization 2,Bob E4 usage_drop 2" {
+		t.Errorf("published action list = %v", plays)
+	}
+	rates := read("SELECT FORMAT_DATE('%%Y-%%m', month), churned_customers, activated_at_start, ROUND(usage_retention, 4) FROM `%s.%s.kpi_overview_monthly` WHERE month >= '2026-08-01' ORDER BY month")
+	if strings.Join(rates, ",") != "2026-08 0 4 0.75,2026-09 1 6 0.8" {
+		t.Errorf("published rates = %v", rates)
+	}
 }
 
 func TestEndToEndHistory(t *testing.T) {
