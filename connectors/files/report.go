@@ -42,6 +42,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"str":      fmtStr,
 	"sp":       spName,
 	"play":     playLabel,
+	"barpct":   func(f sql.NullFloat64) string { return fmt.Sprintf("%.1f", 100*clamp01(f.Float64)) },
 	"month":    monthLabel,
 	"week":     weekLabel,
 }).Parse(reportTemplate))
@@ -141,6 +142,21 @@ func playLabel(s sql.NullString) string {
 	return s.String
 }
 
+// featureUse is one feature's adoption in the latest complete month, summed
+// over salespeople.
+type featureUse struct {
+	Feature             sql.NullString
+	Adopters, Activated sql.NullInt64
+	Rate                sql.NullFloat64
+}
+
+// segment is one combination of features and its customers.
+type segment struct {
+	Segment   sql.NullString
+	Features  sql.NullInt64
+	Customers sql.NullInt64
+}
+
 type rowsOut struct {
 	Table string
 	Rows  int64
@@ -163,6 +179,8 @@ type reportView struct {
 	Overview     []kpi
 	CustSections []custList
 	Actions      []repActions
+	Features     []featureUse
+	Segments     []segment
 	Daily        daily
 	RowsOut      []rowsOut
 	Definitions  [][2]string
@@ -228,6 +246,18 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 			return fmt.Errorf("report: read kpi_salesperson_monthly: %w", err)
 		}
 		v.SalesChart = salesChart(v.Sales)
+		// feature_adoption and feature_segments have no overall rows: sums over salespeople.
+		if v.Features, err = queryAll(ctx, q, `SELECT feature, sum(adopters)::BIGINT, sum(activated_customers)::BIGINT,
+			sum(adopters) / nullif(sum(activated_customers), 0) FROM feature_adoption WHERE month = CAST(? AS DATE)
+			GROUP BY feature ORDER BY 4 DESC NULLS LAST, feature`,
+			func(f *featureUse) []any { return []any{&f.Feature, &f.Adopters, &f.Activated, &f.Rate} }, m); err != nil {
+			return fmt.Errorf("report: read feature_adoption: %w", err)
+		}
+		if v.Segments, err = queryAll(ctx, q, `SELECT segment, any_value(features), sum(customers)::BIGINT FROM feature_segments
+			WHERE month = CAST(? AS DATE) GROUP BY segment ORDER BY 3 DESC, segment`,
+			func(g *segment) []any { return []any{&g.Segment, &g.Features, &g.Customers} }, m); err != nil {
+			return fmt.Errorf("report: read feature_segments: %w", err)
+		}
 		const custQuery = `SELECT customer_ref, name, salesperson, score, prev_score, score_mom, usage_pct
 			FROM customer_monthly WHERE month = CAST(? AS DATE) AND %s ORDER BY %s, customer_ref`
 		for _, s := range [][4]string{

@@ -34,6 +34,10 @@ var schema = []string{
 	`CREATE TABLE kpi_daily (day DATE, month DATE, dau BIGINT, wau BIGINT, mau BIGINT, dau_mau DOUBLE, published_at TIMESTAMP)`,
 	`CREATE TABLE weekly_active_customers (week DATE, salesperson VARCHAR, activated_customers BIGINT, active_customers BIGINT,
 		weekly_active_customers BIGINT, weekly_active_rate DOUBLE, published_at TIMESTAMP)`,
+	`CREATE TABLE feature_adoption (month DATE, complete BOOLEAN, salesperson VARCHAR, feature VARCHAR,
+		activated_customers BIGINT, adopters BIGINT, adoption_rate DOUBLE, published_at TIMESTAMP)`,
+	`CREATE TABLE feature_segments (month DATE, complete BOOLEAN, salesperson VARCHAR, segment VARCHAR, features INTEGER,
+		customers BIGINT, published_at TIMESTAMP)`,
 	`CREATE TABLE action_list (month DATE, customer_ref VARCHAR, name VARCHAR, salesperson VARCHAR, play VARCHAR,
 		reason VARCHAR, suggested_task VARCHAR, priority INTEGER, published_at TIMESTAMP)`,
 }
@@ -61,6 +65,14 @@ var handMade = []string{
 	('2026-09-01', 'C9', 'Sep Only Corp', 'Carol', false, true, false, 99, 10, 8.9, 0.9)`,
 	`INSERT INTO kpi_daily (day, month, dau, wau, mau, dau_mau) VALUES
 	('2026-09-13', '2026-09-01', 11, 40, 95, 0.1158), ('2026-09-14', '2026-09-01', 12, 41, 100, 0.12)`,
+	// Two salespeople, two features: the report sums them.
+	`INSERT INTO feature_adoption (month, salesperson, feature, activated_customers, adopters) VALUES
+	('2026-08-01', 'Alice', 'search', 2, 1), ('2026-08-01', 'Bob & Co', 'search', 2, 2),
+	('2026-08-01', 'Alice', 'reorder', 2, 0), ('2026-08-01', 'Bob & Co', 'reorder', 2, 1),
+	('2026-09-01', 'Carol', 'search', 2, 2)`,
+	`INSERT INTO feature_segments (month, salesperson, segment, features, customers) VALUES
+	('2026-08-01', 'Alice', 'search', 1, 1), ('2026-08-01', 'Alice', 'none', 0, 1),
+	('2026-08-01', 'Bob & Co', 'search', 1, 1), ('2026-08-01', 'Bob & Co', 'search + reorder', 2, 1)`,
 	`INSERT INTO action_list (month, customer_ref, name, salesperson, play, reason, suggested_task, priority) VALUES
 	('2026-08-01', 'C1', '` + evil + `', 'Alice', 'low_utilization', 'utilization 42 % (21 of 50 seats), below 60 %', 'Review usage', 2),
 	('2026-08-01', 'C3', 'Beta', 'Bob & Co', 'churn_risk', 'no longer active: score 0 after 20 the month before', 'Call the key contact', 1),
@@ -489,6 +501,23 @@ func TestActionListSection(t *testing.T) {
 	if n := strings.Count(capped, "<td>2</td>"); n != maxActionsPerRep || !strings.Contains(capped, `<p class="more">and 3 more</p>`) ||
 		!strings.Contains(capped, "(12+3 plays)") {
 		t.Errorf("want %d rows and 'and 3 more', got %d", maxActionsPerRep, n)
+	}
+}
+
+// Feature adoption of the latest complete month (August), summed over
+// salespeople: search 1+2 of 2+2 = 75 %, reorder 0+1 of 4 = 25 %; segments
+// search 1+1 = 2 first, then none and search + reorder (1 each, by name).
+func TestFeatureSection(t *testing.T) {
+	out := section(t, render(t, openDB(t, handMade), ReportInfo{}), "features")
+	mustContain(t, "features", out, "Feature adoption — Aug 2026",
+		`<td class="text">search</td><td>3</td><td>4</td><td>75.0 %</td>`, `<div style="width: 75.0%">`,
+		`<td class="text">reorder</td><td>1</td><td>4</td><td>25.0 %</td>`,
+		`<td class="text">search</td><td>1</td><td>2</td>`, `<td class="text">search &#43; reorder</td><td>2</td><td>1</td>`)
+	if strings.Index(out, ">reorder<") < strings.Index(out, ">search<") || strings.Index(out, ">none<") < strings.LastIndex(out, ">search<") {
+		t.Error("features or segments out of order")
+	}
+	if strings.Contains(render(t, openDB(t), ReportInfo{}), `id="features"`) {
+		t.Error("a feature section without features")
 	}
 }
 
