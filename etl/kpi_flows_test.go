@@ -3,8 +3,11 @@ package etl_test
 import (
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/uptake-dev/uptake/etl"
 )
 
 // cells formats one row of any column types: NULL as "-", floats to 6
@@ -58,8 +61,9 @@ func x(v float64) string        { return fmt.Sprintf("%.6f", v) }
 //	users at start (July, activated customers): Alice E1 2 + E2 1 = 3; Bob E4 3 + E5 1 = 4;
 //	deactivated in August: u7 (E4, Aug 20) → Bob 1/4, overall 1/7.
 //	pooled utilization: Alice 2/6 → 2/6 (change 0); Bob 3/8 → 2/10; overall 5/14 → 4/16.
-//	low engagement (onboarded in July, not active or usage < 20 %): E2 (score 0, Alice), E5 (0 of 1
-//	users active, Bob). Lost every active user: E5 (1 active in July, 0 in August, Bob).
+//	low engagement: nobody. E2 (score 0) and E5 (0 of 1 users active) were activated in July,
+//	but July is the first month of data: onboarded at or before it, not judged.
+//	Lost every active user: E5 (1 active in July, 0 in August, Bob).
 //
 // September (start = August's rows):
 //
@@ -84,14 +88,14 @@ func TestKPIFlows(t *testing.T) {
 	wantSalesperson := []string{
 		"2026-07 Alice " + nulls,
 		"2026-07 Bob " + nulls,
-		row("2026-08 Alice", 1, 1, r(1, 1), 2, 0, r(0, 2), 0, r(0, 2), 2, 1, r(1, 2), 2, 2, r(2, 2), 3, 0, r(0, 3), r(2, 6), x(0), 1, 0),
-		row("2026-08 Bob", 1, 1, r(1, 1), 2, 0, r(0, 2), 0, r(0, 2), 2, 2, r(2, 2), 1, 1, r(1, 1), 4, 1, r(1, 4), r(3, 8), x(2.0/10-3.0/8), 1, 1),
+		row("2026-08 Alice", 1, 1, r(1, 1), 2, 0, r(0, 2), 0, r(0, 2), 2, 1, r(1, 2), 2, 2, r(2, 2), 3, 0, r(0, 3), r(2, 6), x(0), 0, 0),
+		row("2026-08 Bob", 1, 1, r(1, 1), 2, 0, r(0, 2), 0, r(0, 2), 2, 2, r(2, 2), 1, 1, r(1, 1), 4, 1, r(1, 4), r(3, 8), x(2.0/10-3.0/8), 0, 1),
 		row("2026-09 Alice", 0, 0, "-", 3, 0, r(0, 3), 0, r(0, 3), 2, 2, r(2, 2), 1, 1, r(1, 1), 5, 0, r(0, 5), r(2, 6), x(4.0/6-2.0/6), 0, 0),
 		row("2026-09 Bob", 0, 0, "-", 3, 0, r(0, 3), 1, r(1, 3), 3, 2, r(2, 3), 0, 0, "-", 4, 0, r(0, 4), r(2, 10), x(2.0/5-2.0/10), 0, 0),
 	}
 	wantOverall := []string{
 		"2026-07 " + nulls,
-		row("2026-08", 2, 2, r(2, 2), 4, 0, r(0, 4), 0, r(0, 4), 4, 3, r(3, 4), 3, 3, r(3, 3), 7, 1, r(1, 7), r(5, 14), x(4.0/16-5.0/14), 2, 1),
+		row("2026-08", 2, 2, r(2, 2), 4, 0, r(0, 4), 0, r(0, 4), 4, 3, r(3, 4), 3, 3, r(3, 3), 7, 1, r(1, 7), r(5, 14), x(4.0/16-5.0/14), 0, 1),
 		row("2026-09", 0, 0, "-", 6, 0, r(0, 6), 1, r(1, 6), 5, 4, r(4, 5), 1, 1, r(1, 1), 9, 0, r(0, 9), r(4, 16), x(6.0/11-4.0/16), 0, 0),
 	}
 	for _, c := range []struct {
@@ -125,7 +129,45 @@ func TestKPIFlows(t *testing.T) {
 	}
 	lost := cells(t, rows)
 	rows.Close()
-	if strings.Join(low, ", ") != "2026-08 E2, 2026-08 E5" || strings.Join(lost, ", ") != "2026-08 E5" {
+	if len(low) != 0 || strings.Join(lost, ", ") != "2026-08 E5" {
 		t.Errorf("low engagement %v, lost active users %v", low, lost)
+	}
+}
+
+// E5 deleted from September's export instead of archived: it still churns
+// (and is not retained). Bob: activated at the start E4,E5,E6 = 3, churned
+// 1 (gone) → 1/3; active at the start E4,E5,E6, retained E4,E6 → 2/3; the
+// overall figures keep their denominators (6 activated, 5 active).
+func TestFlowsOfACustomerGoneFromTheExport(t *testing.T) {
+	w := newWorkspace(t, "exclude:\n  email_domains: [uptake-demo.internal]\n")
+	sep := readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))
+	w.write("establishments_2026-09.csv", strings.Replace(sep, "E5,Epsilon,yes,yes,0,0,0,Bob,5\n", "", 1))
+	if _, err := w.run(etl.Options{AllowShrink: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := queryCells(t, w.cfg, `SELECT coalesce(salesperson, 'all'), activated_at_start, churned_customers, gone_customers, churn_rate,
+		prev_active_customers, retained_active_customers, usage_retention
+		FROM (SELECT * FROM kpi_salesperson_monthly UNION ALL BY NAME SELECT * FROM kpi_overview_monthly)
+		WHERE month = '2026-09-01' ORDER BY salesperson NULLS LAST`)
+	want := []string{"Alice 3 0 0 " + r(0, 3) + " 2 2 " + r(2, 2), "Bob 3 1 1 " + r(1, 3) + " 3 2 " + r(2, 3), "all 6 1 1 " + r(1, 6) + " 5 4 " + r(4, 5)}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// As of 16 September, September is the month to date: no rates of change,
+// no utilization change, nobody "increasing" (15 days are not a month).
+func TestFlowsSkipTheMonthToDate(t *testing.T) {
+	db, _, _ := runFixture(t, "kpi", date(2026, 9, 16))
+	rows, err := db.Query(`SELECT strftime(month, '%Y-%m'), complete, churn_rate, usage_retention, customer_activation_rate,
+		prev_license_utilization, license_utilization_change, utilization_increasing_customers
+		FROM kpi_overview_monthly WHERE month = '2026-09-01'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cells(t, rows)
+	rows.Close()
+	if strings.Join(got, "") != "2026-09 false - - - - - 0" {
+		t.Errorf("month to date: %v", got)
 	}
 }

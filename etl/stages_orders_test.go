@@ -95,12 +95,13 @@ func TestSetupStageWithoutMilestones(t *testing.T) {
 //	     E5 1 web (archived, still its row) → 1; E2 and E3 none → 0 orders, share NULL.
 //	     Alice (E1-E3) 2 of 3; Bob (E4-E6) 1 of 3; overall 3 of 6.
 //	Aug: E2 1 web → Alice 1 of 1; Bob 0 → NULL; overall 1 of 1. Jul: no order → NULL.
-//	O9 is dated October 15, the run's date: not counted.
+//	O9 is dated October 15, the run's date: not counted; O10 is an internal user's (excluded).
 func TestWebOrderingShare(t *testing.T) {
-	w := newWorkspace(t, "")
+	w := newWorkspace(t, "exclude:\n  email_domains: [uptake-demo.internal]\n")
 	orders := "order_id,customer_reference,user_id,date,channel,amount\n" +
 		"O1,E1,u1,2026-09-02,web,100\nO2,E1,,2026-09-03,email,50\nO3,E1,u2,2026-09-10,Web,20\nO4,E4,,2026-09-05,edi,500\n" +
-		"O5,E2,u4,2026-08-20,web,10\nO6,E6,,2026-09-30,phone,5\nO7,E5,,2026-09-12,web,7\nO9,E1,,2026-10-15,web,1\n"
+		"O5,E2,u4,2026-08-20,web,10\nO6,E6,,2026-09-30,phone,5\nO7,E5,,2026-09-12,web,7\nO9,E1,,2026-10-15,web,1\n" +
+		"O10,E6,u11,2026-09-14,web,1\n" // u11 is an internal user: excluded
 	w.write("orders.csv", orders)
 	node := w.cfg.Sources[0].Node
 	setMapping(node, "orders", "path", filepath.Join(w.dir, "input", "orders.csv"))

@@ -28,7 +28,7 @@ func TestDescriptionsFromTheModels(t *testing.T) {
 	if cols["churn_risk"] != "complete month, not archived, active last month, and now inactive or score down by >= kpi.drop_alert_pct %" {
 		t.Errorf("churn_risk: %q", cols["churn_risk"])
 	}
-	if cols["score_mom"] == "" || cols["license_utilization"] != "active_users / seats (customers with seats)" {
+	if cols["score_mom"] == "" || cols["license_utilization"] != "active_users / seats (activated customers with seats; NULL without a users export as of the run)" {
 		t.Errorf("descriptions: %v", cols)
 	}
 	// runs: the description tells a reader the publishing run shows as running.

@@ -274,7 +274,7 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 	}
 
 	plays, err := queryAll(ctx, q, `SELECT salesperson, customer_ref, name, play, reason, suggested_task, priority
-		FROM action_list ORDER BY salesperson, priority, play, customer_ref`,
+		FROM action_list ORDER BY salesperson, position`,
 		func(a *action) []any {
 			return []any{&a.Salesperson, &a.Ref, &a.Name, &a.Play, &a.Reason, &a.Task, &a.Priority}
 		})

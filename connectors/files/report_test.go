@@ -39,7 +39,7 @@ var schema = []string{
 	`CREATE TABLE feature_segments (month DATE, complete BOOLEAN, salesperson VARCHAR, segment VARCHAR, features INTEGER,
 		customers BIGINT, published_at TIMESTAMP)`,
 	`CREATE TABLE action_list (month DATE, customer_ref VARCHAR, name VARCHAR, salesperson VARCHAR, play VARCHAR,
-		reason VARCHAR, suggested_task VARCHAR, priority INTEGER, published_at TIMESTAMP)`,
+		reason VARCHAR, suggested_task VARCHAR, priority INTEGER, position INTEGER, published_at TIMESTAMP)`,
 }
 
 const evil = `<script>alert(1)</script> & Co`
@@ -73,10 +73,10 @@ var handMade = []string{
 	`INSERT INTO feature_segments (month, salesperson, segment, features, customers) VALUES
 	('2026-08-01', 'Alice', 'search', 1, 1), ('2026-08-01', 'Alice', 'none', 0, 1),
 	('2026-08-01', 'Bob & Co', 'search', 1, 1), ('2026-08-01', 'Bob & Co', 'search + reorder', 2, 1)`,
-	`INSERT INTO action_list (month, customer_ref, name, salesperson, play, reason, suggested_task, priority) VALUES
-	('2026-08-01', 'C1', '` + evil + `', 'Alice', 'low_utilization', 'utilization 42 % (21 of 50 seats), below 60 %', 'Review usage', 2),
-	('2026-08-01', 'C3', 'Beta', 'Bob & Co', 'churn_risk', 'no longer active: score 0 after 20 the month before', 'Call the key contact', 1),
-	('2026-08-01', 'C2', 'Acme', 'Bob & Co', 'champion', 'score 70, rank 1 of 3 active customers', 'Thank the team', 3)`,
+	`INSERT INTO action_list (month, customer_ref, name, salesperson, play, reason, suggested_task, priority, position) VALUES
+	('2026-08-01', 'C1', '` + evil + `', 'Alice', 'low_utilization', 'utilization 42 % (21 of 50 seats), below 60 %', 'Review usage', 2, 1),
+	('2026-08-01', 'C3', 'Beta', 'Bob & Co', 'churn_risk', 'no longer active: score 0 after 20 the month before', 'Call the key contact', 1, 1),
+	('2026-08-01', 'C2', 'Acme', 'Bob & Co', 'champion', 'score 70, rank 1 of 3 active customers', 'Thank the team', 3, 2)`,
 	// Five weeks, two salespeople (no overall rows: the report sums them); the
 	// first three weeks have no weekly-active count yet.
 	`INSERT INTO weekly_active_customers (week, salesperson, activated_customers, active_customers,
@@ -494,8 +494,8 @@ func TestActionListSection(t *testing.T) {
 	}
 	db := openDB(t, []string{
 		`INSERT INTO kpi_overview_monthly (month, complete) VALUES ('2026-08-01', true)`,
-		`INSERT INTO action_list (month, customer_ref, salesperson, play, reason, priority)
-			SELECT '2026-08-01', 'C' || lpad(i::VARCHAR, 2, '0'), 'Alice', 'low_utilization', 'low', 2 FROM range(15) t(i)`,
+		`INSERT INTO action_list (month, customer_ref, salesperson, play, reason, priority, position)
+			SELECT '2026-08-01', 'C' || lpad(i::VARCHAR, 2, '0'), 'Alice', 'low_utilization', 'low', 2, i + 1 FROM range(15) t(i)`,
 	})
 	capped := section(t, render(t, db, ReportInfo{}), "actions")
 	if n := strings.Count(capped, "<td>2</td>"); n != maxActionsPerRep || !strings.Contains(capped, `<p class="more">and 3 more</p>`) ||

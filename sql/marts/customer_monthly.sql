@@ -10,17 +10,21 @@
 --   churn_risk       complete month, not archived, active last month, and now
 --                    inactive or score down by >= kpi.drop_alert_pct %
 --   usage_pct        active_users / users
---   license_utilization  active_users / seats (customers with seats)
+--   license_utilization  active_users / seats (activated customers with seats; NULL
+--                    without a users export as of the run)
+--   prev_license_utilization  last month's, when the customer was activated then; NULL
+--                    for the month to date
 --   low_utilization  license_utilization < kpi.low_utilization_pct %
 --   utilization_increasing  up by >= kpi.increasing_utilization_pts points on last month
 --   low_engagement   in the first complete month after its onboarding month (about 30
 --                    days in), activated and not active or with usage_pct below
---                    kpi.low_engagement_usage_pct %
+--                    kpi.low_engagement_usage_pct %; customers already activated in the
+--                    first reported month were onboarded before the data: not judged
 --   lost_active_users  complete month, activated, had active users last month and has
 --                    none now (the key user may have left)
 --   adoption_stage   activated customers only (else NULL): 'activation' once it has done
---                    every kpi.milestone_events (when set), 'discovery' once it has any
---                    activity, else 'setup' (it has access, no use yet)
+--                    every kpi.milestone_events (when set), 'discovery' once it has used
+--                    the portal (a usage event), else 'setup' (it has access, no use yet)
 --   feature_segment  the kpi.features used this month ('search + reorder', 'none'); NULL
 --                    without kpi.features
 --   orders, web_orders, web_order_share  orders of the month from an order source other
@@ -56,6 +60,7 @@ with_history AS (
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active) OVER w END AS prev_active,
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active_users) OVER w END AS prev_active_users,
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(seats) OVER w END AS prev_seats,
+        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(activated) OVER w END AS prev_activated,
         sum(CASE WHEN active THEN 1 ELSE 0 END) OVER (PARTITION BY month) AS active_in_month,
         CASE WHEN active THEN rank() OVER (PARTITION BY month, active ORDER BY score DESC) END AS active_rank
     FROM base
@@ -66,8 +71,12 @@ ratios AS (
         *,
         CASE WHEN complete THEN (score - prev_score) / nullif(prev_score, 0) END AS score_mom,
         active_users / nullif(users, 0) AS usage_pct,
-        CASE WHEN activated THEN active_users / nullif(seats, 0) END AS license_utilization,
-        CASE WHEN activated THEN prev_active_users / nullif(prev_seats, 0) END AS prev_license_utilization
+        -- utilization needs a users export: without one as of the run, every
+        -- customer would read 0 active users
+        CASE WHEN activated AND (SELECT count(*) FROM stg_users) > 0 THEN active_users / nullif(seats, 0) END AS license_utilization,
+        -- last month's, of a customer activated then too (not the month to date)
+        CASE WHEN complete AND activated AND prev_activated AND (SELECT count(*) FROM stg_users) > 0
+             THEN prev_active_users / nullif(prev_seats, 0) END AS prev_license_utilization
     FROM with_history
 )
 SELECT
@@ -103,7 +112,9 @@ SELECT
     coalesce(license_utilization - prev_license_utilization >= getvariable('increasing_utilization_pts') / 100.0, false) AS utilization_increasing,
     getvariable('published_at') AS published_at,
     -- columns added after the first release: at the end, after published_at
-    coalesce(complete AND activated AND onboarded_month = month - INTERVAL 1 MONTH AND (
+    -- onboarded in the first reported month means "at or before it": not judged
+    coalesce(complete AND activated AND onboarded_month = month - INTERVAL 1 MONTH
+        AND onboarded_month > (SELECT min(month) FROM stg_months) AND (
         NOT active OR usage_pct < getvariable('low_engagement_usage_pct') / 100.0
     ), false) AS low_engagement,
     coalesce(complete AND activated AND prev_active_users > 0 AND active_users = 0, false) AS lost_active_users,

@@ -7,9 +7,10 @@
 --                       before the as-of date, add up to its min_uses
 --   feature_segment     the used features' names joined with ' + ' in config order,
 --                       or 'none'
---   ever_used           the customer has activity in this or an earlier month: a row of
---                       either activity export (any event), or the establishments
---                       export's own portal views, downloads or shares above 0
+--   ever_used           the customer has used the portal in this or an earlier month: a
+--                       usage event (kpi.usage_events; every event when unset) in
+--                       either activity export, or the establishments export's own
+--                       portal views, downloads or shares above 0
 --   milestones_reached  each of kpi.milestone_events counted at least once in this or
 --                       an earlier month (not necessarily in the same month); NULL when
 --                       kpi.milestone_events is empty
@@ -89,10 +90,13 @@ segment_names AS (
 first_activity AS (
     SELECT customer_ref, min(month) AS first_month
     FROM (
-        SELECT customer_ref, date_trunc('month', min(day))::DATE AS month FROM stg_user_days GROUP BY customer_ref
+        -- a first use is a usage event (kpi.usage_events), not a login alone
+        SELECT customer_ref, date_trunc('month', min(day))::DATE AS month FROM stg_user_days WHERE usage_count > 0 GROUP BY customer_ref
         UNION ALL
         SELECT customer_ref, date_trunc('month', min(day))::DATE FROM raw_customer_activity
-        WHERE day < getvariable('as_of') GROUP BY customer_ref
+        WHERE day < getvariable('as_of')
+          AND (len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), event))
+        GROUP BY customer_ref
         UNION ALL
         SELECT customer_ref, min(month) FROM stg_customer_months
         WHERE coalesce(portal_views, 0) + coalesce(downloads, 0) + coalesce(shares, 0) > 0 GROUP BY customer_ref

@@ -1,17 +1,19 @@
--- stg_customer_flows: how each customer changed during a month (grain:
--- month × customer_ref), for the activation, deactivation, churn and
--- retention rates. One row per customer of the month (customer_monthly),
--- credited to the month's salesperson; its state at the start is its row of
--- the previous month. A customer missing from the month's export (deleted,
--- not archived) is in none of the counts. The first reported month has no
--- start: no rows, so its rates are NULL.
+-- stg_customer_flows: how each customer changed during a complete month
+-- (grain: month × customer_ref), for the activation, deactivation, churn
+-- and retention rates. One row per customer of the month, credited to the
+-- month's salesperson, and per customer of the month before that is gone
+-- from the month's export (deleted, not archived), credited to last month's
+-- salesperson: a deletion is a churn, never a silent improvement. Its state
+-- at the start is its row of the previous month. The first reported month
+-- (no start) and the month to date have no rows: their rates are NULL.
 --   to_activate          a customer not activated at the start (present then and not
 --                        archived), or created this month
 --   newly_activated      one of those, activated at the end
 --   activated_at_start   activated at the start
 --   deactivated          activated at the start, still a customer (not archived) at the end,
 --                        no longer activated (portal access removed)
---   churned              activated at the start, archived at the end
+--   churned              activated at the start, archived or gone at the end
+--   gone                 in last month's export, not in this month's
 --   active_at_start, retained   active last month; and active this month too
 --   new_users            users of the customer created this month;
 --   new_users_logged_in  of those, the ones whose first login is this month
@@ -37,23 +39,35 @@ user_months AS (
         GROUP BY ALL
     )
     GROUP BY ALL
+),
+keys AS (
+    -- the complete months' customers, and last month's customers gone since
+    SELECT m.month, c.customer_ref
+    FROM stg_months m JOIN cm c ON c.month = m.month
+    WHERE m.complete
+    UNION
+    SELECT m.month, p.customer_ref
+    FROM stg_months m JOIN cm p ON p.month = (m.month - INTERVAL 1 MONTH)::DATE
+    WHERE m.complete
 )
 SELECT
-    c.month,
-    c.customer_ref,
-    c.salesperson,
-    coalesce(NOT p.archived AND NOT p.activated, false) OR c.created_month = c.month AS to_activate,
-    (coalesce(NOT p.archived AND NOT p.activated, false) OR c.created_month = c.month) AND c.activated AS newly_activated,
+    k.month,
+    k.customer_ref,
+    coalesce(c.salesperson, p.salesperson) AS salesperson,
+    coalesce(NOT p.archived AND NOT p.activated, false) OR coalesce(c.created_month = c.month, false) AS to_activate,
+    (coalesce(NOT p.archived AND NOT p.activated, false) OR coalesce(c.created_month = c.month, false)) AND coalesce(c.activated, false) AS newly_activated,
     coalesce(p.activated, false) AS activated_at_start,
     coalesce(p.activated AND NOT c.archived AND NOT c.activated, false) AS deactivated,
-    coalesce(p.activated AND c.archived, false) AS churned,
+    coalesce(p.activated AND (c.archived OR c.customer_ref IS NULL), false) AS churned,
+    c.customer_ref IS NULL AS gone,
     coalesce(p.active, false) AS active_at_start,
     coalesce(p.active AND c.active, false) AS retained,
-    coalesce(u.new_users, 0)::BIGINT AS new_users,
-    coalesce(u.new_users_logged_in, 0)::BIGINT AS new_users_logged_in,
+    CASE WHEN c.customer_ref IS NOT NULL THEN coalesce(u.new_users, 0) ELSE 0 END::BIGINT AS new_users,
+    CASE WHEN c.customer_ref IS NOT NULL THEN coalesce(u.new_users_logged_in, 0) ELSE 0 END::BIGINT AS new_users_logged_in,
     CASE WHEN p.activated THEN p.users ELSE 0 END::BIGINT AS users_at_start,
     CASE WHEN p.activated THEN coalesce(u.deactivated_users, 0) ELSE 0 END::BIGINT AS deactivated_users
-FROM cm c
-JOIN stg_months pm ON pm.month = c.month - INTERVAL 1 MONTH
-LEFT JOIN cm p ON p.month = pm.month AND p.customer_ref = c.customer_ref
-LEFT JOIN user_months u ON u.customer_ref = c.customer_ref AND u.month = c.month
+FROM keys k
+JOIN stg_months pm ON pm.month = (k.month - INTERVAL 1 MONTH)::DATE
+LEFT JOIN cm c ON c.month = k.month AND c.customer_ref = k.customer_ref
+LEFT JOIN cm p ON p.month = pm.month AND p.customer_ref = k.customer_ref
+LEFT JOIN user_months u ON u.customer_ref = k.customer_ref AND u.month = k.month

@@ -10,6 +10,8 @@ SELECT
     count(*) AS orders,
     count(*) FILTER (WHERE channel = 'web') AS web_orders
 FROM raw_orders
+-- orders placed by excluded (internal, test) users do not count
+ANTI JOIN (SELECT user_id FROM stg_user_keys WHERE excluded) x USING (user_id)
 WHERE source NOT LIKE 'ga4%'
   AND day < getvariable('as_of')
   AND NOT list_contains(getvariable('exclude_customers'), customer_ref)

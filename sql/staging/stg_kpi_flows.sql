@@ -1,10 +1,12 @@
 -- stg_kpi_flows: the month's rates of change for every salesperson and for
 -- all customers (salesperson IS NULL), each with its numerator and
 -- denominator (definitions: stg_customer_flows). NULL when the denominator
--- is 0, and for the first reported month (no start to compare with).
+-- is 0, for the first reported month (no start to compare with) and for the
+-- month to date.
 --   customer_activation_rate    newly_activated_customers / customers_to_activate
 --   customer_deactivation_rate  deactivated_customers / activated_at_start
---   churn_rate                  churned_customers / activated_at_start
+--   churn_rate                  churned_customers / activated_at_start (archived, or gone
+--                               from the export: gone_customers, at the end of the table)
 --   usage_retention             retained_active_customers / prev_active_customers
 --   user_activation_rate        new_users_logged_in / new_users
 --   user_deactivation_rate      deactivated_users / users_at_start
@@ -22,6 +24,7 @@ WITH flows AS (
         count(*) FILTER (WHERE activated_at_start) AS activated_at_start,
         count(*) FILTER (WHERE deactivated) AS deactivated_customers,
         count(*) FILTER (WHERE churned) AS churned_customers,
+        count(*) FILTER (WHERE gone) AS gone_customers,
         count(*) FILTER (WHERE active_at_start) AS prev_active_customers,
         count(*) FILTER (WHERE retained) AS retained_active_customers,
         sum(new_users)::BIGINT AS new_users,
@@ -65,10 +68,13 @@ SELECT
     f.users_at_start,
     f.deactivated_users,
     f.deactivated_users / nullif(f.users_at_start, 0) AS user_deactivation_rate,
-    -- pooled utilization of the same scope last month, and the change in points
-    CASE WHEN lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS prev_license_utilization,
+    -- pooled utilization of the same scope last month (with its numerator and
+    -- denominator), and the change in points; not for the month to date
+    CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.seats) OVER w END AS prev_seats,
+    CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.seat_active_users) OVER w END AS prev_seat_active_users,
+    CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS prev_license_utilization,
     k.license_utilization
-      - CASE WHEN lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS license_utilization_change,
+      - CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS license_utilization_change,
     coalesce(g.low_engagement_customers, 0) AS low_engagement_customers,
     coalesce(g.lost_active_users_customers, 0) AS lost_active_users_customers,
     coalesce(g.setup_customers, 0) AS setup_customers,
@@ -76,7 +82,8 @@ SELECT
     g.activation_stage_customers,
     g.orders,
     g.web_orders,
-    g.web_orders / nullif(g.orders, 0) AS web_order_share
+    g.web_orders / nullif(g.orders, 0) AS web_order_share,
+    f.gone_customers
 FROM stg_kpi_monthly k
 LEFT JOIN flows f ON f.month = k.month AND f.salesperson IS NOT DISTINCT FROM k.salesperson
 LEFT JOIN flags g ON g.month = k.month AND g.salesperson IS NOT DISTINCT FROM k.salesperson
