@@ -37,6 +37,12 @@ type Run struct {
 	// Watermarks holds, per source name, the last day it pulled in an
 	// earlier successful run.
 	Watermarks map[string]time.Time
+	// MaxShrinkPct is checks.max_shrink_pct: a destination refuses to replace
+	// a published table with one that has lost more than this share of its
+	// rows, unless AllowShrink.
+	MaxShrinkPct float64
+	// AllowShrink is --allow-shrink.
+	AllowShrink bool
 }
 
 // Window is the part of a raw table an incremental source replaced: its rows
