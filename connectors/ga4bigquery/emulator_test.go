@@ -87,7 +87,8 @@ func TestPushdownOnTheEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	run := connectors.Run{ID: "r1", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// As of Sep 5: the window is Sep 1 to Sep 4; Sep 3 and 4 have no table.
+	run := connectors.Run{ID: "r1", AsOf: time.Date(2026, 9, 5, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ex, err := s.Extract(ctx, conn, run)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,11 @@ func TestPushdownOnTheEmulator(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(ex.Windows) != 1 || ex.Windows[0].Source != "ga4_bigquery" || ex.Windows[0].To.Format("2006-01-02") != "2026-09-02" {
+	if len(ex.Windows) != 1 || ex.Windows[0].Source != "ga4_bigquery" || ex.Windows[0].To.Format("2006-01-02") != "2026-09-04" {
 		t.Errorf("windows = %+v", ex.Windows)
+	}
+	if len(ex.Warnings) != 1 || !strings.Contains(ex.Warnings[0], "ga4_bigquery export: no export table for 2026-09-03, 2026-09-04 (neither") ||
+		!strings.Contains(ex.Warnings[0], "1 million events a day") {
+		t.Errorf("warnings = %q", ex.Warnings)
 	}
 }

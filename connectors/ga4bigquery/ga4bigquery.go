@@ -244,5 +244,42 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	out.RowsIn["raw_activity"] = int64(len(rows))
 	out.RowsRead["raw_activity"] = int64(len(rows))
 	out.Windows = append(out.Windows, connectors.Window{Table: "raw_activity", Source: sourceTag, From: from, To: to})
+	missing, err := s.missingDays(ctx, c, from, to)
+	switch {
+	case err != nil:
+		out.Warnings = append(out.Warnings, fmt.Sprintf("ga4_bigquery %s: could not list the export's tables to check for missing days: %v", s.name, err))
+	case len(missing) > 0:
+		out.Warnings = append(out.Warnings, fmt.Sprintf("ga4_bigquery %s: no export table for %s (neither events_YYYYMMDD nor events_intraday_YYYYMMDD): "+
+			"GA4 has not exported that day yet, or the property passed its daily export limit (1 million events a day for standard properties)",
+			s.name, strings.Join(missing, ", ")))
+	}
 	return out, nil
+}
+
+// missingDays lists the days from..to that have neither a daily nor an
+// intraday table in the export dataset.
+func (s *Source) missingDays(ctx context.Context, c *bq.Client, from, to time.Time) ([]string, error) {
+	have := map[string]bool{}
+	it := c.DatasetInProject(s.spec.Project, s.spec.Dataset).Tables(ctx)
+	for {
+		t, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if day, ok := strings.CutPrefix(t.TableID, "events_intraday_"); ok {
+			have[day] = true
+		} else if day, ok := strings.CutPrefix(t.TableID, "events_"); ok {
+			have[day] = true
+		}
+	}
+	var missing []string
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		if !have[d.Format("20060102")] {
+			missing = append(missing, d.Format("2006-01-02"))
+		}
+	}
+	return missing, nil
 }
