@@ -197,6 +197,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	out.RowsIn["raw_customer_activity"] = stats.rows
 	out.RowsRead["raw_customer_activity"] = stats.rows
 	out.Warnings = append(out.Warnings, stats.warnings(s, "usage events")...)
+	quality := stats.quality(s, run, "usage events", from, end)
 
 	if s.spec.PurchaseEvent != "none" {
 		orders := "ga4_" + warehouse.SafeName(s.name) + "_orders"
@@ -240,16 +241,40 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		out.RowsIn["raw_orders"] = pstats.rows
 		out.RowsRead["raw_orders"] = pstats.rows
 		out.Warnings = append(out.Warnings, pstats.warnings(s, "purchases")...)
+		quality = append(quality, pstats.quality(s, run, "purchases", from, end)...)
 	}
+	// What GA4 said of its numbers, per day: raw_source_quality.
+	qt := "ga4_" + warehouse.SafeName(s.name) + "_quality"
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, source_name VARCHAR, report VARCHAR,
+		subject_to_thresholding BOOLEAN, data_loss_from_other_row BOOLEAN, other_row_count BIGINT, sampled BOOLEAN,
+		samples_read BIGINT, sampling_space BIGINT, property_time_zone VARCHAR, run_id VARCHAR, source VARCHAR)`, qt)); err != nil {
+		return out, err
+	}
+	if err := warehouse.AppendTemp(conn, qt, quality); err != nil {
+		return out, err
+	}
+	out.Relations["raw_source_quality"] = []string{qt}
+	out.Windows = append(out.Windows, connectors.Window{Table: "raw_source_quality", Source: sourceTag, From: from, To: end})
 	return out, nil
 }
 
 // reportStats collects what a report said beyond its rows.
 type reportStats struct {
-	rows, notSet, other  int64
-	thresholded          bool
-	timeZone             string
-	tokensLeft, consumed int64
+	rows, notSet, other        int64
+	thresholded, dataLoss      bool
+	samplesRead, samplingSpace int64 // summed over pages; 0: not sampled
+	timeZone                   string
+	tokensLeft, consumed       int64
+}
+
+// quality is the report's row of raw_source_quality for each day of the window.
+func (st *reportStats) quality(s *Source, run connectors.Run, report string, from, to time.Time) [][]driver.Value {
+	var rows [][]driver.Value
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		rows = append(rows, []driver.Value{d, s.name, report, st.thresholded, st.dataLoss, st.other,
+			st.samplingSpace > 0, st.samplesRead, st.samplingSpace, st.timeZone, run.ID, sourceTag})
+	}
+	return rows
 }
 
 func (st *reportStats) warnings(s *Source, what string) []string {
@@ -259,6 +284,10 @@ func (st *reportStats) warnings(s *Source, what string) []string {
 	}
 	if st.thresholded {
 		w = append(w, fmt.Sprintf("ga4 %s: GA4 thresholded the %s report (Google signals): small counts may be missing", s.name, what))
+	}
+	if st.samplingSpace > 0 {
+		w = append(w, fmt.Sprintf("ga4 %s: GA4 sampled the %s report: %d of %d events read (%.1f %%); counts are estimates",
+			s.name, what, st.samplesRead, st.samplingSpace, 100*float64(st.samplesRead)/float64(st.samplingSpace)))
 	}
 	if st.notSet > 0 {
 		w = append(w, fmt.Sprintf("ga4 %s: %d %s had no %s: they are left out", s.name, st.notSet, what, s.spec.CustomerDimension))
@@ -286,7 +315,14 @@ func (s *Source) report(ctx context.Context, conn *sql.Conn, svc *ga.Service, re
 		}
 		if md := resp.Metadata; md != nil {
 			st.thresholded = st.thresholded || md.SubjectToThresholding
+			st.dataLoss = st.dataLoss || md.DataLossFromOtherRow
 			st.timeZone = md.TimeZone
+			if offset == 0 { // the same report on every page: count its sampling once
+				for _, sm := range md.SamplingMetadatas {
+					st.samplesRead += sm.SamplesReadCount
+					st.samplingSpace += sm.SamplingSpaceSize
+				}
+			}
 		}
 		var values [][]driver.Value
 		for _, r := range resp.Rows {

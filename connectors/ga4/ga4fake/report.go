@@ -33,10 +33,17 @@ type (
 		Value string `json:"value"`
 	}
 	metadata struct {
-		DataLossFromOtherRow  bool   `json:"dataLossFromOtherRow,omitempty"`
-		CurrencyCode          string `json:"currencyCode"`
-		TimeZone              string `json:"timeZone"`
-		SubjectToThresholding bool   `json:"subjectToThresholding,omitempty"`
+		DataLossFromOtherRow  bool               `json:"dataLossFromOtherRow,omitempty"`
+		CurrencyCode          string             `json:"currencyCode"`
+		TimeZone              string             `json:"timeZone"`
+		SubjectToThresholding bool               `json:"subjectToThresholding,omitempty"`
+		SamplingMetadatas     []samplingMetadata `json:"samplingMetadatas,omitempty"`
+	}
+	// samplingMetadata is one date range's sampling (int64 as JSON strings,
+	// as Google writes them).
+	samplingMetadata struct {
+		SamplesReadCount  int64 `json:"samplesReadCount,string"`
+		SamplingSpaceSize int64 `json:"samplingSpaceSize,string"`
 	}
 	propertyQuota struct {
 		TokensPerDay                          quotaStatus `json:"tokensPerDay"`
@@ -104,6 +111,9 @@ func (s *Server) runReport(p *property, body []byte) (any, *apiError) {
 	resp := &reportResponse{Kind: "analyticsData#runReport", Metadata: metadata{
 		CurrencyCode: "EUR", TimeZone: p.timeZone, SubjectToThresholding: p.thresholded,
 	}}
+	if p.sampled[1] > 0 {
+		resp.Metadata.SamplingMetadatas = []samplingMetadata{{SamplesReadCount: p.sampled[0], SamplingSpaceSize: p.sampled[1]}}
+	}
 	if n := p.otherAfter; n > 0 && len(groups) > n {
 		sort.SliceStable(groups, func(i, j int) bool {
 			ci, cj := eventCount(groups[i].events), eventCount(groups[j].events)

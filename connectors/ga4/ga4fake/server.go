@@ -105,6 +105,7 @@ type property struct {
 	events        []Event
 	otherAfter    int // 0: no "(other)" row
 	thresholded   bool
+	sampled       [2]int64 // samples read, sampling space (0: not sampled)
 	timeZone      string
 	perRequest    int64
 	remaining     int64 // daily tokens left
@@ -189,6 +190,15 @@ func (s *Server) SetThresholded(propertyID string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.prop(propertyID).thresholded = on
+}
+
+// SetSampled makes the property's reports say they were sampled: samples
+// read of a sampling space (metadata.samplingMetadatas; the data itself is
+// not sampled).
+func (s *Server) SetSampled(propertyID string, samplesRead, samplingSpace int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prop(propertyID).sampled = [2]int64{samplesRead, samplingSpace}
 }
 
 // SetTimeZone sets the property's reporting time zone (an IANA name,
