@@ -281,3 +281,140 @@ func toFloat(v any) (float64, bool) {
 }
 
 func ptr(s string) *string { return &s }
+
+// maxCellChars is Google's limit on the characters of one cell. They are
+// counted here in UTF-16 code units (as Sheets' JavaScript and Java do),
+// never fewer than characters: a cell that passes here passes at Google.
+const maxCellChars = 50_000
+
+// keyColumns name the row of a too long cell in errors, when a table has one.
+var keyColumns = []string{"customer_ref", "customer_id", "customer_key", "salesperson"}
+
+// textLen is the length of s in UTF-16 code units.
+func textLen(s string) int {
+	if len(s) <= maxCellChars { // UTF-8 bytes are never fewer than UTF-16 units
+		return len(s)
+	}
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// cutText cuts s to maxCellChars UTF-16 units, the last one an ellipsis.
+func cutText(s string) string {
+	n := 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if n+w > maxCellChars-1 {
+			return s[:i] + "…"
+		}
+		n += w
+	}
+	return s
+}
+
+// longText is a text cell over maxCellChars.
+func longText(d *gsheets.CellData) bool {
+	v := d.UserEnteredValue
+	return v != nil && v.StringValue != nil && textLen(*v.StringValue) > maxCellChars
+}
+
+// checkText finds, before anything is sent, the cells of a tab longer than
+// a Google Sheets cell holds. Without truncate the first one is an error
+// naming the table, the row and the column; with it they are counted (and
+// cut by cutLongText when written).
+func checkText(ctx context.Context, conn *sql.Conn, what string, cols []column, s selection, truncate bool) (int64, error) {
+	// Fast path: text columns only VARCHAR, none of them longer in bytes.
+	var lens []string
+	scan := false
+	for _, c := range cols {
+		switch {
+		case c.format != nil || c.duckType == "BOOLEAN":
+		case c.duckType == "VARCHAR":
+			lens = append(lens, fmt.Sprintf("coalesce(max(strlen(%s)), 0)", warehouse.Ident(c.name)))
+		default:
+			scan = true // written with fmt.Sprint: measured as written
+		}
+	}
+	if !scan {
+		if len(lens) == 0 {
+			return 0, nil
+		}
+		var longest int64
+		lens = append(lens, "0")
+		q := fmt.Sprintf("SELECT greatest(%s) FROM (%s)", strings.Join(lens, ", "), s.query)
+		if err := conn.QueryRowContext(ctx, q).Scan(&longest); err != nil {
+			return 0, fmt.Errorf("measure text of %s: %w", what, err)
+		}
+		if longest <= maxCellChars {
+			return 0, nil
+		}
+	}
+	key := -1
+	for _, k := range keyColumns {
+		for i, c := range cols {
+			if key < 0 && c.name == k {
+				key = i
+			}
+		}
+	}
+	var row, cut int64
+	err := streamRows(ctx, conn, cols, s)(func(r *gsheets.RowData) error {
+		defer func() { row++ }()
+		if row == 0 { // the header
+			return nil
+		}
+		for i, d := range r.Values {
+			if !longText(d) {
+				continue
+			}
+			if truncate {
+				cut++
+				continue
+			}
+			where := fmt.Sprintf("data row %d (row %d of the tab)", row, row+1)
+			if key >= 0 && key != i {
+				if v := r.Values[key].UserEnteredValue; v != nil {
+					where += fmt.Sprintf(" (%s %s)", cols[key].name, cellText(v))
+				}
+			}
+			return fmt.Errorf("%s, %s, column %s: %d characters, above the %d characters of a Google Sheets cell: shorten it in the model, or set truncate_long_text: true to cut such cells",
+				what, where, cols[i].name, textLen(*d.UserEnteredValue.StringValue), maxCellChars)
+		}
+		return nil
+	})
+	return cut, err
+}
+
+// cellText shows a key cell's value in a message.
+func cellText(v *gsheets.ExtendedValue) string {
+	switch {
+	case v.StringValue != nil:
+		return *v.StringValue
+	case v.NumberValue != nil:
+		return fmt.Sprint(*v.NumberValue)
+	}
+	return "?"
+}
+
+// cutLongText cuts the cells of a stream longer than maxCellChars.
+func cutLongText(rows rowStream) rowStream {
+	return func(emit func(*gsheets.RowData) error) error {
+		return rows(func(r *gsheets.RowData) error {
+			for _, d := range r.Values {
+				if longText(d) {
+					d.UserEnteredValue.StringValue = ptr(cutText(*d.UserEnteredValue.StringValue))
+				}
+			}
+			return emit(r)
+		})
+	}
+}

@@ -32,7 +32,27 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 		return 0, fmt.Errorf("create staging tab: %w", err)
 	}
 	all[stageName] = tab{id: stageID, rows: nrows, cols: cols}
-	// Rows go to the staging tab in requests under maxRequestBytes, as they are read.
+	// Rows go to the staging tab as they are read, in batchUpdates of one
+	// updateCells request each, under maxRequestBytes (Google refuses a
+	// body over 10 MB): many rows a request, or, for a row larger than that
+	// (wide rows of long text), pieces of one row. A cell holds at most
+	// 50,000 characters (checked before), at most ~300 kB of JSON, so every
+	// request stays under the budget whatever the table.
+	budget := d.maxRequestBytes
+	if budget <= 0 {
+		budget = maxRequestBytes
+	}
+	write := func(row, col int64, rows []*gsheets.RowData) error {
+		req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
+			Rows:   rows,
+			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
+			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: row, ColumnIndex: col, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
+		}}
+		if err := d.batch(ctx, svc, []*gsheets.Request{req}, nil); err != nil { // rewriting cells is idempotent
+			return fmt.Errorf("write staging tab: %w", err)
+		}
+		return nil
+	}
 	var buf []*gsheets.RowData
 	var start, sent int64
 	size := 0
@@ -40,28 +60,48 @@ func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name st
 		if len(buf) == 0 {
 			return nil
 		}
-		req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
-			Rows:   buf,
-			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
-			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: start, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
-		}}
-		if err := d.batch(ctx, svc, []*gsheets.Request{req}, nil); err != nil { // rewriting cells is idempotent
-			return fmt.Errorf("write staging tab: %w", err)
+		if err := write(start, 0, buf); err != nil {
+			return err
 		}
 		start += int64(len(buf))
 		buf, size = nil, 0
 		return nil
 	}
+	// writeWide writes one row too large for a request in pieces of columns.
+	writeWide := func(r *gsheets.RowData) error {
+		var piece []*gsheets.CellData
+		var col0 int64
+		n := 0
+		for j, c := range r.Values {
+			b, _ := json.Marshal(c)
+			if n+len(b) > budget && len(piece) > 0 {
+				if err := write(start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
+					return err
+				}
+				piece, col0, n = nil, int64(j), 0
+			}
+			piece = append(piece, c)
+			n += len(b) + 1
+		}
+		if err := write(start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
+			return err
+		}
+		start++
+		return nil
+	}
 	err := rows(func(r *gsheets.RowData) error {
+		sent++
 		b, _ := json.Marshal(r)
-		if size+len(b) > maxRequestBytes {
+		if size+len(b) > budget {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
+		if len(b) > budget {
+			return writeWide(r)
+		}
 		buf = append(buf, r)
 		size += len(b) + 1
-		sent++
 		return nil
 	})
 	if err == nil {

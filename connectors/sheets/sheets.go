@@ -47,6 +47,9 @@ type Spec struct {
 	Tabs map[string]string `yaml:"tabs"`
 	// MaxRows caps the data rows of each tab (the most recent are kept); 0: no cap.
 	MaxRows int `yaml:"max_rows"`
+	// TruncateLongText cuts text longer than the 50,000 characters of a
+	// cell (with a warning) instead of failing the run.
+	TruncateLongText bool `yaml:"truncate_long_text"`
 	// CredentialsFile is a service-account key file; empty uses Application
 	// Default Credentials. The spreadsheet must be shared with the account.
 	CredentialsFile string `yaml:"credentials_file"`
@@ -58,7 +61,7 @@ const MetaTab = "_meta"
 // Limits of Google Sheets.
 const (
 	maxCells        = 10_000_000 // cells of a spreadsheet, all tabs together
-	maxRequestBytes = 1_500_000  // stay under the recommended 2 MB per request
+	maxRequestBytes = 1_500_000  // stay under the recommended 2 MB per request (Google refuses over 10 MB)
 )
 
 // Destination publishes to one spreadsheet.
@@ -69,6 +72,8 @@ type Destination struct {
 	// writeGap paces write requests: Sheets allows 60 a minute per user.
 	writeGap  time.Duration
 	lastWrite time.Time
+	// maxRequestBytes is the budget of a staging write (tests lower it).
+	maxRequestBytes int
 }
 
 // writeBackoff waits long enough for Sheets' per-minute write quota to
@@ -101,7 +106,7 @@ func New(p config.Plugin) (*Destination, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Destination{spec: spec, backoff: writeBackoff, writeGap: time.Second}, nil
+	return &Destination{spec: spec, backoff: writeBackoff, writeGap: time.Second, maxRequestBytes: maxRequestBytes}, nil
 }
 
 // Describe says where the destination publishes.
@@ -185,21 +190,14 @@ func (d *Destination) tabs(ctx context.Context, svc *gsheets.Service) (map[strin
 
 // Publish refreshes one tab per output table, then the _meta tab.
 func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
-	svc, err := d.service(ctx)
-	if err != nil {
-		return err
-	}
-	tabs, err := d.tabs(ctx, svc)
-	if err != nil {
-		return err
-	}
-	// Size every tab from row counts first: the cell limit is checked before
-	// anything is read or written.
+	// Size every tab from row counts and measure its text first: the limits
+	// are checked before anything is written.
 	type content struct {
 		table, tab  string
 		cols        []column
 		rows, total int64 // rows written (with the header), rows in the table
 		pick        selection
+		cut         int64 // cells over maxCellChars, cut (truncate_long_text)
 	}
 	var contents []content
 	var sizes []size
@@ -219,11 +217,23 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		}
 		n := picked.rows
 		c := content{table: table, tab: d.tabName(table), cols: cols, rows: n + 1, total: picked.total, pick: picked}
+		what := fmt.Sprintf("table %s (tab %s)", table, c.tab)
+		if c.cut, err = checkText(ctx, conn, what, cols, picked, d.spec.TruncateLongText); err != nil {
+			return err // before any request: nothing was written
+		}
 		written[c.tab] = n
 		contents = append(contents, c)
-		sizes = append(sizes, size{c.tab, fmt.Sprintf("table %s (tab %s)", table, c.tab), c.rows, int64(len(cols))})
+		sizes = append(sizes, size{c.tab, what, c.rows, int64(len(cols))})
 	}
 	sizes = append(sizes, size{MetaTab, "the _meta tab", 64, 2}) // a few rows
+	svc, err := d.service(ctx)
+	if err != nil {
+		return err
+	}
+	tabs, err := d.tabs(ctx, svc)
+	if err != nil {
+		return err
+	}
 	if err := checkCells(tabs, sizes); err != nil {
 		return err
 	}
@@ -231,7 +241,13 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		if c.rows-1 < c.total {
 			run.Logger.Warn("tab capped by max_rows", "tab", c.tab, "rows", c.rows-1, "of", c.total)
 		}
-		if err := d.publishTab(ctx, svc, c.tab, streamRows(ctx, conn, c.cols, c.pick), c.rows, int64(len(c.cols)), tabs, run); err != nil {
+		rows := streamRows(ctx, conn, c.cols, c.pick)
+		if c.cut > 0 {
+			// No channel reaches the run summary from a destination: logged.
+			run.Logger.Warn("long text cut to fit a Google Sheets cell (truncate_long_text)", "tab", c.tab, "cells", c.cut, "max_chars", maxCellChars)
+			rows = cutLongText(rows)
+		}
+		if err := d.publishTab(ctx, svc, c.tab, rows, c.rows, int64(len(c.cols)), tabs, run); err != nil {
 			return err
 		}
 	}
@@ -258,9 +274,13 @@ type size struct {
 }
 
 // checkCells fails when the spreadsheet would pass Google's 10 million
-// cells at any moment of the run: tabs are refreshed one after the other,
-// each next to its staging tab, while the tabs not yet refreshed keep their
-// old size.
+// cells at any moment of the run, counting every tab of the spreadsheet
+// (ours, the readers' own tabs, a staging tab an interrupted run left):
+// tabs are refreshed one after the other, each next to its staging tab,
+// while the tabs not yet refreshed keep their old size. Google checks the
+// limit after each request of a batch, and in the swap the tab is resized
+// to the new size while its staging tab still exists: a tab that grows
+// needs its new size twice for a moment.
 func checkCells(tabs map[string]tab, sizes []size) error {
 	var cells int64
 	for _, t := range tabs {
@@ -272,11 +292,11 @@ func checkCells(tabs map[string]tab, sizes []size) error {
 			return fmt.Errorf("%s would hold %d rows × %d columns = %d cells, above the %d cells of a Google spreadsheet: set max_rows, or read it from BigQuery",
 				s.what, s.rows, s.cols, n, maxCells)
 		}
-		if peak := cells + n; peak > maxCells {
-			return fmt.Errorf("the spreadsheet would need %d cells while refreshing %s (%d × %d, next to the other tabs), above the %d cells Google allows: set max_rows, drop tabs, or use another spreadsheet",
+		old := tabs[s.tab]
+		if peak := cells + n + max(0, n-old.rows*old.cols); peak > maxCells {
+			return fmt.Errorf("the spreadsheet would need %d cells while refreshing %s (%d × %d, with its staging copy and every other tab of the spreadsheet), above the %d cells Google allows: set max_rows, drop tabs, or use another spreadsheet",
 				peak, s.what, s.rows, s.cols, maxCells)
 		}
-		old := tabs[s.tab]
 		cells += n - old.rows*old.cols
 	}
 	return nil
