@@ -53,6 +53,9 @@ type Spec struct {
 	// CredentialsFile is a service-account key file; empty uses Application
 	// Default Credentials. The spreadsheet must be shared with the account.
 	CredentialsFile string `yaml:"credentials_file"`
+	// Endpoint points the client at another Sheets API (an emulator, a
+	// private endpoint); no credentials are sent to it.
+	Endpoint string `yaml:"endpoint"`
 }
 
 // MetaTab is the tab that tells readers when the data was refreshed.
@@ -114,7 +117,10 @@ func (d *Destination) Describe() string { return "Google Sheets spreadsheet " + 
 
 func (d *Destination) service(ctx context.Context) (*gsheets.Service, error) {
 	opts := append([]option.ClientOption{option.WithScopes(gsheets.SpreadsheetsScope)}, d.opts...)
-	if d.spec.CredentialsFile != "" {
+	switch {
+	case d.spec.Endpoint != "":
+		opts = append(opts, option.WithEndpoint(strings.TrimRight(d.spec.Endpoint, "/")+"/"), option.WithoutAuthentication())
+	case d.spec.CredentialsFile != "":
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(d.spec.CredentialsFile)))
 	}
 	svc, err := gsheets.NewService(ctx, opts...)

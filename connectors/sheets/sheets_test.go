@@ -534,3 +534,25 @@ func TestFrozenColumnsAreKeptWhileTheyFit(t *testing.T) {
 		t.Errorf("after narrowing: %d columns, %d frozen", s.ColumnCount, s.FrozenColumnCount)
 	}
 }
+
+// endpoint: points the real client at another server with no credentials
+// (here the fake, reached through its URL only: no test HTTP client).
+func TestEndpointSetting(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs")
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("kind: sheets\nspreadsheet_id: "+id+"\nendpoint: "+fake.URL()+"\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(config.Plugin{Name: "gs", Kind: "sheets", Node: doc.Content[0], File: "uptake.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.writeGap = 0
+	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if s := mustSheet(t, fake, id, "kpi"); len(s.Cells) != 4 {
+		t.Errorf("kpi tab: %d rows, want header + 3", len(s.Cells))
+	}
+}
