@@ -11,6 +11,12 @@
 // with descriptions from the sql models) and only ever patched to add
 // columns. Calls are retried with exponential backoff and jitter on 429,
 // 5xx, rateLimitExceeded and backendError.
+//
+// Before any table is changed, the rows of every table are counted in
+// DuckDB and in BigQuery (within the run's window in incremental mode): a
+// drop past checks.max_shrink_pct, or an empty table replacing rows, fails
+// the publish unless --allow-shrink. After the transaction the counts are
+// read back and must match (counts.go).
 package bigquery
 
 import (
@@ -46,6 +52,25 @@ type Destination struct {
 	backoff backoff.Policy
 	opts    []option.ClientOption // extra client options (tests point the client at a fake)
 	now     func() time.Time
+	// endpoint is the API address: the endpoint setting, else
+	// http://$BIGQUERY_EMULATOR_HOST, else "" (Google's, with credentials).
+	endpoint string
+}
+
+// emulatorHostEnv is the variable the BigQuery emulator's users set
+// (host:port), as the Google Cloud emulators do.
+const emulatorHostEnv = "BIGQUERY_EMULATOR_HOST"
+
+// endpointFor is the configured endpoint, else the BigQuery emulator's
+// address when BIGQUERY_EMULATOR_HOST is set.
+func endpointFor(spec Spec) string {
+	if spec.Endpoint != "" {
+		return spec.Endpoint
+	}
+	if h := os.Getenv(emulatorHostEnv); h != "" {
+		return "http://" + h
+	}
+	return ""
 }
 
 // New builds a bigquery destination from its config block.
@@ -54,22 +79,27 @@ func New(p config.Plugin) (*Destination, error) {
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}
-	if errs := spec.validate(p); len(errs) > 0 {
+	endpoint := endpointFor(spec)
+	if errs := spec.validate(p, endpoint); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Destination{spec: spec, backoff: backoff.Default, now: time.Now}, nil
+	return &Destination{spec: spec, backoff: backoff.Default, now: time.Now, endpoint: endpoint}, nil
 }
 
 // Describe says where the destination publishes.
 func (d *Destination) Describe() string {
+	if d.endpoint != "" {
+		return fmt.Sprintf("BigQuery dataset %s at %s", d.spec.String(), d.endpoint)
+	}
 	return fmt.Sprintf("BigQuery dataset %s", d.spec.String())
 }
 
 func (d *Destination) client(ctx context.Context) (*bq.Client, error) {
 	opts := append([]option.ClientOption{}, d.opts...)
 	switch {
-	case d.spec.Endpoint != "":
-		opts = append(opts, option.WithEndpoint(strings.TrimRight(d.spec.Endpoint, "/")+"/bigquery/v2/"), option.WithoutAuthentication())
+	case d.endpoint != "":
+		// An emulator: no credentials are needed, none are sent.
+		opts = append(opts, option.WithEndpoint(strings.TrimRight(d.endpoint, "/")+"/bigquery/v2/"), option.WithoutAuthentication())
 	case d.spec.CredentialsFile != "":
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(d.spec.CredentialsFile)))
 	}
@@ -151,6 +181,10 @@ type staged struct {
 	cols                    []column
 	schema                  bq.Schema
 	description             string
+	// created is set when this run created the published table: it is
+	// empty, so the transaction inserts without deleting first (one table
+	// update operation less, see the rate limit in ensurePublished).
+	created bool
 }
 
 // Publish loads every table into staging tables, then replaces the
@@ -163,6 +197,11 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 	defer c.Close()
 	if err := d.ensureDataset(ctx, c); err != nil {
 		return d.explain(err)
+	}
+	// Every table is checked before any is changed.
+	want, err := d.checkShrink(ctx, c, conn, run, out)
+	if err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "uptake-bigquery-")
 	if err != nil {
@@ -180,15 +219,17 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		loaded = append(loaded, s)
 		run.Logger.Info("staged", "step", "publish", "destination", "bigquery", "table", s.published, "stage", s.stage, "rows", out.RowsOut[table])
 	}
-	for _, s := range loaded {
-		if err := d.ensurePublished(ctx, c, s); err != nil {
+	for i := range loaded {
+		created, err := d.ensurePublished(ctx, c, loaded[i])
+		if err != nil {
 			return d.explain(err)
 		}
+		loaded[i].created = created
 	}
 	if err := d.swap(ctx, c, loaded, out, run.ID); err != nil {
 		return d.explain(err)
 	}
-	return nil
+	return d.readBack(ctx, c, loaded, want, out)
 }
 
 func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
@@ -297,10 +338,18 @@ func waitJob(ctx context.Context, job *bq.Job) error {
 	}
 }
 
-// ensurePublished creates the published table, or adds the columns it lacks.
-func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s staged) error {
+// ensurePublished creates the published table (created is true then), or
+// adds the columns it lacks.
+//
+// BigQuery allows 5 table update operations per table every 10 seconds
+// (tables.insert/patch, load jobs, each DML statement); a run makes at most
+// 3 on a published table (a patch when columns were added, DELETE, INSERT)
+// and 2 when it creates it (create, INSERT), so two runs in a row stay
+// within the limit; past it, rateLimitExceeded is retried with backoff.
+func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s staged) (created bool, err error) {
 	t := c.Dataset(d.spec.Dataset).Table(s.published)
-	return d.backoff.Do(ctx, "table "+s.published, retryable, func() error {
+	err = d.backoff.Do(ctx, "table "+s.published, retryable, func() error {
+		created = false
 		md, err := t.Metadata(ctx)
 		if isNotFound(err) {
 			meta := &bq.TableMetadata{Schema: s.schema, Description: s.description}
@@ -314,6 +363,7 @@ func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s stage
 			if isDuplicate(err) {
 				return errRetryNow // created meanwhile: read it again
 			}
+			created = err == nil
 			return err
 		}
 		if err != nil {
@@ -326,6 +376,7 @@ func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s stage
 		_, err = t.Update(ctx, bq.TableMetadataToUpdate{Schema: merged}, md.ETag)
 		return err
 	})
+	return created, err
 }
 
 var errRetryNow = &googleapi.Error{Code: http.StatusServiceUnavailable, Message: "table created concurrently"}
@@ -376,30 +427,14 @@ func (d *Destination) script(loaded []staged, out connectors.Published) (string,
 			names = append(names, "`"+col.name+"`")
 		}
 		cols := strings.Join(names, ", ")
-		where := "TRUE"
-		switch p := partitionColumn(s.cols); {
-		case incremental && out.WindowStart.IsZero():
-			where = "FALSE" // a run without months replaces nothing
-		case incremental && p != "":
-			where = fmt.Sprintf("`%s` BETWEEN @window_start AND @window_end", p)
-		case incremental:
-			// A table without months (runs) is replaced whole. The condition
-			// is always true; it names the job's parameters because the
-			// BigQuery emulator skips a DML statement that leaves them unused.
-			where = "@window_start <= @window_end"
+		where := d.scopeOf(s.cols, out).googleSQL(incremental)
+		if !s.created {
+			fmt.Fprintf(&b, "DELETE FROM %s WHERE %s;\n", d.ref(s.published), where)
 		}
-		fmt.Fprintf(&b, "DELETE FROM %s WHERE %s;\n", d.ref(s.published), where)
 		fmt.Fprintf(&b, "INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s;\n", d.ref(s.published), cols, cols, d.ref(s.stage), where)
 	}
 	b.WriteString("COMMIT TRANSACTION;")
-	if !incremental || out.WindowStart.IsZero() {
-		return b.String(), nil
-	}
-	end := out.WindowEnd.AddDate(0, 1, -1) // the window's last day
-	return b.String(), []bq.QueryParameter{
-		{Name: "window_start", Value: civilDate(out.WindowStart)},
-		{Name: "window_end", Value: civilDate(end)},
-	}
+	return b.String(), d.params(out)
 }
 
 func (d *Destination) ref(table string) string {

@@ -27,6 +27,7 @@ func fakeDest(t *testing.T, fake *bqfake.Server, extra string) *Destination {
 	t.Helper()
 	d := newDest(t, "project: my-project\ndataset: kpis\nlocation: EU\n"+extra)
 	d.opts = fake.ClientOptions()
+	d.endpoint = "" // the fake's options, even when BIGQUERY_EMULATOR_HOST is set
 	return d
 }
 
@@ -106,7 +107,8 @@ func TestPublishCreatesPartitionedTablesWithRowsAndDescriptions(t *testing.T) {
 		}
 	}
 	// What the client sent: Parquet load jobs with the schema into the staging
-	// tables, WRITE_TRUNCATE; then one transaction.
+	// tables, WRITE_TRUNCATE; then one transaction (that deletes nothing
+	// from tables it has just created).
 	var loads, queries int
 	for _, r := range fake.Requests() {
 		if r.Method != http.MethodPost || !strings.HasSuffix(r.Path, "/jobs") {
@@ -135,7 +137,7 @@ func TestPublishCreatesPartitionedTablesWithRowsAndDescriptions(t *testing.T) {
 		case c.Query != nil:
 			queries++
 			q := c.Query.Query
-			if !strings.HasPrefix(q, "BEGIN TRANSACTION;") || !strings.HasSuffix(q, "COMMIT TRANSACTION;") || strings.Count(q, "DELETE FROM") != 2 {
+			if !strings.HasPrefix(q, "BEGIN TRANSACTION;") || !strings.HasSuffix(q, "COMMIT TRANSACTION;") || strings.Count(q, "INSERT INTO") != 2 || strings.Count(q, "DELETE FROM") != 0 {
 				t.Errorf("transaction:\n%s", q)
 			}
 		}

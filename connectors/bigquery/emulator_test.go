@@ -80,7 +80,7 @@ func warehouseWith(t *testing.T, monthly string) *sql.Conn {
 }
 
 func published(runID string, start, end time.Time) (connectors.Run, connectors.Published) {
-	run := connectors.Run{ID: runID, StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	run := connectors.Run{ID: runID, StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxShrinkPct: 50}
 	out := connectors.Published{
 		Tables:  []string{"kpi_monthly", "kpi_daily"},
 		RowsOut: map[string]int64{"kpi_monthly": 2, "kpi_daily": 3},
@@ -262,5 +262,61 @@ func testEmulatorRunsTable(t *testing.T, mode string) {
 	}
 	if md.TimePartitioning != nil || (md.Clustering != nil && len(md.Clustering.Fields) > 0) {
 		t.Errorf("runs: partitioning %+v clustering %+v", md.TimePartitioning, md.Clustering)
+	}
+}
+
+// The COUNT(*) statements of the shrink guard and of the read-back, on
+// GoogleSQL: a run that would empty a table is refused and changes nothing;
+// with --allow-shrink it publishes (and its read-back passes); in
+// incremental mode the counts cover the window.
+func TestEmulatorShrinkGuardAndReadBack(t *testing.T) {
+	for _, mode := range []string{"full", "incremental"} {
+		t.Run(mode, func(t *testing.T) {
+			host, project := emulator(t)
+			dataset := fmt.Sprintf("uptake_shrink_%s_%d", mode, time.Now().UnixNano())
+			d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\nendpoint: http://%s\nmode: %s\n", project, dataset, host, mode))
+			ctx := context.Background()
+			run, out := published("r1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+			if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+				t.Fatal(err)
+			}
+			// September loses its row: in full mode the table goes from 2 to 1
+			// (-50 %), in incremental mode over September the window is emptied.
+			next := warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-10-01 02:00:00')`)
+			run, out = published("r2", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+			run.MaxShrinkPct = 40
+			want := map[string]string{"full": "table kpi_monthly would shrink from 2 to 1 rows (-50.0 %",
+				"incremental": "table kpi_monthly would be emptied: 0 rows would replace its 1 rows with month from 2026-09-01 to 2026-09-30"}[mode]
+			if err := d.Publish(ctx, next, run, out); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v", err)
+			}
+			c, err := d.client(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ref := fmt.Sprintf("`%s.%s.kpi_monthly`", project, dataset)
+			if got := query(t, c, "SELECT COUNT(*) FROM "+ref); strings.Join(got, ",") != "2" {
+				t.Errorf("after the refusal: %v rows", got)
+			}
+			run.AllowShrink = true
+			if err := d.Publish(ctx, next, run, out); err != nil {
+				t.Fatal(err)
+			}
+			if got := query(t, c, "SELECT salesperson FROM "+ref+" ORDER BY month"); strings.Join(got, ",") != "Alice" {
+				t.Errorf("with --allow-shrink: %v", got)
+			}
+		})
+	}
+}
+
+// BIGQUERY_EMULATOR_HOST alone points the destination at the emulator.
+func TestEmulatorHostVariableAlone(t *testing.T) {
+	_, project := emulator(t)
+	dataset := fmt.Sprintf("uptake_env_%d", time.Now().UnixNano())
+	d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\n", project, dataset))
+	run, out := published("r1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+		t.Fatal(err)
 	}
 }

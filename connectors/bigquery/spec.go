@@ -26,7 +26,8 @@ type Spec struct {
 	// months of the run's window only).
 	Mode string `yaml:"mode"`
 	// Endpoint overrides the API address, for the BigQuery emulator
-	// (http://localhost:9050); no credentials are sent then.
+	// (http://localhost:9050); no credentials are sent then. Unset, it is
+	// http://$BIGQUERY_EMULATOR_HOST when that variable is set.
 	Endpoint string `yaml:"endpoint"`
 }
 
@@ -36,11 +37,13 @@ var (
 	prefixRE  = regexp.MustCompile(`^[A-Za-z0-9_]{0,100}$`)
 )
 
-func (s *Spec) validate(p config.Plugin) []error {
+// validate checks the settings; endpoint is the API address in use ("" for
+// Google's), which relaxes the project id check (emulators take any).
+func (s *Spec) validate(p config.Plugin, endpoint string) []error {
 	var errs []error
 	if s.Project == "" {
 		errs = append(errs, p.PluginErrorf("project", "project is required"))
-	} else if !projectRE.MatchString(s.Project) && s.Endpoint == "" {
+	} else if !projectRE.MatchString(s.Project) && endpoint == "" {
 		errs = append(errs, p.PluginErrorf("project", "%q is not a Google Cloud project id", s.Project))
 	}
 	if !datasetRE.MatchString(s.Dataset) || len(s.Dataset) > 1024 {

@@ -15,6 +15,7 @@ type execCtx struct {
 	dryRun         bool
 	src            string
 	params         map[string]param
+	pending        []tkey // tables written by the DML statements not committed yet, once per statement
 }
 
 type param struct {
@@ -60,8 +61,11 @@ func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult
 				return nil, nil, 0, queryErrf("%s requires a transaction in progress, but there is none", stmtType(st))
 			}
 			if _, ok := st.(*commitStmt); ok {
-				ec.commit(tx)
+				if err := ec.commit(tx); err != nil {
+					return nil, nil, 0, err
+				}
 			}
+			ec.pending = nil
 			tx = nil
 			continue
 		}
@@ -74,7 +78,9 @@ func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult
 			return nil, nil, 0, err
 		}
 		if tx == nil {
-			ec.commit(ov)
+			if err := ec.commit(ov); err != nil {
+				return nil, nil, 0, err
+			}
 		}
 		if _, ok := st.(*insertStmt); ok {
 			inserted += res.dmlRows
@@ -156,9 +162,16 @@ func (ec *execCtx) setParams(qps []*bq.QueryParameter) *apiError {
 	return nil
 }
 
-func (ec *execCtx) commit(ov overlay) {
+func (ec *execCtx) commit(ov overlay) *apiError {
+	pending := ec.pending
+	ec.pending = nil
 	if ec.dryRun {
-		return
+		return nil
+	}
+	// Every DML statement counts as a table update operation: all of them
+	// take effect together, or none when one table is past its rate limit.
+	if err := ec.s.takeTableUpdates(pending...); err != nil {
+		return err
 	}
 	for k, t := range ov {
 		d := ec.s.datasets[k.dataset]
@@ -172,6 +185,7 @@ func (ec *execCtx) commit(ov overlay) {
 		t.touch()
 		d.tables[k.table] = t
 	}
+	return nil
 }
 
 // table resolves a table name for reading (forWrite false) or writing (a
@@ -225,10 +239,11 @@ func (ec *execCtx) table(tr tableRef, ov overlay, forWrite bool) (*table, tkey, 
 func (ec *execCtx) exec(st any, ov overlay, inTx bool) (*queryResult, *apiError) {
 	switch st := st.(type) {
 	case *deleteStmt:
-		t, _, err := ec.table(st.table, ov, true)
+		t, key, err := ec.table(st.table, ov, true)
 		if err != nil {
 			return nil, err
 		}
+		ec.pending = append(ec.pending, key)
 		match, err := ec.compile(st.where, t.Schema)
 		if err != nil {
 			return nil, err
@@ -260,10 +275,11 @@ func (ec *execCtx) exec(st any, ov overlay, inTx bool) (*queryResult, *apiError)
 		ov[key] = nil
 		return &queryResult{}, nil
 	case *truncateStmt:
-		t, _, err := ec.table(st.table, ov, true)
+		t, key, err := ec.table(st.table, ov, true)
 		if err != nil {
 			return nil, err
 		}
+		ec.pending = append(ec.pending, key)
 		n := int64(len(t.Rows))
 		t.Rows = nil
 		return &queryResult{isDML: true, dmlRows: n}, nil

@@ -4,10 +4,11 @@ import "strings"
 
 // insert runs INSERT ... SELECT and INSERT ... VALUES.
 func (ec *execCtx) insert(st *insertStmt, ov overlay) (*queryResult, *apiError) {
-	t, _, err := ec.table(st.table, ov, true)
+	t, key, err := ec.table(st.table, ov, true)
 	if err != nil {
 		return nil, err
 	}
+	ec.pending = append(ec.pending, key)
 	tname := strings.Join(st.table.parts, ".")
 	// Target columns.
 	var targets []Field

@@ -175,11 +175,16 @@ func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.Job
 		}
 		n.Rows = kept
 	}
+	reported := len(rows) // a skewed load reports the rows it read, not the rows it kept
+	rows = s.skewLoad(j.config, rows)
+	if err := s.takeTableUpdates(tkey{d.id, base}); err != nil {
+		return nil, err
+	}
 	n.Rows = append(n.Rows, rows...)
 	n.touch()
 	d.tables[base] = n
 	return &bq.JobStatistics3{
-		InputFiles: 1, InputFileBytes: int64(len(data)), OutputRows: int64(len(rows)),
+		InputFiles: 1, InputFileBytes: int64(len(data)), OutputRows: int64(reported),
 		OutputBytes:     int64(len(rows)) * 8 * int64(len(fields)),
 		ForceSendFields: []string{"OutputRows", "InputFiles", "InputFileBytes", "OutputBytes", "BadRecords"},
 	}, nil

@@ -43,6 +43,11 @@
 // Jobs take effect when created; they are reported RUNNING by jobs.insert
 // and DONE from the next jobs.get or getQueryResults on.
 //
+// Like BigQuery, it allows 5 table update operations per table every 10
+// seconds (tables.insert/patch/update, load jobs, each DML statement) and
+// refuses more with 403 rateLimitExceeded (SetTableUpdateRate, TableUpdates);
+// SkewNextLoad makes a load silently keep more or fewer rows than it reports.
+//
 // Anything else answers 404 with a message starting with "bqfake:", so
 // unexpected client calls show up in tests.
 package bqfake
@@ -84,6 +89,11 @@ type Server struct {
 	answers   []*answer
 	seq       int64
 	db        *sql.DB // in-memory DuckDB used to read Parquet, opened lazily
+
+	updateLimit  int // table update operations allowed per table per updateWindow
+	updateWindow time.Duration
+	updates      map[tkey][]time.Time // when each table's recent update operations took effect
+	skews        []*loadSkew
 }
 
 // Request is one HTTP request received by the fake, as logged by
@@ -119,6 +129,9 @@ func New(t testing.TB, project string) *Server {
 		datasets: map[string]*dataset{},
 		jobs:     map[string]*job{},
 		uploads:  map[string]*upload{},
+
+		updateLimit:  DefaultTableUpdateLimit,
+		updateWindow: DefaultTableUpdateWindow,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(func() {

@@ -138,6 +138,9 @@ func (s *Server) insertTable(datasetID string, body []byte) (any, *apiError) {
 	if t.Expiration.IsZero() && d.defaultTableExpirationMs > 0 {
 		t.Expiration = t.created.Add(time.Duration(d.defaultTableExpirationMs) * time.Millisecond)
 	}
+	if err := s.takeTableUpdates(tkey{datasetID, t.id}); err != nil {
+		return nil, err
+	}
 	d.tables[t.id] = t
 	return s.tableResource(d, t), nil
 }
@@ -257,6 +260,9 @@ func (s *Server) patchTable(r *http.Request, datasetID, tableID string, body []b
 		}
 	}
 	if err := validateLayout(n.Schema, n.Partitioning, n.Clustering); err != nil {
+		return nil, err
+	}
+	if err := s.takeTableUpdates(tkey{datasetID, tableID}); err != nil {
 		return nil, err
 	}
 	n.touch()

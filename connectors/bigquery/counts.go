@@ -1,0 +1,195 @@
+package bigquery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	bq "cloud.google.com/go/bigquery"
+	"google.golang.org/api/iterator"
+
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// scope is the part of a published table a run replaces: every row (full
+// mode, and tables without months), the rows of the run's window on the
+// partitioning column (incremental mode), or none (an incremental run
+// without months).
+type scope struct {
+	all, none bool
+	col       string // the window's column when neither all nor none
+}
+
+func (d *Destination) scopeOf(cols []column, out connectors.Published) scope {
+	if d.spec.Mode != "incremental" {
+		return scope{all: true}
+	}
+	if out.WindowStart.IsZero() {
+		return scope{none: true}
+	}
+	if p := partitionColumn(cols); p != "" {
+		return scope{col: p}
+	}
+	return scope{all: true}
+}
+
+// googleSQL is the scope as a GoogleSQL condition on the job's parameters.
+func (sc scope) googleSQL(incremental bool) string {
+	switch {
+	case sc.none:
+		return "FALSE"
+	case sc.col != "":
+		return fmt.Sprintf("`%s` BETWEEN @window_start AND @window_end", sc.col)
+	case incremental:
+		// Always true; it names the job's parameters because the BigQuery
+		// emulator skips a DML statement that leaves them unused.
+		return "@window_start <= @window_end"
+	}
+	return "TRUE"
+}
+
+// params are the window's query parameters (none in full mode or without months).
+func (d *Destination) params(out connectors.Published) []bq.QueryParameter {
+	if d.spec.Mode != "incremental" || out.WindowStart.IsZero() {
+		return nil
+	}
+	return []bq.QueryParameter{
+		{Name: "window_start", Value: civilDate(out.WindowStart)},
+		{Name: "window_end", Value: civilDate(windowEnd(out))},
+	}
+}
+
+// windowEnd is the window's last day.
+func windowEnd(out connectors.Published) time.Time { return out.WindowEnd.AddDate(0, 1, -1) }
+
+// localCount counts the rows of the run's table (in DuckDB) in scope: the
+// rows the transaction inserts.
+func localCount(ctx context.Context, conn *sql.Conn, table string, sc scope, out connectors.Published) (int64, error) {
+	q := "SELECT COUNT(*) FROM " + warehouse.Ident(table)
+	switch {
+	case sc.none:
+		return 0, nil
+	case sc.col != "":
+		q += fmt.Sprintf(" WHERE %s BETWEEN DATE '%s' AND DATE '%s'", warehouse.Ident(sc.col),
+			out.WindowStart.Format("2006-01-02"), windowEnd(out).Format("2006-01-02"))
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count rows of %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// publishedCount counts the rows of a published table in scope, with a
+// COUNT(*) query; exists is false when the table is not published yet.
+func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table string, sc scope, out connectors.Published) (n int64, exists bool, err error) {
+	if _, err := c.Dataset(d.spec.Dataset).Table(table).Metadata(ctx); isNotFound(err) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	q := c.Query(fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", d.ref(table), sc.googleSQL(d.spec.Mode == "incremental")))
+	q.Location = d.spec.Location
+	q.Parameters = d.params(out)
+	err = d.backoff.Do(ctx, "count rows of "+table, retryable, func() error {
+		it, err := q.Read(ctx)
+		if err != nil {
+			return err
+		}
+		var row []bq.Value
+		if err := it.Next(&row); err != nil {
+			if err == iterator.Done {
+				return fmt.Errorf("COUNT(*) of %s returned no row", table)
+			}
+			return err
+		}
+		v, ok := row[0].(int64)
+		if !ok || len(row) != 1 {
+			return fmt.Errorf("COUNT(*) of %s returned %v", table, row)
+		}
+		n = v
+		return nil
+	})
+	return n, true, err
+}
+
+// inWindow says which rows a count covers, for messages.
+func (d *Destination) inWindow(sc scope, out connectors.Published) string {
+	if sc.col == "" {
+		return ""
+	}
+	return fmt.Sprintf(" with %s from %s to %s", sc.col, out.WindowStart.Format("2006-01-02"), windowEnd(out).Format("2006-01-02"))
+}
+
+// checkShrink compares, for every table and before any is changed, the rows
+// the run would publish with the rows published now (in incremental mode:
+// within the run's window, the only rows replaced). It refuses, unless
+// run.AllowShrink, a drop larger than run.MaxShrinkPct, and an empty result
+// replacing a non-empty one whatever the limit. It returns the rows each
+// table will have in scope once published, for the read-back.
+func (d *Destination) checkShrink(ctx context.Context, c *bq.Client, conn *sql.Conn, run connectors.Run, out connectors.Published) (map[string]int64, error) {
+	want := map[string]int64{}
+	var problems []string
+	for _, table := range out.Tables {
+		cols, err := tableColumns(ctx, conn, table)
+		if err != nil {
+			return nil, err
+		}
+		sc := d.scopeOf(cols, out)
+		n, err := localCount(ctx, conn, table, sc, out)
+		if err != nil {
+			return nil, err
+		}
+		want[table] = n
+		name := d.spec.TablePrefix + table
+		before, exists, err := d.publishedCount(ctx, c, name, sc, out)
+		if err != nil {
+			return nil, d.explain(err)
+		}
+		if !exists || before == 0 || n >= before || run.AllowShrink {
+			if exists && n < before {
+				run.Logger.Warn("table shrinks (allowed by --allow-shrink)", "step", "publish", "destination", "bigquery", "table", name, "rows_before", before, "rows_after", n)
+			}
+			continue
+		}
+		drop := float64(before-n) * 100 / float64(before)
+		switch {
+		case n == 0:
+			problems = append(problems, fmt.Sprintf("table %s would be emptied: 0 rows would replace its %d rows%s (an empty result never replaces a non-empty table without --allow-shrink)",
+				name, before, d.inWindow(sc, out)))
+		case drop > run.MaxShrinkPct:
+			problems = append(problems, fmt.Sprintf("table %s would shrink from %d to %d rows%s (-%.1f %%, limit checks.max_shrink_pct = %g %%)",
+				name, before, n, d.inWindow(sc, out), drop, run.MaxShrinkPct))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("bigquery: nothing was published to %s:\n  %s\n  If the drop is expected, run again with --allow-shrink",
+			d.spec.String(), strings.Join(problems, "\n  "))
+	}
+	return want, nil
+}
+
+// readBack counts the rows of every published table in scope after the
+// transaction and fails when one differs from what the run published.
+func (d *Destination) readBack(ctx context.Context, c *bq.Client, loaded []staged, want map[string]int64, out connectors.Published) error {
+	var problems []error
+	for _, s := range loaded {
+		sc := d.scopeOf(s.cols, out)
+		got, _, err := d.publishedCount(ctx, c, s.published, sc, out)
+		if err != nil {
+			return d.explain(fmt.Errorf("bigquery: reading back %s after publishing: %w", s.published, err))
+		}
+		if got != want[s.table] {
+			problems = append(problems, fmt.Errorf("table %s holds %d rows%s after publishing, the run published %d", s.published, got, d.inWindow(sc, out), want[s.table]))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("bigquery: the published tables in %s do not hold what the run published (the transaction committed; re-run to replace them): %w",
+			d.spec.String(), errors.Join(problems...))
+	}
+	return nil
+}
