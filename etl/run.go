@@ -122,7 +122,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	log.Info("run started", "job", opt.Job, "trigger", opt.Trigger, "warehouse", cfg.Warehouse)
 
 	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: asOfDate(opt), Location: cfg.Location(), Logger: log,
-		From: opt.From, To: opt.To, MaxShrinkPct: cfg.Checks.MaxShrinkPct, AllowShrink: opt.AllowShrink}
+		From: opt.From, To: opt.To, MaxShrinkPct: cfg.Checks.MaxShrinkPct,
+		// A backfill publishes each month's view of older data on purpose; its
+		// own shrink check compares a month with the month before.
+		AllowShrink: opt.AllowShrink || opt.Trigger == "backfill"}
 	if run.Watermarks, err = watermarks(ctx, conn); err == nil {
 		err = execute(ctx, conn, opt, run, res, log)
 	}
