@@ -43,6 +43,9 @@ type Run struct {
 	MaxShrinkPct float64
 	// AllowShrink is --allow-shrink.
 	AllowShrink bool
+	// Backfill says the run publishes an older month's view on purpose:
+	// fewer rows than published are expected (but not none).
+	Backfill bool
 }
 
 // Window is the part of a raw table an incremental source replaced: its rows

@@ -20,7 +20,7 @@ type ReconcileDay struct {
 	APIEvents, ExportEvents int64
 	APIUsers, ExportUsers   int64
 	EventsDiff, UsersDiff   float64 // |api − export| / the larger of the two (0 when both are 0)
-	PassesThreshold         bool
+	OverThreshold           bool
 }
 
 // Reconcile compares, day by day from from to to, the daily event counts
@@ -28,7 +28,9 @@ type ReconcileDay struct {
 // GA4 export. The API counts events with a customer only, so the export's
 // events without one are left out too. Active users: the API's per customer
 // and day (the largest of its events' counts), summed over customers; the
-// export's distinct users.
+// export's distinct users (user_id, else the pseudo id). The API's figure is
+// a lower bound when a user triggers several events: compare trends, not
+// single units.
 func Reconcile(ctx context.Context, cfg *config.Config, from, to time.Time, thresholdPct float64) ([]ReconcileDay, error) {
 	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no warehouse at %s yet: run uptake first", cfg.Warehouse)
@@ -38,11 +40,17 @@ func Reconcile(ctx context.Context, cfg *config.Config, from, to time.Time, thre
 		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
 	}
 	defer db.Close()
-	var api, export int64
+	var api, bqExport, fileExport int64
 	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM raw_customer_activity WHERE source = 'ga4_api' AND day BETWEEN $1 AND $2),
-		(SELECT count(*) FROM raw_activity WHERE source IN ('ga4_bigquery', 'ga4_export') AND day BETWEEN $1 AND $2)`, from, to).Scan(&api, &export); err != nil {
+		(SELECT count(*) FROM raw_activity WHERE source = 'ga4_bigquery' AND day BETWEEN $1 AND $2),
+		(SELECT count(*) FROM raw_activity WHERE source = 'ga4_export' AND day BETWEEN $1 AND $2)`, from, to).Scan(&api, &bqExport, &fileExport); err != nil {
 		return nil, fmt.Errorf("read the warehouse: %w", err)
 	}
+	if bqExport > 0 && fileExport > 0 {
+		return nil, fmt.Errorf("the warehouse holds the GA4 export twice from %s to %s (ga4_bigquery and ga4_export_file sources): reconcile compares the Data API with one export; configure one",
+			from.Format("2006-01-02"), to.Format("2006-01-02"))
+	}
+	export := bqExport + fileExport
 	if api == 0 || export == 0 {
 		return nil, fmt.Errorf("nothing to compare from %s to %s: the warehouse has %d rows from the GA4 Data API (kind ga4) and %d from the GA4 export (ga4_bigquery, ga4_export_file); "+
 			"configure both for the same property and run uptake (with --from/--to for older days)", from.Format("2006-01-02"), to.Format("2006-01-02"), api, export)
@@ -80,7 +88,7 @@ func Reconcile(ctx context.Context, cfg *config.Config, from, to time.Time, thre
 			return nil, err
 		}
 		r.EventsDiff, r.UsersDiff = relDiff(r.APIEvents, r.ExportEvents), relDiff(r.APIUsers, r.ExportUsers)
-		r.PassesThreshold = 100*r.EventsDiff > thresholdPct || 100*r.UsersDiff > thresholdPct
+		r.OverThreshold = 100*r.EventsDiff > thresholdPct || 100*r.UsersDiff > thresholdPct
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -71,7 +71,7 @@ timezone: Europe/Paris
 	var got []string
 	for _, d := range days {
 		got = append(got, fmt.Sprintf("%s %d/%d %.2f %d/%d %.2f %v", d.Day.Format("01-02"), d.APIEvents, d.ExportEvents, d.EventsDiff,
-			d.APIUsers, d.ExportUsers, d.UsersDiff, d.PassesThreshold))
+			d.APIUsers, d.ExportUsers, d.UsersDiff, d.OverThreshold))
 	}
 	want := []string{"09-05 3/3 0.00 2/2 0.00 false", "09-06 4/2 0.50 1/1 0.00 true", "09-07 0/0 0.00 0/0 0.00 false"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -122,10 +122,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	log.Info("run started", "job", opt.Job, "trigger", opt.Trigger, "warehouse", cfg.Warehouse)
 
 	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: asOfDate(opt), Location: cfg.Location(), Logger: log,
-		From: opt.From, To: opt.To, MaxShrinkPct: cfg.Checks.MaxShrinkPct,
+		From: opt.From, To: opt.To, MaxShrinkPct: cfg.Checks.MaxShrinkPct, AllowShrink: opt.AllowShrink,
 		// A backfill publishes each month's view of older data on purpose; its
 		// own shrink check compares a month with the month before.
-		AllowShrink: opt.AllowShrink || opt.Trigger == "backfill"}
+		Backfill: opt.Trigger == "backfill"}
 	if run.Watermarks, err = watermarks(ctx, conn); err == nil {
 		err = execute(ctx, conn, opt, run, res, log)
 	}
@@ -414,7 +414,26 @@ func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run
 			onStep(Step{Name: "extract", Table: table, Rows: ex.RowsIn[table]})
 		}
 	}
+	errs = append(errs, sharedTags(all.Windows)...)
 	return all, errors.Join(errs...)
+}
+
+// sharedTags refuses two sources that tag their rows of a table alike: the
+// engine keeps a source's earlier rows by its tag, so it would copy the
+// other's rows again at each run.
+func sharedTags(windows []connectors.Window) []error {
+	var errs []error
+	seen := map[[2]string]string{}
+	for _, w := range windows {
+		key := [2]string{w.Table, w.Source}
+		if other, ok := seen[key]; ok && other != w.Name {
+			errs = append(errs, fmt.Errorf("sources %s and %s both load %s rows tagged %q: uptake could not tell their rows apart; "+
+				"configure one source of that kind (one GA4 property) per config", other, w.Name, w.Table, w.Source))
+			continue
+		}
+		seen[key] = w.Name
+	}
+	return errs
 }
 
 func keepRejects(ctx context.Context, conn *sql.Conn, runID string) error {

@@ -72,3 +72,28 @@ timezone: Europe/Paris
 		t.Errorf("after the second run: %v", got)
 	}
 }
+
+// Two GA4 Data API sources would tag their rows alike and be copied into
+// each other's history at every run: the run refuses them, naming both.
+func TestTwoSourcesSharingATagAreRefused(t *testing.T) {
+	fake := ga4fake.New(t)
+	src := func(name, property string) string {
+		return `
+  - name: ` + name + `
+    kind: ga4
+    property_id: "` + property + `"
+    customer_dimension: customUser:customer_ref
+    usage_events: [page_view]
+    purchase_event: none
+    start_date: 2026-09-01
+    endpoint: ` + fake.URL()
+	}
+	ev := ga4fake.Event{Date: "20260905", Name: "page_view", Dims: map[string]string{"customUser:customer_ref": "E1"}, Users: []string{"g"}, Count: 1}
+	fake.AddEvents("42", ev)
+	fake.AddEvents("43", ev)
+	w := newWorkspace(t, src("shop", "42")+src("portal", "43")+"\n")
+	_, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 25), Logger: discard()})
+	if err == nil || !strings.Contains(err.Error(), `sources shop and portal both load raw_customer_activity rows tagged "ga4_api"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

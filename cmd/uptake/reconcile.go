@@ -58,7 +58,7 @@ first (uptake run --from/--to pulls older days).`,
 func printReconcile(w io.Writer, days []etl.ReconcileDay, threshold float64, all bool) {
 	flagged := 0
 	for _, d := range days {
-		if d.PassesThreshold {
+		if d.OverThreshold {
 			flagged++
 		}
 	}
@@ -68,7 +68,7 @@ func printReconcile(w io.Writer, days []etl.ReconcileDay, threshold float64, all
 	}
 	fmt.Fprintf(w, "%-10s %12s %12s %8s %10s %10s %8s\n", "day", "API events", "export", "diff", "API users", "export", "diff")
 	for _, d := range days {
-		if !all && !d.PassesThreshold {
+		if !all && !d.OverThreshold {
 			continue
 		}
 		fmt.Fprintf(w, "%-10s %12d %12d %7.1f%% %10d %10d %7.1f%%\n", d.Day.Format("2006-01-02"),

@@ -107,8 +107,11 @@ func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table st
 			}
 			return err
 		}
+		if len(row) != 1 {
+			return fmt.Errorf("COUNT(*) of %s returned %v", table, row)
+		}
 		v, ok := row[0].(int64)
-		if !ok || len(row) != 1 {
+		if !ok {
 			return fmt.Errorf("COUNT(*) of %s returned %v", table, row)
 		}
 		n = v
@@ -128,7 +131,8 @@ func (d *Destination) inWindow(sc scope, out connectors.Published) string {
 // checkShrink compares, for every table and before any is changed, the rows
 // the run would publish with the rows published now (in incremental mode:
 // within the run's window, the only rows replaced). It refuses, unless
-// run.AllowShrink, a drop larger than run.MaxShrinkPct, and an empty result
+// run.AllowShrink, a drop larger than run.MaxShrinkPct (not in a backfill,
+// which publishes older, smaller months on purpose), and an empty result
 // replacing a non-empty one whatever the limit. It returns the rows each
 // table will have in scope once published, for the read-back.
 func (d *Destination) checkShrink(ctx context.Context, c *bq.Client, conn *sql.Conn, run connectors.Run, out connectors.Published) (map[string]int64, error) {
@@ -161,7 +165,7 @@ func (d *Destination) checkShrink(ctx context.Context, c *bq.Client, conn *sql.C
 		case n == 0:
 			problems = append(problems, fmt.Sprintf("table %s would be emptied: 0 rows would replace its %d rows%s (an empty result never replaces a non-empty table without --allow-shrink)",
 				name, before, d.inWindow(sc, out)))
-		case drop > run.MaxShrinkPct:
+		case drop > run.MaxShrinkPct && !run.Backfill: // a backfill's older months are smaller, never empty
 			problems = append(problems, fmt.Sprintf("table %s would shrink from %d to %d rows%s (-%.1f %%, limit checks.max_shrink_pct = %g %%)",
 				name, before, n, d.inWindow(sc, out), drop, run.MaxShrinkPct))
 		}

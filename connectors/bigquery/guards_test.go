@@ -65,6 +65,12 @@ func TestShrinkGuardRefusesBeforeChangingAnyTable(t *testing.T) {
 	if tb := mustTable(t, fake, "kpi_monthly"); len(tb.Rows) != 2 {
 		t.Errorf("kpi_monthly: %d rows", len(tb.Rows))
 	}
+	// A backfill publishes an older, smaller month on purpose: allowed.
+	run.Backfill = true
+	if err := d.Publish(ctx, next, run, out); err != nil {
+		t.Fatalf("backfill: %v", err)
+	}
+	run.Backfill = false
 	// Within the limit, it publishes.
 	run.MaxShrinkPct = 50
 	if err := d.Publish(ctx, next, run, out); err != nil {
@@ -91,6 +97,12 @@ func TestEmptyResultNeverReplacesAPublishedTableSilently(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "table kpi_monthly would be emptied: 0 rows would replace its 2 rows") {
 		t.Fatalf("err = %v", err)
 	}
+	// Nor does a backfill, whose older months may be smaller, never empty.
+	run.Backfill = true
+	if err := d.Publish(ctx, empty, run, out); err == nil || !strings.Contains(err.Error(), "would be emptied") {
+		t.Fatalf("backfill: err = %v", err)
+	}
+	run.Backfill = false
 	if tb := mustTable(t, fake, "kpi_monthly"); len(tb.Rows) != 2 {
 		t.Errorf("kpi_monthly: %d rows", len(tb.Rows))
 	}
