@@ -68,6 +68,10 @@ type kpi struct {
 	CustomersWithSeats, Seats, SeatActiveUsers, LowUtil, UtilIncreasing, MAU sql.NullInt64
 
 	Rate, ScoreMoM, Usage, LicUtil, AvgLicUtil, AvgDAU, DAUMAU sql.NullFloat64
+
+	// ChurnRate is churned / activated at the start (headline only).
+	Churned, ActivatedAtStart sql.NullInt64
+	ChurnRate                 sql.NullFloat64
 }
 
 // kpiCols lists the shared columns of both KPI tables, in kpi.dest order.
@@ -238,6 +242,14 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 
 	if v.Latest != nil {
 		m := v.Latest.Month.Format("2006-01-02")
+		churn, err := queryAll(ctx, q, `SELECT churned_customers, activated_at_start, churn_rate FROM kpi_overview_monthly
+			WHERE month = CAST(? AS DATE)`, func(k *kpi) []any { return []any{&k.Churned, &k.ActivatedAtStart, &k.ChurnRate} }, m)
+		if err != nil {
+			return fmt.Errorf("report: read the churn rate: %w", err)
+		}
+		if len(churn) == 1 {
+			v.Latest.Churned, v.Latest.ActivatedAtStart, v.Latest.ChurnRate = churn[0].Churned, churn[0].ActivatedAtStart, churn[0].ChurnRate
+		}
 		v.Sales, err = queryAll(ctx, q, "SELECT month, salesperson, "+kpiCols+
 			" FROM kpi_salesperson_monthly WHERE month = CAST(? AS DATE)"+
 			" ORDER BY usage_pct DESC NULLS LAST, salesperson NULLS LAST",

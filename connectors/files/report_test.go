@@ -20,7 +20,7 @@ const kpiDDL = `complete BOOLEAN, customers BIGINT, activated_customers BIGINT, 
 	churn_risks BIGINT, users BIGINT, active_users BIGINT, usage_pct DOUBLE, customers_with_seats BIGINT,
 	seats BIGINT, seat_active_users BIGINT, license_utilization DOUBLE, avg_license_utilization DOUBLE,
 	low_utilization_customers BIGINT, utilization_increasing_customers BIGINT, avg_dau DOUBLE, mau BIGINT,
-	dau_mau DOUBLE, published_at TIMESTAMP`
+	dau_mau DOUBLE, published_at TIMESTAMP, churned_customers BIGINT, activated_at_start BIGINT, churn_rate DOUBLE`
 
 var schema = []string{
 	`CREATE TABLE kpi_overview_monthly (month DATE, ` + kpiDDL + `)`,
@@ -51,6 +51,7 @@ var handMade = []string{
 	('2026-07-01', true, 5, 4, 2, 0.5, 100, 80, 0.25, 1, 1, 40, 10, 0.25, 30, 12, 0.4, 2, 3.5, 10, NULL),
 	('2026-08-01', true, 5, 4, 3, 0.75, 90, 100, -0.1, 2, 2, 12345, 4321, 0.35002, 2000, 1300, 0.65, 1, 1781.6, 4321, 0.4123),
 	('2026-09-01', false, 5, 4, 1, 0.25, 40, 90, -0.5556, 0, 1, 12345, 100, 0.0081, 2000, 90, 0.045, 3, 12, 100, 0.12)`,
+	`UPDATE kpi_overview_monthly SET churned_customers = 1, activated_at_start = 8, churn_rate = 0.125 WHERE month = '2026-08-01'`,
 	`INSERT INTO kpi_salesperson_monthly (month, salesperson, complete, customers, activated_customers,
 		active_customers, monthly_active_rate, users, active_users, usage_pct, score_mom) VALUES
 	('2026-08-01', 'Alice', true, 2, 2, 1, 0.5, 100, 20, 0.2, 0.1),
@@ -197,7 +198,8 @@ func TestRenderReport(t *testing.T) {
 	mustContain(t, "headline", head, "Headline — Aug 2026", `<div class="value">75.0 %</div>`,
 		"3 active / 4 activated", `<div class="value">35.0 %</div>`, "4\u2009321 active / 12\u2009345 users",
 		`<div class="value">41.2 %</div>`, "avg DAU 1\u2009781.6", `<div class="value">65.0 %</div>`,
-		"below 60 %: 1 customers", `<div class="value neg">-10.0 %</div>`, "score 90 (prev 100)")
+		"below 60 %: 1 customers", `<div class="value neg">-10.0 %</div>`, "score 90 (prev 100)",
+		`<div class="label">Churn rate</div><div class="value">12.5 %</div><div class="detail">1 of 8 activated at the start</div>`)
 	if strings.Contains(head, "25.0 %") {
 		t.Error("headline uses the incomplete month")
 	}
@@ -426,8 +428,8 @@ const kpiAgg = `bool_and(complete), count(*), count(*) FILTER (activated), count
 
 func init() {
 	realistic = append(realistic,
-		`INSERT INTO kpi_overview_monthly SELECT month, `+kpiAgg+` GROUP BY month`,
-		`INSERT INTO kpi_salesperson_monthly SELECT month, salesperson, `+kpiAgg+` GROUP BY month, salesperson`,
+		`INSERT INTO kpi_overview_monthly (month, `+kpiCols+`, published_at) SELECT month, `+kpiAgg+` GROUP BY month`,
+		`INSERT INTO kpi_salesperson_monthly (month, salesperson, `+kpiCols+`, published_at) SELECT month, salesperson, `+kpiAgg+` GROUP BY month, salesperson`,
 		`INSERT INTO kpi_daily SELECT d::DATE, '2026-10-01', 200 + hash(d) % 50, 500, 900, (200 + hash(d) % 50) / 900.0, now()::TIMESTAMP
 			FROM range(DATE '2026-10-01', DATE '2026-10-15', INTERVAL 1 DAY) t(d)`,
 		// 58 weeks (Sep 2025 .. the week of 5 Oct 2026), 5 salespeople; the first 3 weeks without history.
