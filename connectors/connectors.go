@@ -43,6 +43,9 @@ type Run struct {
 	MaxShrinkPct float64
 	// AllowShrink is --allow-shrink.
 	AllowShrink bool
+	// Warn, when set, adds a warning to the run's summary and notification
+	// (a destination's only way there: Published is its input).
+	Warn func(msg string)
 	// Backfill says the run publishes an older month's view on purpose:
 	// fewer rows than published are expected (but not none).
 	Backfill bool

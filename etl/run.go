@@ -126,6 +126,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		// A backfill publishes each month's view of older data on purpose; its
 		// own shrink check compares a month with the month before.
 		Backfill: opt.Trigger == "backfill"}
+	run.Warn = func(msg string) { res.Warnings = append(res.Warnings, msg) } // destinations publish one at a time
 	if run.Watermarks, err = watermarks(ctx, conn); err == nil {
 		err = execute(ctx, conn, opt, run, res, log)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -81,12 +82,14 @@ func TestTruncateLongTextCutsAndWarns(t *testing.T) {
 	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\ntruncate_long_text: true\n")
 	conn := duck(t, `CREATE TABLE notes (customer_ref VARCHAR, note VARCHAR, other VARCHAR)`,
 		`INSERT INTO notes VALUES ('C-1', 'short', repeat('z', 60000)), ('C-2', repeat('x', 50001), repeat('é', 50000))`)
-	log, err := publish(t, d, conn, "notes")
-	if err != nil {
+	var warnings []string
+	run := connectors.Run{ID: "r", StartedAt: time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Warn: func(msg string) { warnings = append(warnings, msg) }}
+	if err := d.Publish(context.Background(), conn, run, connectors.Published{Tables: []string{"notes"}}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(log, "level=WARN") || !strings.Contains(log, "tab=notes cells=2") {
-		t.Errorf("no warning counting the 2 cells cut:\n%s", log)
+	if len(warnings) != 1 || warnings[0] != "sheets: 2 cells of tab notes cut to the 50000 characters of a Google Sheets cell (truncate_long_text)" {
+		t.Errorf("no warning in the summary counting the 2 cells cut: %q", warnings)
 	}
 	s := mustSheet(t, fake, id, "notes")
 	for _, rc := range [][2]int{{1, 2}, {2, 1}} {

@@ -249,8 +249,10 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		}
 		rows := streamRows(ctx, conn, c.cols, c.pick)
 		if c.cut > 0 {
-			// No channel reaches the run summary from a destination: logged.
 			run.Logger.Warn("long text cut to fit a Google Sheets cell (truncate_long_text)", "tab", c.tab, "cells", c.cut, "max_chars", maxCellChars)
+			if run.Warn != nil {
+				run.Warn(fmt.Sprintf("sheets: %d cells of tab %s cut to the %d characters of a Google Sheets cell (truncate_long_text)", c.cut, c.tab, maxCellChars))
+			}
 			rows = cutLongText(rows)
 		}
 		if err := d.publishTab(ctx, svc, c.tab, rows, c.rows, int64(len(c.cols)), tabs, run); err != nil {
