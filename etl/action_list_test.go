@@ -118,3 +118,48 @@ func csvRecords(t *testing.T, text string) [][]string {
 	}
 	return recs
 }
+
+// September with no activity at all: its export counts nothing and its
+// activity file is gone. Nobody is active (rate 0 of 5 activated, usage
+// retention 0 of August's 5 active, MAU 0, DAU/MAU NULL: no division by
+// zero); E5's archiving is the month's churn (1 of 6).
+//
+// The plays, rep by rep: every customer active in August (E1 10, E3 2, E4 25,
+// E6 1) is a churn risk, highest score first; those that had active users
+// (E1 2, E3 1, E4 1, E6 1) lost them all; E3 and E6, onboarded in August, are
+// not active in their first month after; every customer with seats is at
+// 0 %, the most seats first (E1 4, E2 2; E4 3, E6 2). No champion, no drop.
+func TestActionListOfAMonthWithoutActivity(t *testing.T) {
+	w := newWorkspace(t, "exclude:\n  email_domains: [uptake-demo.internal]\n")
+	os.Remove(filepath.Join(w.dir, "input", "activity_2026-09.csv"))
+	w.write("establishments_2026-09.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"+
+		"E1,Alpha,no,yes,0,0,0,Alice,4\nE2,Beta,no,yes,0,0,0,Alice,2\nE3,Gamma,no,yes,0,0,0,Alice,\n"+
+		"E4,Delta,no,yes,0,0,0,Bob,3\nE5,Epsilon,yes,yes,0,0,0,Bob,5\nE6,Zeta,no,yes,0,0,0,Bob,2\n")
+	if _, err := w.run(etl.Options{AllowShrink: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := queryCells(t, w.cfg, `SELECT activated_customers, active_customers, monthly_active_rate, usage_retention, churned_customers,
+		activated_at_start, mau, dau_mau FROM kpi_overview_monthly WHERE month = '2026-09-01'`)
+	if strings.Join(got, "") != "5 0 "+r(0, 5)+" "+r(0, 5)+" 1 6 0 -" {
+		t.Errorf("September overview: %v", got)
+	}
+	want := []string{
+		"2026-09-01 Alice 1 E1 churn_risk 1 | no longer active: score 0 after 10 the month before",
+		"2026-09-01 Alice 2 E3 churn_risk 1 | no longer active: score 0 after 2 the month before",
+		"2026-09-01 Alice 3 E1 lost_active_users 1 | no active user left of 4; 2 active the month before",
+		"2026-09-01 Alice 4 E3 lost_active_users 1 | no active user left of 1; 1 active the month before",
+		"2026-09-01 Alice 5 E3 low_engagement 2 | onboarded in August 2026; not active (score 0)",
+		"2026-09-01 Alice 6 E1 low_utilization 2 | utilization 0 % (0 of 4 seats), below 60 %",
+		"2026-09-01 Alice 7 E2 low_utilization 2 | utilization 0 % (0 of 2 seats), below 60 %",
+		"2026-09-01 Bob 1 E4 churn_risk 1 | no longer active: score 0 after 25 the month before",
+		"2026-09-01 Bob 2 E6 churn_risk 1 | no longer active: score 0 after 1 the month before",
+		"2026-09-01 Bob 3 E4 lost_active_users 1 | no active user left of 2; 1 active the month before",
+		"2026-09-01 Bob 4 E6 lost_active_users 1 | no active user left of 1; 1 active the month before",
+		"2026-09-01 Bob 5 E6 low_engagement 2 | onboarded in August 2026; not active (score 0)",
+		"2026-09-01 Bob 6 E4 low_utilization 2 | utilization 0 % (0 of 3 seats), below 60 %",
+		"2026-09-01 Bob 7 E6 low_utilization 2 | utilization 0 % (0 of 2 seats), below 60 %",
+	}
+	if got := actionList(t, w.dir); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
