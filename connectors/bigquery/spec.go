@@ -63,6 +63,7 @@ func (s *Spec) validate(p config.Plugin, endpoint string) []error {
 	return errs
 }
 
+// String names the dataset ("project.dataset (location)").
 func (s *Spec) String() string {
 	return fmt.Sprintf("%s.%s (%s)", s.Project, s.Dataset, s.Location)
 }
