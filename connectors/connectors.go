@@ -62,6 +62,10 @@ type Window struct {
 	Name string
 	// Watermark is the last day the source has data for, when To is not.
 	Watermark time.Time
+	// Legacy is an earlier tag of the same rows (from an older uptake): when
+	// this is the only window claiming it, the engine carries those rows
+	// over under Source.
+	Legacy string
 }
 
 // WindowFor is the window an incremental source pulls: from its watermark

@@ -52,7 +52,7 @@ func TestIncrementalGA4Pulls(t *testing.T) {
 		}
 		return s.String
 	}
-	const pulled = `SELECT string_agg(day::VARCHAR || ' ' || customer_ref || ' ' || count, ', ' ORDER BY day) FROM raw_customer_activity WHERE source = 'ga4_api'`
+	const pulled = `SELECT string_agg(day::VARCHAR || ' ' || customer_ref || ' ' || count, ', ' ORDER BY day) FROM raw_customer_activity WHERE source = 'ga4_api:shop'`
 
 	// First run (Sep 25): start_date .. Sep 24.
 	runAt(date(2026, 9, 25), time.Time{}, time.Time{})
@@ -71,7 +71,7 @@ func TestIncrementalGA4Pulls(t *testing.T) {
 	}
 	// The same window again: no duplicates.
 	runAt(date(2026, 9, 28), time.Time{}, time.Time{})
-	if got := query(`SELECT count(*)::VARCHAR FROM raw_customer_activity WHERE source = 'ga4_api'`); got != "4" {
+	if got := query(`SELECT count(*)::VARCHAR FROM raw_customer_activity WHERE source = 'ga4_api:shop'`); got != "4" {
 		t.Errorf("rows after a re-run = %s, want 4", got)
 	}
 	// --from/--to: pull September 5 again (its revision now lands).

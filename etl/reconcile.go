@@ -13,7 +13,7 @@ import (
 )
 
 // ReconcileDay compares one day of GA4 as the Data API counted it
-// (raw_customer_activity, source ga4_api) with the export's events
+// (raw_customer_activity, sources ga4_api:<name>) with the export's events
 // (raw_activity, sources ga4_bigquery and ga4_export) for the events both hold.
 type ReconcileDay struct {
 	Day                     time.Time
@@ -40,11 +40,16 @@ func Reconcile(ctx context.Context, cfg *config.Config, from, to time.Time, thre
 		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
 	}
 	defer db.Close()
-	var api, bqExport, fileExport int64
-	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM raw_customer_activity WHERE source = 'ga4_api' AND day BETWEEN $1 AND $2),
+	var api, apiSources, bqExport, fileExport int64
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM raw_customer_activity WHERE source LIKE 'ga4_api%' AND day BETWEEN $1 AND $2),
+		(SELECT count(DISTINCT source) FROM raw_customer_activity WHERE source LIKE 'ga4_api%' AND day BETWEEN $1 AND $2),
 		(SELECT count(*) FROM raw_activity WHERE source = 'ga4_bigquery' AND day BETWEEN $1 AND $2),
-		(SELECT count(*) FROM raw_activity WHERE source = 'ga4_export' AND day BETWEEN $1 AND $2)`, from, to).Scan(&api, &bqExport, &fileExport); err != nil {
+		(SELECT count(*) FROM raw_activity WHERE source = 'ga4_export' AND day BETWEEN $1 AND $2)`, from, to).Scan(&api, &apiSources, &bqExport, &fileExport); err != nil {
 		return nil, fmt.Errorf("read the warehouse: %w", err)
+	}
+	if apiSources > 1 {
+		return nil, fmt.Errorf("the warehouse holds %d GA4 Data API sources from %s to %s: reconcile compares one property with its export; configure one", apiSources,
+			from.Format("2006-01-02"), to.Format("2006-01-02"))
 	}
 	if bqExport > 0 && fileExport > 0 {
 		return nil, fmt.Errorf("the warehouse holds the GA4 export twice from %s to %s (ga4_bigquery and ga4_export_file sources): reconcile compares the Data API with one export; configure one",
@@ -57,7 +62,7 @@ func Reconcile(ctx context.Context, cfg *config.Config, from, to time.Time, thre
 	}
 	rows, err := db.QueryContext(ctx, `WITH api AS (
 			SELECT day, customer_ref, event, count, users FROM raw_customer_activity
-			WHERE source = 'ga4_api' AND day BETWEEN $1 AND $2
+			WHERE source LIKE 'ga4_api%' AND day BETWEEN $1 AND $2
 		), exp AS (
 			SELECT day, customer_ref, user_id, event, count FROM raw_activity
 			WHERE source IN ('ga4_bigquery', 'ga4_export') AND customer_ref IS NOT NULL AND day BETWEEN $1 AND $2

@@ -2,8 +2,11 @@ package etl_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
 	"github.com/uptake-dev/uptake/etl"
@@ -73,10 +76,18 @@ timezone: Europe/Paris
 	}
 }
 
-// Two GA4 Data API sources would tag their rows alike and be copied into
-// each other's history at every run: the run refuses them, naming both.
-func TestTwoSourcesSharingATagAreRefused(t *testing.T) {
+// Two GA4 properties, each its own source: their rows carry their own tags
+// and each run keeps each source's earlier days once (a shared tag once
+// made them copy each other's history at every run). Shop has 3 views on
+// Sep 5, portal 4 on Sep 6; after three runs there are still 7 views, and one
+// quality row per source and day (24, then 27, then 29 days).
+func TestTwoGA4Sources(t *testing.T) {
 	fake := ga4fake.New(t)
+	ev := func(date string, count int64) ga4fake.Event {
+		return ga4fake.Event{Date: date, Name: "page_view", Dims: map[string]string{"customUser:customer_ref": "E1"}, Users: []string{"g"}, Count: count}
+	}
+	fake.AddEvents("42", ev("20260905", 3))
+	fake.AddEvents("43", ev("20260906", 4))
 	src := func(name, property string) string {
 		return `
   - name: ` + name + `
@@ -88,12 +99,65 @@ func TestTwoSourcesSharingATagAreRefused(t *testing.T) {
     start_date: 2026-09-01
     endpoint: ` + fake.URL()
 	}
-	ev := ga4fake.Event{Date: "20260905", Name: "page_view", Dims: map[string]string{"customUser:customer_ref": "E1"}, Users: []string{"g"}, Count: 1}
-	fake.AddEvents("42", ev)
-	fake.AddEvents("43", ev)
 	w := newWorkspace(t, src("shop", "42")+src("portal", "43")+"\n")
-	_, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 25), Logger: discard()})
-	if err == nil || !strings.Contains(err.Error(), `sources shop and portal both load raw_customer_activity rows tagged "ga4_api"`) {
-		t.Fatalf("err = %v", err)
+	for _, asOf := range []time.Time{date(2026, 9, 25), date(2026, 9, 28), date(2026, 9, 30)} {
+		if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: asOf, Logger: discard()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := queryCells(t, w.cfg, `SELECT source, sum(count) FROM raw_customer_activity GROUP BY ALL ORDER BY ALL`)
+	if strings.Join(got, ", ") != "ga4_api:portal 4, ga4_api:shop 3" {
+		t.Errorf("activity by source: %v", got)
+	}
+	got = queryCells(t, w.cfg, `SELECT source_name, count(*), count(DISTINCT day) FROM source_quality GROUP BY ALL ORDER BY ALL`)
+	if strings.Join(got, ", ") != "portal 29 29, shop 29 29" {
+		t.Errorf("quality rows by source: %v", got)
+	}
+}
+
+// A warehouse from an older uptake tagged GA4 Data API rows 'ga4_api' for
+// every source. With one GA4 source, its earlier days outside the window
+// are carried over under the source's own tag, not lost.
+func TestLegacyGA4RowsCarriedOver(t *testing.T) {
+	fake := ga4fake.New(t)
+	fake.AddEvents("42", ga4fake.Event{Date: "20260905", Name: "page_view", Dims: map[string]string{"customUser:customer_ref": "E1"}, Users: []string{"g"}, Count: 3})
+	w := newWorkspace(t, `
+  - name: shop
+    kind: ga4
+    property_id: "42"
+    customer_dimension: customUser:customer_ref
+    usage_events: [page_view]
+    purchase_event: none
+    start_date: 2026-09-01
+    endpoint: `+fake.URL()+`
+`)
+	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 25), Logger: discard()}); err != nil {
+		t.Fatal(err)
+	}
+	// As an older uptake would have left them: the live tables' GA4 rows tagged 'ga4_api'.
+	db, err := sql.Open("duckdb", w.cfg.Warehouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"raw_customer_activity", "raw_source_quality"} {
+		var live string
+		if err := db.QueryRow(`SELECT value FROM main.state WHERE key = 'live_schema'`).Scan(&live); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(fmt.Sprintf(`UPDATE %s.%s SET source = 'ga4_api'`, live, table)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	// Sep 28: the window is Sep 21 .. 27; Sep 5 is carried over, retagged.
+	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 28), Logger: discard()}); err != nil {
+		t.Fatal(err)
+	}
+	got := queryCells(t, w.cfg, `SELECT source, strftime(day, '%m-%d'), count FROM raw_customer_activity ORDER BY ALL`)
+	if strings.Join(got, ", ") != "ga4_api:shop 09-05 3" {
+		t.Errorf("after the upgrade: %v", got)
+	}
+	if got := queryCells(t, w.cfg, `SELECT count(*), count(DISTINCT day) FROM raw_source_quality WHERE source = 'ga4_api:shop'`); strings.Join(got, "") != "27 27" {
+		t.Errorf("quality rows after the upgrade: %v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,10 +116,25 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 			}
 		}
 		for _, w := range ex.Windows {
-			if w.Table == m.Name {
-				if err := keepOutsideWindow(ctx, conn, w, cols); err != nil {
+			if w.Table != m.Name {
+				continue
+			}
+			if err := keepOutsideWindow(ctx, conn, w, w.Source, cols); err != nil {
+				return err
+			}
+			if w.Legacy == "" {
+				continue
+			}
+			// Rows of an older uptake, tagged alike for every source of a kind:
+			// carried over under the new tag when one source claims them.
+			if claimants := legacyClaimants(ex.Windows, w); len(claimants) == 1 {
+				if err := keepOutsideWindow(ctx, conn, w, w.Legacy, cols); err != nil {
 					return err
 				}
+			} else if claimants[0] == w.Name {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s rows tagged %q by an older uptake cannot be told apart between sources %s: "+
+					"those outside this run's windows are dropped; pull them again with uptake run --from (each source's start_date)",
+					m.Name, w.Legacy, strings.Join(claimants, ", ")))
 			}
 		}
 		n, err := warehouse.Count(ctx, conn, m.Name)
@@ -163,17 +179,38 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols
 
 // keepOutsideWindow carries over, from the live table, the rows an
 // incremental source pulled in earlier runs outside this run's window:
-// days pulled again replace their earlier rows, the others stay.
-func keepOutsideWindow(ctx context.Context, conn *sql.Conn, w connectors.Window, cols []string) error {
+// days pulled again replace their earlier rows, the others stay. tag is the
+// rows' tag in the live table (w.Source, or w.Legacy); they are kept under
+// w.Source.
+func keepOutsideWindow(ctx context.Context, conn *sql.Conn, w connectors.Window, tag string, cols []string) error {
 	var live int // the live table, with a source column (older warehouses lack it on raw_orders)
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? AND column_name = 'source'`, w.Table).Scan(&live); err != nil || live == 0 {
 		return err
 	}
-	q := fmt.Sprintf(`INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE source = $1 AND NOT (day BETWEEN $2 AND $3)`, w.Table, strings.Join(cols, ", "))
-	if _, err := conn.ExecContext(ctx, q, w.Source, w.From, w.To); err != nil {
-		return fmt.Errorf("keep earlier %s rows of %s: %w", w.Source, w.Table, err)
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = c
+		if c == warehouse.Ident("source") {
+			sel[i] = "$4 AS " + c
+		}
+	}
+	q := fmt.Sprintf(`INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE source = $1 AND NOT (day BETWEEN $2 AND $3)`, w.Table, strings.Join(sel, ", "))
+	if _, err := conn.ExecContext(ctx, q, tag, w.From, w.To, w.Source); err != nil {
+		return fmt.Errorf("keep earlier %s rows of %s: %w", tag, w.Table, err)
 	}
 	return nil
+}
+
+// legacyClaimants names, in order, the sources whose window of w's table
+// claims w's legacy tag.
+func legacyClaimants(windows []connectors.Window, w connectors.Window) []string {
+	var names []string
+	for _, o := range windows {
+		if o.Table == w.Table && o.Legacy == w.Legacy && !slices.Contains(names, o.Name) {
+			names = append(names, o.Name)
+		}
+	}
+	return names
 }
 
 // columns lists a table of the build schema as quoted identifiers.

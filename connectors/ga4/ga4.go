@@ -1,7 +1,7 @@
 // Package ga4 is the Google Analytics 4 Data API source: it pulls daily
 // event counts per customer (a user-scoped custom dimension carries the
 // customer reference) with properties.runReport, and purchases, into
-// raw_customer_activity and raw_orders (source 'ga4_api').
+// raw_customer_activity and raw_orders (source 'ga4_api:<source name>').
 //
 // Every page of a report is read (limit/offset up to rowCount); each request
 // asks for the property's quota, and the source stops with a clear message
@@ -67,8 +67,13 @@ type Spec struct {
 	Endpoint string `yaml:"endpoint"`
 }
 
-// sourceTag marks the rows of this source in the raw tables.
-const sourceTag = "ga4_api"
+// legacyTag marked the rows of every GA4 Data API source before each got
+// its own tag (tag).
+const legacyTag = "ga4_api"
+
+// tag marks the rows of this source in the raw tables: one tag per source,
+// so that two properties never share rows.
+func (s *Source) tag() string { return legacyTag + ":" + s.name }
 
 // Source is a configured ga4 source.
 type Source struct {
@@ -187,13 +192,13 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 			stats.notSet += count
 			return nil, false, nil
 		}
-		return []driver.Value{day, customer, r.DimensionValues[1].Value, count, users, sourceTag}, true, nil
+		return []driver.Value{day, customer, r.DimensionValues[1].Value, count, users, s.tag()}, true, nil
 	})
 	if err != nil {
 		return out, err
 	}
 	out.Relations["raw_customer_activity"] = []string{activity}
-	out.Windows = append(out.Windows, connectors.Window{Table: "raw_customer_activity", Source: sourceTag, From: from, To: end})
+	out.Windows = append(out.Windows, connectors.Window{Table: "raw_customer_activity", Source: s.tag(), From: from, To: end, Legacy: legacyTag})
 	out.RowsIn["raw_customer_activity"] = stats.rows
 	out.RowsRead["raw_customer_activity"] = stats.rows
 	out.Warnings = append(out.Warnings, stats.warnings(s, "usage events")...)
@@ -231,13 +236,13 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 			if customer == "(not set)" {
 				cust = nil
 			}
-			return []driver.Value{id, cust, nil, day, "web", revenue, sourceTag}, true, nil
+			return []driver.Value{id, cust, nil, day, "web", revenue, s.tag()}, true, nil
 		})
 		if err != nil {
 			return out, err
 		}
 		out.Relations["raw_orders"] = []string{orders}
-		out.Windows = append(out.Windows, connectors.Window{Table: "raw_orders", Source: sourceTag, From: from, To: end})
+		out.Windows = append(out.Windows, connectors.Window{Table: "raw_orders", Source: s.tag(), From: from, To: end, Legacy: legacyTag})
 		out.RowsIn["raw_orders"] = pstats.rows
 		out.RowsRead["raw_orders"] = pstats.rows
 		out.Warnings = append(out.Warnings, pstats.warnings(s, "purchases")...)
@@ -254,7 +259,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		return out, err
 	}
 	out.Relations["raw_source_quality"] = []string{qt}
-	out.Windows = append(out.Windows, connectors.Window{Table: "raw_source_quality", Source: sourceTag, From: from, To: end})
+	out.Windows = append(out.Windows, connectors.Window{Table: "raw_source_quality", Source: s.tag(), From: from, To: end, Legacy: legacyTag})
 	return out, nil
 }
 
@@ -272,7 +277,7 @@ func (st *reportStats) quality(s *Source, run connectors.Run, report string, fro
 	var rows [][]driver.Value
 	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
 		rows = append(rows, []driver.Value{d, s.name, report, st.thresholded, st.dataLoss, st.other,
-			st.samplingSpace > 0, st.samplesRead, st.samplingSpace, st.timeZone, run.ID, sourceTag})
+			st.samplingSpace > 0, st.samplesRead, st.samplingSpace, st.timeZone, run.ID, s.tag()})
 	}
 	return rows
 }

@@ -107,7 +107,7 @@ func TestPullsUsageEventsPerCustomerUpToYesterday(t *testing.T) {
 	}
 	// session_start is not a usage event; Sep 3 is today; the anonymous views have no customer.
 	got := rows(t, c, `SELECT day::VARCHAR, customer_ref, event, count, users, source FROM ga4_shop_activity ORDER BY 1, 2, 3`)
-	want := []string{"2026-09-01|E1|page_view|5|2|ga4_api", "2026-09-01|E2|page_view|2|1|ga4_api", "2026-09-02|E1|add_to_cart|1|1|ga4_api"}
+	want := []string{"2026-09-01|E1|page_view|5|2|ga4_api:shop", "2026-09-01|E2|page_view|2|1|ga4_api:shop", "2026-09-02|E1|add_to_cart|1|1|ga4_api:shop"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("activity:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
