@@ -219,6 +219,9 @@ func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connector
 		loaded = append(loaded, s)
 		run.Logger.Info("staged", "step", "publish", "destination", "bigquery", "table", s.published, "stage", s.stage, "rows", out.RowsOut[table])
 	}
+	if err := d.checkStaged(ctx, c, conn, loaded, out); err != nil {
+		return err
+	}
 	for i := range loaded {
 		created, err := d.ensurePublished(ctx, c, loaded[i])
 		if err != nil {

@@ -177,6 +177,30 @@ func (d *Destination) checkShrink(ctx context.Context, c *bq.Client, conn *sql.C
 	return want, nil
 }
 
+// checkStaged counts every staging table after its load, before the
+// transaction: a load that kept more or fewer rows than the run's table
+// (while reporting success) fails the run with nothing published.
+func (d *Destination) checkStaged(ctx context.Context, c *bq.Client, conn *sql.Conn, loaded []staged, out connectors.Published) error {
+	var problems []error
+	for _, s := range loaded {
+		want, err := localCount(ctx, conn, s.table, scope{all: true}, out)
+		if err != nil {
+			return err
+		}
+		got, _, err := d.publishedCount(ctx, c, s.stage, scope{all: true}, out)
+		if err != nil {
+			return d.explain(fmt.Errorf("bigquery: counting %s after its load: %w", s.stage, err))
+		}
+		if got != want {
+			problems = append(problems, fmt.Errorf("staging table %s holds %d rows after its load, the run's table %s has %d", s.stage, got, s.table, want))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("bigquery: nothing was published to %s: a load did not keep the rows it reported: %w", d.spec.String(), errors.Join(problems...))
+	}
+	return nil
+}
+
 // readBack counts the rows of every published table in scope after the
 // transaction and fails when one differs from what the run published.
 func (d *Destination) readBack(ctx context.Context, c *bq.Client, loaded []staged, want map[string]int64, out connectors.Published) error {

@@ -146,11 +146,14 @@ func TestIncrementalShrinkGuardComparesTheWindow(t *testing.T) {
 
 // A load that silently duplicates or drops rows is caught by reading the
 // row counts back after the transaction.
-func TestReadBackCatchesRowsLostOrDuplicated(t *testing.T) {
+// A load that keeps one row more or fewer than it reports is caught by
+// counting its staging table before the transaction: nothing is published.
+func TestStagedCountsCatchALoadThatLostOrDuplicatedRows(t *testing.T) {
 	for _, c := range []struct {
 		delta int
 		want  string
-	}{{1, "table kpi_monthly holds 3 rows after publishing, the run published 2"}, {-1, "table kpi_monthly holds 1 rows after publishing, the run published 2"}} {
+	}{{1, "staging table kpi_monthly__stage_r1 holds 3 rows after its load, the run's table kpi_monthly has 2"},
+		{-1, "staging table kpi_monthly__stage_r1 holds 1 rows after its load, the run's table kpi_monthly has 2"}} {
 		fake := bqfake.New(t, "my-project")
 		d := fakeDest(t, fake, "")
 		fake.SkewNextLoad(func(cfg map[string]any) bool {
@@ -161,7 +164,29 @@ func TestReadBackCatchesRowsLostOrDuplicated(t *testing.T) {
 		}, c.delta)
 		run, out := publishedIn("r1")
 		err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out)
-		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "kpi_daily") {
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "nothing was published") || strings.Contains(err.Error(), "kpi_daily") {
+			t.Errorf("delta %d: err = %v", c.delta, err)
+		}
+		if _, ok := fake.Table("kpis", "kpi_monthly"); ok {
+			t.Errorf("delta %d: kpi_monthly was published", c.delta)
+		}
+	}
+}
+
+// A fault inside the transaction itself (an INSERT that stores a row more
+// or less than it selected) is caught by reading the counts back after the
+// commit, loudly.
+func TestReadBackCatchesRowsLostOrDuplicated(t *testing.T) {
+	for _, c := range []struct {
+		delta int
+		want  string
+	}{{1, "table kpi_monthly holds 3 rows after publishing, the run published 2"}, {-1, "table kpi_monthly holds 1 rows after publishing, the run published 2"}} {
+		fake := bqfake.New(t, "my-project")
+		d := fakeDest(t, fake, "")
+		fake.SkewNextInsert("kpi_monthly", c.delta)
+		run, out := publishedIn("r1")
+		err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "the transaction committed") || strings.Contains(err.Error(), "kpi_daily") {
 			t.Errorf("delta %d: err = %v", c.delta, err)
 		}
 	}

@@ -91,8 +91,9 @@ func (ec *execCtx) insert(st *insertStmt, ov overlay) (*queryResult, *apiError) 
 			}
 		}
 	}
-	t.Rows = append(t.Rows, rows...)
-	return &queryResult{isDML: true, dmlRows: int64(len(rows))}, nil
+	reported := int64(len(rows)) // a skewed INSERT reports the rows it selected
+	t.Rows = append(t.Rows, ec.s.skewInsert(tname, rows)...)
+	return &queryResult{isDML: true, dmlRows: reported}, nil
 }
 
 // zeroOf is a sample non-NULL value of a type, used to check coercions.

@@ -94,6 +94,7 @@ type Server struct {
 	updateWindow time.Duration
 	updates      map[tkey][]time.Time // when each table's recent update operations took effect
 	skews        []*loadSkew
+	insertSkews  []*insertSkew
 }
 
 // Request is one HTTP request received by the fake, as logged by
