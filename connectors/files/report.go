@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -144,6 +141,27 @@ func playLabel(s sql.NullString) string {
 		return l
 	}
 	return s.String
+}
+
+// perRep groups the action list's rows (sorted by salesperson) per
+// salesperson, at most maxActionsPerRep rows each.
+func perRep(plays []action) []repActions {
+	var reps []repActions
+	for _, a := range plays {
+		if n := len(reps); n == 0 || reps[n-1].Salesperson != a.Salesperson {
+			reps = append(reps, repActions{Salesperson: a.Salesperson})
+		}
+		r := &reps[len(reps)-1]
+		if a.Priority.Int64 == 1 {
+			r.Urgent++
+		}
+		if len(r.Rows) < maxActionsPerRep {
+			r.Rows = append(r.Rows, a)
+		} else {
+			r.More++
+		}
+	}
+	return reps
 }
 
 // featureUse is one feature's adoption in the latest complete month, summed
@@ -293,20 +311,7 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 	if err != nil {
 		return fmt.Errorf("report: read action_list: %w", err)
 	}
-	for _, a := range plays {
-		if n := len(v.Actions); n == 0 || v.Actions[n-1].Salesperson != a.Salesperson {
-			v.Actions = append(v.Actions, repActions{Salesperson: a.Salesperson})
-		}
-		r := &v.Actions[len(v.Actions)-1]
-		if a.Priority.Int64 == 1 {
-			r.Urgent++
-		}
-		if len(r.Rows) < maxActionsPerRep {
-			r.Rows = append(r.Rows, a)
-		} else {
-			r.More++
-		}
-	}
+	v.Actions = perRep(plays)
 
 	// weekly_active_customers has no overall rows: the overall figures are
 	// the sums over salespeople (each customer has one salesperson a week).
@@ -372,311 +377,4 @@ func queryAll[T any](ctx context.Context, q Querier, query string, dest func(*T)
 		out = append(out, t)
 	}
 	return out, rows.Err()
-}
-
-// ---- formatting ----
-
-func groupDigits(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(thinSpace)
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String()
-}
-
-// fmtNum formats an integer with thin-space thousands separators; NULL is "—".
-func fmtNum(v any) string {
-	switch n := v.(type) {
-	case sql.NullInt64:
-		if !n.Valid {
-			return dash
-		}
-		return groupDigits(strconv.FormatInt(n.Int64, 10))
-	case int64:
-		return groupDigits(strconv.FormatInt(n, 10))
-	case int:
-		return groupDigits(strconv.Itoa(n))
-	}
-	return fmt.Sprint(v)
-}
-
-// fmtDec formats a decimal with one digit after the point.
-func fmtDec(f sql.NullFloat64) string {
-	if !f.Valid || math.IsNaN(f.Float64) || math.IsInf(f.Float64, 0) {
-		return dash
-	}
-	s := strconv.FormatFloat(f.Float64, 'f', 1, 64)
-	i := strings.IndexByte(s, '.')
-	return groupDigits(s[:i]) + s[i:]
-}
-
-// fmtPct formats a fraction as a percentage with one decimal: 0.75 -> "75.0 %".
-func fmtPct(f sql.NullFloat64) string {
-	if !f.Valid || math.IsNaN(f.Float64) || math.IsInf(f.Float64, 0) {
-		return dash
-	}
-	return strconv.FormatFloat(f.Float64*100, 'f', 1, 64) + " %"
-}
-
-// fmtSignedPct formats a signed fraction: 0.05 -> "+5.0 %", -0.032 -> "-3.2 %".
-func fmtSignedPct(f sql.NullFloat64) string {
-	switch momClass(f) {
-	case "pos":
-		return "+" + fmtPct(f)
-	case "zero":
-		return "0.0 %"
-	}
-	return fmtPct(f)
-}
-
-func momClass(f sql.NullFloat64) string {
-	switch {
-	case !f.Valid || math.IsNaN(f.Float64):
-		return ""
-	case math.Abs(f.Float64) < 0.0005:
-		return "zero"
-	case f.Float64 > 0:
-		return "pos"
-	}
-	return "neg"
-}
-
-func fmtStr(s sql.NullString) string {
-	if !s.Valid || s.String == "" {
-		return dash
-	}
-	return s.String
-}
-
-func spName(s sql.NullString) string {
-	if !s.Valid || s.String == "" {
-		return "(unassigned)"
-	}
-	return s.String
-}
-
-// monthLabel renders "Sep 2026", with "(to date)" for an incomplete month.
-func monthLabel(k kpi) string {
-	if !k.Complete.Bool {
-		return k.Month.Format("Jan 2006") + " (to date)"
-	}
-	return k.Month.Format("Jan 2006")
-}
-
-// weekLabel renders a week by its Monday: "12 Oct 2026".
-func weekLabel(t time.Time) string { return t.Format("2 Jan 2006") }
-
-// ---- SVG charts (built only from numbers and escaped strings) ----
-
-var esc = template.HTMLEscapeString
-
-func clamp01(v float64) float64 {
-	if math.IsNaN(v) {
-		return 0
-	}
-	return math.Max(0, math.Min(1, v))
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-// rateChart draws the monthly active rate over rows (oldest first) on a fixed 0–100 % axis.
-func rateChart(rows []kpi) template.HTML {
-	n := len(rows)
-	if n == 0 {
-		return ""
-	}
-	const W, H, L, R, T, B = 1160.0, 290.0, 60.0, 16.0, 26.0, 54.0
-	step := (W - L - R) / float64(n)
-	x := func(i int) float64 { return L + step*(float64(i)+0.5) }
-	y := func(v float64) float64 { return T + (H-T-B)*(1-clamp01(v)) }
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" width="100%%" role="img" aria-label="Monthly active rate, last %d months">`, W, H, n)
-	for p := 0; p <= 100; p += 20 {
-		yy := y(float64(p) / 100)
-		fmt.Fprintf(&b, `<line class="grid" x1="%g" x2="%g" y1="%.1f" y2="%.1f"/><text class="ylab" x="%g" y="%.1f">%d %%</text>`,
-			L, W-R, yy, yy, L-8, yy+4, p)
-	}
-	var run []string
-	flush := func() {
-		if len(run) >= 2 {
-			fmt.Fprintf(&b, `<polyline class="rate-line" points="%s"/>`, strings.Join(run, " "))
-		}
-		run = nil
-	}
-	for i, r := range rows {
-		if !r.Rate.Valid || !r.Complete.Bool {
-			flush()
-			continue
-		}
-		run = append(run, fmt.Sprintf("%.1f,%.1f", x(i), y(r.Rate.Float64)))
-	}
-	flush()
-	for i := 1; i < n; i++ {
-		a, c := rows[i-1], rows[i]
-		if a.Rate.Valid && c.Rate.Valid && (!a.Complete.Bool || !c.Complete.Bool) {
-			fmt.Fprintf(&b, `<line class="rate-line todate" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`,
-				x(i-1), y(a.Rate.Float64), x(i), y(c.Rate.Float64))
-		}
-	}
-	for i, r := range rows {
-		xx := x(i)
-		fmt.Fprintf(&b, `<text class="xlab" x="%.1f" y="%g">%s`, xx, H-B+20, r.Month.Format("Jan 2006"))
-		if !r.Complete.Bool {
-			fmt.Fprintf(&b, `<tspan class="todate" x="%.1f" dy="16">(to date)</tspan>`, xx)
-		}
-		b.WriteString(`</text>`)
-		if !r.Rate.Valid {
-			fmt.Fprintf(&b, `<text class="na" x="%.1f" y="%.1f">no rate</text>`, xx, y(0)-6)
-			continue
-		}
-		cls := "pt"
-		if !r.Complete.Bool {
-			cls = "pt hollow"
-		}
-		yy := y(r.Rate.Float64)
-		fmt.Fprintf(&b, `<circle class="%s" cx="%.1f" cy="%.1f" r="5"><title>%s: %s (%s of %s activated customers active)</title></circle>`,
-			cls, xx, yy, esc(monthLabel(r)), esc(fmtPct(r.Rate)), esc(fmtNum(r.Active)), esc(fmtNum(r.Activated)))
-		fmt.Fprintf(&b, `<text class="vlab" x="%.1f" y="%.1f">%s</text>`, xx, yy-11, esc(fmtPct(r.Rate)))
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
-}
-
-// salesChart draws usage % per salesperson as horizontal bars, in the given (sorted) order.
-func salesChart(rows []kpi) template.HTML {
-	n := len(rows)
-	if n == 0 {
-		return ""
-	}
-	const W, L, R, T, rowH = 1160.0, 210.0, 90.0, 6.0, 30.0
-	H := T + rowH*float64(n) + 26
-	pw := W - L - R
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" width="100%%" role="img" aria-label="Usage per salesperson">`, W, H)
-	for p := 0; p <= 100; p += 25 {
-		xx := L + pw*float64(p)/100
-		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%g" y2="%g"/><text class="xlab" x="%.1f" y="%g">%d %%</text>`,
-			xx, xx, T, H-22, xx, H-6, p)
-	}
-	for i, r := range rows {
-		top := T + rowH*float64(i)
-		mid := top + rowH/2 + 4
-		name := spName(r.Salesperson)
-		fmt.Fprintf(&b, `<text class="bar-name" x="%g" y="%.1f">%s</text>`, L-10, mid, esc(truncate(name, 28)))
-		w := 0.0
-		if r.Usage.Valid {
-			w = pw * clamp01(r.Usage.Float64)
-			fmt.Fprintf(&b, `<rect class="bar" x="%g" y="%.1f" width="%.1f" height="%g"><title>%s: %s (%s of %s users active)</title></rect>`,
-				L, top+5, w, rowH-10, esc(name), esc(fmtPct(r.Usage)), esc(fmtNum(r.ActiveUsers)), esc(fmtNum(r.Users)))
-		}
-		fmt.Fprintf(&b, `<text class="bar-val" x="%.1f" y="%.1f">%s</text>`, L+w+6, mid, esc(fmtPct(r.Usage)))
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
-}
-
-// niceMax returns the top of a count axis at or above max, and its tick step
-// (1, 2 or 5 times a power of ten, with at most 5 steps).
-func niceMax(hi int64) (top, step int64) {
-	if hi <= 0 {
-		return 1, 1
-	}
-	for p := int64(1); ; p *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if step = m * p; (hi+step-1)/step <= 5 {
-				return (hi + step - 1) / step * step, step
-			}
-		}
-	}
-}
-
-// weeklyChart draws, per week (oldest first), the weekly-active customers and,
-// lighter, the customers active that week, on a count axis from 0. A week
-// without 4 weeks of history has no weekly-active point.
-func weeklyChart(rows []weekly) template.HTML {
-	n := len(rows)
-	if n == 0 {
-		return ""
-	}
-	const W, H, L, R, T, B = 1160.0, 300.0, 60.0, 16.0, 34.0, 40.0
-	var hi int64
-	for _, r := range rows {
-		hi = max(hi, r.Active.Int64, r.Weekly.Int64)
-	}
-	top, tick := niceMax(hi)
-	step := (W - L - R) / float64(n)
-	x := func(i int) float64 { return L + step*(float64(i)+0.5) }
-	y := func(v int64) float64 { return T + (H-T-B)*(1-float64(v)/float64(top)) }
-	// Label every k-th week, always the latest: at most 13 labels.
-	k := (n + 12) / 13
-	labeled := func(i int) bool { return (n-1-i)%k == 0 }
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" width="100%%" role="img" aria-label="Weekly-active customers, last %d weeks">`, W, H, n)
-	for v := int64(0); v <= top; v += tick {
-		yy := y(v)
-		fmt.Fprintf(&b, `<line class="grid" x1="%g" x2="%g" y1="%.1f" y2="%.1f"/><text class="ylab" x="%g" y="%.1f">%s</text>`,
-			L, W-R, yy, yy, L-8, yy+4, esc(fmtNum(v)))
-	}
-	// legend, top left
-	fmt.Fprintf(&b, `<g class="legend"><line class="rate-line" x1="%g" x2="%g" y1="12" y2="12"/><text x="%g" y="16">weekly-active: active in each of the last 4 weeks</text>`,
-		L, L+24, L+30)
-	fmt.Fprintf(&b, `<line class="active-line" x1="%g" x2="%g" y1="12" y2="12"/><text x="%g" y="16">active that week</text></g>`,
-		L+340, L+364, L+370)
-	line := func(cls string, val func(weekly) sql.NullInt64) {
-		var run []string
-		flush := func() {
-			if len(run) >= 2 {
-				fmt.Fprintf(&b, `<polyline class="%s" points="%s"/>`, cls, strings.Join(run, " "))
-			}
-			run = nil
-		}
-		for i, r := range rows {
-			if v := val(r); v.Valid {
-				run = append(run, fmt.Sprintf("%.1f,%.1f", x(i), y(v.Int64)))
-			} else {
-				flush()
-			}
-		}
-		flush()
-	}
-	line("active-line", func(r weekly) sql.NullInt64 { return r.Active })
-	line("rate-line", func(r weekly) sql.NullInt64 { return r.Weekly })
-	year := 0 // of the last labelled week: a label shows the year when it changes
-	for i, r := range rows {
-		xx := x(i)
-		if labeled(i) {
-			fmt.Fprintf(&b, `<text class="xlab" x="%.1f" y="%g">%s</text>`, xx, H-B+20, esc(r.Week.Format("2 Jan")))
-			if r.Week.Year() != year {
-				year = r.Week.Year()
-				fmt.Fprintf(&b, `<text class="xlab year" x="%.1f" y="%g">%d</text>`, xx, H-B+35, year)
-			}
-		}
-		if r.Active.Valid {
-			fmt.Fprintf(&b, `<circle class="pt-active" cx="%.1f" cy="%.1f" r="3"><title>Week of %s: %s active customers (at least one usage event)</title></circle>`,
-				xx, y(r.Active.Int64), esc(weekLabel(r.Week)), esc(fmtNum(r.Active)))
-		}
-		if !r.Weekly.Valid {
-			continue // fewer than 4 weeks of history
-		}
-		yy := y(r.Weekly.Int64)
-		fmt.Fprintf(&b, `<circle class="pt" cx="%.1f" cy="%.1f" r="4.5"><title>Week of %s: %s weekly-active customers (%s of %s activated), %s active that week</title></circle>`,
-			xx, yy, esc(weekLabel(r.Week)), esc(fmtNum(r.Weekly)), esc(fmtPct(r.Rate)), esc(fmtNum(r.Activated)), esc(fmtNum(r.Active)))
-		if labeled(i) {
-			fmt.Fprintf(&b, `<text class="vlab" x="%.1f" y="%.1f">%s</text>`, xx, yy-10, esc(fmtNum(r.Weekly)))
-		}
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
