@@ -2,10 +2,8 @@ package etl
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -108,12 +106,12 @@ func Backfill(ctx context.Context, opt BackfillOptions) ([]*Result, error) {
 // reports on depend on the data, the month it was asked for does not.
 func backfilledMonths(ctx context.Context, cfg *config.Config) (map[time.Time]string, error) {
 	out := map[time.Time]string{}
-	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
+	db, err := openReadOnly(cfg)
+	if errors.Is(err, errNoWarehouse) {
 		return out, nil
 	}
-	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
+		return nil, err
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT job, arg_max(run_id, started_at) FROM runs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -21,16 +22,28 @@ type RunRecord struct {
 	Error                       sql.NullString
 }
 
-// History returns the last limit runs, newest first, from the warehouse
-// (opened read-only; while a run writes to it, DuckDB's own lock makes
-// this fail with its message).
-func History(ctx context.Context, cfg *config.Config, limit int) ([]RunRecord, error) {
-	if _, err := os.Stat(cfg.Warehouse); err != nil {
-		return nil, fmt.Errorf("no warehouse at %s yet: run uptake first", cfg.Warehouse)
+// errNoWarehouse is openReadOnly's error before the first run.
+var errNoWarehouse = errors.New("run uptake first")
+
+// openReadOnly opens the warehouse for reading only: history, the
+// scheduler's catch-up, backfill and reconcile read it beside a run (while a
+// run writes to it, DuckDB's own lock makes queries fail with its message).
+func openReadOnly(cfg *config.Config) (*sql.DB, error) {
+	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no warehouse at %s yet: %w", cfg.Warehouse, errNoWarehouse)
 	}
 	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
+	}
+	return db, nil
+}
+
+// History returns the last limit runs, newest first, from the warehouse.
+func History(ctx context.Context, cfg *config.Config, limit int) ([]RunRecord, error) {
+	db, err := openReadOnly(cfg)
+	if err != nil {
+		return nil, err
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT run_id, job, trigger, status, window_start, window_end, started_at, ended_at,

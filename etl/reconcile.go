@@ -2,11 +2,8 @@ package etl
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math"
-	"os"
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
@@ -32,12 +29,9 @@ type ReconcileDay struct {
 // a lower bound when a user triggers several events: compare trends, not
 // single units.
 func Reconcile(ctx context.Context, cfg *config.Config, from, to time.Time, thresholdPct float64) ([]ReconcileDay, error) {
-	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no warehouse at %s yet: run uptake first", cfg.Warehouse)
-	}
-	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
+	db, err := openReadOnly(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
+		return nil, err
 	}
 	defer db.Close()
 	var api, apiSources, bqExport, fileExport int64

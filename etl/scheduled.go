@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -42,12 +41,12 @@ func Jobs(cfg *config.Config) ([]schedule.Job, error) {
 // runs table (none yet: an empty map).
 func LastScheduledRuns(ctx context.Context, cfg *config.Config) (map[string]schedule.LastRun, error) {
 	out := map[string]schedule.LastRun{}
-	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
+	db, err := openReadOnly(cfg)
+	if errors.Is(err, errNoWarehouse) {
 		return out, nil
 	}
-	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
+		return nil, err
 	}
 	defer db.Close()
 	// A run left 'running' (the process died) or marked interrupted by the
