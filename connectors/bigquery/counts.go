@@ -92,9 +92,15 @@ func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table st
 	} else if err != nil {
 		return 0, false, err
 	}
-	q := c.Query(fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", d.ref(table), sc.googleSQL(d.spec.Mode == "incremental")))
+	n, err = d.countRows(ctx, c, table, sc.googleSQL(d.spec.Mode == "incremental"), d.params(out))
+	return n, true, err
+}
+
+// countRows counts the rows of a table that exists where cond holds.
+func (d *Destination) countRows(ctx context.Context, c *bq.Client, table, cond string, params []bq.QueryParameter) (n int64, err error) {
+	q := c.Query(fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", d.ref(table), cond))
 	q.Location = d.spec.Location
-	q.Parameters = d.params(out)
+	q.Parameters = params
 	err = d.backoff.Do(ctx, "count rows of "+table, retryable, func() error {
 		it, err := q.Read(ctx)
 		if err != nil {
@@ -117,7 +123,7 @@ func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table st
 		n = v
 		return nil
 	})
-	return n, true, err
+	return n, err
 }
 
 // inWindow says which rows a count covers, for messages.
@@ -187,7 +193,7 @@ func (d *Destination) checkStaged(ctx context.Context, c *bq.Client, conn *sql.C
 		if err != nil {
 			return err
 		}
-		got, _, err := d.publishedCount(ctx, c, s.stage, scope{all: true}, out)
+		got, err := d.countRows(ctx, c, s.stage, "TRUE", nil) // just loaded: no existence check
 		if err != nil {
 			return d.explain(fmt.Errorf("bigquery: counting %s after its load: %w", s.stage, err))
 		}
@@ -207,7 +213,7 @@ func (d *Destination) readBack(ctx context.Context, c *bq.Client, loaded []stage
 	var problems []error
 	for _, s := range loaded {
 		sc := d.scopeOf(s.cols, out)
-		got, _, err := d.publishedCount(ctx, c, s.published, sc, out)
+		got, err := d.countRows(ctx, c, s.published, sc.googleSQL(d.spec.Mode == "incremental"), d.params(out)) // just published
 		if err != nil {
 			return d.explain(fmt.Errorf("bigquery: reading back %s after publishing: %w", s.published, err))
 		}
