@@ -30,7 +30,11 @@
 --   orders, web_orders, web_order_share  orders of the month from an order source other
 --                    than the web shop's analytics (an ERP export), those placed on the
 --                    site, and their share; NULL without such a source
-WITH base AS (
+WITH inputs AS (
+    -- what the run has: a users export as of the run, an order source other than GA4
+    SELECT EXISTS (SELECT 1 FROM stg_users) AS has_users, EXISTS (SELECT 1 FROM stg_customer_orders) AS has_orders
+),
+base AS (
     SELECT
         cm.month,
         cm.customer_ref,
@@ -73,11 +77,11 @@ ratios AS (
         active_users / nullif(users, 0) AS usage_pct,
         -- utilization needs a users export: without one as of the run, every
         -- customer would read 0 active users
-        CASE WHEN activated AND (SELECT count(*) FROM stg_users) > 0 THEN active_users / nullif(seats, 0) END AS license_utilization,
+        CASE WHEN activated AND has_users THEN active_users / nullif(seats, 0) END AS license_utilization,
         -- last month's, of a customer activated then too (not the month to date)
-        CASE WHEN complete AND activated AND prev_activated AND (SELECT count(*) FROM stg_users) > 0
+        CASE WHEN complete AND activated AND prev_activated AND has_users
              THEN prev_active_users / nullif(prev_seats, 0) END AS prev_license_utilization
-    FROM with_history
+    FROM with_history CROSS JOIN inputs
 )
 SELECT
     month,
@@ -123,8 +127,8 @@ SELECT
          WHEN f.ever_used THEN 'discovery'
          ELSE 'setup' END AS adoption_stage,
     CASE WHEN len(getvariable('features')) > 0 THEN f.feature_segment END AS feature_segment,
-    CASE WHEN (SELECT count(*) FROM stg_customer_orders) > 0 THEN coalesce(o.orders, 0) END AS orders,
-    CASE WHEN (SELECT count(*) FROM stg_customer_orders) > 0 THEN coalesce(o.web_orders, 0) END AS web_orders,
+    CASE WHEN has_orders THEN coalesce(o.orders, 0) END AS orders,
+    CASE WHEN has_orders THEN coalesce(o.web_orders, 0) END AS web_orders,
     o.web_orders / nullif(o.orders, 0) AS web_order_share
 FROM ratios
 LEFT JOIN stg_customer_features f USING (month, customer_ref)

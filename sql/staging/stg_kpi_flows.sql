@@ -34,6 +34,19 @@ WITH flows AS (
     FROM stg_customer_flows
     GROUP BY GROUPING SETS ((month, salesperson), (month))
 ),
+prev AS (
+    -- the same scope's row of the month before, when there is one (and the
+    -- month is complete)
+    SELECT
+        month,
+        salesperson,
+        complete AND lag(month) OVER w = month - INTERVAL 1 MONTH AS has_prev,
+        lag(seats) OVER w AS last_seats,
+        lag(seat_active_users) OVER w AS last_seat_active_users,
+        lag(license_utilization) OVER w AS last_utilization
+    FROM stg_kpi_monthly
+    WINDOW w AS (PARTITION BY salesperson ORDER BY month)
+),
 flags AS (
     SELECT
         month,
@@ -70,11 +83,10 @@ SELECT
     f.deactivated_users / nullif(f.users_at_start, 0) AS user_deactivation_rate,
     -- pooled utilization of the same scope last month (with its numerator and
     -- denominator), and the change in points; not for the month to date
-    CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.seats) OVER w END AS prev_seats,
-    CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.seat_active_users) OVER w END AS prev_seat_active_users,
-    CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS prev_license_utilization,
-    k.license_utilization
-      - CASE WHEN k.complete AND lag(k.month) OVER w = k.month - INTERVAL 1 MONTH THEN lag(k.license_utilization) OVER w END AS license_utilization_change,
+    CASE WHEN p.has_prev THEN p.last_seats END AS prev_seats,
+    CASE WHEN p.has_prev THEN p.last_seat_active_users END AS prev_seat_active_users,
+    CASE WHEN p.has_prev THEN p.last_utilization END AS prev_license_utilization,
+    k.license_utilization - CASE WHEN p.has_prev THEN p.last_utilization END AS license_utilization_change,
     coalesce(g.low_engagement_customers, 0) AS low_engagement_customers,
     coalesce(g.lost_active_users_customers, 0) AS lost_active_users_customers,
     coalesce(g.setup_customers, 0) AS setup_customers,
@@ -85,6 +97,6 @@ SELECT
     g.web_orders / nullif(g.orders, 0) AS web_order_share,
     f.gone_customers
 FROM stg_kpi_monthly k
+JOIN prev p ON p.month = k.month AND p.salesperson IS NOT DISTINCT FROM k.salesperson
 LEFT JOIN flows f ON f.month = k.month AND f.salesperson IS NOT DISTINCT FROM k.salesperson
 LEFT JOIN flags g ON g.month = k.month AND g.salesperson IS NOT DISTINCT FROM k.salesperson
-WINDOW w AS (PARTITION BY k.salesperson ORDER BY k.month)
