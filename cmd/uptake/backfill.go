@@ -36,8 +36,8 @@ the end are those of the last month; the next nightly run publishes today's.`,
 			}
 			var months [2]time.Time
 			for i, f := range []struct{ flag, value string }{{"--from", from}, {"--to", to}} {
-				if months[i], err = time.Parse("2006-01", f.value); err != nil {
-					return fmt.Errorf("%s: expected a month such as 2026-01, not %q", f.flag, f.value)
+				if months[i], err = parseFlagTime(f.flag, f.value, monthLayout); err != nil {
+					return err
 				}
 			}
 			stderr := cmd.ErrOrStderr()

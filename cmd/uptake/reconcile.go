@@ -33,8 +33,8 @@ first (uptake run --from/--to pulls older days).`,
 			}
 			var days [2]time.Time
 			for i, f := range []struct{ flag, value string }{{"--from", from}, {"--to", to}} {
-				if days[i], err = time.Parse("2006-01-02", f.value); err != nil {
-					return fmt.Errorf("%s: expected a date such as 2026-10-01, not %q", f.flag, f.value)
+				if days[i], err = parseFlagTime(f.flag, f.value, dayLayout); err != nil {
+					return err
 				}
 			}
 			res, err := etl.Reconcile(cmd.Context(), cfg, days[0], days[1], threshold)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,20 +31,12 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			opt := etl.Options{Config: cfg, AllowShrink: allowShrink, Logger: log, Abandon: abandonContext(cmd.Context())}
-			if asOf != "" {
-				if opt.AsOf, err = time.Parse("2006-01-02", asOf); err != nil {
-					return fmt.Errorf("--as-of: expected a date such as 2026-11-01: %w", err)
-				}
-			}
 			for _, f := range []struct {
 				flag, value string
 				into        *time.Time
-			}{{"--from", from, &opt.From}, {"--to", to, &opt.To}} {
-				if f.value == "" {
-					continue
-				}
-				if *f.into, err = time.Parse("2006-01-02", f.value); err != nil {
-					return fmt.Errorf("%s: expected a date such as 2026-11-01: %w", f.flag, err)
+			}{{"--as-of", asOf, &opt.AsOf}, {"--from", from, &opt.From}, {"--to", to, &opt.To}} {
+				if *f.into, err = parseFlagTime(f.flag, f.value, dayLayout); err != nil {
+					return err
 				}
 			}
 			res, err := etl.Run(cmd.Context(), opt)

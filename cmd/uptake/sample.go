@@ -26,9 +26,9 @@ func newSampleCmd() *cobra.Command {
 				now := time.Now().UTC()
 				opt.End = time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, time.UTC)
 			} else {
-				t, err := time.Parse("2006-01", end)
+				t, err := parseFlagTime("--end", end, monthLayout)
 				if err != nil {
-					return fmt.Errorf("--end: expected a month such as 2026-10: %w", err)
+					return err
 				}
 				opt.End = t
 			}

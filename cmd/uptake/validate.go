@@ -32,8 +32,8 @@ func newValidateCmd(g *globalFlags) *cobra.Command {
 			}
 			at := time.Now()
 			if asOf != "" {
-				if at, err = time.Parse("2006-01-02", asOf); err != nil {
-					return fmt.Errorf("--as-of: %w", err)
+				if at, err = parseFlagTime("--as-of", asOf, dayLayout); err != nil {
+					return err
 				}
 			}
 			rep, err := etl.Validate(cmd.Context(), cfg, at, log)
