@@ -3,14 +3,11 @@ package etl_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	bq "cloud.google.com/go/bigquery"
-	"google.golang.org/api/option"
-
+	"github.com/uptake-dev/uptake/connectors/ga4bigquery/ga4emu"
 	"github.com/uptake-dev/uptake/etl"
 )
 
@@ -18,43 +15,15 @@ import (
 // run's lookback once its daily table exists, and the daily table replaces
 // it: no double count. On the BigQuery emulator (a real GoogleSQL engine).
 func TestGA4ExportDailyTableReplacesIntraday(t *testing.T) {
-	host := os.Getenv("BIGQUERY_EMULATOR_HOST")
-	if host == "" {
-		t.Skip("BIGQUERY_EMULATOR_HOST is not set: start the BigQuery emulator to run this test")
-	}
-	project := os.Getenv("BIGQUERY_EMULATOR_PROJECT")
-	if project == "" {
-		project = "test"
-	}
+	emu := ga4emu.New(t)
 	ctx := context.Background()
-	dataset := fmt.Sprintf("analytics_%d", time.Now().UnixNano()%1_000_000_000)
-	c, err := bq.NewClient(ctx, project, option.WithEndpoint("http://"+host+"/bigquery/v2/"), option.WithoutAuthentication())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Dataset(dataset).Create(ctx, &bq.DatasetMetadata{Location: "US"}); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string) {
-		t.Helper()
-		job, err := c.Query(q).Run(ctx)
-		if err == nil {
-			_, err = job.Wait(ctx)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	table := func(name string, users ...string) {
 		t.Helper()
-		exec(fmt.Sprintf("CREATE TABLE `%s.%s.%s` (event_timestamp INT64, event_name STRING, user_id STRING, user_pseudo_id STRING, user_properties ARRAY<STRUCT<key STRING, value STRUCT<string_value STRING, int_value INT64>>>)", project, dataset, name))
-		var rows []string
+		var events []ga4emu.Event
 		for i, u := range users { // Sep 2, 10:00 UTC onwards: noon in Paris
-			rows = append(rows, fmt.Sprintf("(%d, 'page_view', '%s', 'p-%s', [STRUCT('customer_ref' AS key, STRUCT('E1' AS string_value, CAST(NULL AS INT64) AS int_value) AS value)])",
-				time.Date(2026, 9, 2, 10, i, 0, 0, time.UTC).UnixMicro(), u, u))
+			events = append(events, ga4emu.Event{At: time.Date(2026, 9, 2, 10, i, 0, 0, time.UTC), Name: "page_view", UserID: u, PseudoID: "p-" + u, Customer: "E1"})
 		}
-		exec(fmt.Sprintf("INSERT INTO `%s.%s.%s` VALUES %s", project, dataset, name, strings.Join(rows, ", ")))
+		emu.Table(t, name, events...)
 	}
 	table("events_intraday_20260902", "u1")
 	w := newWorkspace(t, fmt.Sprintf(`
@@ -67,7 +36,7 @@ func TestGA4ExportDailyTableReplacesIntraday(t *testing.T) {
     usage_events: [page_view]
     start_date: 2026-09-02
     endpoint: http://%s
-`, project, dataset, host))
+`, emu.Project, emu.Name, emu.Host))
 	pulled := func() string {
 		return strings.Join(queryCells(t, w.cfg, `SELECT strftime(day, '%m-%d'), user_id, sum(count) FROM raw_activity
 			WHERE source = 'ga4_bigquery' GROUP BY ALL ORDER BY ALL`), ", ")

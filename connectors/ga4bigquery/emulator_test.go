@@ -6,71 +6,35 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	bq "cloud.google.com/go/bigquery"
 	"go.yaml.in/yaml/v3"
-	"google.golang.org/api/option"
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/ga4bigquery/ga4emu"
 )
 
 // TestPushdownOnTheEmulator runs the GA4 export query on the BigQuery
 // emulator's GoogleSQL engine over GA4-shaped tables (nested
 // user_properties, daily and intraday tables).
 func TestPushdownOnTheEmulator(t *testing.T) {
-	host := os.Getenv("BIGQUERY_EMULATOR_HOST")
-	if host == "" {
-		t.Skip("BIGQUERY_EMULATOR_HOST is not set: start the BigQuery emulator to run this test")
-	}
-	project := os.Getenv("BIGQUERY_EMULATOR_PROJECT")
-	if project == "" {
-		project = "test"
-	}
+	emu := ga4emu.New(t)
+	host, project, dataset := emu.Host, emu.Project, emu.Name
 	ctx := context.Background()
-	dataset := fmt.Sprintf("analytics_%d", time.Now().UnixNano()%1_000_000_000)
-	c, err := bq.NewClient(ctx, project, option.WithEndpoint("http://"+host+"/bigquery/v2/"), option.WithoutAuthentication())
-	if err != nil {
-		t.Fatal(err)
+	at := func(s string) time.Time { tt, _ := time.Parse(time.RFC3339, s); return tt }
+	event := func(ts, name, userID, pseudo, customer string) ga4emu.Event {
+		return ga4emu.Event{At: at(ts), Name: name, UserID: userID, PseudoID: pseudo, Customer: customer}
 	}
-	defer c.Close()
-	if err := c.Dataset(dataset).Create(ctx, &bq.DatasetMetadata{Location: "US"}); err != nil {
-		t.Fatal(err)
-	}
-	ts := func(s string) int64 { tt, _ := time.Parse(time.RFC3339, s); return tt.UnixMicro() }
-	event := func(at, name, userID, pseudo, customer string) string {
-		uid := "NULL"
-		if userID != "" {
-			uid = "'" + userID + "'"
-		}
-		return fmt.Sprintf("(%d, '%s', %s, '%s', [STRUCT('customer_ref' AS key, STRUCT('%s' AS string_value, CAST(NULL AS INT64) AS int_value) AS value)])",
-			ts(at), name, uid, pseudo, customer)
-	}
-	tables := map[string][]string{
-		// Sep 1: u1 views at 12:00 Paris; p9 (no user id) views at 01:30 Paris on Sep 2; a session_start.
-		"events_20260901": {event("2026-09-01T10:00:00Z", "page_view", "u1", "p1", "E1"), event("2026-09-01T23:30:00Z", "page_view", "", "p9", "E2"),
-			event("2026-09-01T10:05:00Z", "session_start", "u1", "p1", "E1")},
-		// The intraday copy of Sep 1 is ignored: its daily table exists.
-		"events_intraday_20260901": {event("2026-09-01T10:00:00Z", "page_view", "u1", "p1", "E1")},
-		// Sep 2 only has its intraday table yet.
-		"events_intraday_20260902": {event("2026-09-02T08:00:00Z", "page_view", "u1", "p1", "E1")},
-	}
-	for name, rows := range tables {
-		ddl := fmt.Sprintf("CREATE TABLE `%s.%s.%s` (event_timestamp INT64, event_name STRING, user_id STRING, user_pseudo_id STRING, user_properties ARRAY<STRUCT<key STRING, value STRUCT<string_value STRING, int_value INT64>>>)", project, dataset, name)
-		for _, q := range []string{ddl, fmt.Sprintf("INSERT INTO `%s.%s.%s` VALUES %s", project, dataset, name, strings.Join(rows, ", "))} {
-			job, err := c.Query(q).Run(ctx)
-			if err == nil {
-				_, err = job.Wait(ctx)
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
+	// Sep 1: u1 views at 12:00 Paris; p9 (no user id) views at 01:30 Paris on Sep 2; a session_start.
+	emu.Table(t, "events_20260901", event("2026-09-01T10:00:00Z", "page_view", "u1", "p1", "E1"), event("2026-09-01T23:30:00Z", "page_view", "", "p9", "E2"),
+		event("2026-09-01T10:05:00Z", "session_start", "u1", "p1", "E1"))
+	// The intraday copy of Sep 1 is ignored: its daily table exists.
+	emu.Table(t, "events_intraday_20260901", event("2026-09-01T10:00:00Z", "page_view", "u1", "p1", "E1"))
+	// Sep 2 only has its intraday table yet.
+	emu.Table(t, "events_intraday_20260902", event("2026-09-02T08:00:00Z", "page_view", "u1", "p1", "E1"))
 	var doc yaml.Node
 	yaml.Unmarshal([]byte(fmt.Sprintf("kind: ga4_bigquery\nproject: %s\ndataset: %s\nlocation: US\ncustomer_property: customer_ref\nusage_events: [page_view]\nstart_date: 2026-09-01\nendpoint: http://%s\n", project, dataset, host)), &doc)
 	s, err := New(config.Plugin{Name: "export", Kind: "ga4_bigquery", Node: doc.Content[0], File: "u.yaml"}, "Europe/Paris")
