@@ -91,12 +91,7 @@ first_activity AS (
     SELECT customer_ref, min(month) AS first_month
     FROM (
         -- a first use is a usage event (kpi.usage_events), not a login alone
-        SELECT customer_ref, date_trunc('month', min(day))::DATE AS month FROM stg_user_days WHERE usage_count > 0 GROUP BY customer_ref
-        UNION ALL
-        SELECT customer_ref, date_trunc('month', min(day))::DATE FROM raw_customer_activity
-        WHERE day < getvariable('as_of')
-          AND (len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), event))
-        GROUP BY customer_ref
+        SELECT customer_ref, date_trunc('month', min(day))::DATE AS month FROM stg_customer_usage_days GROUP BY customer_ref
         UNION ALL
         SELECT customer_ref, min(month) FROM stg_customer_months
         WHERE coalesce(portal_views, 0) + coalesce(downloads, 0) + coalesce(shares, 0) > 0 GROUP BY customer_ref

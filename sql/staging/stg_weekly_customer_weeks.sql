@@ -1,29 +1,14 @@
 -- stg_weekly_customer_weeks: one row per customer and reported ISO week
--- (stg_weekly_weeks) in which the customer is active: at least one usage
--- event (kpi.usage_events; every event when empty) on a day of the week,
--- from the user-level activity (stg_user_days, which drops excluded users and
--- customers) and the customer-level activity (raw_customer_activity: the
--- GA4 Data API). Days are already in the configured time zone.
+-- (stg_weekly_weeks) in which the customer is active: a usage day
+-- (stg_customer_usage_days) in the week.
 --   week            the week's Monday
 --   month           the month of the week's Sunday (the week's credit month)
 --   active_4_weeks  also active in each of the 3 weeks before: active in each of
 --                   the 4 weeks ending with this one (activation is not required
 --                   in the earlier weeks: only usage events count there)
-WITH active_days AS (
-    SELECT customer_ref, day FROM stg_user_days WHERE usage_count > 0
-    UNION ALL
-    SELECT customer_ref, day
-    FROM raw_customer_activity
-    WHERE day < getvariable('as_of')
-      AND (len(getvariable('usage_events')) = 0 OR list_contains(getvariable('usage_events'), event))
-      AND NOT list_contains(getvariable('exclude_customers'), customer_ref)
-    GROUP BY customer_ref, day
-    HAVING sum(count) > 0
-),
-customer_weeks AS (
+WITH customer_weeks AS (
     SELECT DISTINCT customer_ref, date_trunc('week', day)::DATE AS week
-    FROM active_days
-    WHERE customer_ref IS NOT NULL
+    FROM stg_customer_usage_days
 )
 SELECT
     c.customer_ref,
