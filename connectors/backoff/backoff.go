@@ -1,17 +1,25 @@
 // Package backoff retries calls to outside services: exponential waits with
 // full jitter, a bounded number of attempts, and the context honoured.
-// Each connector says which of its errors are worth another try.
+// Each connector says which of its errors are worth another try. Every
+// retry is logged at WARN (service, call, status or error, attempt, wait),
+// so that a run slowed by a struggling service says so while it waits.
 package backoff
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"google.golang.org/api/googleapi"
 )
 
 // Policy is a retry policy.
 type Policy struct {
+	// Service names the outside service in log lines (bigquery, sheets, ga4).
+	Service string
 	// Base is the first wait's upper bound; each retry doubles it up to Max.
 	Base, Max time.Duration
 	// Attempts is the number of tries in all.
@@ -21,9 +29,30 @@ type Policy struct {
 // Default waits up to 1 s, 2 s, 4 s … 32 s, for 7 tries (about a minute).
 var Default = Policy{Base: time.Second, Max: 32 * time.Second, Attempts: 7}
 
+// For returns the policy with its service named.
+func (p Policy) For(service string) Policy {
+	p.Service = service
+	return p
+}
+
+type loggerKey struct{}
+
+// WithLogger makes log the logger of the retries made under ctx (the
+// default is slog.Default()).
+func WithLogger(ctx context.Context, log *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, log)
+}
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
 // Do runs call until it succeeds, fails with an error retryable says is not
 // worth another try, runs out of attempts, or ctx ends. what names the call
-// in the error.
+// in the error and in the WARN line each retry logs.
 func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool, call func() error) error {
 	wait := p.Base
 	var err error
@@ -32,6 +61,8 @@ func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool,
 			break
 		}
 		sleep := time.Duration(rand.Int64N(int64(wait) + 1))
+		loggerFrom(ctx).Warn("retrying a failed call", "service", p.service(), "call", what, "status", Status(err),
+			"error", err, "attempt", attempt, "attempts", p.Attempts, "wait", sleep.Round(time.Millisecond).String())
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w (after: %v)", what, ctx.Err(), err)
@@ -45,4 +76,22 @@ func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool,
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
+}
+
+func (p Policy) service() string {
+	if p.Service == "" {
+		return "unnamed"
+	}
+	return p.Service
+}
+
+// Status is the HTTP status of a Google API error ("429", "503"), or
+// "no answer" when the call got none (a refused or cut connection, a
+// timeout).
+func Status(err error) string {
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		return fmt.Sprint(gerr.Code)
+	}
+	return "no answer"
 }

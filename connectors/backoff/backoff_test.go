@@ -1,11 +1,18 @@
 package backoff
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/api/googleapi"
 )
 
 var errTransient = errors.New("transient")
@@ -55,5 +62,44 @@ func TestHonoursCancellation(t *testing.T) {
 	})
 	if calls != 1 || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "transient") {
 		t.Errorf("%d calls, %v", calls, err)
+	}
+}
+
+// Each retry is one WARN line naming the service, the call, the status (or
+// that no answer came), the attempt and the wait; the last failure, which
+// is returned rather than retried, is not logged as a retry.
+func TestEveryRetryIsLoggedAtWarn(t *testing.T) {
+	var buf bytes.Buffer
+	ctx := WithLogger(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)))
+	calls := 0
+	p := Policy{Service: "sheets", Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}
+	err := p.Do(ctx, "batchUpdate", func(error) bool { return true }, func() error {
+		calls++
+		if calls == 1 {
+			return &googleapi.Error{Code: 429, Message: "quota"}
+		}
+		return &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	})
+	if err == nil || calls != 3 {
+		t.Fatalf("%d calls, %v", calls, err)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("want 2 retry lines (attempts 1 and 2 of 3), got %d:\n%s", len(lines), buf.String())
+	}
+	want := []struct{ status, errPart string }{{"429", "quota"}, {"no answer", "connection refused"}}
+	for i, l := range lines {
+		if l["level"] != "WARN" || l["service"] != "sheets" || l["call"] != "batchUpdate" || l["status"] != want[i].status ||
+			l["attempt"] != float64(i+1) || l["attempts"] != float64(3) || l["wait"] == nil ||
+			!strings.Contains(fmt.Sprint(l["error"]), want[i].errPart) {
+			t.Errorf("line %d: %v", i+1, l)
+		}
 	}
 }
