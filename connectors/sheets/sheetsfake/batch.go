@@ -90,6 +90,9 @@ func (s *Server) batchUpdate(ss *spreadsheet, body []byte) (any, *apiError) {
 	if aerr := decodeStrict(body, &in, "batchUpdate"); aerr != nil {
 		return nil, aerr
 	}
+	if len(in.Requests) == 0 {
+		return nil, invalidf("Must specify at least one request.")
+	}
 	work := ss.clone()
 	replies := make([]*sheets.Response, 0, len(in.Requests))
 	for i, r := range in.Requests {

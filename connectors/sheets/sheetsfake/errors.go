@@ -97,6 +97,8 @@ func injectedError(status int, method string) *apiError {
 		return errorf(status, "The service is currently unavailable.")
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		return errorf(status, "The service is currently unavailable.")
+	case http.StatusUnauthorized:
+		return errorf(status, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.")
 	case http.StatusForbidden:
 		return errorf(status, "The caller does not have permission")
 	case http.StatusNotFound:

@@ -22,13 +22,17 @@
 //   - spreadsheets.batchUpdate: POST /{id}:batchUpdate with the request
 //     kinds addSheet, deleteSheet, updateSheetProperties, updateCells,
 //     copyPaste, appendDimension and deleteDimension; any other kind is
-//     rejected with 400 so an unexpected call shows up in tests.
+//     rejected with 400 so an unexpected call shows up in tests, as is a
+//     batch without requests.
 //
 // As in Sheets, a batch is atomic: requests are applied in order to a copy
 // and the copy replaces the spreadsheet only if all of them are valid. The
 // workbook limit of 10,000,000 cells (MaxCells) is checked after each
 // request that grows a grid, so a batch whose intermediate state exceeds it
-// fails even if a later request (a deleteSheet) would shrink it back. The
+// fails even if a later request (a deleteSheet) would shrink it back; a
+// failed batch answers 400 with Google's error shape and changes nothing.
+// FailNext and FailAt inject failures (a quota, an outage, a run refused
+// or killed at its nth write). The
 // limit of 50,000 characters per cell is enforced, as is a request payload
 // limit (SetMaxRequestBytes).
 // The fake does not evaluate formulas and does not format numbers by
@@ -91,6 +95,7 @@ type Request struct {
 type fault struct {
 	match  func(Request) bool
 	status int
+	skip   int // matching requests served before the failures
 	left   int
 }
 
@@ -202,6 +207,21 @@ func (s *Server) FailNext(match func(Request) bool, status int, n int) {
 	s.faults = append(s.faults, &fault{match: match, status: status, left: n})
 }
 
+// FailAt makes the nth request (counting from 1, from now on) for which
+// match returns true fail with the given HTTP status, as FailNext does; the
+// matching requests before it are served. With IsWrite, a test fails the
+// nth write of a run, as a run killed or refused midway would stop.
+func (s *Server) FailAt(match func(Request) bool, n int, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{match: match, status: status, skip: n - 1, left: 1})
+}
+
+// IsWrite matches the requests that change a spreadsheet (batchUpdate).
+func IsWrite(r Request) bool {
+	return r.Method == http.MethodPost && strings.HasSuffix(r.Path, ":batchUpdate")
+}
+
 // SetMaxRequestBytes sets the request payload limit (DefaultMaxRequestBytes
 // by default): a larger body is answered with 400 INVALID_ARGUMENT "Request
 // payload size exceeds the limit: n bytes." and has no effect.
@@ -221,12 +241,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, BodyBytes: len(body)}
 	s.requests = append(s.requests, req)
-	for _, f := range s.faults {
-		if f.left > 0 && (f.match == nil || f.match(req)) {
-			f.left--
-			writeError(w, injectedError(f.status, r.Method))
-			return
-		}
+	if f := s.fault(req); f != nil {
+		writeError(w, injectedError(f.status, r.Method))
+		return
 	}
 	if len(body) > s.maxBytes {
 		writeError(w, invalidf("Request payload size exceeds the limit: %d bytes.", s.maxBytes))
@@ -238,6 +255,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, resp)
+}
+
+// fault is the injected failure req meets, if any. The server lock is held.
+func (s *Server) fault(req Request) *fault {
+	for _, f := range s.faults {
+		if f.left == 0 || (f.match != nil && !f.match(req)) {
+			continue
+		}
+		if f.skip > 0 {
+			f.skip--
+			continue
+		}
+		f.left--
+		return f
+	}
+	return nil
 }
 
 // route dispatches a request to its handler. The server lock is held.

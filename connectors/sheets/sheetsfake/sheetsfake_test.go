@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	sheets "google.golang.org/api/sheets/v4"
+
+	"github.com/uptake-dev/uptake/connectors/sheets/sheetsfake"
 )
 
 func TestGetAndSheetOperations(t *testing.T) {
@@ -204,4 +206,50 @@ func TestCopyPasteFromHiddenSheet(t *testing.T) {
 	_, err := batch(svc, id, &sheets.Request{CopyPaste: &sheets.CopyPasteRequest{
 		Source: &sheets.GridRange{EndRowIndex: 3, EndColumnIndex: 1}, Destination: &sheets.GridRange{SheetId: 9}}})
 	wantErr(t, err, 400, "INVALID_ARGUMENT", "Invalid requests[0].copyPaste: GridCoordinate.rowIndex[2] is after last row in grid[1]")
+}
+
+func TestRefusedBatchesChangeNothing(t *testing.T) {
+	srv, svc, id := setup(t, "Summary")
+	resp := mustBatch(t, svc, id, addSheet("stage", 0, 10, 3, true), updateCells(0, 0, 0, "userEnteredValue", rows([]*sheets.CellData{str("old")})))
+	stage := resp.Replies[0].AddSheet.Properties.SheetId
+	// A copyPaste to a missing sheet fails the whole batch: the resize and
+	// the deletion before it are not applied.
+	_, err := batch(svc, id,
+		resize(0, 5, 0, "gridProperties.rowCount"),
+		&sheets.Request{CopyPaste: &sheets.CopyPasteRequest{
+			Source:      &sheets.GridRange{SheetId: stage, EndRowIndex: 1, EndColumnIndex: 1},
+			Destination: &sheets.GridRange{SheetId: 4242, EndRowIndex: 1, EndColumnIndex: 1},
+		}},
+		&sheets.Request{DeleteSheet: &sheets.DeleteSheetRequest{SheetId: stage}})
+	wantErr(t, err, 400, "INVALID_ARGUMENT", "Invalid requests[1].copyPaste: No grid with id: 4242")
+	if all := srv.Sheets(id); titles(all) != "Summary,stage" || all[0].RowCount != 1000 || all[0].Cells[0][0].String != "old" {
+		t.Errorf("state after a refused batch: %s %+v", titles(all), all[0])
+	}
+	// Deleting the only visible sheet is refused while hidden ones remain.
+	_, err = batch(svc, id, &sheets.Request{DeleteSheet: &sheets.DeleteSheetRequest{SheetId: 0, ForceSendFields: []string{"SheetId"}}})
+	wantErr(t, err, 400, "INVALID_ARGUMENT", "Invalid requests[0].deleteSheet: You can't hide all the sheets in a document.")
+	// Duplicate titles are compared case-insensitively.
+	_, err = batch(svc, id, addSheet("STAGE", 0, 1, 1, false))
+	wantErr(t, err, 400, "INVALID_ARGUMENT", `A sheet with the name "STAGE" already exists.`)
+	// A batch without requests is refused.
+	_, err = batch(svc, id)
+	wantErr(t, err, 400, "INVALID_ARGUMENT", "Must specify at least one request.")
+}
+
+func TestFailAtFailsTheNthWrite(t *testing.T) {
+	srv, svc, id := setup(t, "Summary")
+	srv.FailAt(sheetsfake.IsWrite, 2, 500)
+	if _, err := svc.Spreadsheets.Get(id).Do(); err != nil { // a read: not counted
+		t.Fatal(err)
+	}
+	mustBatch(t, svc, id, addSheet("A", 0, 1, 1, false))
+	_, err := batch(svc, id, addSheet("B", 0, 1, 1, false))
+	wantErr(t, err, 500, "INTERNAL", "Internal error encountered.")
+	mustBatch(t, svc, id, addSheet("C", 0, 1, 1, false))
+	if got := titles(srv.Sheets(id)); got != "Summary,A,C" {
+		t.Errorf("sheets = %s", got)
+	}
+	srv.FailNext(nil, 401, 1)
+	_, err = svc.Spreadsheets.Get(id).Do()
+	wantErr(t, err, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
 }
