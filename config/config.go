@@ -117,7 +117,15 @@ type Checks struct {
 	// MaxShrinkPct fails the run when a table's row count drops by more than this (percent)
 	// against the last successful run.
 	MaxShrinkPct float64 `yaml:"max_shrink_pct"`
+	// MaxCellChars rejects an input row holding a value longer than this many
+	// characters (default DefaultMaxCellChars).
+	MaxCellChars int `yaml:"max_cell_chars"`
 }
+
+// DefaultMaxCellChars is checks.max_cell_chars when the config does not set
+// it: far above any real name or reference, far below the 50,000 characters
+// a Google Sheets cell holds.
+const DefaultMaxCellChars = 10000
 
 // Notify is where run outcomes are sent.
 type Notify struct {
@@ -250,7 +258,7 @@ func Defaults() Config {
 			IncreasingUtilizationPts: 10,
 			LowEngagementUsagePct:    20,
 		},
-		Checks:    Checks{MaxRejectPct: 1, MaxShrinkPct: 50},
+		Checks:    Checks{MaxRejectPct: 1, MaxShrinkPct: 50, MaxCellChars: DefaultMaxCellChars},
 		Scheduler: Scheduler{Listen: "127.0.0.1:9464", OverdueAfter: 6 * time.Hour},
 	}
 }
@@ -345,6 +353,9 @@ func (c *Config) validate() []error {
 	pct("kpi.increasing_utilization_pts", c.KPI.IncreasingUtilizationPts)
 	pct("checks.max_reject_pct", c.Checks.MaxRejectPct)
 	pct("checks.max_shrink_pct", c.Checks.MaxShrinkPct)
+	if c.Checks.MaxCellChars <= 0 {
+		errs = append(errs, c.Errorf("checks.max_cell_chars", "must be a number of characters above 0, not %d", c.Checks.MaxCellChars))
+	}
 	if c.KPI.ActiveMinScore < 0 {
 		errs = append(errs, c.Errorf("kpi.active_min_score", "must not be negative"))
 	}

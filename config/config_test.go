@@ -20,11 +20,27 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Timezone != "UTC" || cfg.KPI.ActiveMinScore != 1 || cfg.KPI.ChampionTopPct != 10 || cfg.KPI.DropAlertPct != 50 ||
-		cfg.Checks.MaxRejectPct != 1 || cfg.Checks.MaxShrinkPct != 50 || strings.Join(cfg.KPI.ScoreEvents, ",") != "portal_view,download,share" {
+		cfg.Checks.MaxRejectPct != 1 || cfg.Checks.MaxShrinkPct != 50 || cfg.Checks.MaxCellChars != 10000 || strings.Join(cfg.KPI.ScoreEvents, ",") != "portal_view,download,share" {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if cfg.Sources[0].Name != "csvexport" || cfg.Sources[0].File != "u.yaml" || cfg.Destinations[0].Kind != "files" {
 		t.Errorf("plugins: %+v %+v", cfg.Sources, cfg.Destinations)
+	}
+}
+
+func TestMaxCellChars(t *testing.T) {
+	cfg, err := Parse("u.yaml", []byte(minimal+"checks:\n  max_cell_chars: 500\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Checks.MaxCellChars != 500 || cfg.Checks.MaxRejectPct != 1 {
+		t.Errorf("checks = %+v", cfg.Checks)
+	}
+	for _, v := range []string{"0", "-3"} {
+		_, err := Parse("u.yaml", []byte(minimal+"checks:\n  max_cell_chars: "+v+"\n"))
+		if want := "u.yaml:7: checks.max_cell_chars: must be a number of characters above 0, not " + v; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("max_cell_chars %s: err = %v, want %q", v, err, want)
+		}
 	}
 }
 
