@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	gsheets "google.golang.org/api/sheets/v4"
@@ -12,149 +13,214 @@ import (
 
 const stagePrefix = "_uptake_stage_"
 
-// refresh writes rows into a hidden staging tab, then in one batchUpdate
-// resizes the target tab (creating it if needed), copies the staged cells
-// into it and deletes the staging tab. It returns the tab's sheetId.
-func (d *Destination) refresh(ctx context.Context, svc *gsheets.Service, name string, t tab, exists bool, rows rowStream, nrows, cols int64, all map[string]tab) (int64, error) {
-	stageName := stagePrefix + name
-	stageID := freeID(all)
-	var prep []*gsheets.Request
-	if old, ok := all[stageName]; ok { // left by an interrupted run
-		prep = append(prep, &gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: old.id}})
-		delete(all, stageName)
+// ids are the sheetIds in use in a spreadsheet.
+type ids map[int64]bool
+
+// idsOf lists the sheetIds of tabs.
+func idsOf(tabs map[string]tab) ids {
+	used := ids{}
+	for _, t := range tabs {
+		used[t.id] = true
 	}
-	prep = append(prep, &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
-		SheetId: stageID, Title: stageName, Hidden: true, ForceSendFields: []string{"SheetId"},
-		GridProperties: &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols},
-	}}})
-	stagedReady := func() bool { t, ok := d.lookup(ctx, svc, stageName); return ok && t.id == stageID }
-	if err := d.batch(ctx, svc, prep, stagedReady); err != nil {
-		return 0, fmt.Errorf("create staging tab: %w", err)
+	return used
+}
+
+// fresh picks a sheetId no tab uses, and marks it used.
+func (used ids) fresh() int64 {
+	for {
+		id := rand.Int64N(1 << 30)
+		if !used[id] && id != 0 {
+			used[id] = true
+			return id
+		}
 	}
-	all[stageName] = tab{id: stageID, rows: nrows, cols: cols}
-	// Rows go to the staging tab as they are read, in batchUpdates of one
-	// updateCells request each, under maxRequestBytes (Google refuses a
-	// body over 10 MB): many rows a request, or, for a row larger than that
-	// (wide rows of long text), pieces of one row. A cell holds at most
-	// 50,000 characters (checked before), at most ~300 kB of JSON, so every
-	// request stays under the budget whatever the table.
-	budget := d.maxRequestBytes
-	if budget <= 0 {
-		budget = maxRequestBytes
+}
+
+// dropLeftovers deletes the staging tabs an interrupted run left.
+func dropLeftovers(tabs map[string]tab) []*gsheets.Request {
+	var reqs []*gsheets.Request
+	for title, t := range tabs {
+		if strings.HasPrefix(title, stagePrefix) {
+			reqs = append(reqs, deleteSheet(t.id))
+		}
 	}
-	write := func(row, col int64, rows []*gsheets.RowData) error {
-		req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
-			Rows:   rows,
-			Fields: "userEnteredValue,userEnteredFormat.numberFormat",
-			Start:  &gsheets.GridCoordinate{SheetId: stageID, RowIndex: row, ColumnIndex: col, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
-		}}
-		if err := d.batch(ctx, svc, []*gsheets.Request{req}, nil); err != nil { // rewriting cells is idempotent
-			return fmt.Errorf("write staging tab: %w", err)
+	return reqs
+}
+
+func deleteSheet(id int64) *gsheets.Request {
+	return &gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: id, ForceSendFields: []string{"SheetId"}}}
+}
+
+// addStaging adds the hidden staging tab of c, sized to its rows.
+func addStaging(c *content) *gsheets.Request {
+	return &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
+		SheetId: c.stageID, Title: stagePrefix + c.tab, Hidden: true, ForceSendFields: []string{"SheetId"},
+		GridProperties: &gsheets.GridProperties{RowCount: c.rows, ColumnCount: c.ncols},
+	}}}
+}
+
+// staged tells whether tabs hold the staging tab of every content and no
+// other staging tab.
+func staged(tabs map[string]tab, contents []*content) bool {
+	for _, c := range contents {
+		if t, ok := tabs[stagePrefix+c.tab]; !ok || t.id != c.stageID {
+			return false
 		}
-		return nil
 	}
-	var buf []*gsheets.RowData
-	var start, sent int64
-	size := 0
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
+	n := 0
+	for title := range tabs {
+		if strings.HasPrefix(title, stagePrefix) {
+			n++
 		}
-		if err := write(start, 0, buf); err != nil {
-			return err
-		}
-		start += int64(len(buf))
-		buf, size = nil, 0
-		return nil
 	}
-	// writeWide writes one row too large for a request in pieces of columns.
-	writeWide := func(r *gsheets.RowData) error {
-		var piece []*gsheets.CellData
-		var col0 int64
-		n := 0
-		for j, c := range r.Values {
-			b, _ := json.Marshal(c)
-			if n+len(b) > budget && len(piece) > 0 {
-				if err := write(start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
-					return err
-				}
-				piece, col0, n = nil, int64(j), 0
-			}
-			piece = append(piece, c)
-			n += len(b) + 1
-		}
-		if err := write(start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
-			return err
-		}
-		start++
-		return nil
+	return n == len(contents)
+}
+
+// writeRows writes a tab's rows into its staging tab as they are read, in
+// batchUpdates of one updateCells request each, under maxRequestBytes
+// (Google refuses a body over 10 MB): many rows a request, or, for a row
+// larger than that (wide rows of long text), pieces of one row. A cell
+// holds at most 50,000 characters (checked before), at most ~300 kB of
+// JSON, so every request stays under the budget whatever the table.
+// Rewriting cells is idempotent: a write whose answer was lost is sent
+// again.
+func (d *Destination) writeRows(ctx context.Context, svc *gsheets.Service, stageID int64, rows rowStream, nrows int64) error {
+	w := &stageWriter{ctx: ctx, d: d, svc: svc, stageID: stageID, budget: d.maxRequestBytes}
+	if w.budget <= 0 {
+		w.budget = maxRequestBytes
 	}
-	err := rows(func(r *gsheets.RowData) error {
-		sent++
-		b, _ := json.Marshal(r)
-		if size+len(b) > budget {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		if len(b) > budget {
-			return writeWide(r)
-		}
-		buf = append(buf, r)
-		size += len(b) + 1
-		return nil
-	})
+	err := rows(w.add)
 	if err == nil {
-		err = flush()
+		err = w.flush()
 	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if sent != nrows {
-		return 0, fmt.Errorf("%d rows read, %d expected: the table changed while it was published", sent, nrows)
+	if w.sent != nrows {
+		return fmt.Errorf("%d rows read, %d expected: the table changed while it was published", w.sent, nrows)
 	}
-	// The swap: one batchUpdate, applied all or nothing.
-	targetID := t.id
-	var swap []*gsheets.Request
-	grid := &gsheets.GridProperties{RowCount: nrows, ColumnCount: cols, FrozenRowCount: 1, ForceSendFields: []string{"FrozenRowCount"}}
-	if nrows < 2 {
+	return nil
+}
+
+// stageWriter buffers rows into requests under a budget of bytes.
+type stageWriter struct {
+	ctx         context.Context
+	d           *Destination
+	svc         *gsheets.Service
+	stageID     int64
+	budget      int
+	buf         []*gsheets.RowData
+	size        int
+	start, sent int64 // the first row of buf; rows received
+}
+
+// add takes the next row.
+func (w *stageWriter) add(r *gsheets.RowData) error {
+	w.sent++
+	b, _ := json.Marshal(r)
+	if w.size+len(b) > w.budget {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	if len(b) > w.budget {
+		return w.writeWide(r)
+	}
+	w.buf = append(w.buf, r)
+	w.size += len(b) + 1
+	return nil
+}
+
+// flush writes the buffered rows.
+func (w *stageWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	if err := w.write(w.start, 0, w.buf); err != nil {
+		return err
+	}
+	w.start += int64(len(w.buf))
+	w.buf, w.size = nil, 0
+	return nil
+}
+
+// writeWide writes one row too large for a request in pieces of columns.
+func (w *stageWriter) writeWide(r *gsheets.RowData) error {
+	var piece []*gsheets.CellData
+	var col0 int64
+	n := 0
+	for j, c := range r.Values {
+		b, _ := json.Marshal(c)
+		if n+len(b) > w.budget && len(piece) > 0 {
+			if err := w.write(w.start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
+				return err
+			}
+			piece, col0, n = nil, int64(j), 0
+		}
+		piece = append(piece, c)
+		n += len(b) + 1
+	}
+	if err := w.write(w.start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
+		return err
+	}
+	w.start++
+	return nil
+}
+
+// write sends rows to the staging tab from (row, col).
+func (w *stageWriter) write(row, col int64, rows []*gsheets.RowData) error {
+	req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
+		Rows:   rows,
+		Fields: "userEnteredValue,userEnteredFormat.numberFormat",
+		Start:  &gsheets.GridCoordinate{SheetId: w.stageID, RowIndex: row, ColumnIndex: col, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
+	}}
+	if err := w.d.batch(w.ctx, w.svc, []*gsheets.Request{req}, nil); err != nil {
+		return fmt.Errorf("write staging tab: %w", err)
+	}
+	return nil
+}
+
+// swap is the part of the swap batchUpdate that puts c in place: resize
+// the tab (or add it, with targetID), copy the staged cells into it and
+// delete the staging tab.
+func swap(c *content, t tab, exists bool, targetID int64) []*gsheets.Request {
+	grid := &gsheets.GridProperties{RowCount: c.rows, ColumnCount: c.ncols, FrozenRowCount: 1, ForceSendFields: []string{"FrozenRowCount"}}
+	if c.rows < 2 {
 		grid.FrozenRowCount = 0 // Sheets refuses to freeze every row
 	}
+	var place *gsheets.Request
 	if exists {
 		fields := "gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount"
-		if t.frozenColumn >= cols { // a reader froze columns the new table no longer has
-			grid.FrozenColumnCount = cols - 1
+		if t.frozenColumn >= c.ncols { // a reader froze columns the new table no longer has
+			grid.FrozenColumnCount = c.ncols - 1
 			grid.ForceSendFields = append(grid.ForceSendFields, "FrozenColumnCount")
 			fields += ",gridProperties.frozenColumnCount"
 		}
-		swap = append(swap, &gsheets.Request{UpdateSheetProperties: &gsheets.UpdateSheetPropertiesRequest{
+		place = &gsheets.Request{UpdateSheetProperties: &gsheets.UpdateSheetPropertiesRequest{
 			Properties: &gsheets.SheetProperties{SheetId: targetID, GridProperties: grid, ForceSendFields: []string{"SheetId"}},
 			Fields:     fields,
-		}})
+		}}
 	} else {
-		targetID = freeID(all)
-		swap = append(swap, &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
-			SheetId: targetID, Title: name, GridProperties: grid, ForceSendFields: []string{"SheetId"},
-		}}})
+		place = &gsheets.Request{AddSheet: &gsheets.AddSheetRequest{Properties: &gsheets.SheetProperties{
+			SheetId: targetID, Title: c.tab, GridProperties: grid, ForceSendFields: []string{"SheetId"},
+		}}}
 	}
-	swap = append(swap,
-		&gsheets.Request{CopyPaste: &gsheets.CopyPasteRequest{
-			Source:      gridRange(stageID, nrows, cols),
-			Destination: gridRange(targetID, nrows, cols),
+	return []*gsheets.Request{place,
+		{CopyPaste: &gsheets.CopyPasteRequest{
+			Source:      gridRange(c.stageID, c.rows, c.ncols),
+			Destination: gridRange(targetID, c.rows, c.ncols),
 			PasteType:   "PASTE_NORMAL",
 		}},
-		&gsheets.Request{DeleteSheet: &gsheets.DeleteSheetRequest{SheetId: stageID, ForceSendFields: []string{"SheetId"}}},
-	)
-	swapped := func() bool {
-		_, staged := d.lookup(ctx, svc, stageName)
-		t, ok := d.lookup(ctx, svc, name)
-		return !staged && ok && t.id == targetID && t.rows == nrows && t.cols == cols
+		deleteSheet(c.stageID),
 	}
-	if err := d.batch(ctx, svc, swap, swapped); err != nil {
-		return 0, fmt.Errorf("swap in the staged rows: %w", err)
-	}
-	delete(all, stageName)
-	return targetID, nil
+}
+
+// swapped tells whether tabs show c in place (with targetID) and its
+// staging tab gone.
+func swapped(tabs map[string]tab, c *content, targetID int64) bool {
+	_, stagedLeft := tabs[stagePrefix+c.tab]
+	t, ok := tabs[c.tab]
+	return !stagedLeft && ok && t.id == targetID && t.rows == c.rows && t.cols == c.ncols
 }
 
 func gridRange(id, rows, cols int64) *gsheets.GridRange {
@@ -185,26 +251,11 @@ func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*g
 	})
 }
 
-// lookup reads one tab's properties (false when absent or unreadable).
-func (d *Destination) lookup(ctx context.Context, svc *gsheets.Service, title string) (tab, bool) {
-	tabs, err := d.tabs(ctx, svc)
-	if err != nil {
-		return tab{}, false
-	}
-	t, ok := tabs[title]
-	return t, ok
-}
-
-// freeID picks a sheetId no tab uses.
-func freeID(all map[string]tab) int64 {
-	used := map[int64]bool{}
-	for _, t := range all {
-		used[t.id] = true
-	}
-	for {
-		id := rand.Int64N(1 << 30)
-		if !used[id] && id != 0 {
-			return id
-		}
+// after tells, from a fresh read of the tabs, whether ok holds (false when
+// the spreadsheet cannot be read).
+func (d *Destination) after(ctx context.Context, svc *gsheets.Service, ok func(map[string]tab) bool) func() bool {
+	return func() bool {
+		tabs, err := d.tabs(ctx, svc)
+		return err == nil && ok(tabs)
 	}
 }
