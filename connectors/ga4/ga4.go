@@ -30,11 +30,17 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
+	"github.com/uptake-dev/uptake/connectors/googleauth"
 )
 
 func init() {
 	connectors.RegisterSource("ga4", func(p config.Plugin, cfg *config.Config) (connectors.Source, error) {
-		return New(p, cfg.Timezone)
+		s, err := New(p, cfg.Timezone)
+		if err != nil {
+			return nil, err
+		}
+		s.excluded = cfg.Exclude.Customers
+		return s, nil
 	})
 }
 
@@ -65,6 +71,9 @@ type Spec struct {
 	LookbackDays *int `yaml:"lookback_days"`
 	// Endpoint overrides the API address (tests).
 	Endpoint string `yaml:"endpoint"`
+	// Use is kpi (the default) or reconcile: pulled for uptake reconcile
+	// only, into the raw_reconcile_ tables no KPI reads.
+	Use string `yaml:"use"`
 }
 
 // legacyTag marked the rows of every GA4 Data API source before each got
@@ -85,6 +94,8 @@ type Source struct {
 	backoff  backoff.Policy
 	opts     []option.ClientOption // tests point the client at a fake
 	pageSize int64
+	kpi      bool     // false: use: reconcile
+	excluded []string // exclude.customers: left out of the day and month users
 }
 
 var (
@@ -120,10 +131,24 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if err := googleauth.CheckCredentials(p, spec.CredentialsFile); err != nil {
+		errs = append(errs, err)
+	}
+	kpi, err := connectors.ParseGA4Use(p, spec.Use)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback, backoff: backoff.Default, pageSize: 100_000}, nil
+	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback, backoff: backoff.Default.For("ga4"),
+		pageSize: 100_000, kpi: kpi}, nil
+}
+
+// GA4Use says which property the source reads and whether it feeds the
+// KPIs (connectors.CheckGA4Properties).
+func (s *Source) GA4Use() connectors.GA4Use {
+	return connectors.GA4Use{Property: s.spec.PropertyID, Key: "property_id", KPI: s.kpi}
 }
 
 func allPassive(events []string) bool {
@@ -136,12 +161,11 @@ func allPassive(events []string) bool {
 }
 
 func (s *Source) service(ctx context.Context) (*ga.Service, error) {
-	opts := append([]option.ClientOption{option.WithScopes(ga.AnalyticsReadonlyScope)}, s.opts...)
-	if s.spec.Endpoint != "" {
-		opts = append(opts, option.WithEndpoint(strings.TrimRight(s.spec.Endpoint, "/")+"/"), option.WithoutAuthentication())
-	} else if s.spec.CredentialsFile != "" {
-		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(s.spec.CredentialsFile)))
+	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(s.spec.CredentialsFile), Endpoint: s.spec.Endpoint})
+	if err != nil {
+		return nil, err
 	}
+	opts := append(append([]option.ClientOption{option.WithScopes(ga.AnalyticsReadonlyScope)}, auth...), s.opts...)
 	svc, err := ga.NewService(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("ga4 client: %w", err)
@@ -149,38 +173,82 @@ func (s *Source) service(ctx context.Context) (*ga.Service, error) {
 	return svc, nil
 }
 
-// Extract pulls the run's window of usage events per customer, and
-// purchases: from the watermark minus lookback_days (start_date the first
-// time) to yesterday, or the run's --from/--to. Days pulled again replace
-// their earlier rows.
+// Extract pulls the run's window of usage events per customer, GA4's own
+// active users (per customer and day, per day, per month) and purchases:
+// from the watermark minus lookback_days (start_date the first time) to
+// yesterday, or the run's --from/--to. Days pulled again replace their
+// earlier rows. A source with use: reconcile loads the raw_reconcile_
+// tables instead (no KPI reads them) and no purchases.
 func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run) (connectors.Extracted, error) {
 	out := connectors.Extracted{Relations: map[string][]string{}, RowsIn: map[string]int64{}, RowsRead: map[string]int64{}, Rejected: map[string]int64{}}
 	from, end, ok := run.WindowFor(s.name, s.start, s.lookback)
 	if !ok {
 		return out, nil
 	}
-	run.Logger.Info("ga4 window", "source", s.name, "from", from.Format("2006-01-02"), "to", end.Format("2006-01-02"))
+	run.Logger.Info("ga4 window", "source", s.name, "from", from.Format("2006-01-02"), "to", end.Format("2006-01-02"), "kpi", s.kpi)
 	svc, err := s.service(ctx)
 	if err != nil {
 		return out, err
 	}
-	activity := "ga4_" + warehouse.SafeName(s.name) + "_activity"
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, customer_ref VARCHAR, event VARCHAR, count BIGINT, users BIGINT, source VARCHAR)`, activity)); err != nil {
-		return out, err
+	var quality [][]driver.Value
+	pulls := []func(context.Context, *sql.Conn, *ga.Service, connectors.Run, time.Time, time.Time, *connectors.Extracted) ([][]driver.Value, error){
+		s.pullEvents, s.pullUsers}
+	if s.kpi && s.spec.PurchaseEvent != "none" {
+		pulls = append(pulls, s.pullOrders)
+	}
+	for _, pull := range pulls {
+		q, err := pull(ctx, conn, svc, run, from, end, &out)
+		if err != nil {
+			return out, err
+		}
+		quality = append(quality, q...)
+	}
+	return out, s.saveQuality(ctx, conn, quality, from, end, &out)
+}
+
+// usageFilter keeps the usage events.
+func (s *Source) usageFilter() *ga.FilterExpression {
+	return &ga.FilterExpression{Filter: &ga.Filter{FieldName: "eventName",
+		InListFilter: &ga.InListFilter{Values: s.spec.UsageEvents, CaseSensitive: true}}}
+}
+
+// temp creates the connection-local table a report's rows go to.
+func (s *Source) temp(ctx context.Context, conn *sql.Conn, what, columns string) (string, error) {
+	table := "ga4_" + warehouse.SafeName(s.name) + "_" + what
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (%s)`, table, columns)); err != nil {
+		return "", fmt.Errorf("ga4 %s: %w", s.name, err)
+	}
+	return table, nil
+}
+
+// loaded records a relation of the source for a contract table and its window.
+func (s *Source) loaded(out *connectors.Extracted, contract, relation string, rows int64, from, to time.Time, legacy string) {
+	table := connectors.GA4Table(contract, s.kpi)
+	out.Relations[table] = append(out.Relations[table], relation)
+	out.Windows = append(out.Windows, connectors.Window{Table: table, Source: s.tag(), From: from, To: to, Legacy: legacy})
+	out.RowsIn[table] += rows
+	out.RowsRead[table] += rows
+}
+
+// pullEvents reads the usage events per day, customer and event into
+// raw_customer_activity.
+func (s *Source) pullEvents(ctx context.Context, conn *sql.Conn, svc *ga.Service, run connectors.Run, from, end time.Time, out *connectors.Extracted) ([][]driver.Value, error) {
+	activity, err := s.temp(ctx, conn, "activity", "day DATE, customer_ref VARCHAR, event VARCHAR, count BIGINT, users BIGINT, source VARCHAR")
+	if err != nil {
+		return nil, err
 	}
 	req := &ga.RunReportRequest{
-		DateRanges: []*ga.DateRange{{StartDate: from.Format("2006-01-02"), EndDate: end.Format("2006-01-02")}},
-		Dimensions: []*ga.Dimension{{Name: "date"}, {Name: "eventName"}, {Name: s.spec.CustomerDimension}},
-		Metrics:    []*ga.Metric{{Name: "eventCount"}, {Name: "activeUsers"}},
-		DimensionFilter: &ga.FilterExpression{Filter: &ga.Filter{FieldName: "eventName",
-			InListFilter: &ga.InListFilter{Values: s.spec.UsageEvents, CaseSensitive: true}}},
+		DateRanges:          []*ga.DateRange{dateRange(from, end)},
+		Dimensions:          []*ga.Dimension{{Name: "date"}, {Name: "eventName"}, {Name: s.spec.CustomerDimension}},
+		Metrics:             []*ga.Metric{{Name: "eventCount"}, {Name: "activeUsers"}},
+		DimensionFilter:     s.usageFilter(),
 		ReturnPropertyQuota: true,
 	}
 	stats := &reportStats{}
 	err = s.report(ctx, conn, svc, req, activity, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
-		day, err := time.Parse("20060102", r.DimensionValues[0].Value)
+		day, err := parseDay(r.DimensionValues[0].Value)
 		if err != nil {
-			return nil, false, fmt.Errorf("date %q: %w", r.DimensionValues[0].Value, err)
+			return nil, false, err
 		}
 		count, err1 := strconv.ParseInt(r.MetricValues[0].Value, 10, 64)
 		users, err2 := strconv.ParseInt(r.MetricValues[1].Value, 10, 64)
@@ -195,72 +263,164 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		return []driver.Value{day, customer, r.DimensionValues[1].Value, count, users, s.tag()}, true, nil
 	})
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	out.Relations["raw_customer_activity"] = []string{activity}
-	out.Windows = append(out.Windows, connectors.Window{Table: "raw_customer_activity", Source: s.tag(), From: from, To: end, Legacy: legacyTag})
-	out.RowsIn["raw_customer_activity"] = stats.rows
-	out.RowsRead["raw_customer_activity"] = stats.rows
+	s.loaded(out, "raw_customer_activity", activity, stats.rows, from, end, legacyTag)
 	out.Warnings = append(out.Warnings, stats.warnings(s, "usage events")...)
-	quality := stats.quality(s, run, "usage events", from, end)
+	return stats.quality(s, run, "usage events", from, end), nil
+}
 
-	if s.spec.PurchaseEvent != "none" {
-		orders := "ga4_" + warehouse.SafeName(s.name) + "_orders"
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (order_id VARCHAR, customer_ref VARCHAR, user_id VARCHAR, day DATE, channel VARCHAR, revenue DOUBLE, source VARCHAR)`, orders)); err != nil {
-			return out, err
+// usersReport is one of the active-user reports: GA4 counts a user once
+// per row, so each grain is asked for on its own (no eventName dimension),
+// never summed from a finer one.
+type usersReport struct {
+	period     string // "day" or "month": the grain of the row's day
+	dimensions []string
+	customer   bool // the last dimension is the customer
+}
+
+// pullUsers reads GA4's active users (of the usage events) per customer and
+// day, per day and per calendar month into raw_active_users. The reports
+// start on the first day of the window's first month, so that a month's
+// figure counts the whole month (to yesterday for the current month). The
+// day and month reports leave out users without a customer and those of
+// excluded customers, as the KPIs do.
+func (s *Source) pullUsers(ctx context.Context, conn *sql.Conn, svc *ga.Service, run connectors.Run, from, end time.Time, out *connectors.Extracted) ([][]driver.Value, error) {
+	table, err := s.temp(ctx, conn, "users", "day DATE, period VARCHAR, customer_ref VARCHAR, active_users BIGINT, source VARCHAR")
+	if err != nil {
+		return nil, err
+	}
+	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, from.Location())
+	stats := &reportStats{}
+	for _, rep := range []usersReport{
+		{period: "day", dimensions: []string{"date", s.spec.CustomerDimension}, customer: true},
+		{period: "day", dimensions: []string{"date"}},
+		{period: "month", dimensions: []string{"yearMonth"}},
+	} {
+		if err := s.usersReport(ctx, conn, svc, rep, table, start, end, stats); err != nil {
+			return nil, err
 		}
-		preq := &ga.RunReportRequest{
-			DateRanges: req.DateRanges,
-			Dimensions: []*ga.Dimension{{Name: "date"}, {Name: "transactionId"}, {Name: s.spec.CustomerDimension}},
-			Metrics:    []*ga.Metric{{Name: "purchaseRevenue"}},
-			DimensionFilter: &ga.FilterExpression{Filter: &ga.Filter{FieldName: "eventName",
-				StringFilter: &ga.StringFilter{MatchType: "EXACT", Value: s.spec.PurchaseEvent, CaseSensitive: true}}},
-			ReturnPropertyQuota: true,
+	}
+	s.loaded(out, "raw_active_users", table, stats.rows, start, end, "")
+	out.Warnings = append(out.Warnings, stats.warnings(s, "active users")...)
+	return stats.quality(s, run, "active users", from, end), nil
+}
+
+// usersReport reads one active-users report into table.
+func (s *Source) usersReport(ctx context.Context, conn *sql.Conn, svc *ga.Service, rep usersReport, table string, from, end time.Time, stats *reportStats) error {
+	req := &ga.RunReportRequest{
+		DateRanges:          []*ga.DateRange{dateRange(from, end)},
+		Metrics:             []*ga.Metric{{Name: "activeUsers"}},
+		DimensionFilter:     s.usageFilter(),
+		ReturnPropertyQuota: true,
+	}
+	for _, d := range rep.dimensions {
+		req.Dimensions = append(req.Dimensions, &ga.Dimension{Name: d})
+	}
+	if !rep.customer {
+		// users of a known customer only: "(not set)" and excluded references left out
+		notCustomer := &ga.FilterExpression{NotExpression: &ga.FilterExpression{Filter: &ga.Filter{FieldName: s.spec.CustomerDimension,
+			InListFilter: &ga.InListFilter{Values: append([]string{"(not set)"}, s.excluded...), CaseSensitive: true}}}}
+		req.DimensionFilter = &ga.FilterExpression{AndGroup: &ga.FilterExpressionList{Expressions: []*ga.FilterExpression{req.DimensionFilter, notCustomer}}}
+	}
+	return s.report(ctx, conn, svc, req, table, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
+		day, err := parseDay(r.DimensionValues[0].Value)
+		if err != nil {
+			return nil, false, err
 		}
-		pstats := &reportStats{}
-		err = s.report(ctx, conn, svc, preq, orders, pstats, func(r *ga.Row) ([]driver.Value, bool, error) {
-			day, err := time.Parse("20060102", r.DimensionValues[0].Value)
-			if err != nil {
-				return nil, false, err
-			}
-			id, customer := r.DimensionValues[1].Value, r.DimensionValues[2].Value
-			if id == "(not set)" || id == "" {
-				pstats.notSet++
+		users, err := strconv.ParseInt(r.MetricValues[0].Value, 10, 64)
+		if err != nil {
+			return nil, false, fmt.Errorf("activeUsers %q: %w", r.MetricValues[0].Value, err)
+		}
+		var customer any
+		if rep.customer {
+			c := r.DimensionValues[1].Value
+			if c == "(not set)" || c == "" {
 				return nil, false, nil
 			}
-			revenue, err := strconv.ParseFloat(r.MetricValues[0].Value, 64)
-			if err != nil {
-				return nil, false, fmt.Errorf("purchaseRevenue %q: %w", r.MetricValues[0].Value, err)
-			}
-			var cust any = customer
-			if customer == "(not set)" {
-				cust = nil
-			}
-			return []driver.Value{id, cust, nil, day, "web", revenue, s.tag()}, true, nil
-		})
-		if err != nil {
-			return out, err
+			customer = c
 		}
-		out.Relations["raw_orders"] = []string{orders}
-		out.Windows = append(out.Windows, connectors.Window{Table: "raw_orders", Source: s.tag(), From: from, To: end, Legacy: legacyTag})
-		out.RowsIn["raw_orders"] = pstats.rows
-		out.RowsRead["raw_orders"] = pstats.rows
-		out.Warnings = append(out.Warnings, pstats.warnings(s, "purchases")...)
-		quality = append(quality, pstats.quality(s, run, "purchases", from, end)...)
+		return []driver.Value{day, rep.period, customer, users, s.tag()}, true, nil
+	})
+}
+
+// pullOrders reads the purchases into raw_orders.
+func (s *Source) pullOrders(ctx context.Context, conn *sql.Conn, svc *ga.Service, run connectors.Run, from, end time.Time, out *connectors.Extracted) ([][]driver.Value, error) {
+	orders, err := s.temp(ctx, conn, "orders", "order_id VARCHAR, customer_ref VARCHAR, user_id VARCHAR, day DATE, channel VARCHAR, revenue DOUBLE, source VARCHAR")
+	if err != nil {
+		return nil, err
 	}
-	// What GA4 said of its numbers, per day: raw_source_quality.
-	qt := "ga4_" + warehouse.SafeName(s.name) + "_quality"
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, source_name VARCHAR, report VARCHAR,
+	req := &ga.RunReportRequest{
+		DateRanges: []*ga.DateRange{dateRange(from, end)},
+		Dimensions: []*ga.Dimension{{Name: "date"}, {Name: "transactionId"}, {Name: s.spec.CustomerDimension}},
+		Metrics:    []*ga.Metric{{Name: "purchaseRevenue"}},
+		DimensionFilter: &ga.FilterExpression{Filter: &ga.Filter{FieldName: "eventName",
+			StringFilter: &ga.StringFilter{MatchType: "EXACT", Value: s.spec.PurchaseEvent, CaseSensitive: true}}},
+		ReturnPropertyQuota: true,
+	}
+	stats := &reportStats{}
+	err = s.report(ctx, conn, svc, req, orders, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
+		day, err := parseDay(r.DimensionValues[0].Value)
+		if err != nil {
+			return nil, false, err
+		}
+		id, customer := r.DimensionValues[1].Value, r.DimensionValues[2].Value
+		if id == "(not set)" || id == "" {
+			stats.notSet++
+			return nil, false, nil
+		}
+		revenue, err := strconv.ParseFloat(r.MetricValues[0].Value, 64)
+		if err != nil {
+			return nil, false, fmt.Errorf("purchaseRevenue %q: %w", r.MetricValues[0].Value, err)
+		}
+		var cust any = customer
+		if customer == "(not set)" {
+			cust = nil
+		}
+		return []driver.Value{id, cust, nil, day, "web", revenue, s.tag()}, true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.loaded(out, "raw_orders", orders, stats.rows, from, end, legacyTag)
+	out.Warnings = append(out.Warnings, stats.warnings(s, "purchases")...)
+	return stats.quality(s, run, "purchases", from, end), nil
+}
+
+// saveQuality loads what GA4 said of its numbers, per day and report, into
+// raw_source_quality (published as source_quality, for KPI and reconcile
+// sources alike).
+func (s *Source) saveQuality(ctx context.Context, conn *sql.Conn, quality [][]driver.Value, from, end time.Time, out *connectors.Extracted) error {
+	qt, err := s.temp(ctx, conn, "quality", `day DATE, source_name VARCHAR, report VARCHAR,
 		subject_to_thresholding BOOLEAN, data_loss_from_other_row BOOLEAN, other_row_count BIGINT, sampled BOOLEAN,
-		samples_read BIGINT, sampling_space BIGINT, property_time_zone VARCHAR, run_id VARCHAR, source VARCHAR)`, qt)); err != nil {
-		return out, err
+		samples_read BIGINT, sampling_space BIGINT, property_time_zone VARCHAR, run_id VARCHAR, source VARCHAR`)
+	if err != nil {
+		return err
 	}
 	if err := warehouse.AppendTemp(conn, qt, quality); err != nil {
-		return out, err
+		return err
 	}
 	out.Relations["raw_source_quality"] = []string{qt}
 	out.Windows = append(out.Windows, connectors.Window{Table: "raw_source_quality", Source: s.tag(), From: from, To: end, Legacy: legacyTag})
-	return out, nil
+	return nil
+}
+
+func dateRange(from, to time.Time) *ga.DateRange {
+	return &ga.DateRange{StartDate: from.Format("2006-01-02"), EndDate: to.Format("2006-01-02")}
+}
+
+// parseDay reads a date (YYYYMMDD) or yearMonth (YYYYMM: its first day)
+// dimension value.
+func parseDay(v string) (time.Time, error) {
+	layout := "20060102"
+	if len(v) == 6 {
+		layout = "200601"
+	}
+	day, err := time.Parse(layout, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("date %q: %w", v, err)
+	}
+	return day, nil
 }
 
 // reportStats collects what a report said beyond its rows.
@@ -284,8 +444,12 @@ func (st *reportStats) quality(s *Source, run connectors.Run, report string, fro
 
 func (st *reportStats) warnings(s *Source, what string) []string {
 	var w []string
-	if st.other > 0 {
+	switch {
+	case st.other > 0:
 		w = append(w, fmt.Sprintf("ga4 %s: %d %s fell into GA4's \"(other)\" row (too many distinct values): they are left out", s.name, st.other, what))
+	case st.dataLoss:
+		w = append(w, fmt.Sprintf("ga4 %s: GA4 set dataLossFromOtherRow on the %s report: some of its rows were merged into \"(other)\" "+
+			"in GA4's tables (too many distinct values), so the figures may be incomplete", s.name, what))
 	}
 	if st.thresholded {
 		w = append(w, fmt.Sprintf("ga4 %s: GA4 thresholded the %s report (Google signals): small counts may be missing", s.name, what))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -156,8 +157,14 @@ func TestReadsEveryPage(t *testing.T) {
 	if got := rows(t, c, `SELECT count(*), sum("count")::BIGINT FROM ga4_shop_activity`); got[0] != "25|325" {
 		t.Errorf("rows = %v", got)
 	}
-	if n := len(fake.Requests()); n != 3 {
-		t.Errorf("%d requests, want 3 pages of 10", n)
+	events := 0
+	for _, r := range fake.Requests() {
+		if strings.Contains(string(r.Body), `{"name":"eventName"}`) {
+			events++
+		}
+	}
+	if events != 3 {
+		t.Errorf("%d requests for the events report, want 3 pages of 10", events)
 	}
 }
 
@@ -218,5 +225,122 @@ func TestConfigProblems(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err lacks %q: %v", want, err)
 		}
+	}
+}
+
+// GA4's active users, asked for each grain on its own (no eventName):
+//
+//	Sep 1: u1 views and adds to cart for E1, u2 views for E1, u3 views for E2;
+//	       per event E1 has 2 viewers and 1 adder, but 2 users (u1, u2), not 3.
+//	Sep 2: u1 views for E1; u9 has no customer; u8 views for X (excluded).
+//	Customer-days: 09-01 E1 2, 09-01 E2 1, 09-02 E1 1, 09-02 X 1 (sql/ drops X).
+//	Days (customers known, X excluded): 09-01 3 (u1, u2, u3), 09-02 1 (u1).
+//	Month: 3 (u1, u2, u3): the month's distinct users, not 3 + 1 summed over days.
+//
+// The watermark (Sep 10, lookback 3) starts the events on Sep 7, the users on
+// Sep 1: a month's figure always covers the month.
+func TestActiveUsersPerCustomerDayDayAndMonth(t *testing.T) {
+	fake := ga4fake.New(t)
+	cust := func(c string) map[string]string { return map[string]string{"customUser:customer_ref": c} }
+	fake.AddEvents("123",
+		ga4fake.Event{Date: "20260901", Name: "page_view", Dims: cust("E1"), Users: []string{"u1", "u2"}, Count: 3},
+		ga4fake.Event{Date: "20260901", Name: "add_to_cart", Dims: cust("E1"), Users: []string{"u1"}, Count: 1},
+		ga4fake.Event{Date: "20260901", Name: "page_view", Dims: cust("E2"), Users: []string{"u3"}, Count: 1},
+		ga4fake.Event{Date: "20260902", Name: "page_view", Dims: cust("E1"), Users: []string{"u1"}, Count: 1},
+		ga4fake.Event{Date: "20260902", Name: "page_view", Users: []string{"u9"}, Count: 1},
+		ga4fake.Event{Date: "20260902", Name: "page_view", Dims: cust("X"), Users: []string{"u8"}, Count: 1},
+		ga4fake.Event{Date: "20260902", Name: "session_start", Dims: cust("E1"), Users: []string{"u7"}, Count: 1})
+	s := newGA4(t, fake, "purchase_event: none\n")
+	s.excluded = []string{"X"}
+	c := conn(t)
+	r := run(time.Date(2026, 9, 12, 0, 0, 0, 0, time.UTC))
+	r.Watermarks = map[string]time.Time{"shop": time.Date(2026, 9, 10, 0, 0, 0, 0, time.UTC)}
+	ex, err := s.Extract(context.Background(), c, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rows(t, c, `SELECT period, day::VARCHAR, coalesce(customer_ref, '*'), active_users, source FROM ga4_shop_users ORDER BY 1, 2, 3`)
+	want := []string{
+		"day|2026-09-01|*|3|ga4_api:shop", "day|2026-09-01|E1|2|ga4_api:shop", "day|2026-09-01|E2|1|ga4_api:shop",
+		"day|2026-09-02|*|1|ga4_api:shop", "day|2026-09-02|E1|1|ga4_api:shop", "day|2026-09-02|X|1|ga4_api:shop",
+		"month|2026-09-01|*|3|ga4_api:shop",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("users:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	windows := map[string]string{}
+	for _, w := range ex.Windows {
+		windows[w.Table] = w.From.Format("01-02") + ".." + w.To.Format("01-02")
+	}
+	if windows["raw_active_users"] != "09-01..09-11" || windows["raw_customer_activity"] != "09-07..09-11" || ex.Relations["raw_active_users"][0] != "ga4_shop_users" {
+		t.Errorf("windows %v, relations %v", windows, ex.Relations)
+	}
+	// The users reports: no eventName dimension, usage events only; the day and
+	// month reports keep users of known, not excluded, customers.
+	var bodies []string
+	for _, q := range fake.Requests() {
+		if b := string(q.Body); !strings.Contains(b, `{"name":"eventName"}`) {
+			bodies = append(bodies, b)
+		}
+	}
+	if len(bodies) != 3 || !strings.Contains(bodies[2], `"dimensions":[{"name":"yearMonth"}]`) || !strings.Contains(bodies[2], `"startDate":"2026-09-01"`) ||
+		!strings.Contains(bodies[1], `"notExpression":{"filter":{"fieldName":"customUser:customer_ref","inListFilter":{"caseSensitive":true,"values":["(not set)","X"]}}}`) {
+		t.Errorf("users requests:\n%s", strings.Join(bodies, "\n"))
+	}
+}
+
+// A source pulled for reconcile only loads the raw_reconcile_ twins (no KPI
+// reads them) and no purchases; what GA4 said of its numbers stays published.
+func TestReconcileOnlySourceLoadsTheTwins(t *testing.T) {
+	fake := ga4fake.New(t)
+	shopEvents(fake)
+	s := newGA4(t, fake, "use: reconcile\n")
+	ex, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for table := range ex.Relations {
+		tables = append(tables, table)
+	}
+	sort.Strings(tables)
+	if strings.Join(tables, ",") != "raw_reconcile_active_users,raw_reconcile_customer_activity,raw_source_quality" {
+		t.Errorf("tables = %v", tables)
+	}
+	for _, w := range ex.Windows {
+		if _, ok := ex.Relations[w.Table]; !ok {
+			t.Errorf("window of %s without its rows", w.Table)
+		}
+	}
+	if u := s.GA4Use(); u.KPI || u.Property != "123" || u.Key != "property_id" {
+		t.Errorf("use = %+v", u)
+	}
+}
+
+// dataLossFromOtherRow is a warning whenever GA4 sets it, even when no
+// "(other)" row holds events in the report.
+func TestDataLossFromOtherRowIsAlwaysAWarning(t *testing.T) {
+	fake := ga4fake.New(t)
+	shopEvents(fake)
+	fake.SetDataLossFromOtherRow("123", true)
+	s := newGA4(t, fake, "purchase_event: none\n")
+	ex, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(ex.Warnings, "\n")
+	for _, report := range []string{"usage events", "active users"} {
+		if !strings.Contains(w, "GA4 set dataLossFromOtherRow on the "+report+" report") {
+			t.Errorf("no warning for the %s report:\n%s", report, w)
+		}
+	}
+}
+
+func TestUseMustBeKPIOrReconcile(t *testing.T) {
+	var doc yaml.Node
+	yaml.Unmarshal([]byte("kind: ga4\nproperty_id: \"1\"\ncustomer_dimension: customUser:c\nusage_events: [page_view]\nstart_date: 2026-01-01\nuse: both\n"), &doc)
+	_, err := New(config.Plugin{Name: "ga4", Kind: "ga4", Node: doc.Content[0], File: "u.yaml"}, "UTC")
+	if err == nil || !strings.Contains(err.Error(), `u.yaml:6: ga4 "ga4": use must be kpi (the default: the rows feed the KPIs) or reconcile`) {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/googleauth"
 )
 
 func init() {
@@ -61,6 +62,9 @@ type Spec struct {
 	CredentialsFile string `yaml:"credentials_file"`
 	// Endpoint overrides the API address (the BigQuery emulator).
 	Endpoint string `yaml:"endpoint"`
+	// Use is kpi (the default) or reconcile: pulled for uptake reconcile
+	// only, into raw_reconcile_activity, which no KPI reads.
+	Use string `yaml:"use"`
 }
 
 // sourceTag marks this source's rows in raw_activity.
@@ -75,6 +79,7 @@ type Source struct {
 	lookback int
 	opts     []option.ClientOption // tests point the client at a fake
 	pageSize int                   // rows per page of results
+	kpi      bool                  // false: use: reconcile
 }
 
 var (
@@ -116,10 +121,24 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if err := googleauth.CheckCredentials(p, spec.CredentialsFile); err != nil {
+		errs = append(errs, err)
+	}
+	kpi, err := connectors.ParseGA4Use(p, spec.Use)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback, pageSize: 50_000}, nil
+	return &Source{name: p.Name, spec: spec, timezone: timezone, start: start, lookback: lookback, pageSize: 50_000, kpi: kpi}, nil
+}
+
+// GA4Use says which property the export belongs to (its dataset
+// analytics_<property id>) and whether it feeds the KPIs
+// (connectors.CheckGA4Properties).
+func (s *Source) GA4Use() connectors.GA4Use {
+	return connectors.GA4Use{Property: connectors.PropertyOfDataset(s.spec.Dataset), Key: "dataset", KPI: s.kpi}
 }
 
 // query is the pushdown: daily rows per user, customer and event. Only the
@@ -152,14 +171,12 @@ ORDER BY day, user_id, event`
 }
 
 func (s *Source) client(ctx context.Context) (*bq.Client, error) {
-	opts := append([]option.ClientOption{}, s.opts...)
-	switch {
-	case s.spec.Endpoint != "":
-		opts = append(opts, option.WithEndpoint(strings.TrimRight(s.spec.Endpoint, "/")+"/bigquery/v2/"), option.WithoutAuthentication())
-	case s.spec.CredentialsFile != "":
-		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(s.spec.CredentialsFile)))
+	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(s.spec.CredentialsFile),
+		Endpoint: googleauth.BigQueryEndpoint(s.spec.Endpoint), APIPath: "bigquery/v2/"})
+	if err != nil {
+		return nil, err
 	}
-	c, err := bq.NewClient(ctx, s.spec.BillingProject, opts...)
+	c, err := bq.NewClient(ctx, s.spec.BillingProject, append(auth, s.opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery client: %w", err)
 	}
@@ -167,7 +184,8 @@ func (s *Source) client(ctx context.Context) (*bq.Client, error) {
 	return c, nil
 }
 
-// Extract runs the pushdown query over the run's window into raw_activity.
+// Extract runs the pushdown query over the run's window into raw_activity
+// (raw_reconcile_activity for a source with use: reconcile).
 func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run) (connectors.Extracted, error) {
 	out := connectors.Extracted{Relations: map[string][]string{}, RowsIn: map[string]int64{}, RowsRead: map[string]int64{}, Rejected: map[string]int64{}}
 	from, to, ok := run.WindowFor(s.name, s.start, s.lookback)
@@ -240,10 +258,11 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	if err := warehouse.AppendTemp(conn, table, rows); err != nil {
 		return out, err
 	}
-	out.Relations["raw_activity"] = []string{table}
-	out.RowsIn["raw_activity"] = int64(len(rows))
-	out.RowsRead["raw_activity"] = int64(len(rows))
-	out.Windows = append(out.Windows, connectors.Window{Table: "raw_activity", Source: sourceTag, From: from, To: to})
+	raw := connectors.GA4Table("raw_activity", s.kpi)
+	out.Relations[raw] = []string{table}
+	out.RowsIn[raw] = int64(len(rows))
+	out.RowsRead[raw] = int64(len(rows))
+	out.Windows = append(out.Windows, connectors.Window{Table: raw, Source: sourceTag, From: from, To: to})
 	missing, err := s.missingDays(ctx, c, from, to)
 	switch {
 	case err != nil:

@@ -39,6 +39,12 @@ type Spec struct {
 	UsageEvents []string `yaml:"usage_events"`
 	// LookbackDays is how many days before the watermark are read again (default 3).
 	LookbackDays *int `yaml:"lookback_days"`
+	// PropertyID is the GA4 property the files were exported from
+	// (optional: it lets uptake refuse two KPI sources of one property).
+	PropertyID string `yaml:"property_id"`
+	// Use is kpi (the default) or reconcile: read for uptake reconcile
+	// only, into raw_reconcile_activity, which no KPI reads.
+	Use string `yaml:"use"`
 }
 
 // Source is a configured ga4_export_file source.
@@ -46,6 +52,7 @@ type Source struct {
 	name, timezone string
 	spec           Spec
 	lookback       int
+	kpi            bool // false: use: reconcile
 }
 
 // New builds the source; timezone defines the business day.
@@ -68,10 +75,23 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if spec.PropertyID != "" && strings.Trim(spec.PropertyID, "0123456789") != "" {
+		errs = append(errs, p.PluginErrorf("property_id", "property_id must be the GA4 property's number, not %q", spec.PropertyID))
+	}
+	kpi, err := connectors.ParseGA4Use(p, spec.Use)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, timezone: timezone, spec: spec, lookback: lookback}, nil
+	return &Source{name: p.Name, timezone: timezone, spec: spec, lookback: lookback, kpi: kpi}, nil
+}
+
+// GA4Use says which property the files come from (when property_id says)
+// and whether they feed the KPIs (connectors.CheckGA4Properties).
+func (s *Source) GA4Use() connectors.GA4Use {
+	return connectors.GA4Use{Property: s.spec.PropertyID, Key: "property_id", KPI: s.kpi}
 }
 
 // Extract reads every file of the glob and aggregates its events.
@@ -118,10 +138,11 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	if err != nil {
 		return out, err
 	}
-	out.Relations["raw_activity"] = []string{table}
-	out.Windows = append(out.Windows, connectors.Window{Table: "raw_activity", Source: "ga4_export", From: from, To: to})
-	out.RowsIn["raw_activity"] = n
-	out.RowsRead["raw_activity"] = n
+	raw := connectors.GA4Table("raw_activity", s.kpi)
+	out.Relations[raw] = []string{table}
+	out.Windows = append(out.Windows, connectors.Window{Table: raw, Source: "ga4_export", From: from, To: to})
+	out.RowsIn[raw] = n
+	out.RowsRead[raw] = n
 	return out, nil
 }
 

@@ -304,3 +304,49 @@ func TestFailNextNotRetried(t *testing.T) {
 		t.Errorf("quota = day %+v, server errors %+v", q.TokensPerDay, q.ServerErrorsPerProjectPerHour)
 	}
 }
+
+// Users are counted once per row, as GA4 counts them: u1 triggers two
+// events on Jan 1 and is active on two days; without eventName the day row
+// counts u1 once (2 users, not 3), and the yearMonth row counts the month's
+// distinct users (2: u1, u2), not the sum of the days (3).
+func TestUsersAreCountedOncePerRow(t *testing.T) {
+	srv, svc := setup(t)
+	srv.AddEvents(prop,
+		ga4fake.Event{Date: "20240101", Name: "page_view", Users: []string{"u1", "u2"}, Count: 3},
+		ga4fake.Event{Date: "20240101", Name: "add_to_cart", Users: []string{"u1"}, Count: 1},
+		ga4fake.Event{Date: "20240102", Name: "page_view", Users: []string{"u1"}, Count: 1},
+		ga4fake.Event{Date: "20240201", Name: "page_view", Users: []string{"u3"}, Count: 1})
+	if got := rows(mustRun(t, svc, report([]string{"date"}, []string{"activeUsers"}))); got != "20240101=2;20240102=1" {
+		t.Errorf("per day: %s", got)
+	}
+	if got := rows(mustRun(t, svc, report([]string{"date", "eventName"}, []string{"activeUsers"}))); got != "20240101|add_to_cart=1;20240101|page_view=2;20240102|page_view=1" {
+		t.Errorf("per day and event: %s", got)
+	}
+	req := report([]string{"yearMonth"}, []string{"activeUsers", "totalUsers"})
+	req.DateRanges[0].EndDate = "2024-02-29"
+	if got := rows(mustRun(t, svc, req)); got != "202401=2,2;202402=1,1" {
+		t.Errorf("per month: %s", got)
+	}
+	if got := rows(mustRun(t, svc, report(nil, []string{"activeUsers"}))); got != "=2" {
+		t.Errorf("over the range: %s", got)
+	}
+}
+
+func TestDuplicateNamesAreRejected(t *testing.T) {
+	srv, svc := setup(t)
+	srv.AddProperty(prop)
+	_, err := run(svc, prop, report([]string{"date", "date"}, []string{"activeUsers"}))
+	wantErr(t, err, 400, "INVALID_ARGUMENT", "Duplicate dimension names are not allowed: date.")
+	_, err = run(svc, prop, report([]string{"date"}, []string{"activeUsers", "activeUsers"}))
+	wantErr(t, err, 400, "INVALID_ARGUMENT", "Duplicate metric names are not allowed: activeUsers.")
+}
+
+func TestDataLossFromOtherRowWithoutAnOtherRow(t *testing.T) {
+	srv, svc := setup(t)
+	srv.AddEvents(prop, ga4fake.Event{Date: "20240101", Name: "page_view", Users: []string{"u1"}, Count: 1})
+	srv.SetDataLossFromOtherRow(prop, true)
+	resp := mustRun(t, svc, report([]string{"date"}, []string{"eventCount"}))
+	if !resp.Metadata.DataLossFromOtherRow || rows(resp) != "20240101=1" {
+		t.Errorf("metadata %+v, rows %s", resp.Metadata, rows(resp))
+	}
+}

@@ -109,7 +109,7 @@ func (s *Server) runReport(p *property, body []byte) (any, *apiError) {
 
 	// Merge the long tail into "(other)".
 	resp := &reportResponse{Kind: "analyticsData#runReport", Metadata: metadata{
-		CurrencyCode: "EUR", TimeZone: p.timeZone, SubjectToThresholding: p.thresholded,
+		CurrencyCode: "EUR", TimeZone: p.timeZone, SubjectToThresholding: p.thresholded, DataLossFromOtherRow: p.dataLoss,
 	}}
 	if p.sampled[1] > 0 {
 		resp.Metadata.SamplingMetadatas = []samplingMetadata{{SamplesReadCount: p.sampled[0], SamplingSpaceSize: p.sampled[1]}}

@@ -30,7 +30,7 @@ var metricTypes = map[string]string{
 
 func isDimension(name string) bool {
 	switch name {
-	case "date", "eventName", "transactionId":
+	case "date", "yearMonth", "eventName", "transactionId":
 		return true
 	}
 	for _, p := range []string{"customUser:", "customEvent:"} {
@@ -162,6 +162,9 @@ func parseRequest(body []byte, today time.Time) (*query, *apiError) {
 		if !isDimension(d.Name) {
 			return nil, invalidf("Field %s is not a valid dimension. %s", d.Name, schemaHint)
 		}
+		if contains(q.dims, d.Name) {
+			return nil, invalidf("Duplicate dimension names are not allowed: %s.", d.Name)
+		}
 		q.dims = append(q.dims, d.Name)
 	}
 	for _, m := range r.Metrics {
@@ -170,6 +173,9 @@ func parseRequest(body []byte, today time.Time) (*query, *apiError) {
 		}
 		if metricTypes[m.Name] == "" {
 			return nil, invalidf("Field %s is not a valid metric. %s", m.Name, schemaHint)
+		}
+		if contains(q.metrics, m.Name) {
+			return nil, invalidf("Duplicate metric names are not allowed: %s.", m.Name)
 		}
 		q.metrics = append(q.metrics, m.Name)
 	}
@@ -355,6 +361,8 @@ func dimValue(e Event, name string) string {
 	switch name {
 	case "date":
 		v = e.Date
+	case "yearMonth":
+		v = e.Date[:min(6, len(e.Date))]
 	case "eventName":
 		v = e.Name
 	default:

@@ -29,10 +29,14 @@
 // any other path answers 404 the same way. Unknown JSON fields are
 // rejected as Google does.
 //
-// Known dimensions: date, eventName, transactionId, customUser:* and
-// customEvent:*. Known metrics: eventCount, activeUsers, totalUsers (both
-// distinct users, the fake has no notion of engagement), purchaseRevenue
-// and transactions.
+// Known dimensions: date, yearMonth, eventName, transactionId, customUser:*
+// and customEvent:*. Known metrics: eventCount, activeUsers, totalUsers
+// (both distinct users, the fake has no notion of engagement),
+// purchaseRevenue and transactions. Users are counted as GA4 counts them:
+// once per row over every event the row aggregates (a report without
+// eventName counts a user who triggered two events once; a yearMonth row
+// counts the month's distinct users, not a sum of days). Dimensions or
+// metrics named twice are rejected as Google does.
 //
 // Deviations: an unknown property answers 404 NOT_FOUND (Google usually
 // answers 403 PERMISSION_DENIED for a property the caller cannot see), a
@@ -104,6 +108,7 @@ type fault struct {
 type property struct {
 	events        []Event
 	otherAfter    int // 0: no "(other)" row
+	dataLoss      bool
 	thresholded   bool
 	sampled       [2]int64 // samples read, sampling space (0: not sampled)
 	timeZone      string
@@ -182,6 +187,16 @@ func (s *Server) SetRowLimitBeforeOther(propertyID string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.prop(propertyID).otherAfter = n
+}
+
+// SetDataLossFromOtherRow sets metadata.dataLossFromOtherRow on the
+// property's reports without an "(other)" row in them, as GA4 does when the
+// rows it bucketed into "(other)" in its own tables are not the report's
+// (filtered out, or merged into rows that are returned).
+func (s *Server) SetDataLossFromOtherRow(propertyID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prop(propertyID).dataLoss = on
 }
 
 // SetThresholded sets metadata.subjectToThresholding on the property's
