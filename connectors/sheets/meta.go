@@ -53,4 +53,3 @@ func metaRows(run connectors.Run, out connectors.Published, written map[string]i
 	}
 	return rows
 }
-

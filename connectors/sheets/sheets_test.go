@@ -31,18 +31,28 @@ import (
 
 func newSheetsDest(t *testing.T, fake *sheetsfake.Server, yamlText string) *Destination {
 	t.Helper()
+	d, err := newDest(t, fake, yamlText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// newDest builds a destination of the config block talking to fake.
+func newDest(t *testing.T, fake *sheetsfake.Server, yamlText string) (*Destination, error) {
+	t.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte("kind: sheets\n"+yamlText), &doc); err != nil {
 		t.Fatal(err)
 	}
 	d, err := New(config.Plugin{Name: "gs", Kind: "sheets", Node: doc.Content[0], File: "uptake.yaml"})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	d.opts = fake.ClientOptions()
-	d.backoff = backoff.Policy{Base: time.Millisecond, Max: 4 * time.Millisecond, Attempts: 4}
+	d.backoff = backoff.Policy{Service: "sheets", Base: time.Millisecond, Max: 4 * time.Millisecond, Attempts: 4}
 	d.writeGap = 0
-	return d
+	return d, nil
 }
 
 // kpiTable is a small output table: a month, a name that looks like a
