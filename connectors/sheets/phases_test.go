@@ -342,3 +342,67 @@ func TestTabByTabFitsWhereStagingEveryTabDoesNot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestADiscardThatFailsIsLoggedAndRepairedByTheNextRun(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	rows := map[string]int{"r1": 2, "r2": 3, "r3": 4}
+	if err := publishRun(t, d, "r1", rows["r1"]); err != nil {
+		t.Fatal(err)
+	}
+	// The swap is refused, then the deletion of the staging tabs.
+	swapOrDrop := func(r sheetsfake.Request) bool {
+		return strings.Contains(string(r.Body), `"copyPaste"`) || strings.Contains(string(r.Body), `"deleteSheet"`)
+	}
+	fake.FailNext(swapOrDrop, http.StatusBadRequest, 2)
+	var log bytes.Buffer
+	run := runOf("r2")
+	run.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	err := connectors.Publish(context.Background(), d, runTables(t, "r2", rows["r2"]), run, runOutputs)
+	if err == nil || !strings.Contains(err.Error(), "swap in the staged tabs (kpi, accounts, _meta)") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(log.String(), "level=WARN msg=\"staging tabs not removed: the next run removes them\"") {
+		t.Errorf("log: %s", log.String())
+	}
+	if run := readersSee(t, fake, id, rows); run != "r1" || len(stagingTabs(t, fake, id)) != 3 {
+		t.Fatalf("readers see %s, staging %v", run, stagingTabs(t, fake, id))
+	}
+	if err := publishRun(t, d, "r3", rows["r3"]); err != nil {
+		t.Fatal(err)
+	}
+	if run := readersSee(t, fake, id, rows); run != "r3" || len(stagingTabs(t, fake, id)) != 0 {
+		t.Errorf("readers see %s, staging %v", run, stagingTabs(t, fake, id))
+	}
+}
+
+func TestATabOfAnotherCaseIsAPlanError(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "KPI")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	_, err := d.Plan(context.Background(), runTables(t, "r1", 2), runOf("r1"), runOutputs)
+	if err == nil || !strings.Contains(err.Error(), `table kpi (tab kpi): the spreadsheet has a tab "KPI"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// A spreadsheet shared read-only passes Plan (it can be read) and fails at
+// the first write, with the hint, before readers see any change.
+func TestAReadOnlyShareFailsAtTheFirstWrite(t *testing.T) {
+	fake := sheetsfake.New(t)
+	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	rows := map[string]int{"r1": 2, "r2": 3}
+	if err := publishRun(t, d, "r1", rows["r1"]); err != nil {
+		t.Fatal(err)
+	}
+	fake.FailNext(sheetsfake.IsWrite, http.StatusForbidden, 1)
+	err := publishRun(t, d, "r2", rows["r2"])
+	if err == nil || !strings.Contains(err.Error(), "create staging tabs") || !strings.Contains(err.Error(), "Share the spreadsheet (Editor) with the service account") {
+		t.Fatalf("err = %v", err)
+	}
+	if run := readersSee(t, fake, id, rows); run != "r1" || len(stagingTabs(t, fake, id)) != 0 {
+		t.Errorf("readers see %s, staging %v", run, stagingTabs(t, fake, id))
+	}
+}

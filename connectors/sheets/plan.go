@@ -61,6 +61,9 @@ func (d *Destination) Plan(ctx context.Context, conn *sql.Conn, run connectors.R
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTitles(tabs, contents); err != nil {
+		return nil, err
+	}
 	if err := checkCells(tabs, contents, d.spec.Refresh); err != nil {
 		return nil, err
 	}
@@ -120,6 +123,23 @@ func checkGrid(c *content) error {
 	if n := c.cells(); n > maxCells {
 		return fmt.Errorf("%s would hold %d rows × %d columns = %d cells, above the %d cells of a Google spreadsheet: set max_rows, or read it from BigQuery",
 			c.what, c.rows, c.ncols, n, maxCells)
+	}
+	return nil
+}
+
+// checkTitles fails when a tab of the run would clash with a tab of
+// another case (Google compares titles case-insensitively and would refuse
+// to add it).
+func checkTitles(tabs map[string]tab, contents []*content) error {
+	for _, c := range contents {
+		if _, ok := tabs[c.tab]; ok {
+			continue
+		}
+		for title := range tabs {
+			if strings.EqualFold(title, c.tab) {
+				return fmt.Errorf("%s: the spreadsheet has a tab %q, and Google Sheets tells tab names apart regardless of case: rename that tab, or name another in tabs", c.what, title)
+			}
+		}
 	}
 	return nil
 }

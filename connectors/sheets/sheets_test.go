@@ -350,26 +350,28 @@ func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func TestASwapWhoseAnswerIsLostIsNotSentAgain(t *testing.T) {
-	fake := sheetsfake.New(t)
-	id := fake.CreateSpreadsheet("KPIs", "Sheet1")
-	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
-	d.opts = append(d.opts, option.WithHTTPClient(&http.Client{Transport: &lossy{match: func(b string) bool { return strings.Contains(b, `"copyPaste"`) }}}))
-	if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err != nil {
-		t.Fatal(err)
-	}
-	if s := mustSheet(t, fake, id, "kpi"); s.RowCount != 4 || at(s, 1, 1).String != "Alice" {
-		t.Errorf("tab: %v", s.Cells)
-	}
-	swaps := 0
-	for _, r := range fake.Requests() {
-		if strings.Contains(string(r.Body), `"copyPaste"`) {
-			swaps++
+func TestABatchWhoseAnswerIsLostIsNotSentAgain(t *testing.T) {
+	// The batch adding the staging tabs, and the swap.
+	for _, match := range []string{`"hidden":true`, `"copyPaste"`} {
+		fake := sheetsfake.New(t)
+		id := fake.CreateSpreadsheet("KPIs", "Sheet1")
+		d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+		d.opts = append(d.opts, option.WithHTTPClient(&http.Client{Transport: &lossy{match: func(b string) bool { return strings.Contains(b, match) }}}))
+		if err := publishKPI(t, d, kpiTable(t, threeRows), "r1"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	// kpi and _meta in one swap, not repeated when its answer was lost.
-	if swaps != 1 {
-		t.Errorf("%d swaps sent, want 1", swaps)
+		if s := mustSheet(t, fake, id, "kpi"); s.RowCount != 4 || at(s, 1, 1).String != "Alice" {
+			t.Errorf("tab: %v", s.Cells)
+		}
+		sent := 0
+		for _, r := range fake.Requests() {
+			if strings.Contains(string(r.Body), match) {
+				sent++
+			}
+		}
+		if sent != 1 {
+			t.Errorf("%s: sent %d times, want 1", match, sent)
+		}
 	}
 }
 
