@@ -128,10 +128,57 @@ type Published struct {
 	WindowStart, WindowEnd time.Time
 }
 
-// Destination publishes a run's output tables. It must publish all of them
-// or leave what readers see unchanged.
+// Destination publishes a run's output tables, in the three phases the
+// engine runs across every destination of a run, so that a failure before
+// the last phase changes nothing anywhere:
+//
+//  1. Plan checks, without changing anything, that the destination can take
+//     the outputs: credentials readable and valid, the service reachable,
+//     permissions, every limit, the shrink guard. It returns the
+//     publication it would make.
+//  2. Publication.Prepare writes everything beside what readers see
+//     (staging tables, staging tabs, a folder beside out/).
+//  3. Publication.Commit makes it visible, all at once for this destination.
+//
+// Discard removes what Prepare wrote when the run fails before Commit (it
+// is also called after a successful Commit, and must then do nothing
+// harmful). A run killed between Prepare and Commit leaves staging behind:
+// the next run's Plan or Prepare removes it.
 type Destination interface {
-	Publish(ctx context.Context, conn *sql.Conn, run Run, out Published) error
+	Plan(ctx context.Context, conn *sql.Conn, run Run, out Published) (Publication, error)
+}
+
+// Publication is one destination's share of a run's publish: planned,
+// then prepared, then committed.
+type Publication interface {
+	// Prepare writes the outputs beside what readers see.
+	Prepare(ctx context.Context) error
+	// Commit makes the prepared outputs visible to readers, all or nothing.
+	Commit(ctx context.Context) error
+	// Discard removes what Prepare left; it never fails the run (problems
+	// are logged).
+	Discard(ctx context.Context)
+}
+
+// Local is implemented by destinations that write on this machine: the
+// engine commits them after every remote destination, so that out/ never
+// shows a run that a remote destination refused.
+type Local interface {
+	Local() bool
+}
+
+// Publish runs the three phases for one destination (a run with several
+// destinations interleaves them: every Plan, every Prepare, every Commit).
+func Publish(ctx context.Context, d Destination, conn *sql.Conn, run Run, out Published) error {
+	p, err := d.Plan(ctx, conn, run, out)
+	if err != nil {
+		return err
+	}
+	defer p.Discard(context.WithoutCancel(ctx))
+	if err := p.Prepare(ctx); err != nil {
+		return err
+	}
+	return p.Commit(ctx)
 }
 
 // Checker is implemented by connectors that can verify their settings and

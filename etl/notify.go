@@ -17,7 +17,7 @@ import (
 
 // notifyPolicy retries a webhook a few times, quickly: a notification must
 // never hold a run up for long.
-var notifyPolicy = backoff.Policy{Base: 500 * time.Millisecond, Max: 2 * time.Second, Attempts: 3}
+var notifyPolicy = backoff.Policy{Service: "notify", Base: 500 * time.Millisecond, Max: 2 * time.Second, Attempts: 3}
 
 // errRetry marks an answer worth another try (429, 5xx, network).
 var errRetry = errors.New("webhook answered with a retryable status")
@@ -95,8 +95,8 @@ func message(res *Result, attempt, attempts int) string {
 	switch {
 	case res.Err != nil && len(res.Published) > 0:
 		first, _, _ := strings.Cut(res.Err.Error(), "\n")
-		fmt.Fprintf(&b, " Error: %s. Published to %s before the failure; the warehouse keeps yesterday's tables and the next run publishes again.",
-			first, strings.Join(res.Published, ", "))
+		fmt.Fprintf(&b, " Error: %s. Published to %s before the failure, not to %s; the warehouse keeps yesterday's tables and the next run publishes to every destination again.",
+			first, strings.Join(res.Published, ", "), strings.Join(res.NotPublished, ", "))
 	case res.Err != nil:
 		first, _, _ := strings.Cut(res.Err.Error(), "\n")
 		fmt.Fprintf(&b, " Error: %s. Nothing was published; yesterday's tables are unchanged.", first)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
@@ -89,8 +90,11 @@ type Result struct {
 	// Destinations say where the run publishes ("name: where").
 	Destinations []string
 	// Published names the destinations that published (all of them when the
-	// run succeeded; on failure, those done before it).
+	// run succeeded; on failure, those that committed before it).
 	Published []string
+	// NotPublished names the destinations that keep their previous tables
+	// after a failure between two commits (the next run publishes again).
+	NotPublished []string
 	// Excluded counts the accounts left out by the exclude: lists.
 	Excluded Excluded
 	// Headline is the latest complete month's KPIs (nil when none).
@@ -112,6 +116,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{RunID: newRunID(started), StartedAt: started, Status: "failed",
 		RowsRead: map[string]int64{}, RowsIn: map[string]int64{}, RowsOut: map[string]int64{}}
 	log := opt.Logger.With("run_id", res.RunID)
+	ctx = backoff.WithLogger(ctx, log) // connectors' retries are logged with the run's id
 	conn, release, err := begin(ctx, opt, res)
 	if err != nil {
 		res.Err, res.EndedAt = err, opt.Now()
@@ -292,7 +297,16 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if res.Excluded, err = excluded(ctx, conn); err != nil {
 		return err
 	}
-	// From here on, a stop waits for the publish and the swap (see Abandon).
+	// The publish's first two phases change nothing readers see: a stop
+	// during them stops the run, and what was prepared is discarded.
+	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
+		Docs: res.docs, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
+	pubs, err := planAndPrepare(ctx, conn, p, run, out, log)
+	defer discard(ctx, pubs)
+	if err != nil {
+		return err
+	}
+	// From here on, a stop waits for the commits and the swap (see Abandon).
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -301,9 +315,9 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		pubCtx = context.WithoutCancel(ctx)
 	}
 	res.publishing = true
-	if err := publish(pubCtx, conn, p, run, res, log, opt.OnStep); err != nil {
+	if err := commit(pubCtx, pubs, res, log, opt.OnStep); err != nil {
 		if pubCtx.Err() != nil {
-			return fmt.Errorf("publish abandoned (published to %v, not to the rest; each destination is all or nothing): %w", res.Published, err)
+			return fmt.Errorf("publish abandoned (each destination is all or nothing): %w", err)
 		}
 		return err
 	}

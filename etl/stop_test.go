@@ -91,7 +91,7 @@ func TestStopBeforePublishAndAbandon(t *testing.T) {
 	abandon, abandonNow := context.WithCancel(context.Background())
 	log = slog.New(&onMessage{Handler: discard().Handler(), msg: "published", f: func() { stop(errors.New("stopped")); abandonNow() }})
 	_, err = etl.Run(ctx, etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: log, Abandon: abandon})
-	if err == nil || !strings.Contains(err.Error(), "publish abandoned (published to [a], not to the rest") {
+	if err == nil || !strings.Contains(err.Error(), "publish abandoned") || !strings.Contains(err.Error(), "Published to a; not to b") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out-a", "kpi_overview_monthly.csv")); err != nil {
@@ -104,5 +104,24 @@ func TestStopBeforePublishAndAbandon(t *testing.T) {
 	if err != nil || len(runs) != 2 || runs[0].Status != "failed" || runs[1].Status != "stopped" ||
 		!strings.Contains(runs[1].Error.String, "stopped before it published") || !strings.Contains(runs[0].Error.String, "publish abandoned") {
 		t.Fatalf("history: %+v %v", runs, err)
+	}
+}
+
+// A stop while the destinations are being prepared stops the run: nothing
+// is published and what was prepared is removed (preparing changes
+// nothing readers see, so there is nothing to finish).
+func TestStopWhilePreparingPublishesNothing(t *testing.T) {
+	cfg, dir := twoDestinations(t)
+	ctx, stop := context.WithCancelCause(context.Background())
+	log := slog.New(&onMessage{Handler: discard().Handler(), msg: "prepared", f: func() { stop(errors.New("stopped by SIGTERM")) }})
+	res, err := etl.Run(ctx, etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: log})
+	if !errors.Is(err, etl.ErrStopped) || res.Status != "stopped" || len(res.Published) != 0 {
+		t.Fatalf("status %s, published %v, err %v", res.Status, res.Published, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "out-") || strings.HasPrefix(e.Name(), ".out-") {
+			t.Errorf("%s left after a run stopped while preparing", e.Name())
+		}
 	}
 }

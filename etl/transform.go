@@ -377,21 +377,3 @@ func checkShrink(ctx context.Context, conn *sql.Conn, cfg *config.Config, allow 
 	}
 	return nil
 }
-
-// publish hands the output tables to every destination, inside the run's
-// transaction: a destination that fails makes the whole run fail and the
-// warehouse keeps its previous tables.
-func publish(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, res *Result, log *slog.Logger, onStep func(Step)) error {
-	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
-		Docs: res.docs, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
-	for i, dst := range p.dests {
-		t0 := time.Now()
-		if err := dst.Publish(ctx, conn, run, out); err != nil {
-			return fmt.Errorf("destination %s: %w", p.destNames[i], err)
-		}
-		res.Published = append(res.Published, p.destNames[i])
-		log.Info("published", "step", "publish", "destination", p.destNames[i], "tables", len(out.Tables), "duration", took(t0))
-		onStep(Step{Name: "publish", Table: p.destNames[i], Rows: sum(out.RowsOut)})
-	}
-	return nil
-}

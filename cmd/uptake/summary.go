@@ -67,8 +67,8 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 		if len(res.Published) == 0 {
 			fmt.Fprintln(w, "\nNothing was published; the previous outputs are unchanged.")
 		} else {
-			fmt.Fprintf(w, "\nPublished to %s before the failure; the other destinations and the warehouse keep their previous tables.\n",
-				strings.Join(res.Published, ", "))
+			fmt.Fprintf(w, "\nPublished to %s before the failure; not to %s, which keep the previous run's tables, as does the warehouse. The next run publishes to every destination again.\n",
+				strings.Join(res.Published, ", "), strings.Join(res.NotPublished, ", "))
 		}
 		return
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
+	"github.com/uptake-dev/uptake/connectors/googleauth"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
@@ -57,33 +58,21 @@ type Destination struct {
 	endpoint string
 }
 
-// emulatorHostEnv is the variable the BigQuery emulator's users set
-// (host:port), as the Google Cloud emulators do.
-const emulatorHostEnv = "BIGQUERY_EMULATOR_HOST"
-
-// endpointFor is the configured endpoint, else the BigQuery emulator's
-// address when BIGQUERY_EMULATOR_HOST is set.
-func endpointFor(spec Spec) string {
-	if spec.Endpoint != "" {
-		return spec.Endpoint
-	}
-	if h := os.Getenv(emulatorHostEnv); h != "" {
-		return "http://" + h
-	}
-	return ""
-}
-
 // New builds a bigquery destination from its config block.
 func New(p config.Plugin) (*Destination, error) {
 	spec := Spec{Mode: "full"}
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}
-	endpoint := endpointFor(spec)
-	if errs := spec.validate(p, endpoint); len(errs) > 0 {
+	endpoint := googleauth.BigQueryEndpoint(spec.Endpoint)
+	errs := spec.validate(p, endpoint)
+	if err := googleauth.CheckCredentials(p, spec.CredentialsFile); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Destination{spec: spec, backoff: backoff.Default, now: time.Now, endpoint: endpoint}, nil
+	return &Destination{spec: spec, backoff: backoff.Default.For("bigquery"), now: time.Now, endpoint: endpoint}, nil
 }
 
 // Describe says where the destination publishes.
@@ -95,15 +84,12 @@ func (d *Destination) Describe() string {
 }
 
 func (d *Destination) client(ctx context.Context) (*bq.Client, error) {
-	opts := append([]option.ClientOption{}, d.opts...)
-	switch {
-	case d.endpoint != "":
-		// An emulator: no credentials are needed, none are sent.
-		opts = append(opts, option.WithEndpoint(strings.TrimRight(d.endpoint, "/")+"/bigquery/v2/"), option.WithoutAuthentication())
-	case d.spec.CredentialsFile != "":
-		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, config.ExpandPath(d.spec.CredentialsFile)))
+	// An emulator or a fake needs no credentials: none are sent to an endpoint.
+	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(d.spec.CredentialsFile), Endpoint: d.endpoint, APIPath: "bigquery/v2/"})
+	if err != nil {
+		return nil, err
 	}
-	c, err := bq.NewClient(ctx, d.spec.Project, opts...)
+	c, err := bq.NewClient(ctx, d.spec.Project, append(auth, d.opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery client: %w", err)
 	}
@@ -140,8 +126,8 @@ func (d *Destination) LookerDataSource(ctx context.Context, table string) (map[s
 
 // Check verifies that the dataset can be reached with the credentials (for
 // `uptake validate`); a dataset that does not exist yet is fine, it will be
-// created.
-func (d *Destination) Check(ctx context.Context, _ *sql.Conn, _ connectors.Run) []error {
+// created. Staging tables left by interrupted runs are warned about.
+func (d *Destination) Check(ctx context.Context, _ *sql.Conn, run connectors.Run) []error {
 	c, err := d.client(ctx)
 	if err != nil {
 		return []error{err}
@@ -156,6 +142,15 @@ func (d *Destination) Check(ctx context.Context, _ *sql.Conn, _ connectors.Run) 
 	}
 	if err := d.checkDataset(md); err != nil {
 		return []error{fmt.Errorf("bigquery: %w", err)}
+	}
+	left, err := d.leftovers(ctx, c, nil, "")
+	if err != nil {
+		return []error{d.explain(fmt.Errorf("bigquery: list the tables of %s: %w", d.spec.String(), err))}
+	}
+	for _, t := range left {
+		if run.Warn != nil {
+			run.Warn(fmt.Sprintf("bigquery: staging table %s.%s was left by an interrupted run; the next run drops it", d.spec.Dataset, t))
+		}
 	}
 	return nil
 }
@@ -185,54 +180,6 @@ type staged struct {
 	// empty, so the transaction inserts without deleting first (one table
 	// update operation less, see the rate limit in ensurePublished).
 	created bool
-}
-
-// Publish loads every table into staging tables, then replaces the
-// published rows of all of them in one transaction.
-func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
-	c, err := d.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := d.ensureDataset(ctx, c); err != nil {
-		return d.explain(err)
-	}
-	// Every table is checked before any is changed.
-	want, err := d.checkShrink(ctx, c, conn, run, out)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "uptake-bigquery-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
-	var loaded []staged
-	defer func() { d.dropStaging(context.WithoutCancel(ctx), c, loaded, run) }()
-	for _, table := range out.Tables {
-		s, err := d.stage(ctx, c, conn, dir, table, run, out)
-		if err != nil {
-			return d.explain(err)
-		}
-		loaded = append(loaded, s)
-		run.Logger.Info("staged", "step", "publish", "destination", "bigquery", "table", s.published, "stage", s.stage, "rows", out.RowsOut[table])
-	}
-	if err := d.checkStaged(ctx, c, conn, loaded, out); err != nil {
-		return err
-	}
-	for i := range loaded {
-		created, err := d.ensurePublished(ctx, c, loaded[i])
-		if err != nil {
-			return d.explain(err)
-		}
-		loaded[i].created = created
-	}
-	if err := d.swap(ctx, c, loaded, out, run.ID); err != nil {
-		return d.explain(err)
-	}
-	return d.readBack(ctx, c, loaded, want, out)
 }
 
 func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
@@ -265,7 +212,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 		return staged{}, fmt.Errorf("table %s: %w", table, err)
 	}
 	s := staged{table: table, published: d.spec.TablePrefix + table, cols: cols, schema: schema, description: desc}
-	s.stage = s.published + "__stage_" + strings.ToLower(warehouse.SafeName(run.ID))
+	s.stage = stageName(s.published, run.ID)
 
 	file := filepath.Join(dir, table+".parquet")
 	var sel []string
@@ -444,16 +391,8 @@ func (d *Destination) ref(table string) string {
 	return fmt.Sprintf("`%s.%s.%s`", d.spec.Project, d.spec.Dataset, table)
 }
 
-// dropStaging removes the run's staging tables (they expire after a day anyway).
-func (d *Destination) dropStaging(ctx context.Context, c *bq.Client, loaded []staged, run connectors.Run) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for _, s := range loaded {
-		if err := c.Dataset(d.spec.Dataset).Table(s.stage).Delete(ctx); err != nil && !isNotFound(err) {
-			run.Logger.Warn("could not drop a staging table; it expires within a day", "table", s.stage, "error", err)
-		}
-	}
-}
+// errNotFound stands for a 404 the code expected.
+var errNotFound = &googleapi.Error{Code: http.StatusNotFound, Message: "not found"}
 
 func isNotFound(err error) bool {
 	var gerr *googleapi.Error

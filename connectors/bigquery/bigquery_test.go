@@ -57,7 +57,7 @@ func TestPublishCreatesPartitionedTablesWithRowsAndDescriptions(t *testing.T) {
 	fake := bqfake.New(t, "my-project")
 	d := fakeDest(t, fake, "")
 	run, out := publishedIn("20261001T020000Z-ab12")
-	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	tb := mustTable(t, fake, "kpi_monthly")
@@ -153,7 +153,7 @@ func TestRepublishingGivesTheSameRows(t *testing.T) {
 	conn := warehouseWith(t, twoMonths)
 	for _, id := range []string{"r1", "r2"} {
 		run, out := publishedIn(id)
-		if err := d.Publish(context.Background(), conn, run, out); err != nil {
+		if err := connectors.Publish(context.Background(), d, conn, run, out); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,7 +171,7 @@ func TestRateLimitAndServerErrorsAreRetried(t *testing.T) {
 	fake.FailNext(uploads, http.StatusTooManyRequests, "rateLimitExceeded", 1)
 	fake.FailNext(uploads, http.StatusInternalServerError, "backendError", 1)
 	run, out := publishedIn("r1")
-	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	if tb := mustTable(t, fake, "kpi_monthly"); len(tb.Rows) != 2 {
@@ -192,7 +192,7 @@ func TestAFailureHalfWayLeavesThePublishedTables(t *testing.T) {
 	fake := bqfake.New(t, "my-project")
 	d := fakeDest(t, fake, "")
 	run, out := publishedIn("r1")
-	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	next := warehouseWith(t, `(DATE '2026-09-01', 'Carol', true, 9, 9, 1.0, TIMESTAMP '2026-11-01 02:00:00')`)
@@ -204,7 +204,7 @@ func TestAFailureHalfWayLeavesThePublishedTables(t *testing.T) {
 		return strings.HasPrefix(id, "kpi_daily__stage_")
 	}, "invalid", "Error while reading data")
 	run, out = publishedIn("r2")
-	if err := d.Publish(context.Background(), next, run, out); err == nil || !strings.Contains(err.Error(), "Error while reading data") {
+	if err := connectors.Publish(context.Background(), d, next, run, out); err == nil || !strings.Contains(err.Error(), "Error while reading data") {
 		t.Fatalf("err = %v", err)
 	}
 	if tb := mustTable(t, fake, "kpi_monthly"); salespeople(tb) != "Alice,Bob" {
@@ -213,7 +213,7 @@ func TestAFailureHalfWayLeavesThePublishedTables(t *testing.T) {
 	// The transaction fails: both tables stay as they were.
 	fake.FailJob(func(c map[string]any) bool { _, ok := c["query"]; return ok }, "invalidQuery", "Transaction aborted")
 	run, out = publishedIn("r3")
-	if err := d.Publish(context.Background(), next, run, out); err == nil || !strings.Contains(err.Error(), "Transaction aborted") {
+	if err := connectors.Publish(context.Background(), d, next, run, out); err == nil || !strings.Contains(err.Error(), "Transaction aborted") {
 		t.Fatalf("err = %v", err)
 	}
 	if tb := mustTable(t, fake, "kpi_monthly"); salespeople(tb) != "Alice,Bob" {
@@ -235,7 +235,7 @@ func TestColumnsAreAddedNeverChanged(t *testing.T) {
 	d := fakeDest(t, fake, "")
 	ctx := context.Background()
 	run, out := publishedIn("r1")
-	if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	// A new column at the end: the published table is patched, rows land.
@@ -244,7 +244,7 @@ func TestColumnsAreAddedNeverChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, out = publishedIn("r2")
-	if err := d.Publish(ctx, wider, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, wider, run, out); err != nil {
 		t.Fatal(err)
 	}
 	tb := mustTable(t, fake, "kpi_monthly")
@@ -260,7 +260,7 @@ func TestColumnsAreAddedNeverChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, out = publishedIn("r3")
-	err := d.Publish(ctx, retyped, run, out)
+	err := connectors.Publish(ctx, d, retyped, run, out)
 	if err == nil || !strings.Contains(err.Error(), "table kpi_monthly: column active_customers changed type from INTEGER to STRING") {
 		t.Fatalf("err = %v", err)
 	}
@@ -274,7 +274,7 @@ func TestPermissionErrorsSayWhichRole(t *testing.T) {
 	d := fakeDest(t, fake, "")
 	fake.FailNext(func(r bqfake.Request) bool { return strings.Contains(r.Path, "/datasets/kpis") }, http.StatusForbidden, "accessDenied", 1)
 	run, out := publishedIn("r1")
-	err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out)
+	err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out)
 	if err == nil || !strings.Contains(err.Error(), "roles/bigquery.dataEditor") || !strings.Contains(err.Error(), "roles/bigquery.jobUser") {
 		t.Fatalf("err = %v", err)
 	}
@@ -296,7 +296,7 @@ func TestDatasetThatWouldExpireTablesIsRefused(t *testing.T) {
 		t.Errorf("check: %v", errs)
 	}
 	run, out := publishedIn("r1")
-	if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err == nil || !strings.Contains(err.Error(), "--default_table_expiration 0") {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err == nil || !strings.Contains(err.Error(), "--default_table_expiration 0") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, ok := fake.Table("kpis", "kpi_monthly"); ok {
@@ -309,14 +309,14 @@ func TestIncrementalScriptReplacesTheWindow(t *testing.T) {
 	d := fakeDest(t, fake, "mode: incremental\n")
 	ctx := context.Background()
 	run, out := publishedIn("r1")
-	if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	// September and October only: August stays.
 	run, out = published("r2", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
 	next := warehouseWith(t, `(DATE '2026-09-01', 'Carol', true, 9, 9, 1.0, TIMESTAMP '2026-11-01 02:00:00'),
 		(DATE '2026-10-01', 'Dan', true, 1, 1, 1.0, TIMESTAMP '2026-11-01 02:00:00')`)
-	if err := d.Publish(ctx, next, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, next, run, out); err != nil {
 		t.Fatal(err)
 	}
 	if tb := mustTable(t, fake, "kpi_monthly"); salespeople(tb) != "Alice,Carol,Dan" {
@@ -333,7 +333,7 @@ func TestRunsTableIsReplacedWholly(t *testing.T) {
 	publish := func(conn *sql.Conn, id string, n int64) {
 		t.Helper()
 		run, out := publishedWithRuns(id, n)
-		if err := d.Publish(ctx, conn, run, out); err != nil {
+		if err := connectors.Publish(ctx, d, conn, run, out); err != nil {
 			t.Fatal(err)
 		}
 	}

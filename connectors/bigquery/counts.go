@@ -85,15 +85,20 @@ func localCount(ctx context.Context, conn *sql.Conn, table string, sc scope, out
 }
 
 // publishedCount counts the rows of a published table in scope, with a
-// COUNT(*) query; exists is false when the table is not published yet.
-func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table string, sc scope, out connectors.Published) (n int64, exists bool, err error) {
-	if _, err := c.Dataset(d.spec.Dataset).Table(table).Metadata(ctx); isNotFound(err) {
-		return 0, false, nil
-	} else if err != nil {
-		return 0, false, err
+// COUNT(*) query; md is nil when the table is not published yet.
+func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table string, sc scope, out connectors.Published) (n int64, md *bq.TableMetadata, err error) {
+	err = d.backoff.Do(ctx, "table "+table, retryable, func() (err error) {
+		md, err = c.Dataset(d.spec.Dataset).Table(table).Metadata(ctx)
+		if isNotFound(err) {
+			md, err = nil, nil
+		}
+		return err
+	})
+	if err != nil || md == nil {
+		return 0, nil, err
 	}
 	n, err = d.countRows(ctx, c, table, sc.googleSQL(d.spec.Mode == "incremental"), d.params(out))
-	return n, true, err
+	return n, md, err
 }
 
 // countRows counts the rows of a table that exists where cond holds.
@@ -134,20 +139,27 @@ func (d *Destination) inWindow(sc scope, out connectors.Published) string {
 	return fmt.Sprintf(" with %s from %s to %s", sc.col, out.WindowStart.Format("2006-01-02"), windowEnd(out).Format("2006-01-02"))
 }
 
-// checkShrink compares, for every table and before any is changed, the rows
-// the run would publish with the rows published now (in incremental mode:
-// within the run's window, the only rows replaced). It refuses, unless
+// checkTables checks every table before any is changed: its new schema
+// against the published one (columns are only added, types kept), and its
+// rows against the rows published now (in incremental mode: within the
+// run's window, the only rows replaced). The shrink guard refuses, unless
 // run.AllowShrink, a drop larger than run.MaxShrinkPct (not in a backfill,
 // which publishes older, smaller months on purpose), and an empty result
 // replacing a non-empty one whatever the limit. It returns the rows each
 // table will have in scope once published, for the read-back.
-func (d *Destination) checkShrink(ctx context.Context, c *bq.Client, conn *sql.Conn, run connectors.Run, out connectors.Published) (map[string]int64, error) {
+func (d *Destination) checkTables(ctx context.Context, c *bq.Client, conn *sql.Conn, run connectors.Run, out connectors.Published, datasetExists bool) (map[string]int64, error) {
 	want := map[string]int64{}
 	var problems []string
+	shrinks := false
 	for _, table := range out.Tables {
 		cols, err := tableColumns(ctx, conn, table)
 		if err != nil {
 			return nil, err
+		}
+		_, colDescs := describe(out.Docs[table])
+		schema, err := schemaFor(cols, colDescs)
+		if err != nil {
+			return nil, fmt.Errorf("bigquery: table %s: %w", table, err)
 		}
 		sc := d.scopeOf(cols, out)
 		n, err := localCount(ctx, conn, table, sc, out)
@@ -155,32 +167,52 @@ func (d *Destination) checkShrink(ctx context.Context, c *bq.Client, conn *sql.C
 			return nil, err
 		}
 		want[table] = n
+		if !datasetExists {
+			continue
+		}
 		name := d.spec.TablePrefix + table
-		before, exists, err := d.publishedCount(ctx, c, name, sc, out)
+		before, md, err := d.publishedCount(ctx, c, name, sc, out)
 		if err != nil {
 			return nil, d.explain(err)
 		}
-		if !exists || before == 0 || n >= before || run.AllowShrink {
-			if exists && n < before {
-				run.Logger.Warn("table shrinks (allowed by --allow-shrink)", "step", "publish", "destination", "bigquery", "table", name, "rows_before", before, "rows_after", n)
+		if md != nil {
+			if _, err := mergeSchema(name, md.Schema, schema); err != nil {
+				problems = append(problems, err.Error())
 			}
-			continue
 		}
-		drop := float64(before-n) * 100 / float64(before)
-		switch {
-		case n == 0:
-			problems = append(problems, fmt.Sprintf("table %s would be emptied: 0 rows would replace its %d rows%s (an empty result never replaces a non-empty table without --allow-shrink)",
-				name, before, d.inWindow(sc, out)))
-		case drop > run.MaxShrinkPct && !run.Backfill: // a backfill's older months are smaller, never empty
-			problems = append(problems, fmt.Sprintf("table %s would shrink from %d to %d rows%s (-%.1f %%, limit checks.max_shrink_pct = %g %%)",
-				name, before, n, d.inWindow(sc, out), drop, run.MaxShrinkPct))
+		if p := d.shrinkProblem(run, name, md != nil, before, n, sc, out); p != "" {
+			problems = append(problems, p)
+			shrinks = true
 		}
+	}
+	if shrinks {
+		problems = append(problems, "If the drop is expected, run again with --allow-shrink")
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("bigquery: nothing was published to %s:\n  %s\n  If the drop is expected, run again with --allow-shrink",
-			d.spec.String(), strings.Join(problems, "\n  "))
+		return nil, fmt.Errorf("bigquery: nothing was published to %s:\n  %s", d.spec.String(), strings.Join(problems, "\n  "))
 	}
 	return want, nil
+}
+
+// shrinkProblem says why replacing before rows with n would break the
+// shrink guard ("" when it would not).
+func (d *Destination) shrinkProblem(run connectors.Run, name string, exists bool, before, n int64, sc scope, out connectors.Published) string {
+	if !exists || before == 0 || n >= before || run.AllowShrink {
+		if exists && n < before {
+			run.Logger.Warn("table shrinks (allowed by --allow-shrink)", "step", "publish", "destination", "bigquery", "table", name, "rows_before", before, "rows_after", n)
+		}
+		return ""
+	}
+	drop := float64(before-n) * 100 / float64(before)
+	switch {
+	case n == 0:
+		return fmt.Sprintf("table %s would be emptied: 0 rows would replace its %d rows%s (an empty result never replaces a non-empty table without --allow-shrink)",
+			name, before, d.inWindow(sc, out))
+	case drop > run.MaxShrinkPct && !run.Backfill: // a backfill's older months are smaller, never empty
+		return fmt.Sprintf("table %s would shrink from %d to %d rows%s (-%.1f %%, limit checks.max_shrink_pct = %g %%)",
+			name, before, n, d.inWindow(sc, out), drop, run.MaxShrinkPct)
+	}
+	return ""
 }
 
 // checkStaged counts every staging table after its load, before the

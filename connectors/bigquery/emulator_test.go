@@ -130,7 +130,7 @@ func TestEmulatorPublishAndRepublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, out := published("run-1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
-	if err := d.Publish(ctx, conn, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, conn, run, out); err != nil {
 		t.Fatal(err)
 	}
 	c, err := d.client(ctx)
@@ -171,7 +171,7 @@ func TestEmulatorPublishAndRepublish(t *testing.T) {
 
 	// The same run again gives the same rows, not twice as many.
 	run.ID = "run-2"
-	if err := d.Publish(ctx, conn, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, conn, run, out); err != nil {
 		t.Fatal(err)
 	}
 	if got := query(t, c, "SELECT month, salesperson, complete, active_customers, seats, monthly_active_rate FROM "+ref+" ORDER BY month"); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -201,14 +201,14 @@ func TestEmulatorIncrementalReplacesOnlyTheWindow(t *testing.T) {
 	first := warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-10-01 02:00:00'),
 		(DATE '2026-09-01', 'Alice', true, 2, 4, 0.5, TIMESTAMP '2026-10-01 02:00:00')`)
 	run, out := published("r1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
-	if err := d.Publish(ctx, first, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, first, run, out); err != nil {
 		t.Fatal(err)
 	}
 	// The next run covers September and October only: August stays as it was.
 	second := warehouseWith(t, `(DATE '2026-09-01', 'Alice', true, 5, 4, 1.0, TIMESTAMP '2026-11-01 02:00:00'),
 		(DATE '2026-10-01', 'Alice', false, 1, 4, 0.25, TIMESTAMP '2026-11-01 02:00:00')`)
 	run, out = published("r2", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
-	if err := d.Publish(ctx, second, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, second, run, out); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := d.client(ctx)
@@ -242,7 +242,7 @@ func testEmulatorRunsTable(t *testing.T, mode string) {
 			t.Fatal(err)
 		}
 		run, out := publishedWithRuns(p.id, p.n)
-		if err := d.Publish(ctx, conn, run, out); err != nil {
+		if err := connectors.Publish(ctx, d, conn, run, out); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -277,7 +277,7 @@ func TestEmulatorShrinkGuardAndReadBack(t *testing.T) {
 			d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\nendpoint: http://%s\nmode: %s\n", project, dataset, host, mode))
 			ctx := context.Background()
 			run, out := published("r1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
-			if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+			if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
 				t.Fatal(err)
 			}
 			// September loses its row: in full mode the table goes from 2 to 1
@@ -287,7 +287,7 @@ func TestEmulatorShrinkGuardAndReadBack(t *testing.T) {
 			run.MaxShrinkPct = 40
 			want := map[string]string{"full": "table kpi_monthly would shrink from 2 to 1 rows (-50.0 %",
 				"incremental": "table kpi_monthly would be emptied: 0 rows would replace its 1 rows with month from 2026-09-01 to 2026-09-30"}[mode]
-			if err := d.Publish(ctx, next, run, out); err == nil || !strings.Contains(err.Error(), want) {
+			if err := connectors.Publish(ctx, d, next, run, out); err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("err = %v", err)
 			}
 			c, err := d.client(ctx)
@@ -300,7 +300,7 @@ func TestEmulatorShrinkGuardAndReadBack(t *testing.T) {
 				t.Errorf("after the refusal: %v rows", got)
 			}
 			run.AllowShrink = true
-			if err := d.Publish(ctx, next, run, out); err != nil {
+			if err := connectors.Publish(ctx, d, next, run, out); err != nil {
 				t.Fatal(err)
 			}
 			if got := query(t, c, "SELECT salesperson FROM "+ref+" ORDER BY month"); strings.Join(got, ",") != "Alice" {
@@ -316,7 +316,7 @@ func TestEmulatorHostVariableAlone(t *testing.T) {
 	dataset := fmt.Sprintf("uptake_env_%d", time.Now().UnixNano())
 	d := newDest(t, fmt.Sprintf("project: %s\ndataset: %s\nlocation: US\n", project, dataset))
 	run, out := published("r1", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
-	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 }

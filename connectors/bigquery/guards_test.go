@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
 )
@@ -43,7 +44,7 @@ func TestShrinkGuardRefusesBeforeChangingAnyTable(t *testing.T) {
 	d := fakeDest(t, fake, "")
 	ctx := context.Background()
 	run, out := publishedIn("r1")
-	if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	// kpi_monthly loses 1 of 2 rows (50 %), kpi_daily 1 of 3 (33 %): with a
@@ -54,7 +55,7 @@ func TestShrinkGuardRefusesBeforeChangingAnyTable(t *testing.T) {
 	run, out = publishedIn("r2")
 	run.MaxShrinkPct = 30
 	before := changes(fake)
-	err := d.Publish(ctx, next, run, out)
+	err := connectors.Publish(ctx, d, next, run, out)
 	if err == nil || !strings.Contains(err.Error(), "table kpi_monthly would shrink from 2 to 1 rows (-50.0 %, limit checks.max_shrink_pct = 30 %)") ||
 		!strings.Contains(err.Error(), "table kpi_daily would shrink from 3 to 2 rows") || !strings.Contains(err.Error(), "--allow-shrink") {
 		t.Fatalf("err = %v", err)
@@ -67,13 +68,13 @@ func TestShrinkGuardRefusesBeforeChangingAnyTable(t *testing.T) {
 	}
 	// A backfill publishes an older, smaller month on purpose: allowed.
 	run.Backfill = true
-	if err := d.Publish(ctx, next, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, next, run, out); err != nil {
 		t.Fatalf("backfill: %v", err)
 	}
 	run.Backfill = false
 	// Within the limit, it publishes.
 	run.MaxShrinkPct = 50
-	if err := d.Publish(ctx, next, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, next, run, out); err != nil {
 		t.Fatal(err)
 	}
 	if tb := mustTable(t, fake, "kpi_monthly"); salespeople(tb) != "Alice" {
@@ -86,20 +87,20 @@ func TestEmptyResultNeverReplacesAPublishedTableSilently(t *testing.T) {
 	d := fakeDest(t, fake, "")
 	ctx := context.Background()
 	run, out := publishedIn("r1")
-	if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	empty := warehouseWith(t, twoMonths)
 	exec(t, empty, `DELETE FROM kpi_monthly`)
 	run, out = publishedIn("r2")
 	run.MaxShrinkPct = 100 // even a 100 % limit does not let an empty table through
-	err := d.Publish(ctx, empty, run, out)
+	err := connectors.Publish(ctx, d, empty, run, out)
 	if err == nil || !strings.Contains(err.Error(), "table kpi_monthly would be emptied: 0 rows would replace its 2 rows") {
 		t.Fatalf("err = %v", err)
 	}
 	// Nor does a backfill, whose older months may be smaller, never empty.
 	run.Backfill = true
-	if err := d.Publish(ctx, empty, run, out); err == nil || !strings.Contains(err.Error(), "would be emptied") {
+	if err := connectors.Publish(ctx, d, empty, run, out); err == nil || !strings.Contains(err.Error(), "would be emptied") {
 		t.Fatalf("backfill: err = %v", err)
 	}
 	run.Backfill = false
@@ -107,7 +108,7 @@ func TestEmptyResultNeverReplacesAPublishedTableSilently(t *testing.T) {
 		t.Errorf("kpi_monthly: %d rows", len(tb.Rows))
 	}
 	run.AllowShrink = true
-	if err := d.Publish(ctx, empty, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, empty, run, out); err != nil {
 		t.Fatal(err)
 	}
 	if tb := mustTable(t, fake, "kpi_monthly"); len(tb.Rows) != 0 {
@@ -123,19 +124,19 @@ func TestIncrementalShrinkGuardComparesTheWindow(t *testing.T) {
 	d := fakeDest(t, fake, "mode: incremental\n")
 	ctx := context.Background()
 	run, out := publishedIn("r1") // August and September: 2 rows
-	if err := d.Publish(ctx, warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	october := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	run, out = published("r2", october, october)
 	run.MaxShrinkPct = 0
-	if err := d.Publish(ctx, warehouseWith(t, `(DATE '2026-10-01', 'Dan', true, 1, 1, 1.0, TIMESTAMP '2026-11-01 02:00:00')`), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWith(t, `(DATE '2026-10-01', 'Dan', true, 1, 1, 1.0, TIMESTAMP '2026-11-01 02:00:00')`), run, out); err != nil {
 		t.Fatal(err)
 	}
 	september := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 	run, out = published("r3", september, october) // September and October lose their rows
 	run.MaxShrinkPct = 50
-	err := d.Publish(ctx, warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-11-01 02:00:00')`), run, out)
+	err := connectors.Publish(ctx, d, warehouseWith(t, `(DATE '2026-08-01', 'Alice', true, 3, 4, 0.75, TIMESTAMP '2026-11-01 02:00:00')`), run, out)
 	if err == nil || !strings.Contains(err.Error(), "table kpi_monthly would be emptied: 0 rows would replace its 2 rows with month from 2026-09-01 to 2026-10-31") {
 		t.Fatalf("err = %v", err)
 	}
@@ -163,7 +164,7 @@ func TestStagedCountsCatchALoadThatLostOrDuplicatedRows(t *testing.T) {
 			return strings.HasPrefix(id, "kpi_monthly__stage_")
 		}, c.delta)
 		run, out := publishedIn("r1")
-		err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out)
+		err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "nothing was published") || strings.Contains(err.Error(), "kpi_daily") {
 			t.Errorf("delta %d: err = %v", c.delta, err)
 		}
@@ -185,7 +186,7 @@ func TestReadBackCatchesRowsLostOrDuplicated(t *testing.T) {
 		d := fakeDest(t, fake, "")
 		fake.SkewNextInsert("kpi_monthly", c.delta)
 		run, out := publishedIn("r1")
-		err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out)
+		err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "the transaction committed") || strings.Contains(err.Error(), "kpi_daily") {
 			t.Errorf("delta %d: err = %v", c.delta, err)
 		}
@@ -201,13 +202,13 @@ func TestTwoRunsInQuickSuccessionStayUnderTheTableUpdateLimit(t *testing.T) {
 	d.backoff = backoff.Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 1}
 	ctx := context.Background()
 	run, out := publishedWithRuns("r1", 1)
-	if err := d.Publish(ctx, warehouseWithRuns(t, runsR1), run, out); err != nil {
+	if err := connectors.Publish(ctx, d, warehouseWithRuns(t, runsR1), run, out); err != nil {
 		t.Fatal(err)
 	}
 	wider := warehouseWithRuns(t, runsR1+", "+runsR2Running)
 	exec(t, wider, `ALTER TABLE kpi_monthly ADD COLUMN champions BIGINT DEFAULT 2`)
 	run, out = publishedWithRuns("r2", 2)
-	if err := d.Publish(ctx, wider, run, out); err != nil {
+	if err := connectors.Publish(ctx, d, wider, run, out); err != nil {
 		t.Fatal(err)
 	}
 	if n := fake.TableUpdates("kpis", "kpi_monthly"); n != 5 {
@@ -230,7 +231,7 @@ func TestEmulatorHostEnvironmentVariable(t *testing.T) {
 		t.Errorf("endpoint %q, %s", d.endpoint, d.Describe())
 	}
 	run, out := publishedIn("r1")
-	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	if tb, ok := fake.Table("kpis", "kpi_monthly"); !ok || len(tb.Rows) != 2 {
@@ -239,7 +240,7 @@ func TestEmulatorHostEnvironmentVariable(t *testing.T) {
 	// A configured endpoint wins over the variable (credentials absent too).
 	other := bqfake.New(t, "test")
 	d = newDest(t, "project: test\ndataset: kpis\nlocation: EU\nendpoint: "+other.URL()+"\n")
-	if err := d.Publish(context.Background(), warehouseWith(t, twoMonths), run, out); err != nil {
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := other.Table("kpis", "kpi_monthly"); !ok {

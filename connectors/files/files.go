@@ -80,71 +80,134 @@ func (d *Destination) Describe() string {
 	return fmt.Sprintf("%s/ (%s)", d.spec.Path, strings.Join(what, ", "))
 }
 
-// Publish writes every output table beside the output folder, then swaps it in.
-func (d *Destination) Publish(ctx context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) error {
+// Local says that out/ is on this machine: the engine commits it after
+// every remote destination.
+func (d *Destination) Local() bool { return true }
+
+// Plan checks that the output folder can be replaced: it is uptake's (or
+// absent or empty) and its parent can be written. Nothing is changed.
+func (d *Destination) Plan(_ context.Context, conn *sql.Conn, run connectors.Run, out connectors.Published) (connectors.Publication, error) {
 	final := filepath.Clean(d.spec.Path)
 	if err := ownedOrAbsent(final); err != nil {
-		return err
+		return nil, err
 	}
-	parent := filepath.Dir(final)
+	if err := writable(filepath.Dir(final)); err != nil {
+		return nil, err
+	}
+	return &publication{d: d, conn: conn, run: run, out: out, final: final}, nil
+}
+
+// publication is one run's out/: written beside, then swapped in.
+type publication struct {
+	d     *Destination
+	conn  *sql.Conn
+	run   connectors.Run
+	out   connectors.Published
+	final string
+	tmp   string // the folder written beside final ("" once swapped in)
+}
+
+// Prepare writes every output table, uptake.duckdb and report.html into a
+// folder beside the output folder, flushed to disk.
+func (p *publication) Prepare(ctx context.Context) error {
+	parent := filepath.Dir(p.final)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	removeLeftovers(parent, final, run.Logger)
-	tmp, err := os.MkdirTemp(parent, stagingPrefix(final))
+	removeLeftovers(parent, p.final, p.run.Logger)
+	tmp, err := os.MkdirTemp(parent, stagingPrefix(p.final))
 	if err != nil {
 		return fmt.Errorf("create staging folder: %w", err)
 	}
+	p.tmp = tmp
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText(run)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText(p.run)), 0o644); err != nil {
 		return err
 	}
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
+	if err := p.writeTables(ctx); err != nil {
+		return err
+	}
+	if p.d.on(p.d.spec.Report) {
+		if err := writeReport(ctx, p.conn, filepath.Join(tmp, "report.html"), p.run, p.out); err != nil {
+			return err
 		}
-	}()
-	for _, t := range out.Tables {
+	}
+	return syncTree(tmp)
+}
+
+// writeTables writes each table as Parquet (and CSV), then uptake.duckdb
+// from the Parquet files.
+func (p *publication) writeTables(ctx context.Context) error {
+	formats := p.d.spec.Formats
+	for _, t := range p.out.Tables {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		parquet := filepath.Join(tmp, t+".parquet")
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", warehouse.Ident(t), warehouse.Quote(parquet))); err != nil {
+		parquet := filepath.Join(p.tmp, t+".parquet")
+		if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", warehouse.Ident(t), warehouse.Quote(parquet))); err != nil {
 			return fmt.Errorf("write %s: %w", parquet, err)
 		}
-		if slices.Contains(d.spec.Formats, "csv") {
-			csv := filepath.Join(tmp, t+".csv")
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", warehouse.Ident(t), warehouse.Quote(csv))); err != nil {
+		if slices.Contains(formats, "csv") {
+			csv := filepath.Join(p.tmp, t+".csv")
+			if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", warehouse.Ident(t), warehouse.Quote(csv))); err != nil {
 				return fmt.Errorf("write %s: %w", csv, err)
 			}
 		}
 	}
-	if d.on(d.spec.DuckDB) {
-		if err := writeDuckDB(ctx, filepath.Join(tmp, "uptake.duckdb"), tmp, out.Tables); err != nil {
+	if p.d.on(p.d.spec.DuckDB) {
+		if err := writeDuckDB(ctx, filepath.Join(p.tmp, "uptake.duckdb"), p.tmp, p.out.Tables); err != nil {
 			return err
 		}
 	}
-	if !slices.Contains(d.spec.Formats, "parquet") {
-		for _, t := range out.Tables {
-			os.Remove(filepath.Join(tmp, t+".parquet"))
+	if !slices.Contains(formats, "parquet") {
+		for _, t := range p.out.Tables {
+			os.Remove(filepath.Join(p.tmp, t+".parquet"))
 		}
 	}
-	if d.on(d.spec.Report) {
-		if err := writeReport(ctx, conn, filepath.Join(tmp, "report.html"), run, out); err != nil {
-			return err
-		}
-	}
-	if err := syncTree(tmp); err != nil {
-		return err
-	}
-	if err := swapInto(tmp, final, run.Logger); err != nil {
-		return err
-	}
-	done = true
 	return nil
+}
+
+// Commit swaps the prepared folder into place.
+func (p *publication) Commit(context.Context) error {
+	if p.tmp == "" {
+		return errors.New("commit before prepare")
+	}
+	if err := swapInto(p.tmp, p.final, p.run.Logger); err != nil {
+		return err
+	}
+	p.tmp = ""
+	return nil
+}
+
+// Discard removes the prepared folder when it was not swapped in.
+func (p *publication) Discard(context.Context) {
+	if p.tmp != "" {
+		os.RemoveAll(p.tmp)
+		p.tmp = ""
+	}
+}
+
+// writable fails when dir (or, when it does not exist yet, the nearest
+// folder above it) cannot be written.
+func writable(dir string) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if errors.Is(err, os.ErrNotExist) && filepath.Dir(d) != d {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a folder", d)
+		}
+		if err := accessWrite(d); err != nil {
+			return fmt.Errorf("cannot write the output folder's parent %s: %w", d, err)
+		}
+		return nil
+	}
 }
 
 // Marker is the file that marks a folder as written by uptake. A folder

@@ -51,7 +51,7 @@ func tableConn(t *testing.T, rows int) *sql.Conn {
 func publish(t *testing.T, d *Destination, conn *sql.Conn, id string) error {
 	t.Helper()
 	run := connectors.Run{ID: id, StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return d.Publish(context.Background(), conn, run, connectors.Published{Tables: []string{"kpi"}, RowsOut: map[string]int64{"kpi": 3}})
+	return connectors.Publish(context.Background(), d, conn, run, connectors.Published{Tables: []string{"kpi"}, RowsOut: map[string]int64{"kpi": 3}})
 }
 
 func TestPublishReplacesItsOwnFolder(t *testing.T) {
@@ -125,5 +125,61 @@ func TestPublishReplacesAnOutputFolderOfAnEarlierVersion(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); !os.IsNotExist(err) {
 		t.Error("a file of the previous output survived the swap")
+	}
+}
+
+// The three phases: Plan creates nothing (not even the parent folder);
+// Prepare writes beside out/, which readers still see whole; Discard
+// removes it; only Commit replaces out/.
+func TestPhasesChangeOutOnlyAtCommit(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "reports", "out")
+	d := newDestination(t, out)
+	run := connectors.Run{ID: "r1", StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	pub := connectors.Published{Tables: []string{"kpi"}, RowsOut: map[string]int64{"kpi": 3}}
+	ctx := context.Background()
+	p, err := d.Plan(ctx, tableConn(t, 3), run, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reports")); !os.IsNotExist(err) {
+		t.Fatal("Plan created the parent folder")
+	}
+	p.Discard(ctx)
+	if err := publish(t, d, tableConn(t, 1), "r0"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = d.Plan(ctx, tableConn(t, 3), run, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "kpi.csv")); string(b) != "n\n0\n" {
+		t.Errorf("after Prepare out/ shows %q, want the previous run's", b)
+	}
+	p.Discard(ctx)
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+		t.Errorf("Discard left %d entries beside out/", len(entries))
+	}
+	if err := p.Commit(ctx); err == nil {
+		t.Error("a discarded publication committed")
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "kpi.csv")); string(b) != "n\n0\n" {
+		t.Errorf("out/ = %q after a discard", b)
+	}
+}
+
+// A path whose parent is a file, or an out/ that is a file, fails Plan.
+func TestPlanRefusesAPathItCannotWrite(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain")
+	os.WriteFile(file, []byte("x"), 0o644)
+	run := connectors.Run{ID: "r1", StartedAt: time.Now(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, path := range []string{filepath.Join(file, "out"), file} {
+		if _, err := newDestination(t, path).Plan(context.Background(), tableConn(t, 1), run, connectors.Published{}); err == nil {
+			t.Errorf("%s: planned", path)
+		}
 	}
 }

@@ -1,0 +1,112 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/connectors"
+)
+
+// publication is one destination's share of the run's publish.
+type publication struct {
+	name string
+	pub  connectors.Publication
+}
+
+// planAndPrepare runs the first two phases of the publish across every
+// destination: every Plan (checks: credentials, reachability, permissions,
+// limits, the shrink guard; nothing changes), then every Prepare (each
+// destination writes beside what its readers see). A failure here changes
+// nothing anywhere; the caller discards the publications in any case.
+// The publications come back in commit order: remote destinations first,
+// local files last.
+func planAndPrepare(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, out connectors.Published, log *slog.Logger) ([]publication, error) {
+	var pubs []publication
+	var errs []error
+	for i, dst := range p.dests {
+		t0 := time.Now()
+		pub, err := dst.Plan(ctx, conn, run, out)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("destination %s: %w", p.destNames[i], err))
+			continue
+		}
+		log.Info("planned", "step", "publish", "destination", p.destNames[i], "duration", took(t0))
+		pubs = append(pubs, publication{name: p.destNames[i], pub: pub})
+	}
+	pubs = commitOrder(pubs, p)
+	if len(errs) > 0 {
+		return pubs, fmt.Errorf("%w\nNothing was published: every destination is checked before any is changed", errors.Join(errs...))
+	}
+	for _, d := range pubs {
+		t0 := time.Now()
+		if err := d.pub.Prepare(ctx); err != nil {
+			return pubs, fmt.Errorf("destination %s: %w\nNothing was published: the destinations were being prepared, none had changed", d.name, err)
+		}
+		log.Info("prepared", "step", "publish", "destination", d.name, "duration", took(t0))
+	}
+	return pubs, nil
+}
+
+// commitOrder puts local destinations after every remote one, keeping the
+// config's order otherwise: out/ never shows a run a remote destination
+// refused.
+func commitOrder(pubs []publication, p *plugins) []publication {
+	local := map[string]bool{}
+	for i, dst := range p.dests {
+		if l, ok := dst.(connectors.Local); ok && l.Local() {
+			local[p.destNames[i]] = true
+		}
+	}
+	var remote, last []publication
+	for _, d := range pubs {
+		if local[d.name] {
+			last = append(last, d)
+		} else {
+			remote = append(remote, d)
+		}
+	}
+	return append(remote, last...)
+}
+
+// commit runs the last phase: each destination makes its prepared outputs
+// visible, remote ones first. A failure after some commits names the
+// destinations that have the new tables and those that keep the previous
+// ones; the run fails, and the next run publishes to every destination
+// again.
+func commit(ctx context.Context, pubs []publication, res *Result, log *slog.Logger, onStep func(Step)) error {
+	for i, d := range pubs {
+		t0 := time.Now()
+		err := ctx.Err() // abandoned (a second signal): the next destination is not committed
+		if err == nil {
+			err = d.pub.Commit(ctx)
+		}
+		if err != nil {
+			var rest []string
+			for _, r := range pubs[i:] {
+				rest = append(rest, r.name)
+			}
+			res.NotPublished = rest
+			if len(res.Published) == 0 {
+				return fmt.Errorf("destination %s: %w\nNothing was published", d.name, err)
+			}
+			return fmt.Errorf("destination %s: %w\nPublished to %s; not to %s, which keep the previous run's tables until the next run publishes again",
+				d.name, err, strings.Join(res.Published, ", "), strings.Join(rest, ", "))
+		}
+		res.Published = append(res.Published, d.name)
+		log.Info("published", "step", "publish", "destination", d.name, "tables", len(res.Outputs), "duration", took(t0))
+		onStep(Step{Name: "publish", Table: d.name, Rows: sum(res.RowsOut)})
+	}
+	return nil
+}
+
+// discard removes what the publications prepared and did not commit.
+func discard(ctx context.Context, pubs []publication) {
+	for _, d := range pubs {
+		d.pub.Discard(context.WithoutCancel(ctx))
+	}
+}
