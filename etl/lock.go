@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 // Lock is the run lock: a file beside the warehouse, locked with flock(2)
@@ -32,11 +34,15 @@ var ErrLocked = errors.New("another uptake run is in progress")
 
 // AcquireLock takes the lock at path, or fails at once naming the holder.
 func AcquireLock(path, runID string, now time.Time) (*Lock, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := warehouse.PrivateDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := warehouse.PrivateFiles(path); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	held, err := tryLock(f)

@@ -370,6 +370,7 @@ type plugins struct {
 func newPlugins(cfg *config.Config) (*plugins, error) {
 	p := &plugins{}
 	var errs []error
+	var built []connectors.ConfiguredSource
 	for _, c := range cfg.Sources {
 		src, err := connectors.NewSource(c, cfg)
 		if err != nil {
@@ -378,7 +379,10 @@ func newPlugins(cfg *config.Config) (*plugins, error) {
 		}
 		p.sourceNames = append(p.sourceNames, c.Name)
 		p.sources = append(p.sources, src)
+		built = append(built, connectors.ConfiguredSource{Plugin: c, Source: src})
 	}
+	// Two KPI sources of one GA4 property would count its events twice.
+	errs = append(errs, connectors.CheckGA4Properties(built)...)
 	for _, c := range cfg.Destinations {
 		dst, err := connectors.NewDestination(c, cfg)
 		if err != nil {

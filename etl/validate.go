@@ -19,6 +19,9 @@ type Validation struct {
 	Rejects []string
 	// Problems are every error found: config, connectors, files.
 	Problems []error
+	// Warnings are what a run would warn about (files that look like an
+	// export but match no pattern, staging tables left by killed runs...).
+	Warnings []string
 }
 
 // Validate builds every connector and reads every input into a throwaway
@@ -41,6 +44,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	}
 	run := connectors.Run{ID: "validate", StartedAt: time.Now(), AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
 		Location: cfg.Location(), Logger: log}
+	run.Warn = func(msg string) { v.Warnings = append(v.Warnings, msg) }
 	p, err := newPlugins(cfg)
 	if err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)
@@ -63,6 +67,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
 		}
 	}
+	v.Warnings = append(v.Extracted.Warnings, v.Warnings...)
 	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
 		return nil, err
 	}

@@ -48,8 +48,10 @@ func newValidateCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
+// report prints what validate read, its warnings and its problems; "ok"
+// only when it found no problem.
 func report(_ context.Context, w io.Writer, cfg *config.Config, rep *etl.Validation) error {
-	fmt.Fprintf(w, "config %s: ok\n", cfg.File)
+	fmt.Fprintf(w, "config %s\n", cfg.File)
 	for _, t := range keys(rep.Extracted.RowsRead) {
 		fmt.Fprintf(w, "  %-24s %10d rows read, %d rejected\n", t, rep.Extracted.RowsRead[t], rep.Extracted.Rejected[t])
 	}
@@ -59,8 +61,11 @@ func report(_ context.Context, w io.Writer, cfg *config.Config, rep *etl.Validat
 	if more := connectorsRejected(rep.Extracted) - int64(len(rep.Rejects)); more > 0 {
 		fmt.Fprintf(w, "  … and %d more rejected rows\n", more)
 	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", indent(warn))
+	}
 	if len(rep.Problems) == 0 {
-		fmt.Fprintln(w, "no problems found")
+		fmt.Fprintf(w, "ok: no problems found in %s and its inputs\n", cfg.File)
 		return nil
 	}
 	printProblems(w, cfg.File, errors.Join(rep.Problems...))

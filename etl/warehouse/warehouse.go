@@ -55,7 +55,7 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 		path = ""
 	}
 	if path != "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		if err := PrivateDir(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("warehouse: %w", err)
 		}
 	}
@@ -83,7 +83,51 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 			return nil, fmt.Errorf("warehouse: %s (check duckdb: in the config): %w", s, err)
 		}
 	}
+	if path != "" {
+		if err := PrivateFiles(path, path+".wal"); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("warehouse: %w", err)
+		}
+	}
 	return db, nil
+}
+
+// PrivateDir creates dir readable by this user only (0700): the warehouse
+// holds users' e-mails and rejected raw lines. uptake's own folder
+// (.uptake), created 0755 by an earlier version, is tightened; another
+// existing folder named in the config is left as it is.
+func PrivateDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if os.IsNotExist(err) {
+		return os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return err
+	}
+	if filepath.Base(dir) == ".uptake" && fi.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
+}
+
+// PrivateFiles makes the files that exist among paths readable by this
+// user only (0600).
+func PrivateFiles(paths ...string) error {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // bookkeeping creates the tables that outlive runs. Their columns are part
