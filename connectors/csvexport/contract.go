@@ -97,19 +97,14 @@ func reasonExprs(cs []check) (cond, column, reason string) {
 }
 
 // contractSelect rejects the rows that break a rule and returns the SELECT
-// that turns the file's accepted rows into the contract's columns.
+// that turns the file's accepted rows into the contract's columns, and how
+// many physical lines the rejected rows took.
 func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset, sc *scanned, fileDate time.Time) (string, int64, error) {
 	bad, col, reason := reasonExprs(rowChecks(ds, sc))
-	// Lines are worked out for the bad rows only (an ASOF join on their rowid).
-	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
-		SELECT %s, %s, %s, %s, %s, %s, NULL FROM (SELECT rowid AS rid, * FROM %s WHERE %s) s %s`,
-		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), sc.lineExpr("s"), col, reason,
-		sc.table, bad, sc.lineJoin("s")))
+	semantic, err := s.rejectRows(ctx, conn, ds, sc, bad, col, reason)
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: check rows: %w", sc.file, err)
+		return "", 0, err
 	}
-	semantic, _ := res.RowsAffected()
-	sc.rows -= semantic
 	if semantic == 0 {
 		bad = "false" // nothing to filter: the load need not evaluate the rules again
 	}
@@ -127,8 +122,8 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			portal_views::BIGINT AS portal_views, downloads::BIGINT AS downloads, shares::BIGINT AS shares,
 			%s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
-			month, boolExpr("archived"), boolExpr("has_portal_access"), warehouse.Quote(sc.file), sc.lineExpr("s"),
-			sc.table, sc.lineJoin("s"), bad)
+			month, boolExpr("archived"), boolExpr("has_portal_access"), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
+			sc.table, sc.lines.rowJoins("s"), bad)
 	case "users":
 		sel = fmt.Sprintf(`SELECT DATE %s AS snapshot_date, trim(user_id) AS user_id,
 			nullif(trim(customer_reference), '') AS customer_ref,
@@ -136,8 +131,8 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			created AS created_at, first_login AS activated_at, deactivated AS deactivated_at,
 			%s AS archived, %s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
-			warehouse.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), warehouse.Quote(sc.file), sc.lineExpr("s"),
-			sc.table, sc.lineJoin("s"), bad)
+			warehouse.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
+			sc.table, sc.lines.rowJoins("s"), bad)
 	case "activity":
 		sel = fmt.Sprintf(`SELECT "date" AS day, nullif(trim(customer_reference), '') AS customer_ref,
 			trim(user_id) AS user_id, trim(event) AS event, coalesce("count", 1)::BIGINT AS "count", 'csvexport' AS source
@@ -148,10 +143,35 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			amount::DECIMAL(18, 2) AS revenue, 'csvexport' AS source,
 			channel AS channel_as_written, %s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
-			channelExpr("channel", ds.cfg.Channels), warehouse.Quote(sc.file), sc.lineExpr("s"),
-			sc.table, sc.lineJoin("s"), bad)
+			channelExpr("channel", ds.cfg.Channels), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
+			sc.table, sc.lines.rowJoins("s"), bad)
 	}
 	return sel, semantic, nil
+}
+
+// rejectRows keeps the rows that break a rule in load_rejects, one reject
+// per physical line (lines are worked out for the bad rows only), and takes
+// them off sc.rows. It returns the number of lines.
+func (s *Source) rejectRows(ctx context.Context, conn *sql.Conn, ds dataset, sc *scanned, bad, col, reason string) (int64, error) {
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
+		SELECT %s, %s, %s, first_line + i, col, %s, NULL
+		FROM (SELECT *, unnest(range(lines)) AS i FROM (
+			SELECT %s AS first_line, %s AS lines, %s AS col, %s AS reason
+			FROM (SELECT rowid AS rid, * FROM %s WHERE %s) s %s))`,
+		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), continued("first_line", "lines", "i", "reason"),
+		sc.lines.rowLine("s"), sc.lines.rowLines("s"), col, reason, sc.table, bad, sc.lines.rowJoins("s")))
+	if err != nil {
+		return 0, fmt.Errorf("%s: check rows: %w", sc.file, err)
+	}
+	lines, _ := res.RowsAffected()
+	records := lines
+	if lines > 0 && sc.lines.hasSpans {
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", sc.table, bad)).Scan(&records); err != nil {
+			return 0, fmt.Errorf("%s: count rejected rows: %w", sc.file, err)
+		}
+	}
+	sc.rows -= records
+	return lines, nil
 }
 
 // checkDataset applies the rules that span rows and files.

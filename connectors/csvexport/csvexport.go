@@ -30,7 +30,11 @@ import (
 
 func init() {
 	connectors.RegisterSource("csvexport", func(p config.Plugin, cfg *config.Config) (connectors.Source, error) {
-		return New(p)
+		checks := config.Defaults().Checks
+		if cfg != nil {
+			checks = cfg.Checks
+		}
+		return New(p, checks)
 	})
 }
 
@@ -43,6 +47,8 @@ type Source struct {
 	name   string
 	spec   Spec
 	tmpDir string
+	// maxCellChars is checks.max_cell_chars: a longer value rejects its row.
+	maxCellChars int
 }
 
 // dataset is one export with what the connector knows about it.
@@ -53,8 +59,9 @@ type dataset struct {
 	cfg    Dataset
 }
 
-// New builds a source from its config block, reporting every setting problem.
-func New(p config.Plugin) (*Source, error) {
+// New builds a source from its config block, reporting every setting
+// problem; checks are the config's limits (checks.max_cell_chars).
+func New(p config.Plugin, checks config.Checks) (*Source, error) {
 	spec := Spec{Establishments: Dataset{ExpectByDay: DefaultExpectByDay}}
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
@@ -70,7 +77,11 @@ func New(p config.Plugin) (*Source, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Source{name: p.Name, spec: spec, tmpDir: os.TempDir()}, nil
+	maxCell := checks.MaxCellChars
+	if maxCell <= 0 {
+		maxCell = config.DefaultMaxCellChars
+	}
+	return &Source{name: p.Name, spec: spec, tmpDir: os.TempDir(), maxCellChars: maxCell}, nil
 }
 
 func (s *Source) datasets() []dataset {
@@ -101,6 +112,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		out.Warnings = append(out.Warnings, s.lookalikeWarnings(ds)...)
 		rel, err := s.extractDataset(ctx, conn, run, ds, &out)
 		if err != nil {
 			errs = append(errs, err)

@@ -28,6 +28,8 @@ type fixture struct {
 	dir  string
 	conn *sql.Conn
 	log  bytes.Buffer // what the source logged (warnings and up)
+	// checks are the config's limits the source is given (defaults when zero).
+	checks config.Checks
 }
 
 func newFixture(t *testing.T, files map[string]string) *fixture {
@@ -68,7 +70,7 @@ func (f *fixture) extract(spec string) (connectors.Extracted, error) {
 	if err := yaml.Unmarshal([]byte("kind: csvexport\nname: platform\n"+spec), &doc); err != nil {
 		f.t.Fatal(err)
 	}
-	src, err := New(config.Plugin{Name: "platform", Kind: "csvexport", Node: doc.Content[0], File: "uptake.yaml"})
+	src, err := New(config.Plugin{Name: "platform", Kind: "csvexport", Node: doc.Content[0], File: "uptake.yaml"}, f.checks)
 	if err != nil {
 		return connectors.Extracted{}, err
 	}

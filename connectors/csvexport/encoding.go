@@ -25,17 +25,21 @@ type prepared struct {
 	encoding string
 	// header is the first line, decoded, without its line end.
 	header string
-	// cleanup removes the copy, if any.
+	// tentative says the file is read as UTF-8 because its first line is:
+	// the structural pass checks the rest (see errNotUTF8).
+	tentative bool
+	// cleanup removes the copies, if any.
 	cleanup func()
 }
 
 var errEmpty = errors.New("the file is empty")
 
-// prepare detects the encoding of file (BOM → UTF-8/UTF-16; valid UTF-8 →
-// UTF-8; otherwise fallback) and, when it is not UTF-8, copies it to a UTF-8
-// temporary file in tmpDir. Line count and order are preserved, so line
-// numbers DuckDB reports refer to the original file.
-func prepare(file, configured, fallback, tmpDir string) (*prepared, error) {
+// prepare detects the encoding of file (BOM → UTF-8/UTF-16; UTF-8 when the
+// first line is valid UTF-8, tentatively; otherwise fallback, or at once when
+// useFallback) and, when it is not UTF-8, copies it to a UTF-8 temporary file
+// in tmpDir. Line count and order are preserved, so line numbers refer to the
+// original file.
+func prepare(file, configured, fallback, tmpDir string, useFallback bool) (*prepared, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -47,52 +51,36 @@ func prepare(file, configured, fallback, tmpDir string) (*prepared, error) {
 	if n == 0 {
 		return nil, errEmpty
 	}
+	p := &prepared{path: file, cleanup: func() {}}
 	enc, name := detectBOM(head)
-	if enc == nil {
-		switch strings.ToLower(configured) {
-		case "", "auto":
-			ok, err := isUTF8(f)
-			if err != nil {
+	if enc == nil && name == "" {
+		mode := strings.ToLower(configured)
+		switch {
+		case (mode == "" || mode == "auto") && !useFallback:
+			var ok bool
+			if ok, err = firstLineUTF8(file); err != nil {
 				return nil, err
 			}
 			if ok {
-				name = "utf-8"
-			} else {
-				enc, name, err = lookupEncoding(fallback)
-				if err != nil {
-					return nil, err
-				}
+				name, p.tentative = "utf-8", true
+				break
 			}
+			enc, name, err = lookupEncoding(fallback)
+		case mode == "" || mode == "auto":
+			enc, name, err = lookupEncoding(fallback)
 		default:
 			enc, name, err = lookupEncoding(configured)
-			if err != nil {
-				return nil, err
-			}
 		}
-	}
-	p := &prepared{path: file, encoding: name, cleanup: func() {}}
-	if enc != nil {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		tmp, err := os.CreateTemp(tmpDir, "uptake-utf8-*.csv")
-		if err != nil {
-			return nil, fmt.Errorf("transcode: %w", err)
+	}
+	p.encoding = name
+	if enc != nil {
+		if p.path, err = transcode(f, enc, name, tmpDir); err != nil {
+			return nil, err
 		}
-		w := bufio.NewWriterSize(tmp, 1<<20)
-		_, err = io.Copy(w, transform.NewReader(f, enc.NewDecoder()))
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("transcode from %s: %w", name, err)
-		}
-		p.path = tmp.Name()
-		p.cleanup = func() { os.Remove(tmp.Name()) }
+		p.cleanup = func() { os.Remove(p.path) }
 	}
 	header, err := firstLine(p.path)
 	if err != nil {
@@ -101,6 +89,30 @@ func prepare(file, configured, fallback, tmpDir string) (*prepared, error) {
 	}
 	p.header = header
 	return p, nil
+}
+
+// transcode copies f from its start into a UTF-8 temporary file in tmpDir.
+func transcode(f *os.File, enc encoding.Encoding, name, tmpDir string) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(tmpDir, "uptake-utf8-*.csv")
+	if err != nil {
+		return "", fmt.Errorf("transcode: %w", err)
+	}
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	_, err = io.Copy(w, transform.NewReader(f, enc.NewDecoder()))
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("transcode from %s: %w", name, err)
+	}
+	return tmp.Name(), nil
 }
 
 func detectBOM(b []byte) (encoding.Encoding, string) {
@@ -131,42 +143,26 @@ func lookupEncoding(name string) (encoding.Encoding, string, error) {
 	return nil, "", fmt.Errorf("unknown encoding %q (use auto, utf-8, windows-1252, iso-8859-1, iso-8859-15 or utf-16)", name)
 }
 
-// isUTF8 reads the whole file from the start and tells whether it is valid
-// UTF-8, carrying incomplete runes across buffer boundaries.
-func isUTF8(f *os.File) (bool, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+// firstLineUTF8 tells whether the first line of a file is valid UTF-8.
+func firstLineUTF8(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
 		return false, err
 	}
-	buf := make([]byte, 1<<20)
-	carry := 0
-	for {
-		n, err := f.Read(buf[carry:])
-		n += carry
-		if n > 0 {
-			end := n
-			if err != io.EOF {
-				// keep up to 3 trailing bytes that may start a multi-byte rune
-				for i := 1; i <= 3 && i <= n; i++ {
-					if utf8.RuneStart(buf[n-i]) {
-						if !utf8.FullRune(buf[n-i : n]) {
-							end = n - i
-						}
-						break
-					}
-				}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadSlice('\n')
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return false, err
+	}
+	if err == bufio.ErrBufferFull { // a header line longer than 64 KiB: its last character may be cut
+		for i := 1; i <= 3 && i <= len(line); i++ {
+			if utf8.RuneStart(line[len(line)-i]) {
+				line = line[:len(line)-i]
+				break
 			}
-			if !utf8.Valid(buf[:end]) {
-				return false, nil
-			}
-			carry = copy(buf, buf[end:n])
-		}
-		if err == io.EOF {
-			return carry == 0 || utf8.Valid(buf[:carry]), nil
-		}
-		if err != nil {
-			return false, err
 		}
 	}
+	return utf8.Valid(line), nil
 }
 
 func firstLine(path string) (string, error) {

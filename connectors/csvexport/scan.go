@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/uptake-dev/uptake/etl/warehouse"
@@ -13,8 +14,8 @@ import (
 
 // scanned is one file read by DuckDB into a connection-local table whose
 // columns are named after the dataset's fields (absent optional fields are
-// NULL), plus the rejects DuckDB itself found (wrong column count, bad
-// quoting, numbers or dates it could not read).
+// NULL), plus the rejects DuckDB itself found (wrong column count, numbers or
+// dates it could not read) and where its records lie in the file.
 type scanned struct {
 	file     string            // the original file, for messages and rejects
 	table    string            // temp table holding the accepted rows
@@ -22,80 +23,136 @@ type scanned struct {
 	headers  map[string]string // field → header as written in the file
 	present  map[string]bool   // fields found in the header
 	rows     int64             // rows accepted by DuckDB
-	rejected int64             // rows rejected by DuckDB
+	rejected int64             // physical lines rejected (by the structural pass and DuckDB)
 	encoding string
+	lines    lineMap
 }
 
-// lineOf returns a SQL expression for the file line of row alias s, given
-// DuckDB's rejected lines: the k-th accepted row (rowid k) is line
-// k + 2 + the number of rejected lines before it. Exact unless a quoted
-// field spans lines or blank lines precede the row.
-// alias must expose the scan table's rowid as rid. Without rejects the
-// join is not needed (and is skipped: it sorts every row).
-func (sc *scanned) lineJoin(alias string) string {
-	if sc.rejected == 0 {
-		return ""
-	}
-	return fmt.Sprintf(`ASOF LEFT JOIN (
-		SELECT thr, max(shift) AS shift FROM (
-			SELECT line - row_number() OVER (ORDER BY line) - 1 AS thr, row_number() OVER (ORDER BY line) AS shift
-			FROM (SELECT DISTINCT line FROM %s))
-		GROUP BY thr) __t ON %s.rid >= __t.thr`, sc.rejects, alias)
+// fileHeader is what the header line of a file says.
+type fileHeader struct {
+	delim  string
+	names  []string      // as written
+	labels []string      // trimmed, "unnamed column N" when empty
+	colOf  map[int]field // position → field read from it
 }
 
-func (sc *scanned) lineExpr(alias string) string {
-	if sc.rejected == 0 {
-		return fmt.Sprintf("(%s.rid + 2)", alias)
-	}
-	return fmt.Sprintf("(%s.rid + 2 + coalesce(__t.shift, 0))", alias)
-}
-
-// scanFile reads one export file with DuckDB's CSV reader. Errors that make
-// the whole file unusable (unreadable, empty, header only, missing required
-// column) are returned; row-level problems are left in the rejects table.
+// scanFile reads one export file with DuckDB's CSV reader, after the
+// structural pass. Errors that make the whole file unusable (unreadable,
+// empty, header only, missing required column) are returned; row-level
+// problems are left in load_rejects.
 func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds dataset, id string) (*scanned, error) {
-	fields, d := ds.fields, ds.cfg
-	format := d.resolve(s.spec.Format)
-	p, err := prepare(file, format.Encoding, format.FallbackEncoding, s.tmpDir)
+	p, h, lint, err := s.readStructure(file, ds)
 	if err != nil {
-		if errors.Is(err, errEmpty) {
-			return nil, fmt.Errorf("%s: the file is empty (expected a header line: %s)", file, headerList(fields, d))
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, err
 	}
 	defer p.cleanup()
-	delim := sniffDelimiter(p.header)
+	sc := &scanned{file: file, headers: map[string]string{}, present: map[string]bool{}, encoding: p.encoding,
+		table: "csv_" + id, rejects: "csv_" + id + "_rejects",
+		lines: lineMap{spans: "csv_" + id + "_spans", skipped: "csv_" + id + "_skipped"}}
+	for i, f := range h.colOf {
+		sc.present[f.name] = true
+		sc.headers[f.name] = h.labels[i]
+	}
+	path, dropped, err := s.dropBad(conn, p.path, sc, ds, lint.bad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if path != p.path {
+		defer os.Remove(path)
+	}
+	if _, err := conn.ExecContext(ctx, s.readQuery(sc, ds, h, path, lint)); err != nil {
+		return nil, fmt.Errorf("%s: read: %w", file, err)
+	}
+	if err := sc.lines.load(ctx, conn, sc.rejects, lint); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+sc.table).Scan(&sc.rows); err != nil {
+		return nil, fmt.Errorf("%s: count rows: %w", file, err)
+	}
+	kept, err := s.keepDuckDBRejects(ctx, conn, sc, ds, h)
+	if err != nil {
+		return nil, fmt.Errorf("%s: keep rejects: %w", file, err)
+	}
+	sc.rejected = kept + dropped
+	if sc.rows+sc.rejected == 0 {
+		return nil, fmt.Errorf("%s: the file has a header but no data rows", file)
+	}
+	return sc, nil
+}
+
+// readStructure prepares a file (its encoding), reads its header and runs
+// the structural pass. A file whose first line is UTF-8 but not the rest is
+// read again with the fallback encoding.
+func (s *Source) readStructure(file string, ds dataset) (*prepared, *fileHeader, *lintResult, error) {
+	format := ds.cfg.resolve(s.spec.Format)
+	for _, fallback := range []bool{false, true} {
+		p, err := prepare(file, format.Encoding, format.FallbackEncoding, s.tmpDir, fallback)
+		if err != nil {
+			if errors.Is(err, errEmpty) {
+				return nil, nil, nil, fmt.Errorf("%s: the file is empty (expected a header line: %s)", file, headerList(ds.fields, ds.cfg))
+			}
+			return nil, nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		h, err := readHeader(file, p.header, format, ds)
+		if err != nil {
+			p.cleanup()
+			return nil, nil, nil, err
+		}
+		l := &linter{delim: h.delim[0], maxCell: s.maxCellChars, labels: h.labels, checkUTF8: p.tentative}
+		res, err := l.lintFile(p.path)
+		if errors.Is(err, errNotUTF8) && !fallback {
+			p.cleanup()
+			continue
+		}
+		if err != nil {
+			p.cleanup()
+			return nil, nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		return p, h, res, nil
+	}
+	return nil, nil, nil, fmt.Errorf("%s: not valid UTF-8 once decoded", file) // the fallback's pass does not check
+}
+
+// readHeader parses the header line and finds the dataset's fields in it.
+func readHeader(file, line string, format Format, ds dataset) (*fileHeader, error) {
+	delim := sniffDelimiter(line)
 	if format.Delimiter != "" {
 		delim, _ = delimiterOf(format.Delimiter)
 	}
-	r := csv.NewReader(strings.NewReader(p.header))
+	r := csv.NewReader(strings.NewReader(line))
 	r.Comma = rune(delim[0])
 	r.LazyQuotes = true
-	header, err := r.Read()
+	names, err := r.Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s:1: cannot read the header line: %w", file, err)
 	}
-	sc := &scanned{file: file, headers: map[string]string{}, present: map[string]bool{}, encoding: p.encoding,
-		table: "csv_" + id, rejects: "csv_" + id + "_rejects"}
+	h := &fileHeader{delim: delim, names: names, colOf: map[int]field{}}
 	index := map[string]int{}
-	for i, h := range header {
-		key := strings.ToLower(strings.TrimSpace(h))
+	for i, name := range names {
+		if err := headerControl(file, i, name); err != nil {
+			return nil, err
+		}
+		label := strings.TrimSpace(name)
+		if label == "" {
+			label = fmt.Sprintf("unnamed column %d", i+1)
+		}
+		h.labels = append(h.labels, label)
+		key := strings.ToLower(strings.TrimSpace(name))
 		if key == "" {
 			continue // unnamed columns (a trailing delimiter, as Excel writes) are ignored
 		}
 		if j, dup := index[key]; dup {
-			return nil, fmt.Errorf("%s:1: column %q appears twice (columns %d and %d)", file, strings.TrimSpace(h), j+1, i+1)
+			return nil, fmt.Errorf("%s:1: column %q appears twice (columns %d and %d)", file, strings.TrimSpace(name), j+1, i+1)
 		}
 		index[key] = i
 	}
-	colOf := map[int]field{}
 	var missing []string
-	for _, f := range fields {
+	for _, f := range ds.fields {
 		want := f.header
-		if h, ok := d.Columns[f.name]; ok {
-			want = h
+		if hd, ok := ds.cfg.Columns[f.name]; ok {
+			want = hd
 		}
-		if f.kind == "month" && d.Month != "column" {
+		if f.kind == "month" && ds.cfg.Month != "column" {
 			continue
 		}
 		i, ok := index[strings.ToLower(strings.TrimSpace(want))]
@@ -105,19 +162,38 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 			}
 			continue
 		}
-		colOf[i] = f
-		sc.present[f.name] = true
-		sc.headers[f.name] = strings.TrimSpace(header[i])
+		h.colOf[i] = f
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s:1: missing required column %s (the header has: %s; map other names under columns: in the config)",
-			file, strings.Join(missing, ", "), strings.Join(trimAll(header), ", "))
+			file, strings.Join(missing, ", "), strings.Join(trimAll(names), ", "))
 	}
+	return h, nil
+}
 
-	var cols, selects, names []string
-	for i := range header {
+// headerControl fails on a control character in a column name.
+func headerControl(file string, i int, name string) error {
+	for _, c := range name {
+		if !isControl(c) {
+			continue
+		}
+		hint := ""
+		if c == '\r' {
+			hint = " (lines ended by a carriage return alone, as in very old Mac files, are not read: save the file with LF or CRLF line ends)"
+		}
+		return fmt.Errorf("%s:1: column %d of the header (%q) holds the control character %s%s", file, i+1, name, controlName(c), hint)
+	}
+	return nil
+}
+
+// readQuery is the statement that reads a file (the original, or a copy
+// without the records the structural pass left out) into sc.table.
+func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, lint *lintResult) string {
+	format := ds.cfg.resolve(s.spec.Format)
+	var cols, selects []string
+	for i := range h.names {
 		typ := "VARCHAR"
-		if f, ok := colOf[i]; ok {
+		if f, ok := h.colOf[i]; ok {
 			switch f.kind {
 			case "count":
 				typ = "DOUBLE"
@@ -128,21 +204,16 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 			}
 			selects = append(selects, fmt.Sprintf("c%d AS %s", i, warehouse.Ident(f.name)))
 		}
-		label := strings.TrimSpace(header[i])
-		if label == "" {
-			label = fmt.Sprintf("unnamed column %d", i+1)
-		}
-		names = append(names, fmt.Sprintf("('c%d', %s)", i, warehouse.Quote(label)))
 		cols = append(cols, fmt.Sprintf("'c%d': '%s'", i, typ))
 	}
-	for _, f := range fields {
+	for _, f := range ds.fields {
 		if !sc.present[f.name] {
 			selects = append(selects, fmt.Sprintf("NULL::%s AS %s", nullType(f.kind), warehouse.Ident(f.name)))
 		}
 	}
 	opts := []string{
 		"header = true", "auto_detect = false", "quote = '\"'", "escape = '\"'",
-		"delim = " + warehouse.Quote(delim),
+		"delim = " + warehouse.Quote(h.delim),
 		"columns = {" + strings.Join(cols, ", ") + "}",
 		"store_rejects = true",
 		"rejects_table = " + warehouse.Quote(sc.rejects),
@@ -152,46 +223,66 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	if format.DateFormat != "" {
 		opts = append(opts, "dateformat = "+warehouse.Quote(format.DateFormat))
 	}
-	if strings.TrimSpace(header[len(header)-1]) == "" {
+	if strings.TrimSpace(h.names[len(h.names)-1]) == "" {
 		// A header ending with a delimiter (as Excel writes): rows may or may
 		// not carry the same trailing empty field.
 		opts = append(opts, "null_padding = true")
+		if lint.multiline {
+			opts = append(opts, "parallel = false") // DuckDB pads in parallel only without quoted line breaks
+		}
 	}
-	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, %s)",
-		sc.table, strings.Join(selects, ", "), warehouse.Quote(p.path), strings.Join(opts, ", "))
-	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return nil, fmt.Errorf("%s: read: %w", file, err)
+	if lint.longest >= duckdbMaxLineSize {
+		opts = append(opts, fmt.Sprintf("max_line_size = %d", lint.longest+1024))
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+sc.table+"), (SELECT count(DISTINCT line) FROM "+sc.rejects+")").
-		Scan(&sc.rows, &sc.rejected); err != nil {
-		return nil, fmt.Errorf("%s: count rows: %w", file, err)
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, %s)",
+		sc.table, strings.Join(selects, ", "), warehouse.Quote(path), strings.Join(opts, ", "))
+}
+
+// duckdbMaxLineSize is DuckDB's default limit on the size of a record.
+const duckdbMaxLineSize = 2_000_000
+
+// keepDuckDBRejects copies DuckDB's rejects of a file into load_rejects: one
+// row per physical line, a record's several errors in one reason, columns
+// named as the file does. It returns how many rows it wrote.
+func (s *Source) keepDuckDBRejects(ctx context.Context, conn *sql.Conn, sc *scanned, ds dataset, h *fileHeader) (int64, error) {
+	var names []string
+	for i, label := range h.labels {
+		names = append(names, fmt.Sprintf("('c%d', %s)", i, warehouse.Quote(label)))
 	}
-	if sc.rows+sc.rejected == 0 {
-		return nil, fmt.Errorf("%s: the file has a header but no data rows", file)
-	}
-	// Name columns as the file does, in the rejects DuckDB reported.
-	_, err = conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
-		SELECT %[1]s, %[2]s, %[3]s, r.line, n.header,
-			lower(r.error_type) || ': ' || replace(replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
-				ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
-				'to ''DOUBLE''', 'to a number'), 'to ''DECIMAL''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text'),
-			trim(r.csv_line, chr(10) || chr(13))
-		FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
-		WHERE r.error_type <> 'MISSING COLUMNS'
-		UNION ALL
-		-- a short line is one reject naming every column it lacks
-		SELECT %[1]s, %[2]s, %[3]s, r.line, NULL,
-			'missing columns: ' || string_agg(coalesce(n.header, r.column_name), ', ' ORDER BY r.column_idx) || ' (' || any_value(r.error_message) || ')',
-			trim(any_value(r.csv_line), chr(10) || chr(13))
-		FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
-		WHERE r.error_type = 'MISSING COLUMNS'
-		GROUP BY r.line
-		ORDER BY 4`,
-		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(file), sc.rejects, strings.Join(names, ", ")))
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
+		WITH errs AS (
+			SELECT r.line, r.column_idx AS ord, n.header AS col,
+				lower(r.error_type) || ': ' || replace(replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
+					ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
+					'to ''DOUBLE''', 'to a number'), 'to ''DECIMAL''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text') AS reason,
+				r.csv_line
+			FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
+			WHERE r.error_type <> 'MISSING COLUMNS'
+			UNION ALL
+			-- a short line: one error naming every column it lacks
+			SELECT r.line, min(r.column_idx), NULL,
+				'missing columns: ' || string_agg(coalesce(n.header, r.column_name), ', ' ORDER BY r.column_idx) || ' (' || any_value(r.error_message) || ')',
+				any_value(r.csv_line)
+			FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
+			WHERE r.error_type = 'MISSING COLUMNS'
+			GROUP BY r.line),
+		recs AS (
+			-- one reject per record, whatever the number of its errors
+			SELECT line AS rec, arg_min(col, ord) FILTER (WHERE col IS NOT NULL) AS col,
+				string_agg(reason, '; ' ORDER BY ord) AS reason, trim(any_value(csv_line), chr(10) || chr(13)) AS csv_line
+			FROM errs GROUP BY line),
+		placed AS (
+			SELECT s.*, %[6]s AS first_line, %[7]s AS lines FROM recs s %[8]s)
+		SELECT %[1]s, %[2]s, %[3]s, first_line + i, col, %[9]s,
+			CASE WHEN lines = 1 THEN csv_line ELSE rtrim(string_split(csv_line, chr(10))[i + 1], chr(13)) END
+		FROM (SELECT *, unnest(range(lines)) AS i FROM placed) ORDER BY first_line + i`,
+		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), sc.rejects, strings.Join(names, ", "),
+		sc.lines.line("s.rec"), sc.lines.count("s.rec"), sc.lines.join("s.rec"),
+		continued("first_line", "lines", "i", "reason")))
 	if err != nil {
-		return nil, fmt.Errorf("%s: keep rejects: %w", file, err)
+		return 0, err
 	}
-	return sc, nil
+	return res.RowsAffected()
 }
 
 // amountType is how amounts are read: exact, and wide enough to tell a value

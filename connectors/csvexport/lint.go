@@ -1,0 +1,315 @@
+package csvexport
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+)
+
+// The structural pass (lint) reads a UTF-8 export once before DuckDB does.
+// It finds the records DuckDB must not see (a quote never closed, text after
+// a closing quote, a control character, a value longer than
+// checks.max_cell_chars), and where DuckDB's record numbers part from the
+// file's physical lines (a quoted field spanning lines, a blank line, a
+// record left out), so that every reject and every row names its own line.
+//
+// DuckDB numbers records, not lines: the header is 1 and each record or
+// blank line after it counts one, a record spanning three lines included.
+
+// errNotUTF8 is returned by a pass asked to check the encoding when the file
+// is not valid UTF-8.
+var errNotUTF8 = errors.New("not valid UTF-8")
+
+// linter holds what a structural pass needs to know of a file.
+type linter struct {
+	delim   byte
+	maxCell int
+	// labels are the header's column names, for messages.
+	labels []string
+	// checkUTF8 makes the pass fail with errNotUTF8 on invalid UTF-8.
+	checkUTF8 bool
+}
+
+// lintResult is what a structural pass found.
+type lintResult struct {
+	// bad are the records to leave out, in file order.
+	bad []badRecord
+	// spans are the records whose first physical line is not the one their
+	// DuckDB record number gives, given the span before (see lineAt).
+	spans []recordSpan
+	// blanks are the DuckDB record numbers of blank lines: DuckDB skips them
+	// without a row or a reject.
+	blanks []int64
+	// longest is the size in bytes of the longest record kept.
+	longest int64
+	// multiline says a record kept spans several lines.
+	multiline bool
+}
+
+// recordSpan places DuckDB record rec on physical lines line to line+lines-1.
+type recordSpan struct{ rec, line, lines int64 }
+
+// badRecord is a record left out, with what is wrong with it.
+type badRecord struct {
+	line, lines int64 // first physical line, and how many it took
+	start, end  int64 // byte range in the file, line ends included
+	column      string
+	reason      string
+	// open says a quote is never closed: the one opened on quoteLine in
+	// column where (name and position).
+	open      bool
+	quoteLine int64
+	where     string
+}
+
+// lineAt returns the physical line and line count of DuckDB record rec.
+func (r *lintResult) lineAt(rec int64) (line, lines int64) {
+	line, lines = rec, 1
+	for _, s := range r.spans { // tests only: the engine does this in SQL
+		switch {
+		case s.rec == rec:
+			return s.line, s.lines
+		case s.rec < rec:
+			line = s.line + (rec - s.rec) + s.lines - 1
+		}
+	}
+	return line, lines
+}
+
+// place records that DuckDB record rec is on physical lines line.. (lines of them).
+func (r *lintResult) place(rec, line, lines int64) {
+	want := rec
+	if n := len(r.spans); n > 0 {
+		s := r.spans[n-1]
+		want = s.line + (rec - s.rec) + s.lines - 1
+	}
+	if line != want || lines > 1 {
+		r.spans = append(r.spans, recordSpan{rec, line, lines})
+	}
+	if lines > 1 {
+		r.multiline = true
+	}
+}
+
+// lintFile runs the structural pass over a file.
+func (l *linter) lintFile(path string) (*lintResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return l.lint(f)
+}
+
+// special marks the bytes that send a line to the careful path: quotes,
+// control characters other than tab, and any non-ASCII byte (C1 controls,
+// encoding errors).
+var special = func() (t [256]bool) {
+	for b := 0; b < 0x20; b++ {
+		t[b] = b != '\t'
+	}
+	t['"'], t[0x7f] = true, true
+	for b := 0x80; b < 0x100; b++ {
+		t[b] = true
+	}
+	return t
+}()
+
+// plain tells whether a line holds none of the special bytes, eight bytes
+// at a time (this is the pass's hot loop: most lines of most files are plain).
+func plain(b []byte) bool {
+	var acc uint64
+	for len(b) >= 8 {
+		acc |= specialMask(binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	for _, c := range b {
+		if special[c] {
+			return false
+		}
+	}
+	return acc == 0
+}
+
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// specialMask has the high bit of each special byte of x set (non-ASCII,
+// DEL, a quote, below 0x20 and not a tab), or of some byte when x is not ASCII.
+func specialMask(x uint64) uint64 {
+	low := ^((x | high) - 0x20*ones) & high // bytes < 0x20 (of the ASCII ones)
+	del := (x + ones) & high                // 0x7f, the only ASCII byte ≥ 0x7f
+	return x&high | del | low&^eqMask(x, '\t') | eqMask(x, '"')
+}
+
+// eqMask has the high bit of each byte of x equal to c set, for ASCII x.
+func eqMask(x uint64, c byte) uint64 {
+	t := x ^ (ones * uint64(c))
+	return ^(((t & ^uint64(high)) + ^uint64(high)) | t) & high
+}
+
+// lint reads r (UTF-8) line by line. A line short enough and plain is a
+// record of its own; any other goes through the record parser, which may
+// read on into the following lines while a quote is open.
+func (l *linter) lint(r io.Reader) (*lintResult, error) {
+	lr := newLineReader(r, 1<<20)
+	res := &lintResult{}
+	var phys, rec int64
+	var cur *record
+	for {
+		line, off, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		phys++
+		body, term := splitLineEnd(line)
+		if phys == 1 {
+			body = trimBOM(body)
+		}
+		if cur == nil {
+			if len(body) == 0 {
+				rec++
+				res.blanks = append(res.blanks, rec)
+				res.place(rec, phys, 1)
+				continue
+			}
+			if len(body) <= l.maxCell && plain(body) {
+				rec++
+				res.place(rec, phys, 1)
+				res.longest = max(res.longest, int64(len(line)))
+				continue
+			}
+			cur = &record{l: l, line: phys, start: off}
+		}
+		if l.checkUTF8 && !utf8.Valid(body) {
+			return nil, errNotUTF8
+		}
+		cur.feed(body, phys)
+		if !cur.lineEnd(len(term)) {
+			continue
+		}
+		if err := l.keep(res, cur, phys, lr.off, &rec); err != nil {
+			return nil, err
+		}
+		cur = nil
+	}
+	if cur != nil { // a quote still open at the end of the file
+		cur.unclosed()
+		if err := l.keep(res, cur, phys, lr.off, &rec); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// keep files a finished record: a flawed one is left out (a flawed header
+// makes the file unusable), a good one gets the next DuckDB record number.
+func (l *linter) keep(res *lintResult, r *record, last, end int64, rec *int64) error {
+	lines := last - r.line + 1
+	if b, ok := r.verdict(last); ok {
+		if r.line == 1 {
+			return fmt.Errorf("line 1 (the header): column %q: %s", b.column, b.reasonAt(0))
+		}
+		b.start, b.end = r.start, end
+		res.bad = append(res.bad, b)
+		return nil
+	}
+	if r.line == 1 && lines > 1 {
+		return fmt.Errorf("line 1 (the header): a quoted column name spans %d lines; a header is one line", lines)
+	}
+	*rec++
+	res.place(*rec, r.line, lines)
+	res.longest = max(res.longest, end-r.start)
+	return nil
+}
+
+// splitLineEnd splits a line from its line end (\n or \r\n, or none at the
+// end of the file).
+func splitLineEnd(line []byte) (body, end []byte) {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return line[:n], line[n:]
+}
+
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		return b[3:]
+	}
+	return b
+}
+
+// lineReader reads physical lines, their line end included, of any length,
+// from a buffer it refills itself (cheaper per line than bufio.Reader).
+type lineReader struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int   // unread bytes: buf[pos:end]
+	off      int64 // offset of buf[pos] in the file
+	eof      bool
+	err      error
+}
+
+func newLineReader(r io.Reader, size int) *lineReader {
+	return &lineReader{r: r, buf: make([]byte, size)}
+}
+
+// next returns the next line and its offset; io.EOF when there is none.
+// The line is valid until the next call.
+func (lr *lineReader) next() ([]byte, int64, error) {
+	scanned := 0 // bytes of buf[pos:end] known to hold no line end
+	for {
+		if i := bytes.IndexByte(lr.buf[lr.pos+scanned:lr.end], '\n'); i >= 0 {
+			return lr.take(scanned + i + 1), lr.off - int64(scanned+i+1), nil
+		}
+		scanned = lr.end - lr.pos
+		if lr.eof {
+			if scanned == 0 {
+				return nil, lr.off, lr.err
+			}
+			return lr.take(scanned), lr.off - int64(scanned), nil // the last line, without a line end
+		}
+		lr.fill()
+	}
+}
+
+// take consumes n bytes.
+func (lr *lineReader) take(n int) []byte {
+	line := lr.buf[lr.pos : lr.pos+n]
+	lr.pos += n
+	lr.off += int64(n)
+	return line
+}
+
+// fill moves the unread bytes to the front, grows the buffer when they fill
+// it (a long line), and reads more.
+func (lr *lineReader) fill() {
+	n := copy(lr.buf, lr.buf[lr.pos:lr.end])
+	lr.pos, lr.end = 0, n
+	if n == len(lr.buf) {
+		lr.buf = append(lr.buf, make([]byte, len(lr.buf))...)
+	}
+	m, err := io.ReadAtLeast(lr.r, lr.buf[n:], 1)
+	lr.end += m
+	if err != nil {
+		lr.eof = true
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			lr.err = err
+		} else {
+			lr.err = io.EOF
+		}
+	}
+}
