@@ -59,6 +59,7 @@ func TestReconcile(t *testing.T) {
     path: `+dir+`/ga4_events_*.jsonl
     customer_property: customer_ref
     usage_events: [page_view]
+    use: reconcile
 timezone: Europe/Paris
 `)
 	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 8), Logger: discard()}); err != nil {

@@ -56,9 +56,16 @@ timezone: Europe/Paris
 	const q = `SELECT count(*), min(day), max(day), bool_and(subject_to_thresholding), bool_and(data_loss_from_other_row),
 		max(other_row_count), bool_and(sampled), max(samples_read), max(sampling_space), any_value(property_time_zone)
 		FROM source_quality WHERE %s`
-	got := queryCells(t, w.cfg, strings.Replace(q, "%s", "true", 1))
+	got := queryCells(t, w.cfg, strings.Replace(q, "%s", "report = 'usage events'", 1))
 	if strings.Join(got, "") != "24 2026-09-01 00:00:00 +0000 UTC 2026-09-24 00:00:00 +0000 UTC true true 3 true 250 1000 America/New_York" {
 		t.Errorf("source_quality: %v", got)
+	}
+	// The active-user reports (per customer-day, day, month) share one row a
+	// day: thresholded and sampled alike; the day report's E2 fell into
+	// "(other)" (1 user), the customer-day report's E1 (1 user): 2.
+	got = queryCells(t, w.cfg, strings.Replace(q, "%s", "report = 'active users'", 1))
+	if strings.Join(got, "") != "24 2026-09-01 00:00:00 +0000 UTC 2026-09-24 00:00:00 +0000 UTC true true 2 true 250 1000 America/New_York" {
+		t.Errorf("source_quality of the active users: %v", got)
 	}
 
 	// Sep 28, GA4 no longer thresholds nor samples: the window (Sep 21 ..
@@ -70,7 +77,7 @@ timezone: Europe/Paris
 		t.Fatal(err)
 	}
 	got = queryCells(t, w.cfg, `SELECT count(*), count(*) FILTER (WHERE subject_to_thresholding), count(*) FILTER (WHERE sampled),
-		min(day) FILTER (WHERE NOT sampled) FROM source_quality`)
+		min(day) FILTER (WHERE NOT sampled) FROM source_quality WHERE report = 'usage events'`)
 	if strings.Join(got, "") != "27 20 20 2026-09-21 00:00:00 +0000 UTC" {
 		t.Errorf("after the second run: %v", got)
 	}
@@ -109,7 +116,7 @@ func TestTwoGA4Sources(t *testing.T) {
 	if strings.Join(got, ", ") != "ga4_api:portal 4, ga4_api:shop 3" {
 		t.Errorf("activity by source: %v", got)
 	}
-	got = queryCells(t, w.cfg, `SELECT source_name, count(*), count(DISTINCT day) FROM source_quality GROUP BY ALL ORDER BY ALL`)
+	got = queryCells(t, w.cfg, `SELECT source_name, count(*), count(DISTINCT day) FROM source_quality WHERE report = 'usage events' GROUP BY ALL ORDER BY ALL`)
 	if strings.Join(got, ", ") != "portal 29 29, shop 29 29" {
 		t.Errorf("quality rows by source: %v", got)
 	}
@@ -157,7 +164,7 @@ func TestLegacyGA4RowsCarriedOver(t *testing.T) {
 	if strings.Join(got, ", ") != "ga4_api:shop 09-05 3" {
 		t.Errorf("after the upgrade: %v", got)
 	}
-	if got := queryCells(t, w.cfg, `SELECT count(*), count(DISTINCT day) FROM raw_source_quality WHERE source = 'ga4_api:shop'`); strings.Join(got, "") != "27 27" {
+	if got := queryCells(t, w.cfg, `SELECT count(*), count(DISTINCT day) FROM raw_source_quality WHERE source = 'ga4_api:shop' AND report = 'usage events'`); strings.Join(got, "") != "27 27" {
 		t.Errorf("quality rows after the upgrade: %v", got)
 	}
 }

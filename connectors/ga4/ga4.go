@@ -297,9 +297,11 @@ func (s *Source) pullUsers(ctx context.Context, conn *sql.Conn, svc *ga.Service,
 		{period: "day", dimensions: []string{"date"}},
 		{period: "month", dimensions: []string{"yearMonth"}},
 	} {
-		if err := s.usersReport(ctx, conn, svc, rep, table, start, end, stats); err != nil {
+		st := &reportStats{}
+		if err := s.usersReport(ctx, conn, svc, rep, table, start, end, st); err != nil {
 			return nil, err
 		}
+		stats.add(st)
 	}
 	s.loaded(out, "raw_active_users", table, stats.rows, start, end, "")
 	out.Warnings = append(out.Warnings, stats.warnings(s, "active users")...)
@@ -430,6 +432,22 @@ type reportStats struct {
 	samplesRead, samplingSpace int64 // summed over pages; 0: not sampled
 	timeZone                   string
 	tokensLeft, consumed       int64
+}
+
+// add merges what another report of the same kind said: any flag set,
+// counts summed, the most sampled report's sampling.
+func (st *reportStats) add(o *reportStats) {
+	st.rows += o.rows
+	st.notSet += o.notSet
+	st.other += o.other
+	st.thresholded = st.thresholded || o.thresholded
+	st.dataLoss = st.dataLoss || o.dataLoss
+	if o.samplingSpace > 0 && (st.samplingSpace == 0 || float64(o.samplesRead)/float64(o.samplingSpace) < float64(st.samplesRead)/float64(st.samplingSpace)) {
+		st.samplesRead, st.samplingSpace = o.samplesRead, o.samplingSpace
+	}
+	if o.timeZone != "" {
+		st.timeZone = o.timeZone
+	}
 }
 
 // quality is the report's row of raw_source_quality for each day of the window.

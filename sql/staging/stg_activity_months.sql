@@ -2,11 +2,18 @@
 -- event in the month) and mean daily active users over the month's days,
 -- per salesperson and for all (salesperson IS NULL). The mean divides by
 -- every day of the month (days without activity count as 0), or by the days
--- elapsed for the month to date.
+-- elapsed for the month to date. When the GA4 Data API is the only activity
+-- source, the monthly active users for all are GA4's own figure for the
+-- calendar month (stg_reported_users), and the mean is over GA4's daily
+-- active users (stg_activity_days).
 WITH mau AS (
     SELECT month, salesperson, count(DISTINCT user_key) AS mau
     FROM stg_active_user_days
     GROUP BY GROUPING SETS ((month, salesperson), (month))
+    UNION ALL
+    SELECT day AS month, NULL, active_users
+    FROM stg_reported_users
+    WHERE period = 'month' AND customer_ref IS NULL
 ),
 dau AS (
     SELECT month, salesperson, sum(dau) AS dau_sum FROM stg_activity_days GROUP BY ALL

@@ -9,3 +9,7 @@ UNION ALL
 SELECT 'raw_activity', count(*) FROM raw_activity
 WHERE day IS NULL OR user_id IS NULL OR event IS NULL OR count IS NULL OR source IS NULL
 HAVING count(*) > 0
+UNION ALL
+SELECT 'raw_active_users', count(*) FROM raw_active_users
+WHERE day IS NULL OR period NOT IN ('day', 'month') OR period IS NULL OR active_users IS NULL OR source IS NULL
+HAVING count(*) > 0
