@@ -1,12 +1,14 @@
 package etl_test
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
+	"github.com/uptake-dev/uptake/connectors/sheets/sheetsfake"
 	"github.com/uptake-dev/uptake/etl"
 )
 
@@ -53,7 +55,9 @@ func TestAFailingRemoteDestinationLeavesOutAlone(t *testing.T) {
 		}, "invalid"},
 		// Commit: the transaction fails.
 		{"commit", func() {
-			fake.FailNext(func(r bqfake.Request) bool { return strings.HasSuffix(r.Path, "/jobs") && strings.Contains(string(r.Body), "BEGIN TRANSACTION") }, http.StatusBadRequest, "invalidQuery", 1)
+			fake.FailNext(func(r bqfake.Request) bool {
+				return strings.HasSuffix(r.Path, "/jobs") && strings.Contains(string(r.Body), "BEGIN TRANSACTION")
+			}, http.StatusBadRequest, "invalidQuery", 1)
 		}, "invalidQuery"},
 	}
 	for _, c := range cases {
@@ -86,5 +90,97 @@ func TestAFailingRemoteDestinationLeavesOutAlone(t *testing.T) {
 	}
 	if tb, _ := fake.Table("kpis", "runs"); len(tb.Rows) != 5 {
 		t.Errorf("BigQuery runs has %d rows, want 5 (2 successes, 3 failures)", len(tb.Rows))
+	}
+}
+
+// metaRunID reads the run id the spreadsheet's _meta tab names.
+func metaRunID(t *testing.T, fake *sheetsfake.Server, id string) string {
+	t.Helper()
+	meta, ok := fake.Sheet(id, "_meta")
+	if !ok {
+		return ""
+	}
+	for _, row := range meta.Cells {
+		if len(row) > 1 && row[0].String == "run_id" {
+			return row[1].String
+		}
+	}
+	return ""
+}
+
+// Three destinations, files listed first: a Sheets refusal at its Plan
+// changes none of them; a Sheets refusal at its commit, after BigQuery
+// committed, is named (published to BigQuery, not to Sheets nor files) in
+// the error and in runs; the next run publishes to all three again.
+func TestAFailureBetweenCommitsIsNamedAndRepaired(t *testing.T) {
+	bq := bqfake.New(t, "test")
+	sh := sheetsfake.New(t)
+	sheetID := sh.CreateSpreadsheet("KPIs", "Sheet1")
+	w := newWorkspace(t, bigqueryYAML(bq)+"  - kind: sheets\n    name: sheets\n    spreadsheet_id: "+sheetID+"\n    endpoint: "+sh.URL()+"\n    tabs: {kpi_overview_monthly: overview}\n")
+	first, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bqRuns := func() int {
+		tb, ok := bq.Table("kpis", "runs")
+		if !ok {
+			t.Fatal("runs not published to BigQuery")
+		}
+		return len(tb.Rows)
+	}
+	if metaRunID(t, sh, sheetID) != first.RunID || bqRuns() != 1 {
+		t.Fatalf("first run: _meta names %q, BigQuery runs has %d rows", metaRunID(t, sh, sheetID), bqRuns())
+	}
+
+	// Sheets refuses the read of its Plan: nothing changes anywhere.
+	before := outSnapshot(t, w)
+	sh.FailNext(func(r sheetsfake.Request) bool { return r.Method == http.MethodGet }, http.StatusForbidden, 1)
+	res, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), "destination sheets") || !strings.Contains(err.Error(), "Nothing was published") || len(res.Published) != 0 {
+		t.Fatalf("sheets refused at Plan: published %v, err %v", res.Published, err)
+	}
+	if outSnapshot(t, w) != before || bqRuns() != 1 || metaRunID(t, sh, sheetID) != first.RunID {
+		t.Error("a destination changed although Sheets failed its check")
+	}
+
+	// Sheets refuses its swap (the batchUpdate that copies the staged tabs in).
+	sh.FailNext(func(r sheetsfake.Request) bool {
+		return sheetsfake.IsWrite(r) && strings.Contains(string(r.Body), "copyPaste")
+	}, http.StatusBadRequest, 1)
+	res, err = w.run(etl.Options{})
+	if err == nil {
+		t.Fatal("the run succeeded although Sheets refused its commit")
+	}
+	if strings.Join(res.Published, ",") != "warehouse_bq" || strings.Join(res.NotPublished, ",") != "sheets,files" {
+		t.Errorf("published %v, not published %v", res.Published, res.NotPublished)
+	}
+	if want := "Published to warehouse_bq; not to sheets, files"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v lacks %q", err, want)
+	}
+	if bqRuns() != 3 || metaRunID(t, sh, sheetID) != first.RunID || outSnapshot(t, w) != before {
+		t.Errorf("after a failed Sheets commit: BigQuery runs %d rows (want 3), _meta %q (want %q), out/ changed %v",
+			bqRuns(), metaRunID(t, sh, sheetID), first.RunID, outSnapshot(t, w) != before)
+	}
+	runs, err := etl.History(context.Background(), w.cfg, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("history: %v %v", runs, err)
+	}
+	status, errText := runs[0].Status, runs[0].Error.String
+	if status != "failed" || !strings.Contains(errText, "Published to warehouse_bq; not to sheets, files") {
+		t.Errorf("runs row: %s %q", status, errText)
+	}
+	for _, tab := range sh.Sheets(sheetID) {
+		if strings.HasPrefix(tab.Title, "_uptake_stage_") {
+			t.Errorf("staging tab %s left", tab.Title)
+		}
+	}
+
+	// The next run repairs every destination.
+	last, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if metaRunID(t, sh, sheetID) != last.RunID || bqRuns() != 4 || !strings.Contains(outSnapshot(t, w), last.RunID) {
+		t.Errorf("after the repair: _meta %q, BigQuery runs %d rows, out/ has the run %v", metaRunID(t, sh, sheetID), bqRuns(), strings.Contains(outSnapshot(t, w), last.RunID))
 	}
 }
