@@ -74,4 +74,10 @@ func printReconcile(w io.Writer, days []etl.ReconcileDay, threshold float64, all
 		fmt.Fprintf(w, "%-10s %12d %12d %7.1f%% %10d %10d %7.1f%%\n", d.Day.Format("2006-01-02"),
 			d.APIEvents, d.ExportEvents, 100*d.EventsDiff, d.APIUsers, d.ExportUsers, 100*d.UsersDiff)
 	}
+	for _, d := range days {
+		if d.OverThreshold && d.Cause != "" {
+			fmt.Fprintf(w, "likely cause: %s\n", d.Cause)
+			return
+		}
+	}
 }
