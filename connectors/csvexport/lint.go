@@ -211,10 +211,14 @@ func (l *linter) lint(r io.Reader) (*lintResult, error) {
 	return res, nil
 }
 
-// keep files a finished record: a flawed one is left out (a flawed header
-// makes the file unusable), a good one gets the next DuckDB record number.
+// keep files a finished record: a flawed one is left out, a good one gets
+// the next DuckDB record number. A header with a broken quote makes the
+// file unusable (its column names are checked by readHeader).
 func (l *linter) keep(res *lintResult, r *record, last, end int64, rec *int64) error {
 	lines := last - r.line + 1
+	if r.line == 1 {
+		r.content = nil
+	}
 	if b, ok := r.verdict(last); ok {
 		if r.line == 1 {
 			return fmt.Errorf("line 1 (the header): column %q: %s", b.column, b.reasonAt(0))

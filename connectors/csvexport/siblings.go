@@ -84,7 +84,7 @@ func (s *Source) lookalikeWarnings(ds dataset) []string {
 	}
 	var out []string
 	for _, f := range lookalikes(ds.cfg.Path, patterns) {
-		out = append(out, fmt.Sprintf("%s: %s looks like a %s export but does not match %s.path %q, so it is not read: rename it, move it away, or widen the path",
+		out = append(out, fmt.Sprintf("%s: %s is not read: it looks like one of the %s files but does not match %s.path %q (rename it, move it away, or widen the path)",
 			s.name, f, ds.key, ds.key, ds.cfg.Path))
 	}
 	return out
