@@ -1,7 +1,11 @@
 // Package ga4 is the Google Analytics 4 Data API source: it pulls daily
 // event counts per customer (a user-scoped custom dimension carries the
-// customer reference) with properties.runReport, and purchases, into
-// raw_customer_activity and raw_orders (source 'ga4_api:<source name>').
+// customer reference) with properties.runReport, GA4's own active users per
+// customer-day, day and month (reports without eventName: users do not add
+// up across rows), and purchases, into raw_customer_activity,
+// raw_active_users and raw_orders (source 'ga4_api:<source name>'). A
+// source with use: reconcile loads the raw_reconcile_ twins instead, which
+// no KPI reads.
 //
 // Every page of a report is read (limit/offset up to rowCount); each request
 // asks for the property's quota, and the source stops with a clear message
@@ -161,11 +165,11 @@ func allPassive(events []string) bool {
 }
 
 func (s *Source) service(ctx context.Context) (*ga.Service, error) {
-	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(s.spec.CredentialsFile), Endpoint: s.spec.Endpoint})
+	auth, err := googleauth.ClientOptions(ctx, googleauth.Settings{Service: "ga4", Scopes: []string{ga.AnalyticsReadonlyScope}, CredentialsFile: config.ExpandPath(s.spec.CredentialsFile), Endpoint: s.spec.Endpoint}, s.opts...)
 	if err != nil {
 		return nil, err
 	}
-	opts := append(append([]option.ClientOption{option.WithScopes(ga.AnalyticsReadonlyScope)}, auth...), s.opts...)
+	opts := auth
 	svc, err := ga.NewService(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("ga4 client: %w", err)
