@@ -20,6 +20,10 @@ import (
 type Policy struct {
 	// Service names the outside service in log lines (bigquery, sheets, ga4).
 	Service string
+	// LoggedByTransport is set for calls whose every retry is already
+	// logged by their HTTP transport (the Google connectors', see
+	// googleauth): Do then logs nothing itself.
+	LoggedByTransport bool
 	// Base is the first wait's upper bound; each retry doubles it up to Max.
 	Base, Max time.Duration
 	// Attempts is the number of tries in all.
@@ -29,9 +33,11 @@ type Policy struct {
 // Default waits up to 1 s, 2 s, 4 s … 32 s, for 7 tries (about a minute).
 var Default = Policy{Base: time.Second, Max: 32 * time.Second, Attempts: 7}
 
-// For returns the policy with its service named.
+// For returns the policy with its service named, for calls through a
+// Google client built by googleauth, whose transport logs every retry.
 func (p Policy) For(service string) Policy {
 	p.Service = service
+	p.LoggedByTransport = true
 	return p
 }
 
@@ -43,7 +49,8 @@ func WithLogger(ctx context.Context, log *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey{}, log)
 }
 
-func loggerFrom(ctx context.Context) *slog.Logger {
+// Logger is the logger of retries made under ctx (see WithLogger).
+func Logger(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
 		return l
 	}
@@ -61,8 +68,10 @@ func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool,
 			break
 		}
 		sleep := time.Duration(rand.Int64N(int64(wait) + 1))
-		loggerFrom(ctx).Warn("retrying a failed call", "service", p.service(), "call", what, "status", Status(err),
-			"error", err, "attempt", attempt, "attempts", p.Attempts, "wait", sleep.Round(time.Millisecond).String())
+		if !p.LoggedByTransport {
+			Logger(ctx).Warn("retrying a failed call", "service", p.service(), "call", what, "status", Status(err),
+				"error", err, "attempt", attempt+1, "attempts", p.Attempts, "wait", sleep.Round(time.Millisecond).String())
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w (after: %v)", what, ctx.Err(), err)

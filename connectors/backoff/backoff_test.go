@@ -92,12 +92,12 @@ func TestEveryRetryIsLoggedAtWarn(t *testing.T) {
 		lines = append(lines, m)
 	}
 	if len(lines) != 2 {
-		t.Fatalf("want 2 retry lines (attempts 1 and 2 of 3), got %d:\n%s", len(lines), buf.String())
+		t.Fatalf("want 2 retry lines (attempts 2 and 3 of 3), got %d:\n%s", len(lines), buf.String())
 	}
 	want := []struct{ status, errPart string }{{"429", "quota"}, {"no answer", "connection refused"}}
 	for i, l := range lines {
 		if l["level"] != "WARN" || l["service"] != "sheets" || l["call"] != "batchUpdate" || l["status"] != want[i].status ||
-			l["attempt"] != float64(i+1) || l["attempts"] != float64(3) || l["wait"] == nil ||
+			l["attempt"] != float64(i+2) || l["attempts"] != float64(3) || l["wait"] == nil ||
 			!strings.Contains(fmt.Sprint(l["error"]), want[i].errPart) {
 			t.Errorf("line %d: %v", i+1, l)
 		}

@@ -85,11 +85,11 @@ func (d *Destination) Describe() string {
 
 func (d *Destination) client(ctx context.Context) (*bq.Client, error) {
 	// An emulator or a fake needs no credentials: none are sent to an endpoint.
-	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(d.spec.CredentialsFile), Endpoint: d.endpoint, APIPath: "bigquery/v2/"})
+	auth, err := googleauth.ClientOptions(ctx, googleauth.Settings{Service: "bigquery", Scopes: []string{bq.Scope}, CredentialsFile: config.ExpandPath(d.spec.CredentialsFile), Endpoint: d.endpoint, APIPath: "bigquery/v2/"}, d.opts...)
 	if err != nil {
 		return nil, err
 	}
-	c, err := bq.NewClient(ctx, d.spec.Project, append(auth, d.opts...)...)
+	c, err := bq.NewClient(ctx, d.spec.Project, auth...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery client: %w", err)
 	}

@@ -169,8 +169,7 @@ func (s *Source) service(ctx context.Context) (*ga.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := auth
-	svc, err := ga.NewService(ctx, opts...)
+	svc, err := ga.NewService(ctx, auth...)
 	if err != nil {
 		return nil, fmt.Errorf("ga4 client: %w", err)
 	}

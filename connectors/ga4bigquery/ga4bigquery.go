@@ -171,12 +171,12 @@ ORDER BY day, user_id, event`
 }
 
 func (s *Source) client(ctx context.Context) (*bq.Client, error) {
-	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(s.spec.CredentialsFile),
-		Endpoint: googleauth.BigQueryEndpoint(s.spec.Endpoint), APIPath: "bigquery/v2/"})
+	auth, err := googleauth.ClientOptions(ctx, googleauth.Settings{Service: "ga4_bigquery", Scopes: []string{bq.Scope}, CredentialsFile: config.ExpandPath(s.spec.CredentialsFile),
+		Endpoint: googleauth.BigQueryEndpoint(s.spec.Endpoint), APIPath: "bigquery/v2/"}, s.opts...)
 	if err != nil {
 		return nil, err
 	}
-	c, err := bq.NewClient(ctx, s.spec.BillingProject, append(auth, s.opts...)...)
+	c, err := bq.NewClient(ctx, s.spec.BillingProject, auth...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery client: %w", err)
 	}

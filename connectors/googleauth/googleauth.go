@@ -8,6 +8,7 @@ package googleauth
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -21,12 +22,17 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
+	htransport "google.golang.org/api/transport/http"
 
 	"github.com/uptake-dev/uptake/config"
 )
 
 // Settings are a Google connector's connection settings.
 type Settings struct {
+	// Service names the API in log lines (bigquery, sheets, ga4).
+	Service string
+	// Scopes are the OAuth scopes the client asks for.
+	Scopes []string
 	// CredentialsFile is a service-account key file (already expanded);
 	// empty uses Application Default Credentials.
 	CredentialsFile string
@@ -40,20 +46,32 @@ type Settings struct {
 
 // ClientOptions checks the key file (when one is set) and returns the
 // options of a client: the endpoint without authentication, else the key
-// file, else nothing (Application Default Credentials).
-func ClientOptions(s Settings) ([]option.ClientOption, error) {
+// file, else Application Default Credentials; and an HTTP client whose
+// transport logs every retry at WARN (see retryLogger). Options given in
+// override (tests that bring their own HTTP client) come last and replace
+// that client.
+func ClientOptions(ctx context.Context, s Settings, override ...option.ClientOption) ([]option.ClientOption, error) {
 	if s.CredentialsFile != "" {
 		if err := CheckKeyFile(s.CredentialsFile); err != nil {
 			return nil, err
 		}
 	}
+	opts := []option.ClientOption{option.WithScopes(s.Scopes...)}
 	switch {
 	case s.Endpoint != "":
-		return []option.ClientOption{option.WithEndpoint(strings.TrimRight(s.Endpoint, "/") + "/" + s.APIPath), option.WithoutAuthentication()}, nil
+		opts = append(opts, option.WithEndpoint(strings.TrimRight(s.Endpoint, "/")+"/"+s.APIPath), option.WithoutAuthentication())
 	case s.CredentialsFile != "":
-		return []option.ClientOption{option.WithAuthCredentialsFile(option.ServiceAccount, s.CredentialsFile)}, nil
+		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, s.CredentialsFile))
 	}
-	return nil, nil
+	if len(override) > 0 {
+		return append(opts, override...), nil
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t, err := htransport.NewTransport(ctx, newRetryLogger(s.Service, base), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s client: %w", s.Service, err)
+	}
+	return append(opts, option.WithHTTPClient(&http.Client{Transport: t})), nil
 }
 
 // serviceAccountKey holds the fields of a key file that a client needs.

@@ -108,16 +108,18 @@ func TestCheckKeyFileSaysWhatIsWrong(t *testing.T) {
 // sent to the endpoint, but a broken file is still a broken config).
 func TestClientOptionsChecksTheKeyFileAlsoWithAnEndpoint(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "gone.json")
-	_, err := ClientOptions(Settings{CredentialsFile: missing, Endpoint: "http://127.0.0.1:9050"})
+	ctx := context.Background()
+	_, err := ClientOptions(ctx, Settings{Service: "bigquery", CredentialsFile: missing, Endpoint: "http://127.0.0.1:9050"})
 	if err == nil || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("want an error naming %s, got %v", missing, err)
 	}
-	opts, err := ClientOptions(Settings{CredentialsFile: writeKey(t, nil), Endpoint: "http://127.0.0.1:9050", APIPath: "bigquery/v2/"})
-	if err != nil || len(opts) != 2 {
-		t.Fatalf("%d options, %v", len(opts), err)
+	if _, err := ClientOptions(ctx, Settings{Service: "bigquery", CredentialsFile: writeKey(t, nil), Endpoint: "http://127.0.0.1:9050", APIPath: "bigquery/v2/"}); err != nil {
+		t.Fatal(err)
 	}
-	if opts, err := ClientOptions(Settings{}); err != nil || len(opts) != 0 {
-		t.Fatalf("ADC: %d options, %v", len(opts), err)
+	// Application Default Credentials: here, the key GOOGLE_APPLICATION_CREDENTIALS names.
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", writeKey(t, nil))
+	if _, err := ClientOptions(ctx, Settings{Service: "sheets"}); err != nil {
+		t.Fatalf("ADC: %v", err)
 	}
 }
 
@@ -141,7 +143,7 @@ func TestRefusedCredentialsGetAHint(t *testing.T) {
 	}))
 	defer api.Close()
 	path := writeKey(t, map[string]any{"token_uri": token.URL})
-	opts, err := ClientOptions(Settings{CredentialsFile: path})
+	opts, err := ClientOptions(context.Background(), Settings{Service: "sheets", Scopes: []string{gsheets.SpreadsheetsScope}, CredentialsFile: path})
 	if err != nil {
 		t.Fatal(err)
 	}

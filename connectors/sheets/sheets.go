@@ -96,7 +96,7 @@ type Destination struct {
 
 // writeBackoff waits long enough for Sheets' per-minute write quota to
 // refill (Google asks for about a minute after a 429).
-var writeBackoff = backoff.Policy{Service: "sheets", Base: 2 * time.Second, Max: 64 * time.Second, Attempts: 8}
+var writeBackoff = backoff.Policy{Service: "sheets", LoggedByTransport: true, Base: 2 * time.Second, Max: 64 * time.Second, Attempts: 8}
 
 // New builds a sheets destination from its config block.
 func New(p config.Plugin) (*Destination, error) {
@@ -141,12 +141,11 @@ func New(p config.Plugin) (*Destination, error) {
 func (d *Destination) Describe() string { return "Google Sheets spreadsheet " + d.spec.SpreadsheetID }
 
 func (d *Destination) service(ctx context.Context) (*gsheets.Service, error) {
-	auth, err := googleauth.ClientOptions(googleauth.Settings{CredentialsFile: config.ExpandPath(d.spec.CredentialsFile), Endpoint: d.spec.Endpoint})
+	auth, err := googleauth.ClientOptions(ctx, googleauth.Settings{Service: "sheets", Scopes: []string{gsheets.SpreadsheetsScope}, CredentialsFile: config.ExpandPath(d.spec.CredentialsFile), Endpoint: d.spec.Endpoint}, d.opts...)
 	if err != nil {
 		return nil, err
 	}
-	opts := append(append([]option.ClientOption{option.WithScopes(gsheets.SpreadsheetsScope)}, auth...), d.opts...)
-	svc, err := gsheets.NewService(ctx, opts...)
+	svc, err := gsheets.NewService(ctx, auth...)
 	if err != nil {
 		return nil, fmt.Errorf("sheets client: %w", err)
 	}

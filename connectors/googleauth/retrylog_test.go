@@ -1,0 +1,75 @@
+package googleauth
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/uptake-dev/uptake/connectors/backoff"
+)
+
+// A retry after a 503, a retry after a refused connection and a first try
+// after a success: two WARN lines, each naming what the previous attempt
+// got, the attempt and the wait; the client still reads Google's body.
+func TestRetryLoggerLogsEachRetryOnce(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}`)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	var buf bytes.Buffer
+	ctx := backoff.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
+	client := &http.Client{Transport: newRetryLogger("sheets", http.DefaultTransport)}
+	get := func(url string) (string, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), nil
+	}
+	if body, _ := get(srv.URL + "/v4/spreadsheets/x"); !strings.Contains(body, "currently unavailable") {
+		t.Errorf("the client lost Google's error body: %q", body)
+	}
+	if body, _ := get(srv.URL + "/v4/spreadsheets/x"); body != "ok" {
+		t.Errorf("retry: %q", body)
+	}
+	if _, err := get(srv.URL + "/v4/spreadsheets/x"); err != nil { // not a retry: the last one succeeded
+		t.Fatal(err)
+	}
+	// A refused connection, then its retry.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + l.Addr().String()
+	l.Close()
+	get(refused + "/v1beta/properties/1:runReport")
+	get(refused + "/v1beta/properties/1:runReport")
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), buf.String())
+	}
+	for _, want := range []string{"level=WARN", "service=sheets", `call="GET /v4/spreadsheets/x"`, `status="503 Service Unavailable: The service is currently unavailable."`, "attempt=2", "wait="} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("line %q lacks %s", lines[0], want)
+		}
+	}
+	for _, want := range []string{"no answer", "connection refused", "attempt=2"} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("line %q lacks %s", lines[1], want)
+		}
+	}
+}
