@@ -137,3 +137,27 @@ func duck(t *testing.T) *sql.Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// BIGQUERY_EMULATOR_HOST points the source at the emulator, without
+// credentials, when no endpoint is set (as it does the bigquery destination).
+func TestEmulatorHostVariableServesTheExportSource(t *testing.T) {
+	fake := bqfake.New(t, "acme-analytics")
+	fake.AnswerQuery(pushdown, resultFields, []map[string]any{
+		{"day": civil.Date{Year: 2026, Month: 9, Day: 2}, "user_id": "u1", "customer_ref": "E1", "event": "page_view", "count": int64(3)},
+	}, 1000)
+	t.Setenv("BIGQUERY_EMULATOR_HOST", strings.TrimPrefix(fake.URL(), "http://"))
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/key.json") // must not be read
+	var doc yaml.Node
+	yaml.Unmarshal([]byte("kind: ga4_bigquery\nproject: acme-analytics\ndataset: analytics_123\nlocation: EU\ncustomer_property: customer_ref\nusage_events: [page_view]\nstart_date: 2026-09-01\n"), &doc)
+	s, err := New(config.Plugin{Name: "export", Kind: "ga4_bigquery", Node: doc.Content[0], File: "u.yaml"}, "Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := s.Extract(context.Background(), duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RowsIn["raw_activity"] != 1 {
+		t.Errorf("rows in: %v", ex.RowsIn)
+	}
+}
