@@ -127,3 +127,18 @@ func TestCredentialsFileIsCheckedAlsoWithAnEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// Refused credentials (401) fail Plan with a hint, before any change.
+func TestRefusedCredentialsGetAHint(t *testing.T) {
+	fake := bqfake.New(t, "my-project")
+	d := fakeDest(t, fake, "")
+	fake.FailNext(func(r bqfake.Request) bool { return strings.Contains(r.Path, "/datasets/kpis") }, 401, "authError", 1)
+	run, out := publishedIn("r1")
+	_, err := d.Plan(context.Background(), warehouseWith(t, twoMonths), run, out)
+	if err == nil || !strings.Contains(err.Error(), "credentials were refused (401)") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := changes(fake); n != 0 {
+		t.Errorf("%d changing requests", n)
+	}
+}

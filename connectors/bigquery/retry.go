@@ -7,6 +7,8 @@ import (
 
 	bq "cloud.google.com/go/bigquery"
 	"google.golang.org/api/googleapi"
+
+	"github.com/uptake-dev/uptake/connectors/googleauth"
 )
 
 // retryable tells the errors that a later try may not get.
@@ -53,8 +55,8 @@ func (d *Destination) explain(err error) error {
 	case reason == "accessDenied" || code == http.StatusForbidden && reason != "quotaExceeded" && reason != "rateLimitExceeded":
 		return fmt.Errorf("%w\n  The credentials lack a permission: the service account needs BigQuery Data Editor (roles/bigquery.dataEditor) on dataset %s (or on project %s, to create the dataset) and BigQuery Job User (roles/bigquery.jobUser) on project %s",
 			err, d.spec.Dataset, d.spec.Project, d.spec.Project)
-	case code == http.StatusUnauthorized:
-		return fmt.Errorf("%w\n  The credentials were refused: check credentials_file or GOOGLE_APPLICATION_CREDENTIALS", err)
+	case code == http.StatusUnauthorized || googleauth.Unauthorized(err):
+		return fmt.Errorf("%w\n  %s", err, googleauth.Hint401)
 	case reason == "quotaExceeded":
 		return fmt.Errorf("%w\n  A BigQuery quota of project %s is used up (load jobs per table and per day, or query bytes): wait for it to reset or raise it in the Google Cloud console", err, d.spec.Project)
 	}

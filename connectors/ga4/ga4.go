@@ -573,9 +573,14 @@ func retryable(err error) bool {
 }
 
 func (s *Source) explain(err error) error {
+	if googleauth.Unauthorized(err) {
+		return fmt.Errorf("ga4 %s: %w\n  %s", s.name, err, googleauth.Hint401)
+	}
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {
 		switch {
+		case gerr.Code == http.StatusNotFound:
+			return fmt.Errorf("ga4 %s: %w\n  No GA4 property %s: check property_id (Admin > Property settings), and that the service account can read it", s.name, err, s.spec.PropertyID)
 		case gerr.Code == http.StatusTooManyRequests:
 			return fmt.Errorf("ga4 %s: %w\n  The GA4 Data API quota of property %s is used up; the run can be retried once it resets", s.name, err, s.spec.PropertyID)
 		case gerr.Code == http.StatusForbidden:

@@ -344,3 +344,22 @@ func TestUseMustBeKPIOrReconcile(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// Refused credentials (401), an unknown property (404) and a missing
+// permission (403) each say what to do.
+func TestAuthErrorsGetAHint(t *testing.T) {
+	for status, want := range map[int]string{
+		http.StatusUnauthorized: "credentials were refused (401)",
+		http.StatusNotFound:     "No GA4 property 123: check property_id",
+		http.StatusForbidden:    "Add the service account as a Viewer of GA4 property 123",
+	} {
+		fake := ga4fake.New(t)
+		shopEvents(fake)
+		fake.FailNext(nil, status, 1)
+		s := newGA4(t, fake, "purchase_event: none\n")
+		_, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%d: err = %v, want %q", status, err, want)
+		}
+	}
+}

@@ -214,7 +214,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	q.DryRun = true
 	dry, err := q.Run(ctx)
 	if err != nil {
-		return out, fmt.Errorf("ga4_bigquery %s: dry run: %w", s.name, err)
+		return out, googleauth.Explain(fmt.Errorf("ga4_bigquery %s: dry run: %w", s.name, err))
 	}
 	if st := dry.LastStatus(); st != nil && st.Statistics != nil {
 		bytes := st.Statistics.TotalBytesProcessed
@@ -226,7 +226,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	q.DryRun = false
 	it, err := q.Read(ctx)
 	if err != nil {
-		return out, fmt.Errorf("ga4_bigquery %s: %w", s.name, err)
+		return out, googleauth.Explain(fmt.Errorf("ga4_bigquery %s: %w", s.name, err))
 	}
 	it.PageInfo().MaxSize = s.pageSize
 	table := "ga4bq_" + warehouse.SafeName(s.name)
