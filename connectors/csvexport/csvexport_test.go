@@ -286,14 +286,16 @@ func TestWindows1252(t *testing.T) {
 	}
 }
 
-func TestUTF8BOMAndUTF16(t *testing.T) {
-	utf16 := func(s string) string {
-		b := []byte{0xFF, 0xFE}
-		for _, r := range s {
-			b = append(b, byte(r), byte(r>>8))
-		}
-		return string(b)
+// utf16 encodes s as UTF-16 little-endian, with a BOM.
+func utf16(s string) string {
+	b := []byte{0xFF, 0xFE}
+	for _, r := range s {
+		b = append(b, byte(r), byte(r>>8))
 	}
+	return string(b)
+}
+
+func TestUTF8BOMAndUTF16(t *testing.T) {
 	f := newFixture(t, map[string]string{
 		"establishments_2026-08.csv": "\xef\xbb\xbf" + header + "E1,Crème,no,yes,1,0,0,Al,1\n",
 		"establishments_2026-09.csv": utf16(header + "E1,Crème,no,yes,2,0,0,Al,1\n"),

@@ -228,13 +228,6 @@ func TestControlCharactersRejectTheRow(t *testing.T) {
 }
 
 func TestControlCharactersInOtherEncodings(t *testing.T) {
-	utf16 := func(s string) string {
-		b := []byte{0xFF, 0xFE}
-		for _, r := range s {
-			b = append(b, byte(r), byte(r>>8))
-		}
-		return string(b)
-	}
 	f := newFixture(t, map[string]string{
 		// Windows-1252 (not valid UTF-8 past the header): é, then DEL
 		"establishments_2026-08.csv": header + "E1,Caf\xe9,no,yes,1,0,0,Al,1\nE2,Caf\xe9\x7f,no,yes,1,0,0,Al,1\n",
