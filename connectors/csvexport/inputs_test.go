@@ -196,7 +196,8 @@ func TestControlCharactersRejectTheRow(t *testing.T) {
 		"E8,\"Quoted\x00nul\",no,yes,1,0,0,Al,1\n" + // 9: inside quotes too
 		"E9,Tab\there,no,yes,1,0,0,Al\x0b,1\n" + // 10: a tab is fine, a vertical tab is not
 		"E10,Fine,no,yes,1,0,0,Al,1\n" + // 11
-		"E11,Fine,no,yes,1,0,0,Al,1\x00\n"}) // 12: in a number
+		"E11,Fine,no,yes,1,0,0,Al,1\x00\n" + // 12: in a number
+		"E12,\"Quoted\ralone\",no,yes,1,0,0,Al,1\n"}) // 13: a carriage return inside quotes that ends no line
 	ex, err := f.extract(estOnly)
 	if err != nil {
 		t.Fatal(err)
@@ -211,11 +212,12 @@ func TestControlCharactersRejectTheRow(t *testing.T) {
 		"8|name|control character U+000D (carriage return) at character 11 of the value",
 		"9|name|control character U+0000 (NUL) at character 7 of the value",
 		"10|salesperson|control character U+000B (vertical tab) at character 3 of the value",
-		"12|seats|control character U+0000 (NUL) at character 2 of the value")
+		"12|seats|control character U+0000 (NUL) at character 2 of the value",
+		"13|name|control character U+000D (carriage return) at character 7 of the value")
 	if got := f.rows(`SELECT customer_ref FROM raw_customers__platform`); strings.Join(got, ",") != "E10" {
 		t.Errorf("loaded %v, want E10 only", got)
 	}
-	if ex.Rejected["raw_customers"] != 10 || ex.RowsRead["raw_customers"] != 11 {
+	if ex.Rejected["raw_customers"] != 11 || ex.RowsRead["raw_customers"] != 12 {
 		t.Errorf("read %v rejected %v", ex.RowsRead, ex.Rejected)
 	}
 	// raw_line shows them without holding them.

@@ -66,20 +66,6 @@ type badRecord struct {
 	where     string
 }
 
-// lineAt returns the physical line and line count of DuckDB record rec.
-func (r *lintResult) lineAt(rec int64) (line, lines int64) {
-	line, lines = rec, 1
-	for _, s := range r.spans { // tests only: the engine does this in SQL
-		switch {
-		case s.rec == rec:
-			return s.line, s.lines
-		case s.rec < rec:
-			line = s.line + (rec - s.rec) + s.lines - 1
-		}
-	}
-	return line, lines
-}
-
 // place records that DuckDB record rec is on physical lines line.. (lines of them).
 func (r *lintResult) place(rec, line, lines int64) {
 	want := rec

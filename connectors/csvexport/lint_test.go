@@ -31,6 +31,21 @@ func TestPlainMatchesTheTable(t *testing.T) {
 	}
 }
 
+// lineAt returns the physical line and line count of DuckDB record rec,
+// as lineMap does in SQL.
+func (r *lintResult) lineAt(rec int64) (line, lines int64) {
+	line, lines = rec, 1
+	for _, s := range r.spans {
+		switch {
+		case s.rec == rec:
+			return s.line, s.lines
+		case s.rec < rec:
+			line = s.line + (rec - s.rec) + s.lines - 1
+		}
+	}
+	return line, lines
+}
+
 func TestLintPlacesRecordsOnTheirLines(t *testing.T) {
 	l := &linter{delim: ',', maxCell: 100, labels: []string{"a", "b"}}
 	// line 1 header; 2 record; 3-4 one record; 5 blank; 6 record; 7-9 one record; 10 record
