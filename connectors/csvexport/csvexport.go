@@ -5,9 +5,12 @@
 // Files may be UTF-8 (with or without BOM), UTF-16 or Windows-1252 (any other
 // single-byte encoding can be configured); delimiters , ; tab or |; booleans
 // yes/no, true/false, 1/0, oui/non; decimal commas. A row that cannot be read
-// goes to the rejects with file, line, column and reason; a file that cannot
-// be used at all (empty, header only, missing column, month unknown,
-// duplicate reference or order id) is an error naming the file.
+// goes to the rejects with file, physical line, column and reason, one
+// reject for each line it took (a structural pass finds, before DuckDB
+// reads a file, the quotes never closed, control characters and values over
+// checks.max_cell_chars: see lint.go); a file that cannot be used at all
+// (empty, header only, missing column, month unknown, duplicate reference or
+// order id) is an error naming the file.
 package csvexport
 
 import (

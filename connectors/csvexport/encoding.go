@@ -53,8 +53,15 @@ func prepare(file, configured, fallback, tmpDir string, useFallback bool) (*prep
 	}
 	p := &prepared{path: file, cleanup: func() {}}
 	enc, name := detectBOM(head)
+	mode := strings.ToLower(configured)
+	if name == "utf-8-bom" && (mode == "" || mode == "auto") && !useFallback {
+		p.tentative = true // a BOM on a file that is not UTF-8 past it: the fallback
+	}
+	var skip int64
+	if name == "utf-8-bom" && (mode == "" || mode == "auto") && useFallback {
+		enc, name, skip = nil, "", 3 // decoded with the fallback below, without the BOM
+	}
 	if enc == nil && name == "" {
-		mode := strings.ToLower(configured)
 		switch {
 		case (mode == "" || mode == "auto") && !useFallback:
 			var ok bool
@@ -77,7 +84,7 @@ func prepare(file, configured, fallback, tmpDir string, useFallback bool) (*prep
 	}
 	p.encoding = name
 	if enc != nil {
-		if p.path, err = transcode(f, enc, name, tmpDir); err != nil {
+		if p.path, err = transcode(f, skip, enc, name, tmpDir); err != nil {
 			return nil, err
 		}
 		p.cleanup = func() { os.Remove(p.path) }
@@ -91,9 +98,9 @@ func prepare(file, configured, fallback, tmpDir string, useFallback bool) (*prep
 	return p, nil
 }
 
-// transcode copies f from its start into a UTF-8 temporary file in tmpDir.
-func transcode(f *os.File, enc encoding.Encoding, name, tmpDir string) (string, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+// transcode copies f from byte skip on into a UTF-8 temporary file in tmpDir.
+func transcode(f *os.File, skip int64, enc encoding.Encoding, name, tmpDir string) (string, error) {
+	if _, err := f.Seek(skip, io.SeekStart); err != nil {
 		return "", err
 	}
 	tmp, err := os.CreateTemp(tmpDir, "uptake-utf8-*.csv")

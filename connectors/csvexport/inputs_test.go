@@ -244,6 +244,12 @@ func TestControlCharactersInOtherEncodings(t *testing.T) {
 		"false|4|name|control character U+0000 (NUL) at character 4 of the value")
 	wantLines(t, f.rows(`SELECT strftime(month, '%m'), customer_ref, replace(name, chr(13) || chr(10), '/'), source_line FROM raw_customers__platform ORDER BY 1`),
 		"08|E1|Café|2", "09|E1|Two/lines|2")
+	// A UTF-8 BOM on a Windows-1252 file: the BOM is dropped, the rest decoded.
+	b := newFixture(t, map[string]string{"establishments_2026-09.csv": "\xef\xbb\xbf" + header + "E1,Caf\xe9 \x80,no,yes,1,0,0,Al,1\n"})
+	if _, err := b.extract(estOnly); err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, b.rows(`SELECT name FROM raw_customers__platform`), "Café €")
 	// ISO-8859-1 maps 0x85 to the C1 control U+0085 (Windows-1252 to …).
 	g := newFixture(t, map[string]string{"establishments_2026-09.csv": header + "E1,A\x85,no,yes,1,0,0,Al,1\n"})
 	if _, err := g.extract(estOnly + "  encoding: iso-8859-1\n"); err != nil {
