@@ -171,8 +171,8 @@ func TestEndToEndBadInputFailsWithClearMessage(t *testing.T) {
 
 	// validate names the same problem and exits 1 without touching anything.
 	stdout, _, code = runBin(t, dir, "validate", "--config", cfg)
-	if code != 1 || !strings.Contains(stdout, want) || !strings.Contains(stdout, "1 problem(s)") {
-		t.Errorf("validate exit %d:\n%s", code, stdout)
+	if code != 1 || !strings.Contains(stdout, want) || !strings.Contains(stdout, "1 problem(s)") || strings.Contains(stdout, "ok: ") {
+		t.Errorf("validate exit %d (ok only when no problem was found):\n%s", code, stdout)
 	}
 }
 
@@ -180,7 +180,7 @@ func TestEndToEndValidate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := fixtureConfig(t, dir)
 	stdout, _, code := runBin(t, dir, "validate", "--config", cfg, "--as-of", "2026-10-15")
-	if code != 0 || !strings.Contains(stdout, "no problems found") || !strings.Contains(stdout, "raw_activity                     23 rows read, 0 rejected") {
+	if code != 0 || !strings.Contains(stdout, "ok: no problems found in "+cfg) || !strings.Contains(stdout, "raw_activity                     23 rows read, 0 rejected") {
 		t.Errorf("validate exit %d:\n%s", code, stdout)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "wh.duckdb")); !os.IsNotExist(err) {
