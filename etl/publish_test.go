@@ -2,7 +2,9 @@ package etl_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,7 +118,15 @@ func TestAFailureBetweenCommitsIsNamedAndRepaired(t *testing.T) {
 	bq := bqfake.New(t, "test")
 	sh := sheetsfake.New(t)
 	sheetID := sh.CreateSpreadsheet("KPIs", "Sheet1")
-	w := newWorkspace(t, bigqueryYAML(bq)+"  - kind: sheets\n    name: sheets\n    spreadsheet_id: "+sheetID+"\n    endpoint: "+sh.URL()+"\n    tabs: {kpi_overview_monthly: overview}\n")
+	var notified []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&body)
+		notified = append(notified, body.Text)
+	}))
+	defer hook.Close()
+	w := newWorkspace(t, bigqueryYAML(bq)+"  - kind: sheets\n    name: sheets\n    spreadsheet_id: "+sheetID+"\n    endpoint: "+sh.URL()+"\n    tabs: {kpi_overview_monthly: overview}\n"+
+		"notify:\n  webhook_url: "+hook.URL+"/hook\n")
 	first, err := w.run(etl.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +166,9 @@ func TestAFailureBetweenCommitsIsNamedAndRepaired(t *testing.T) {
 	}
 	if want := "Published to warehouse_bq; not to sheets, files"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v lacks %q", err, want)
+	}
+	if last := notified[len(notified)-1]; !strings.Contains(last, "Published to warehouse_bq before the failure, not to sheets, files") {
+		t.Errorf("notification: %s", last)
 	}
 	if bqRuns() != 3 || metaRunID(t, sh, sheetID) != first.RunID || outSnapshot(t, w) != before {
 		t.Errorf("after a failed Sheets commit: BigQuery runs %d rows (want 3), _meta %q (want %q), out/ changed %v",
