@@ -160,6 +160,16 @@ type Publication interface {
 	Discard(ctx context.Context)
 }
 
+// CommittedError is what Commit returns when the outputs did become
+// visible but a check after it failed (a read-back that disagrees): the
+// destination counts as published, and the run fails.
+type CommittedError struct{ Err error }
+
+func (e *CommittedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the failure after the commit.
+func (e *CommittedError) Unwrap() error { return e.Err }
+
 // Local is implemented by destinations that write on this machine: the
 // engine commits them after every remote destination, so that out/ never
 // shows a run that a remote destination refused.

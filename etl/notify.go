@@ -93,6 +93,10 @@ func message(res *Result, attempt, attempts int) string {
 	}
 	fmt.Fprintf(&b, " in %s.", res.EndedAt.Sub(res.StartedAt).Round(time.Second))
 	switch {
+	case res.Err != nil && len(res.Published) > 0 && len(res.NotPublished) == 0:
+		first, _, _ := strings.Cut(res.Err.Error(), "\n")
+		fmt.Fprintf(&b, " Error: %s. Published to %s; the warehouse keeps yesterday's tables and the next run publishes again.",
+			first, strings.Join(res.Published, ", "))
 	case res.Err != nil && len(res.Published) > 0:
 		first, _, _ := strings.Cut(res.Err.Error(), "\n")
 		fmt.Fprintf(&b, " Error: %s. Published to %s before the failure, not to %s; the warehouse keeps yesterday's tables and the next run publishes to every destination again.",

@@ -86,22 +86,35 @@ func commit(ctx context.Context, pubs []publication, res *Result, log *slog.Logg
 			err = d.pub.Commit(ctx)
 		}
 		if err != nil {
-			var rest []string
-			for _, r := range pubs[i:] {
-				rest = append(rest, r.name)
+			rest := pubs[i:]
+			if committed := (*connectors.CommittedError)(nil); errors.As(err, &committed) {
+				// Its outputs are visible: only the destinations after it keep the previous tables.
+				res.Published = append(res.Published, d.name)
+				rest = pubs[i+1:]
 			}
-			res.NotPublished = rest
-			if len(res.Published) == 0 {
-				return fmt.Errorf("destination %s: %w\nNothing was published", d.name, err)
-			}
-			return fmt.Errorf("destination %s: %w\nPublished to %s; not to %s, which keep the previous run's tables until the next run publishes again",
-				d.name, err, strings.Join(res.Published, ", "), strings.Join(rest, ", "))
+			return commitFailure(d.name, err, rest, res)
 		}
 		res.Published = append(res.Published, d.name)
 		log.Info("published", "step", "publish", "destination", d.name, "tables", len(res.Outputs), "duration", took(t0))
 		onStep(Step{Name: "publish", Table: d.name, Rows: sum(res.RowsOut)})
 	}
 	return nil
+}
+
+// commitFailure is the error of a failed commit: it names the destinations
+// that have the run's tables and those that keep the previous ones.
+func commitFailure(name string, err error, rest []publication, res *Result) error {
+	for _, r := range rest {
+		res.NotPublished = append(res.NotPublished, r.name)
+	}
+	switch {
+	case len(res.Published) == 0:
+		return fmt.Errorf("destination %s: %w\nNothing was published", name, err)
+	case len(res.NotPublished) == 0:
+		return fmt.Errorf("destination %s: %w\nPublished to %s", name, err, strings.Join(res.Published, ", "))
+	}
+	return fmt.Errorf("destination %s: %w\nPublished to %s; not to %s, which keep the previous run's tables until the next run publishes again",
+		name, err, strings.Join(res.Published, ", "), strings.Join(res.NotPublished, ", "))
 }
 
 // discard removes what the publications prepared and did not commit.

@@ -197,3 +197,27 @@ func TestAFailureBetweenCommitsIsNamedAndRepaired(t *testing.T) {
 		t.Errorf("after the repair: _meta %q, BigQuery runs %d rows, out/ has the run %v", metaRunID(t, sh, sheetID), bqRuns(), strings.Contains(outSnapshot(t, w), last.RunID))
 	}
 }
+
+// A BigQuery transaction that committed but whose read-back disagrees: the
+// run fails, BigQuery counts as published (its readers see the new rows),
+// and out/, committed after it, keeps the previous run.
+func TestACommittedButUnverifiedDestinationCountsAsPublished(t *testing.T) {
+	fake := bqfake.New(t, "test")
+	w := newWorkspace(t, bigqueryYAML(fake))
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := outSnapshot(t, w)
+	fake.SkewNextInsert("kpi_daily", -1)
+	res, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), "after publishing") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Join(res.Published, ",") != "warehouse_bq" || strings.Join(res.NotPublished, ",") != "files" ||
+		!strings.Contains(err.Error(), "Published to warehouse_bq; not to files") {
+		t.Errorf("published %v, not published %v: %v", res.Published, res.NotPublished, err)
+	}
+	if outSnapshot(t, w) != before {
+		t.Error("out/ changed")
+	}
+}

@@ -310,9 +310,9 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pubCtx := opt.Abandon
-	if pubCtx == nil {
-		pubCtx = context.WithoutCancel(ctx)
+	pubCtx := context.WithoutCancel(ctx)
+	if opt.Abandon != nil {
+		pubCtx = backoff.WithLogger(opt.Abandon, log) // the commits' retries are logged with the run's id
 	}
 	res.publishing = true
 	if err := commit(pubCtx, pubs, res, log, opt.OnStep); err != nil {

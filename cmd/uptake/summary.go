@@ -64,9 +64,13 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	}
 	if runErr != nil {
 		fmt.Fprintf(w, "\nerror: %s\n", indent(runErr.Error()))
-		if len(res.Published) == 0 {
+		switch {
+		case len(res.Published) == 0:
 			fmt.Fprintln(w, "\nNothing was published; the previous outputs are unchanged.")
-		} else {
+		case len(res.NotPublished) == 0:
+			fmt.Fprintf(w, "\nPublished to %s; the failure came after, and the warehouse keeps its previous tables: the next run publishes again.\n",
+				strings.Join(res.Published, ", "))
+		default:
 			fmt.Fprintf(w, "\nPublished to %s before the failure; not to %s, which keep the previous run's tables, as does the warehouse. The next run publishes to every destination again.\n",
 				strings.Join(res.Published, ", "), strings.Join(res.NotPublished, ", "))
 		}

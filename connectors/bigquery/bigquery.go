@@ -337,7 +337,9 @@ var errRetryNow = &googleapi.Error{Code: http.StatusServiceUnavailable, Message:
 // commit (while its status could not be read) is not run a second time.
 func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, out connectors.Published, runID string) error {
 	script, params := d.script(loaded, out)
-	base := "uptake_publish_" + d.spec.Dataset + "_" + strings.ToLower(warehouse.SafeName(runID))
+	// Two destinations may publish to one dataset with other table prefixes:
+	// each has its own transaction.
+	base := "uptake_publish_" + d.spec.Dataset + "_" + d.spec.TablePrefix + strings.ToLower(warehouse.SafeName(runID))
 	attempt := 0
 	return d.backoff.Do(ctx, "publish transaction", retryable, func() error {
 		if attempt > 0 {

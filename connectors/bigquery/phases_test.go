@@ -142,3 +142,36 @@ func TestRefusedCredentialsGetAHint(t *testing.T) {
 		t.Errorf("%d changing requests", n)
 	}
 }
+
+// Two destinations on one dataset with other table prefixes, in one run:
+// each commits its own transaction (their job ids differ).
+func TestTwoPrefixesOnOneDatasetInOneRun(t *testing.T) {
+	fake := bqfake.New(t, "my-project")
+	ctx := context.Background()
+	run, out := publishedIn("r1")
+	conn := warehouseWith(t, twoMonths)
+	var pubs []connectors.Publication
+	for _, prefix := range []string{"a_", "b_"} {
+		p, err := fakeDest(t, fake, "table_prefix: "+prefix+"\n").Plan(ctx, conn, run, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Discard(ctx)
+		pubs = append(pubs, p)
+	}
+	for _, p := range pubs {
+		if err := p.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range pubs {
+		if err := p.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"a_kpi_monthly", "b_kpi_monthly"} {
+		if got := salespeople(mustTable(t, fake, name)); got != "Alice,Bob" {
+			t.Errorf("%s holds %q", name, got)
+		}
+	}
+}

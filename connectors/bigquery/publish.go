@@ -132,7 +132,10 @@ func (p *publication) Commit(ctx context.Context) error {
 	if err := p.d.swap(ctx, p.c, p.loaded, p.out, p.run.ID); err != nil {
 		return p.d.explain(err)
 	}
-	return p.d.readBack(ctx, p.c, p.loaded, p.want, p.out)
+	if err := p.d.readBack(ctx, p.c, p.loaded, p.want, p.out); err != nil {
+		return &connectors.CommittedError{Err: err} // the transaction committed
+	}
+	return nil
 }
 
 // Discard drops the run's staging tables and closes the client.
