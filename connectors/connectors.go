@@ -170,6 +170,14 @@ func (e *CommittedError) Error() string { return e.Err.Error() }
 // Unwrap returns the failure after the commit.
 func (e *CommittedError) Unwrap() error { return e.Err }
 
+// Targeter is implemented by destinations that can name what they write
+// to (a folder, a spreadsheet, a dataset and table prefix): two
+// destinations of a config with the same target would replace, or clean
+// up, each other's tables, and are refused.
+type Targeter interface {
+	Target() string
+}
+
 // Local is implemented by destinations that write on this machine: the
 // engine commits them after every remote destination, so that out/ never
 // shows a run that a remote destination refused.

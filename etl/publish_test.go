@@ -221,3 +221,25 @@ func TestACommittedButUnverifiedDestinationCountsAsPublished(t *testing.T) {
 		t.Error("out/ changed")
 	}
 }
+
+// Two destinations writing to one place (a spreadsheet, a dataset and
+// prefix; a folder is tested in connectors/files) would replace or clean up
+// each other's tables: the config is refused, naming both, before any
+// destination is called.
+func TestTwoDestinationsOnOneTargetAreRefused(t *testing.T) {
+	sh := sheetsfake.New(t)
+	id := sh.CreateSpreadsheet("KPIs")
+	bq := bqfake.New(t, "test")
+	for name, extra := range map[string]string{
+		"spreadsheet": "  - {kind: sheets, name: s1, spreadsheet_id: " + id + ", endpoint: " + sh.URL() + "}\n  - {kind: sheets, name: s2, spreadsheet_id: " + id + ", endpoint: " + sh.URL() + "}\n",
+		"dataset":     bigqueryYAML(bq) + "  - {kind: bigquery, name: bq2, project: test, dataset: kpis, location: EU, endpoint: " + bq.URL() + "}\n",
+	} {
+		_, err := newWorkspace(t, extra).run(etl.Options{})
+		if err == nil || !strings.Contains(err.Error(), "both publish to") || !strings.Contains(err.Error(), "would replace each other's tables") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+		if len(sh.Requests())+len(bq.Requests()) != 0 {
+			t.Errorf("%s: a destination was called", name)
+		}
+	}
+}

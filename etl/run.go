@@ -383,11 +383,19 @@ func newPlugins(cfg *config.Config) (*plugins, error) {
 	}
 	// Two KPI sources of one GA4 property would count its events twice.
 	errs = append(errs, connectors.CheckGA4Properties(built)...)
+	targets := map[string]config.Plugin{}
 	for _, c := range cfg.Destinations {
 		dst, err := connectors.NewDestination(c, cfg)
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if t, ok := dst.(connectors.Targeter); ok {
+			if other, dup := targets[t.Target()]; dup {
+				errs = append(errs, c.PluginErrorf("kind", "destinations %s and %s both publish to %s: they would replace each other's tables; keep one",
+					other.Name, c.Name, t.Target()))
+			}
+			targets[t.Target()] = c
 		}
 		p.destNames = append(p.destNames, c.Name)
 		p.dests = append(p.dests, dst)

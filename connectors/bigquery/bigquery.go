@@ -75,6 +75,12 @@ func New(p config.Plugin) (*Destination, error) {
 	return &Destination{spec: spec, backoff: backoff.Default.For("bigquery"), now: time.Now, endpoint: endpoint}, nil
 }
 
+// Target is the dataset and table prefix: two destinations with the same
+// would replace each other's tables.
+func (d *Destination) Target() string {
+	return fmt.Sprintf("BigQuery dataset %s.%s with table prefix %q", d.spec.Project, d.spec.Dataset, d.spec.TablePrefix)
+}
+
 // Describe says where the destination publishes.
 func (d *Destination) Describe() string {
 	if d.endpoint != "" {

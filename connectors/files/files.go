@@ -80,6 +80,15 @@ func (d *Destination) Describe() string {
 	return fmt.Sprintf("%s/ (%s)", d.spec.Path, strings.Join(what, ", "))
 }
 
+// Target is the output folder's absolute path.
+func (d *Destination) Target() string {
+	abs, err := filepath.Abs(d.spec.Path)
+	if err != nil {
+		abs = filepath.Clean(d.spec.Path)
+	}
+	return "folder " + abs
+}
+
 // Local says that out/ is on this machine: the engine commits it after
 // every remote destination.
 func (d *Destination) Local() bool { return true }

@@ -183,3 +183,14 @@ func TestPlanRefusesAPathItCannotWrite(t *testing.T) {
 		}
 	}
 }
+
+// Two spellings of one folder are one target (the engine refuses two
+// destinations with one target).
+func TestTargetIsTheAbsoluteFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	a, b := newDestination(t, "out"), newDestination(t, filepath.Join(dir, "x", "..", "out"))
+	if a.Target() != b.Target() || a.Target() != "folder "+filepath.Join(dir, "out") {
+		t.Errorf("%q, %q", a.Target(), b.Target())
+	}
+}

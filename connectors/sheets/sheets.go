@@ -137,6 +137,10 @@ func New(p config.Plugin) (*Destination, error) {
 	return &Destination{spec: spec, backoff: writeBackoff, writeGap: time.Second, maxRequestBytes: maxRequestBytes}, nil
 }
 
+// Target is the spreadsheet: two destinations on one would remove each
+// other's staging tabs and overwrite _meta.
+func (d *Destination) Target() string { return "spreadsheet " + d.spec.SpreadsheetID }
+
 // Describe says where the destination publishes.
 func (d *Destination) Describe() string { return "Google Sheets spreadsheet " + d.spec.SpreadsheetID }
 
