@@ -46,7 +46,7 @@ func post(ctx context.Context, url, text string, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	body, _ := json.Marshal(map[string]string{"text": text})
-	err := notifyPolicy.Do(ctx, "notify", func(err error) bool { return !errors.Is(err, context.DeadlineExceeded) }, func() error {
+	err := notifyPolicy.Do(ctx, "notify", func(err error) bool { return !errors.Is(err, context.DeadlineExceeded) }, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			return err

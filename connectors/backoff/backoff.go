@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"time"
 
 	"google.golang.org/api/googleapi"
@@ -57,18 +59,29 @@ func Logger(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
+type callKey struct{}
+
+// call identifies one Do: every attempt of it carries the same.
+type call struct{ what string }
+
+// CallOf is the Do whose attempt made a request with ctx (nil outside any
+// Do): the Google transport tells a retry from another call with it.
+func CallOf(ctx context.Context) any { return ctx.Value(callKey{}) }
+
 // Do runs call until it succeeds, fails with an error retryable says is not
 // worth another try, runs out of attempts, or ctx ends. what names the call
-// in the error and in the WARN line each retry logs.
-func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool, call func() error) error {
+// in the error and in the WARN line each retry logs. call gets ctx marked
+// with this Do (see CallOf): its requests must use it.
+func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool, fn func(ctx context.Context) error) error {
 	wait := p.Base
 	var err error
+	callCtx := context.WithValue(ctx, callKey{}, &call{what: what})
 	for attempt := 1; ; attempt++ {
-		if err = call(); err == nil || !retryable(err) || attempt >= p.Attempts {
+		if err = fn(callCtx); err == nil || !retryable(err) || attempt >= p.Attempts {
 			break
 		}
 		sleep := time.Duration(rand.Int64N(int64(wait) + 1))
-		if !p.LoggedByTransport {
+		if !p.LoggedByTransport || !seenByTransport(err) {
 			Logger(ctx).Warn("retrying a failed call", "service", p.service(), "call", what, "status", Status(err),
 				"error", err, "attempt", attempt+1, "attempts", p.Attempts, "wait", sleep.Round(time.Millisecond).String())
 		}
@@ -94,13 +107,32 @@ func (p Policy) service() string {
 	return p.Service
 }
 
-// Status is the HTTP status of a Google API error ("429", "503"), or
-// "no answer" when the call got none (a refused or cut connection, a
-// timeout).
-func Status(err error) string {
+// seenByTransport tells whether err is an HTTP failure (429, 5xx, no
+// answer) that the Google connectors' transport has already logged, as
+// opposed to a failure inside an answer (a job that ended in
+// backendError) or one the connector made up.
+func seenByTransport(err error) bool {
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {
-		return fmt.Sprint(gerr.Code)
+		return gerr.Header != nil && (gerr.Code == 429 || gerr.Code >= 500)
 	}
-	return "no answer"
+	var uerr *url.Error
+	var nerr net.Error
+	return errors.As(err, &uerr) || errors.As(err, &nerr)
+}
+
+// Status is the HTTP status of a Google API error ("429", "503"), "no
+// answer" when the call got none (a refused or cut connection, a timeout),
+// or "failed" (the error says how).
+func Status(err error) string {
+	var gerr *googleapi.Error
+	var uerr *url.Error
+	var nerr net.Error
+	switch {
+	case errors.As(err, &gerr):
+		return fmt.Sprint(gerr.Code)
+	case errors.As(err, &uerr), errors.As(err, &nerr):
+		return "no answer"
+	}
+	return "failed"
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func retryTransient(err error) bool { return errors.Is(err, errTransient) }
 
 func TestRetriesUntilSuccess(t *testing.T) {
 	calls := 0
-	err := Policy{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5}.Do(context.Background(), "x", retryTransient, func() error {
+	err := Policy{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5}.Do(context.Background(), "x", retryTransient, func(ctx context.Context) error {
 		calls++
 		if calls < 3 {
 			return errTransient
@@ -35,7 +36,7 @@ func TestRetriesUntilSuccess(t *testing.T) {
 
 func TestStopsOnPermanentErrorsAndAfterAttempts(t *testing.T) {
 	calls := 0
-	err := Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 5}.Do(context.Background(), "load", retryTransient, func() error {
+	err := Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 5}.Do(context.Background(), "load", retryTransient, func(ctx context.Context) error {
 		calls++
 		return errors.New("bad request")
 	})
@@ -43,7 +44,7 @@ func TestStopsOnPermanentErrorsAndAfterAttempts(t *testing.T) {
 		t.Errorf("permanent: %d calls, %v", calls, err)
 	}
 	calls = 0
-	err = Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}.Do(context.Background(), "load", retryTransient, func() error {
+	err = Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}.Do(context.Background(), "load", retryTransient, func(ctx context.Context) error {
 		calls++
 		return errTransient
 	})
@@ -55,7 +56,7 @@ func TestStopsOnPermanentErrorsAndAfterAttempts(t *testing.T) {
 func TestHonoursCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := Policy{Base: time.Hour, Max: time.Hour, Attempts: 5}.Do(ctx, "load", retryTransient, func() error {
+	err := Policy{Base: time.Hour, Max: time.Hour, Attempts: 5}.Do(ctx, "load", retryTransient, func(ctx context.Context) error {
 		calls++
 		cancel()
 		return errTransient
@@ -73,7 +74,7 @@ func TestEveryRetryIsLoggedAtWarn(t *testing.T) {
 	ctx := WithLogger(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)))
 	calls := 0
 	p := Policy{Service: "sheets", Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}
-	err := p.Do(ctx, "batchUpdate", func(error) bool { return true }, func() error {
+	err := p.Do(ctx, "batchUpdate", func(error) bool { return true }, func(ctx context.Context) error {
 		calls++
 		if calls == 1 {
 			return &googleapi.Error{Code: 429, Message: "quota"}
@@ -101,5 +102,21 @@ func TestEveryRetryIsLoggedAtWarn(t *testing.T) {
 			!strings.Contains(fmt.Sprint(l["error"]), want[i].errPart) {
 			t.Errorf("line %d: %v", i+1, l)
 		}
+	}
+}
+
+// Under LoggedByTransport, a failure the transport never saw (a job that
+// ended in backendError inside a 200 answer) is still logged; an HTTP 503
+// the transport logged is not logged twice.
+func TestFailuresTheTransportDidNotSeeAreLogged(t *testing.T) {
+	var buf bytes.Buffer
+	ctx := WithLogger(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
+	p := Policy{Service: "bigquery", LoggedByTransport: true, Base: time.Millisecond, Max: time.Millisecond, Attempts: 2}
+	p.Do(ctx, "load", func(error) bool { return true }, func(context.Context) error { return errors.New("job failed: backendError") })
+	p.Do(ctx, "load", func(error) bool { return true }, func(context.Context) error {
+		return &googleapi.Error{Code: 503, Header: http.Header{}}
+	})
+	if n := strings.Count(buf.String(), "level=WARN"); n != 1 || !strings.Contains(buf.String(), "backendError") {
+		t.Errorf("%d lines:\n%s", n, buf.String())
 	}
 }

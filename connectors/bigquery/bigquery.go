@@ -190,7 +190,7 @@ type staged struct {
 
 func (d *Destination) ensureDataset(ctx context.Context, c *bq.Client) error {
 	ds := c.Dataset(d.spec.Dataset)
-	return d.backoff.Do(ctx, "dataset "+d.spec.Dataset, retryable, func() error {
+	return d.backoff.Do(ctx, "dataset "+d.spec.Dataset, retryable, func(ctx context.Context) error {
 		md, err := ds.Metadata(ctx)
 		if err == nil {
 			return d.checkDataset(md)
@@ -232,7 +232,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	}
 
 	st := c.Dataset(d.spec.Dataset).Table(s.stage)
-	err = d.backoff.Do(ctx, "create staging table "+s.stage, retryable, func() error {
+	err = d.backoff.Do(ctx, "create staging table "+s.stage, retryable, func(ctx context.Context) error {
 		err := st.Create(ctx, &bq.TableMetadata{Schema: schema, ExpirationTime: d.now().Add(24 * time.Hour),
 			Description: "uptake run " + run.ID + ": rows of " + s.published + " waiting to be published"})
 		if isDuplicate(err) {
@@ -243,7 +243,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	if err != nil {
 		return s, err
 	}
-	err = d.backoff.Do(ctx, "load "+s.stage, retryable, func() error {
+	err = d.backoff.Do(ctx, "load "+s.stage, retryable, func(ctx context.Context) error {
 		f, err := os.Open(file)
 		if err != nil {
 			return err
@@ -304,7 +304,7 @@ func waitJob(ctx context.Context, job *bq.Job) error {
 // within the limit; past it, rateLimitExceeded is retried with backoff.
 func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s staged) (created bool, err error) {
 	t := c.Dataset(d.spec.Dataset).Table(s.published)
-	err = d.backoff.Do(ctx, "table "+s.published, retryable, func() error {
+	err = d.backoff.Do(ctx, "table "+s.published, retryable, func(ctx context.Context) error {
 		created = false
 		md, err := t.Metadata(ctx)
 		if isNotFound(err) {
@@ -347,7 +347,7 @@ func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, o
 	// each has its own transaction.
 	base := "uptake_publish_" + d.spec.Dataset + "_" + d.spec.TablePrefix + strings.ToLower(warehouse.SafeName(runID))
 	attempt := 0
-	return d.backoff.Do(ctx, "publish transaction", retryable, func() error {
+	return d.backoff.Do(ctx, "publish transaction", retryable, func(ctx context.Context) error {
 		if attempt > 0 {
 			prev := fmt.Sprintf("%s_%d", base, attempt)
 			if job, err := c.JobFromIDLocation(ctx, prev, d.spec.Location); err == nil && waitJob(ctx, job) == nil {

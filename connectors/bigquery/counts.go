@@ -87,7 +87,7 @@ func localCount(ctx context.Context, conn *sql.Conn, table string, sc scope, out
 // publishedCount counts the rows of a published table in scope, with a
 // COUNT(*) query; md is nil when the table is not published yet.
 func (d *Destination) publishedCount(ctx context.Context, c *bq.Client, table string, sc scope, out connectors.Published) (n int64, md *bq.TableMetadata, err error) {
-	err = d.backoff.Do(ctx, "table "+table, retryable, func() (err error) {
+	err = d.backoff.Do(ctx, "table "+table, retryable, func(ctx context.Context) (err error) {
 		md, err = c.Dataset(d.spec.Dataset).Table(table).Metadata(ctx)
 		if isNotFound(err) {
 			md, err = nil, nil
@@ -106,7 +106,7 @@ func (d *Destination) countRows(ctx context.Context, c *bq.Client, table, cond s
 	q := c.Query(fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", d.ref(table), cond))
 	q.Location = d.spec.Location
 	q.Parameters = params
-	err = d.backoff.Do(ctx, "count rows of "+table, retryable, func() error {
+	err = d.backoff.Do(ctx, "count rows of "+table, retryable, func(ctx context.Context) error {
 		it, err := q.Read(ctx)
 		if err != nil {
 			return err

@@ -75,7 +75,7 @@ func (p *publication) plan(ctx context.Context) error {
 }
 
 func (p *publication) datasetMetadata(ctx context.Context) (md *bq.DatasetMetadata, err error) {
-	err = p.d.backoff.Do(ctx, "dataset "+p.d.spec.Dataset, retryable, func() error {
+	err = p.d.backoff.Do(ctx, "dataset "+p.d.spec.Dataset, retryable, func(ctx context.Context) error {
 		md, err = p.c.Dataset(p.d.spec.Dataset).Metadata(ctx)
 		if isNotFound(err) {
 			return nil
@@ -171,7 +171,7 @@ func (d *Destination) leftovers(ctx context.Context, c *bq.Client, tables []stri
 		ours[d.spec.TablePrefix+t] = true
 	}
 	var out []string
-	err := d.backoff.Do(ctx, "list tables of "+d.spec.Dataset, retryable, func() error {
+	err := d.backoff.Do(ctx, "list tables of "+d.spec.Dataset, retryable, func(ctx context.Context) error {
 		out = nil
 		it := c.Dataset(d.spec.Dataset).Tables(ctx)
 		for {

@@ -496,7 +496,7 @@ func (s *Source) report(ctx context.Context, conn *sql.Conn, svc *ga.Service, re
 	for offset := int64(0); ; {
 		req.Offset = offset
 		var resp *ga.RunReportResponse
-		err := s.backoff.Do(ctx, "ga4 runReport", retryable, func() (err error) {
+		err := s.backoff.Do(ctx, "ga4 runReport", retryable, func(ctx context.Context) (err error) {
 			resp, err = svc.Properties.RunReport("properties/"+s.spec.PropertyID, req).Context(ctx).Do()
 			return err
 		})

@@ -29,6 +29,10 @@ type retryLogger struct {
 }
 
 type failure struct {
+	// call is the backoff.Do the failed request belonged to (nil: none):
+	// a retry, by uptake's backoff or by the client library within it, is
+	// made in the same Do; another call (a cleanup after giving up) is not.
+	call    any
 	at      time.Time
 	got     string // status and Google's message, or the transport error
 	attempt int
@@ -49,7 +53,7 @@ func (t *retryLogger) RoundTrip(req *http.Request) (*http.Response, error) {
 	prev, retry := t.failed[key]
 	t.mu.Unlock()
 	start := t.now()
-	retry = retry && start.Sub(prev.at) < retryWindow
+	retry = retry && prev.call == backoff.CallOf(req.Context()) && start.Sub(prev.at) < retryWindow
 	attempt := 1
 	if retry {
 		attempt = prev.attempt + 1
@@ -66,7 +70,7 @@ func (t *retryLogger) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.mu.Lock()
 	if got != "" {
-		t.failed[key] = failure{at: t.now(), got: got, attempt: attempt}
+		t.failed[key] = failure{call: backoff.CallOf(req.Context()), at: t.now(), got: got, attempt: attempt}
 	} else {
 		delete(t.failed, key)
 	}

@@ -10,6 +10,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/api/googleapi"
 
 	"github.com/uptake-dev/uptake/connectors/backoff"
 )
@@ -71,5 +74,32 @@ func TestRetryLoggerLogsEachRetryOnce(t *testing.T) {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("line %q lacks %s", lines[1], want)
 		}
+	}
+}
+
+// A call that fails and is given up is not the retry of the next call of
+// the same method and path made outside its backoff (a cleanup): no line.
+func TestAnotherCallAfterAGiveUpIsNotARetry(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	var buf bytes.Buffer
+	ctx := backoff.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
+	client := &http.Client{Transport: newRetryLogger("sheets", http.DefaultTransport)}
+	post := func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v4/spreadsheets/x:batchUpdate", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		return googleapi.CheckResponse(resp)
+	}
+	p := backoff.Policy{Service: "sheets", LoggedByTransport: true, Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}
+	p.Do(ctx, "batchUpdate", func(error) bool { return true }, post) // 3 attempts: 2 retries
+	post(context.WithoutCancel(ctx))                                 // the cleanup, outside the backoff
+	if n := strings.Count(buf.String(), "level=WARN"); n != 2 || strings.Contains(buf.String(), "attempt=4") {
+		t.Errorf("%d lines, want the 2 retries only:\n%s", n, buf.String())
 	}
 }

@@ -234,7 +234,7 @@ func gridRange(id, rows, cols int64) *gsheets.GridRange {
 // although its answer was lost, and then the batch is not sent again.
 func (d *Destination) batch(ctx context.Context, svc *gsheets.Service, reqs []*gsheets.Request, done func() bool) error {
 	tries := 0
-	return d.backoff.Do(ctx, "batchUpdate", retryable, func() error {
+	return d.backoff.Do(ctx, "batchUpdate", retryable, func(ctx context.Context) error {
 		if tries++; tries > 1 && done != nil && done() {
 			return nil
 		}

@@ -201,7 +201,7 @@ type tab struct {
 
 func (d *Destination) tabs(ctx context.Context, svc *gsheets.Service) (map[string]tab, error) {
 	var ss *gsheets.Spreadsheet
-	err := d.backoff.Do(ctx, "read spreadsheet", retryable, func() (err error) {
+	err := d.backoff.Do(ctx, "read spreadsheet", retryable, func(ctx context.Context) (err error) {
 		ss, err = svc.Spreadsheets.Get(d.spec.SpreadsheetID).Fields("sheets.properties").Context(ctx).Do()
 		return err
 	})
