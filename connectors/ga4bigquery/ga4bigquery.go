@@ -16,6 +16,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
@@ -214,7 +216,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	q.DryRun = true
 	dry, err := q.Run(ctx)
 	if err != nil {
-		return out, googleauth.Explain(fmt.Errorf("ga4_bigquery %s: dry run: %w", s.name, err))
+		return out, s.explain(fmt.Errorf("ga4_bigquery %s: dry run: %w", s.name, err))
 	}
 	if st := dry.LastStatus(); st != nil && st.Statistics != nil {
 		bytes := st.Statistics.TotalBytesProcessed
@@ -226,7 +228,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	q.DryRun = false
 	it, err := q.Read(ctx)
 	if err != nil {
-		return out, googleauth.Explain(fmt.Errorf("ga4_bigquery %s: %w", s.name, err))
+		return out, s.explain(fmt.Errorf("ga4_bigquery %s: %w", s.name, err))
 	}
 	it.PageInfo().MaxSize = s.pageSize
 	table := "ga4bq_" + warehouse.SafeName(s.name)
@@ -301,4 +303,21 @@ func (s *Source) missingDays(ctx context.Context, c *bq.Client, from, to time.Ti
 		}
 	}
 	return missing, nil
+}
+
+// explain says what to do about refused credentials, missing permissions
+// and a missing export.
+func (s *Source) explain(err error) error {
+	var gerr *googleapi.Error
+	switch {
+	case googleauth.Unauthorized(err):
+		return googleauth.Explain(err)
+	case errors.As(err, &gerr) && gerr.Code == http.StatusForbidden:
+		return fmt.Errorf("%w\n  The service account needs BigQuery Data Viewer (roles/bigquery.dataViewer) on dataset %s.%s and BigQuery Job User (roles/bigquery.jobUser) on project %s, which runs the query",
+			err, s.spec.Project, s.spec.Dataset, s.spec.BillingProject)
+	case errors.As(err, &gerr) && gerr.Code == http.StatusNotFound:
+		return fmt.Errorf("%w\n  No dataset %s.%s in location %s, or no events_* table in it: check project, dataset (analytics_<property id>) and location, and that the GA4 BigQuery link exports daily tables",
+			err, s.spec.Project, s.spec.Dataset, s.spec.Location)
+	}
+	return err
 }

@@ -161,3 +161,19 @@ func TestEmulatorHostVariableServesTheExportSource(t *testing.T) {
 		t.Errorf("rows in: %v", ex.RowsIn)
 	}
 }
+
+// A missing permission (403) and a missing dataset (404) say what to do.
+func TestPermissionAndMissingDatasetHints(t *testing.T) {
+	for status, want := range map[int]string{
+		403: "roles/bigquery.dataViewer) on dataset acme-analytics.analytics_123",
+		404: "No dataset acme-analytics.analytics_123 in location EU",
+	} {
+		fake := bqfake.New(t, "acme-analytics")
+		fake.FailNext(func(r bqfake.Request) bool { return strings.HasSuffix(r.Path, "/jobs") }, status, map[int]string{403: "accessDenied", 404: "notFound"}[status], 1)
+		s := fakeSource(t, fake, "")
+		_, err := s.Extract(context.Background(), duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%d: err = %v", status, err)
+		}
+	}
+}
