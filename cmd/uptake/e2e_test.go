@@ -123,6 +123,16 @@ func TestEndToEndRun(t *testing.T) {
 	if !strings.Contains(string(html), "<svg") || strings.Contains(string(html), "https://") {
 		t.Error("report.html should hold inline SVG and no remote resources")
 	}
+	// The warehouse and the lock are private; out/ is readable by whoever can read its folder.
+	for path, want := range map[string]os.FileMode{filepath.Join(dir, "wh.duckdb"): 0o600, filepath.Join(dir, "lock"): 0o600,
+		filepath.Join(out, "report.html"): 0o644, filepath.Join(out, "runs.parquet"): 0o644, filepath.Join(out, "uptake.duckdb"): 0o644} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v, want %o", path, err, want)
+			if err == nil {
+				t.Errorf("%s is %o", path, fi.Mode().Perm())
+			}
+		}
+	}
 
 	// uptake.duckdb holds the output tables, readable by anyone with DuckDB.
 	db, err := sql.Open("duckdb", filepath.Join(out, "uptake.duckdb")+"?access_mode=read_only")

@@ -17,6 +17,7 @@ import (
 )
 
 func main() {
+	privateByDefault()
 	ctx, stop := stopOnSignals(context.Background(), os.Stderr)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()

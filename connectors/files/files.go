@@ -143,7 +143,26 @@ func (p *publication) Prepare(ctx context.Context) error {
 			return err
 		}
 	}
+	// Readable by anyone who can read the folder, whatever the umask (uptake
+	// runs with 077 so that its warehouse stays private).
+	if err := shareTree(tmp); err != nil {
+		return err
+	}
 	return syncTree(tmp)
+}
+
+// shareTree makes the files of dir 0644.
+func shareTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Chmod(filepath.Join(dir, e.Name()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeTables writes each table as Parquet (and CSV), then uptake.duckdb
