@@ -46,6 +46,9 @@ type Run struct {
 	// Warn, when set, adds a warning to the run's summary and notification
 	// (a destination's only way there: Published is its input).
 	Warn func(msg string)
+	// Warnings, when set, returns the run's warnings so far, those added
+	// by destinations that prepared earlier included (the report lists them).
+	Warnings func() []string
 	// Backfill says the run publishes an older month's view on purpose:
 	// fewer rows than published are expected (but not none).
 	Backfill bool

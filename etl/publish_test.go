@@ -243,3 +243,25 @@ func TestTwoDestinationsOnOneTargetAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// A warning a remote destination adds while it prepares (Sheets cutting a
+// value too long for a cell) is in report.html too: out/ is prepared last.
+func TestWarningsOfEarlierDestinationsReachTheReport(t *testing.T) {
+	sh := sheetsfake.New(t)
+	id := sh.CreateSpreadsheet("KPIs")
+	w := newWorkspace(t, "  - {kind: sheets, name: sheets, spreadsheet_id: "+id+", endpoint: "+sh.URL()+
+		", truncate_long_text: true, tabs: {customer_monthly: customers}}\nchecks:\n  max_cell_chars: 60000\n")
+	text := readFile(t, filepath.Join(w.dir, "input", "establishments_2026-09.csv"))
+	w.write("establishments_2026-09.csv", strings.Replace(text, "E1,Alpha,", "E1,"+strings.Repeat("A", 50_001)+",", 1))
+	res, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "cut to the 50000 characters of a Google Sheets cell"
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), want) {
+		t.Fatalf("run warnings: %v", res.Warnings)
+	}
+	if report := readFile(t, filepath.Join(w.dir, "out", "report.html")); !strings.Contains(report, want) {
+		t.Error("report.html lacks the Sheets warning")
+	}
+}

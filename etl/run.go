@@ -132,6 +132,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		// own shrink check compares a month with the month before.
 		Backfill: opt.Trigger == "backfill"}
 	run.Warn = func(msg string) { res.Warnings = append(res.Warnings, msg) } // destinations publish one at a time
+	run.Warnings = func() []string { return res.Warnings }
 	if run.Watermarks, err = watermarks(ctx, conn); err == nil {
 		err = execute(ctx, conn, opt, run, res, log)
 	}

@@ -353,7 +353,11 @@ func writeReport(ctx context.Context, conn *sql.Conn, path string, run connector
 	if err != nil {
 		return err
 	}
-	info := ReportInfo{RunID: run.ID, StartedAt: run.StartedAt, Duration: run.Elapsed(), RowsOut: out.RowsOut, Rejects: out.Rejects, Warnings: out.Warnings}
+	warnings := out.Warnings
+	if run.Warnings != nil { // with those of the destinations prepared before out/ (local files come last)
+		warnings = run.Warnings()
+	}
+	info := ReportInfo{RunID: run.ID, StartedAt: run.StartedAt, Duration: run.Elapsed(), RowsOut: out.RowsOut, Rejects: out.Rejects, Warnings: warnings}
 	err = RenderReport(ctx, conn, f, info)
 	if cerr := f.Close(); err == nil {
 		err = cerr

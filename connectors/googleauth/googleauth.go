@@ -56,6 +56,11 @@ func ClientOptions(ctx context.Context, s Settings, override ...option.ClientOpt
 			return nil, err
 		}
 	}
+	if s.CredentialsFile == "" && s.Endpoint == "" {
+		if err := checkADCFile(); err != nil {
+			return nil, err
+		}
+	}
 	opts := []option.ClientOption{option.WithScopes(s.Scopes...)}
 	switch {
 	case s.Endpoint != "":
@@ -72,6 +77,28 @@ func ClientOptions(ctx context.Context, s Settings, override ...option.ClientOpt
 		return nil, fmt.Errorf("%s client: %w", s.Service, err)
 	}
 	return append(opts, option.WithHTTPClient(&http.Client{Transport: t})), nil
+}
+
+// checkADCFile reads the file GOOGLE_APPLICATION_CREDENTIALS names, when
+// set, and says what is wrong with it naming the variable: Google's own
+// message names neither the file nor the setting.
+func checkADCFile() error {
+	path := os.Getenv("GOOGLE_APPLICATION_CREDENTIALS")
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("GOOGLE_APPLICATION_CREDENTIALS=%s: %w", path, err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return fmt.Errorf("GOOGLE_APPLICATION_CREDENTIALS=%s is not a credentials file: %s", path, jsonProblem(data, err))
+	}
+	if v["type"] == nil {
+		return fmt.Errorf("GOOGLE_APPLICATION_CREDENTIALS=%s is not a credentials file: it has no \"type\" field", path)
+	}
+	return nil
 }
 
 // serviceAccountKey holds the fields of a key file that a client needs.

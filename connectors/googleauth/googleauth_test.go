@@ -172,3 +172,28 @@ func TestRefusedCredentialsGetAHint(t *testing.T) {
 }
 
 func optionEndpoint(url string) option.ClientOption { return option.WithEndpoint(url + "/") }
+
+// A broken file named by GOOGLE_APPLICATION_CREDENTIALS is named with the
+// variable; an endpoint needs no credentials, so the variable is not read then.
+func TestBrokenADCFileIsNamed(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ content, want string }{
+		{"", "is not a credentials file: the file is empty"},
+		{`{"type": "service_account",`, "line 1"},
+		{`{"client_email": "x"}`, `no "type" field`},
+	} {
+		path := writeFile(t, c.content)
+		t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
+		_, err := ClientOptions(ctx, Settings{Service: "bigquery"})
+		if err == nil || !strings.Contains(err.Error(), "GOOGLE_APPLICATION_CREDENTIALS="+path) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v", c.content, err)
+		}
+		if _, err := ClientOptions(ctx, Settings{Service: "bigquery", Endpoint: "http://127.0.0.1:9050"}); err != nil {
+			t.Errorf("with an endpoint: %v", err)
+		}
+	}
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "gone.json"))
+	if _, err := ClientOptions(ctx, Settings{Service: "sheets"}); err == nil || !strings.Contains(err.Error(), "gone.json") {
+		t.Errorf("missing: %v", err)
+	}
+}
