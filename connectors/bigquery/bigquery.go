@@ -277,6 +277,9 @@ func waitJob(ctx context.Context, job *bq.Job) error {
 	delay := 100 * time.Millisecond
 	for {
 		status, err := job.Status(ctx)
+		if ctx.Err() != nil {
+			return abandonJob(ctx, job)
+		}
 		if err != nil {
 			return err
 		}
@@ -285,13 +288,25 @@ func waitJob(ctx context.Context, job *bq.Job) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return abandonJob(ctx, job)
 		case <-time.After(delay):
 		}
 		if delay *= 2; delay > 5*time.Second {
 			delay = 5 * time.Second
 		}
 	}
+}
+
+// abandonJob asks BigQuery to stop a job the run gave up waiting for (a
+// second signal), rather than let it run, and a transaction commit, after
+// the run has said it failed.
+func abandonJob(ctx context.Context, job *bq.Job) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := job.Cancel(cctx); err != nil {
+		return fmt.Errorf("%w; job %s may still complete (cancelling it failed: %v)", ctx.Err(), job.ID(), err)
+	}
+	return fmt.Errorf("%w; job %s was asked to stop, and may still complete if it was about to", ctx.Err(), job.ID())
 }
 
 // ensurePublished creates the published table (created is true then), or

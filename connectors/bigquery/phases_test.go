@@ -175,3 +175,32 @@ func TestTwoPrefixesOnOneDatasetInOneRun(t *testing.T) {
 		}
 	}
 }
+
+// A job the run stops waiting for (a second signal) is cancelled at
+// BigQuery, and the error says it may still complete.
+func TestAnAbandonedJobIsCancelled(t *testing.T) {
+	fake := bqfake.New(t, "my-project")
+	d := fakeDest(t, fake, "")
+	c, err := d.client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	job, err := c.Query("SELECT 1").Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	stop()
+	err = waitJob(ctx, job)
+	if err == nil || !strings.Contains(err.Error(), "was asked to stop, and may still complete") {
+		t.Fatalf("err = %v", err)
+	}
+	cancelled := false
+	for _, r := range fake.Requests() {
+		cancelled = cancelled || strings.HasSuffix(r.Path, "/jobs/"+job.ID()+"/cancel")
+	}
+	if !cancelled {
+		t.Error("the job was not cancelled")
+	}
+}
