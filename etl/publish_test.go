@@ -265,3 +265,34 @@ func TestWarningsOfEarlierDestinationsReachTheReport(t *testing.T) {
 		t.Error("report.html lacks the Sheets warning")
 	}
 }
+
+// The Data API and the export of one GA4 property, both feeding the KPIs,
+// would count every event twice: the run is refused before anything is
+// read, naming both sources (with use: reconcile on one of them the check
+// passes: connectors/ga4property_test.go; validate runs the same check).
+func TestTwoKPISourcesOfOneGA4PropertyAreRefused(t *testing.T) {
+	sources := func() string {
+		return `  - name: api
+    kind: ga4
+    property_id: "42"
+    customer_dimension: customUser:customer_ref
+    usage_events: [page_view]
+    start_date: 2026-09-01
+    endpoint: http://127.0.0.1:1
+  - name: export
+    kind: ga4_bigquery
+    project: acme-analytics
+    dataset: analytics_42
+    location: EU
+    customer_property: customer_ref
+    usage_events: [page_view]
+    start_date: 2026-09-01
+    endpoint: http://127.0.0.1:1
+`
+	}
+	w := newWorkspace(t, sources())
+	_, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), `"api"`) || !strings.Contains(err.Error(), `"export"`) || !strings.Contains(err.Error(), "use: reconcile") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -59,6 +59,10 @@ func Logger(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
+// ErrGaveUp marks a call its transport gave up (too many attempts): Do
+// does not try it again.
+var ErrGaveUp = errors.New("given up")
+
 type callKey struct{}
 
 // call identifies one Do: every attempt of it carries the same.
@@ -77,7 +81,7 @@ func (p Policy) Do(ctx context.Context, what string, retryable func(error) bool,
 	var err error
 	callCtx := context.WithValue(ctx, callKey{}, &call{what: what})
 	for attempt := 1; ; attempt++ {
-		if err = fn(callCtx); err == nil || !retryable(err) || attempt >= p.Attempts {
+		if err = fn(callCtx); err == nil || errors.Is(err, ErrGaveUp) || !retryable(err) || attempt >= p.Attempts {
 			break
 		}
 		sleep := time.Duration(rand.Int64N(int64(wait) + 1))

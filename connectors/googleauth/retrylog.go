@@ -3,9 +3,12 @@ package googleauth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +41,13 @@ type failure struct {
 	attempt int
 }
 
+// MaxAttempts bounds the attempts of one call, whoever retries it: the
+// BigQuery client retries a refused connection or a 5xx by itself for as
+// long as its context lives, which would hang a nightly run on a service
+// that is down. Past it, the transport answers with an error no client
+// retries.
+const MaxAttempts = 8
+
 // retryWindow bounds how long after a failure a new request of the same
 // call counts as its retry (uptake's longest backoff wait is 64 s).
 const retryWindow = 5 * time.Minute
@@ -55,6 +65,12 @@ func (t *retryLogger) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := t.now()
 	retry = retry && prev.call == backoff.CallOf(req.Context()) && start.Sub(prev.at) < retryWindow
 	attempt := 1
+	if retry && prev.attempt >= MaxAttempts {
+		t.mu.Lock()
+		delete(t.failed, key)
+		t.mu.Unlock()
+		return nil, fmt.Errorf("%s %s: %w after %d attempts, the last: %s", t.service, key, backoff.ErrGaveUp, prev.attempt, prev.got)
+	}
 	if retry {
 		attempt = prev.attempt + 1
 		backoff.Logger(req.Context()).Warn("retrying a failed call", "service", t.service, "call", key, "status", prev.got,
@@ -64,7 +80,7 @@ func (t *retryLogger) RoundTrip(req *http.Request) (*http.Response, error) {
 	got := ""
 	switch {
 	case err != nil && req.Context().Err() == nil:
-		got = "no answer: " + err.Error()
+		got = noAnswer(err)
 	case err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500):
 		got = resp.Status + googleMessage(resp)
 	}
@@ -101,4 +117,33 @@ func googleMessage(resp *http.Response) string {
 		return ""
 	}
 	return fmt.Sprintf(": %s", e.Error.Message)
+}
+
+// noAnswer describes a request that got no answer. Its words must not
+// match the phrases the Google client libraries retry on ("connection
+// refused", "connection reset", "broken pipe"), since it ends up in the
+// error that gives a call up.
+func noAnswer(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "connection refused"):
+		return "no answer: the connection was refused (" + hostOf(msg) + ")"
+	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "broken pipe"), strings.Contains(msg, "EOF"):
+		return "no answer: the connection was cut"
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		return "no answer: timed out"
+	}
+	return "no answer: " + msg
+}
+
+// hostOf picks the address out of a dial error ("dial tcp 1.2.3.4:443: ...").
+func hostOf(msg string) string {
+	if _, rest, ok := strings.Cut(msg, "dial tcp "); ok {
+		if host, _, ok := strings.Cut(rest, ": "); ok {
+			return host
+		}
+	}
+	return "unknown address"
 }

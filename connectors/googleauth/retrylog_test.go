@@ -3,6 +3,7 @@ package googleauth
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -70,7 +71,7 @@ func TestRetryLoggerLogsEachRetryOnce(t *testing.T) {
 			t.Errorf("line %q lacks %s", lines[0], want)
 		}
 	}
-	for _, want := range []string{"no answer", "connection refused", "attempt=2"} {
+	for _, want := range []string{"no answer", "connection was refused", "attempt=2"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("line %q lacks %s", lines[1], want)
 		}
@@ -101,5 +102,31 @@ func TestAnotherCallAfterAGiveUpIsNotARetry(t *testing.T) {
 	post(context.WithoutCancel(ctx))                                 // the cleanup, outside the backoff
 	if n := strings.Count(buf.String(), "level=WARN"); n != 2 || strings.Contains(buf.String(), "attempt=4") {
 		t.Errorf("%d lines, want the 2 retries only:\n%s", n, buf.String())
+	}
+}
+
+// A call that keeps failing is given up after MaxAttempts attempts, even
+// by a client that would retry it for ever: the transport answers the next
+// attempt with an error of its own.
+func TestACallIsGivenUpAfterMaxAttempts(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + l.Addr().String() + "/bigquery/v2/projects/p/jobs"
+	l.Close()
+	var buf bytes.Buffer
+	ctx := backoff.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
+	client := &http.Client{Transport: newRetryLogger("bigquery", http.DefaultTransport)}
+	var err error
+	tries := 0
+	for ; tries < 100; tries++ { // a client that never gives up
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, refused, nil)
+		if _, err = client.Do(req); err != nil && errors.Is(err, backoff.ErrGaveUp) {
+			break
+		}
+	}
+	if tries != MaxAttempts || !strings.Contains(err.Error(), "given up after 8 attempts, the last: no answer: the connection was refused") {
+		t.Errorf("after %d tries: %v", tries, err)
+	}
+	if n := strings.Count(buf.String(), "level=WARN"); n != MaxAttempts-1 {
+		t.Errorf("%d retry lines, want %d", n, MaxAttempts-1)
 	}
 }
