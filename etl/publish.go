@@ -78,7 +78,7 @@ func commitOrder(pubs []publication, p *plugins) []publication {
 // destinations that have the new tables and those that keep the previous
 // ones; the run fails, and the next run publishes to every destination
 // again.
-func commit(ctx context.Context, pubs []publication, res *Result, log *slog.Logger, onStep func(Step)) error {
+func commit(ctx context.Context, conn *sql.Conn, pubs []publication, res *Result, log *slog.Logger, onStep func(Step)) error {
 	for i, d := range pubs {
 		t0 := time.Now()
 		err := ctx.Err() // abandoned (a second signal): the next destination is not committed
@@ -95,6 +95,7 @@ func commit(ctx context.Context, pubs []publication, res *Result, log *slog.Logg
 			return commitFailure(d.name, err, rest, res)
 		}
 		res.Published = append(res.Published, d.name)
+		recordProgress(ctx, conn, res, pubs[i+1:], log)
 		log.Info("published", "step", "publish", "destination", d.name, "tables", len(res.Outputs), "duration", took(t0))
 		onStep(Step{Name: "publish", Table: d.name, Rows: sum(res.RowsOut)})
 	}
@@ -115,6 +116,23 @@ func commitFailure(name string, err error, rest []publication, res *Result) erro
 	}
 	return fmt.Errorf("destination %s: %w\nPublished to %s; not to %s, which keep the previous run's tables until the next run publishes again",
 		name, err, strings.Join(res.Published, ", "), strings.Join(res.NotPublished, ", "))
+}
+
+// recordProgress notes in the run's row which destinations have the run
+// and which do not yet: a process killed between two commits leaves it,
+// and the next run's "interrupted" names them (the run's end replaces it).
+func recordProgress(ctx context.Context, conn *sql.Conn, res *Result, rest []publication, log *slog.Logger) {
+	if len(rest) == 0 {
+		return
+	}
+	var names []string
+	for _, r := range rest {
+		names = append(names, r.name)
+	}
+	note := fmt.Sprintf("after publishing to %s, not to %s, which kept the previous run's tables", strings.Join(res.Published, ", "), strings.Join(names, ", "))
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `UPDATE main.runs SET error = ? WHERE run_id = ?`, note, res.RunID); err != nil {
+		log.Warn("could not record the publish's progress", "error", err)
+	}
 }
 
 // discard removes what the publications prepared and did not commit.

@@ -179,7 +179,7 @@ func begin(ctx context.Context, opt Options, res *Result) (*sql.Conn, func(), er
 	// Holding the lock, no other run is in progress: a row still 'running'
 	// belongs to a process that died.
 	if _, err := conn.ExecContext(ctx, `UPDATE main.runs SET status = 'failed',
-		error = 'interrupted: the process stopped before the run ended' WHERE status = 'running'`); err != nil {
+		error = 'interrupted: the process stopped before the run ended' || coalesce(', ' || error, '') WHERE status = 'running'`); err != nil {
 		release()
 		return nil, nil, fmt.Errorf("record interrupted runs: %w", err)
 	}
@@ -316,7 +316,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		pubCtx = backoff.WithLogger(opt.Abandon, log) // the commits' retries are logged with the run's id
 	}
 	res.publishing = true
-	if err := commit(pubCtx, pubs, res, log, opt.OnStep); err != nil {
+	if err := commit(pubCtx, conn, pubs, res, log, opt.OnStep); err != nil {
 		if pubCtx.Err() != nil {
 			return fmt.Errorf("publish abandoned (each destination is all or nothing): %w", err)
 		}
