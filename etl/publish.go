@@ -105,9 +105,7 @@ func commit(ctx context.Context, conn *sql.Conn, pubs []publication, res *Result
 // commitFailure is the error of a failed commit: it names the destinations
 // that have the run's tables and those that keep the previous ones.
 func commitFailure(name string, err error, rest []publication, res *Result) error {
-	for _, r := range rest {
-		res.NotPublished = append(res.NotPublished, r.name)
-	}
+	res.NotPublished = append(res.NotPublished, names(rest)...)
 	switch {
 	case len(res.Published) == 0:
 		return fmt.Errorf("destination %s: %w\nNothing was published", name, err)
@@ -125,14 +123,19 @@ func recordProgress(ctx context.Context, conn *sql.Conn, res *Result, rest []pub
 	if len(rest) == 0 {
 		return
 	}
-	var names []string
-	for _, r := range rest {
-		names = append(names, r.name)
-	}
-	note := fmt.Sprintf("after publishing to %s, not to %s, which kept the previous run's tables", strings.Join(res.Published, ", "), strings.Join(names, ", "))
+	note := fmt.Sprintf("after publishing to %s, not to %s, which kept the previous run's tables", strings.Join(res.Published, ", "), strings.Join(names(rest), ", "))
 	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `UPDATE main.runs SET error = ? WHERE run_id = ?`, note, res.RunID); err != nil {
 		log.Warn("could not record the publish's progress", "error", err)
 	}
+}
+
+// names lists the publications' destination names.
+func names(pubs []publication) []string {
+	var out []string
+	for _, p := range pubs {
+		out = append(out, p.name)
+	}
+	return out
 }
 
 // discard removes what the publications prepared and did not commit.

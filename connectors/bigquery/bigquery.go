@@ -414,9 +414,6 @@ func (d *Destination) ref(table string) string {
 	return fmt.Sprintf("`%s.%s.%s`", d.spec.Project, d.spec.Dataset, table)
 }
 
-// errNotFound stands for a 404 the code expected.
-var errNotFound = &googleapi.Error{Code: http.StatusNotFound, Message: "not found"}
-
 func isNotFound(err error) bool {
 	var gerr *googleapi.Error
 	return errors.As(err, &gerr) && gerr.Code == http.StatusNotFound

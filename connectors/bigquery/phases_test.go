@@ -11,19 +11,26 @@ import (
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
 )
 
+// publishedOnce is a fake dataset where run r1 published twoMonths.
+func publishedOnce(t *testing.T) (*bqfake.Server, *Destination) {
+	t.Helper()
+	fake := bqfake.New(t, "my-project")
+	d := fakeDest(t, fake, "")
+	run, out := publishedIn("r1")
+	if err := connectors.Publish(context.Background(), d, warehouseWith(t, twoMonths), run, out); err != nil {
+		t.Fatal(err)
+	}
+	return fake, d
+}
+
 // Plan changes nothing; Prepare only loads staging tables, which readers
 // do not see; a run killed after Prepare leaves them, the next run's
 // publish drops them, and validate (Check) warns about them meanwhile.
 func TestPhasesAndLeftoverStagingTables(t *testing.T) {
-	fake := bqfake.New(t, "my-project")
-	d := fakeDest(t, fake, "")
+	fake, d := publishedOnce(t)
 	ctx := context.Background()
-	run, out := publishedIn("r1")
-	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
-		t.Fatal(err)
-	}
 	before := changes(fake)
-	run, out = publishedIn("r2")
+	run, out := publishedIn("r2")
 	next := warehouseWith(t, twoMonths)
 	exec(t, next, `UPDATE kpi_monthly SET salesperson = 'Carol' WHERE salesperson = 'Bob'`)
 	p, err := d.Plan(ctx, next, run, out)
@@ -93,17 +100,12 @@ func staging(t *testing.T, d *Destination, fake *bqfake.Server) []string {
 // A schema a published table cannot take is refused by Plan, before any
 // table changes.
 func TestPlanRefusesAnIncompatibleSchema(t *testing.T) {
-	fake := bqfake.New(t, "my-project")
-	d := fakeDest(t, fake, "")
+	fake, d := publishedOnce(t)
 	ctx := context.Background()
-	run, out := publishedIn("r1")
-	if err := connectors.Publish(ctx, d, warehouseWith(t, twoMonths), run, out); err != nil {
-		t.Fatal(err)
-	}
 	retyped := warehouseWith(t, twoMonths)
 	exec(t, retyped, `ALTER TABLE kpi_monthly ALTER active_customers TYPE VARCHAR`)
 	before := changes(fake)
-	run, out = publishedIn("r2")
+	run, out := publishedIn("r2")
 	_, err := d.Plan(ctx, retyped, run, out)
 	if err == nil || !strings.Contains(err.Error(), "nothing was published") || !strings.Contains(err.Error(), "changed type") {
 		t.Fatalf("err = %v", err)

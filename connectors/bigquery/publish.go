@@ -56,10 +56,10 @@ type publication struct {
 func (p *publication) plan(ctx context.Context) error {
 	md, err := p.datasetMetadata(ctx)
 	switch {
-	case isNotFound(err):
-		// Created by Prepare: no table to compare with, nothing left over.
 	case err != nil:
 		return p.d.explain(fmt.Errorf("bigquery: dataset %s: %w", p.d.spec.String(), err))
+	case md == nil:
+		// Created by Prepare: no table to compare with, nothing left over.
 	default:
 		p.datasetExists = true
 		if err := p.d.checkDataset(md); err != nil {
@@ -74,17 +74,16 @@ func (p *publication) plan(ctx context.Context) error {
 	return err
 }
 
+// datasetMetadata reads the dataset's settings; md is nil when it does not
+// exist yet.
 func (p *publication) datasetMetadata(ctx context.Context) (md *bq.DatasetMetadata, err error) {
 	err = p.d.backoff.Do(ctx, "dataset "+p.d.spec.Dataset, retryable, func(ctx context.Context) error {
 		md, err = p.c.Dataset(p.d.spec.Dataset).Metadata(ctx)
 		if isNotFound(err) {
-			return nil
+			md, err = nil, nil
 		}
 		return err
 	})
-	if err == nil && md == nil {
-		return nil, errNotFound
-	}
 	return md, err
 }
 
