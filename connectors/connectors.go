@@ -49,6 +49,9 @@ type Run struct {
 	// Warnings, when set, returns the run's warnings so far, those added
 	// by destinations that prepared earlier included (the report lists them).
 	Warnings func() []string
+	// Files, when set, keeps what file sources read across runs: an
+	// unchanged file is not parsed again (see FileStore).
+	Files FileStore
 	// Backfill says the run publishes an older month's view on purpose:
 	// fewer rows than published are expected (but not none).
 	Backfill bool
@@ -97,6 +100,11 @@ type Extracted struct {
 	// connection-local relations holding this source's rows, each with the
 	// contract's columns in the contract's order.
 	Relations map[string][]string
+	// Kept maps a raw contract table to relations of the run's FileStore
+	// (Run.Files) holding this source's rows, each with the contract's
+	// columns: they outlive the run, and the engine reads them where they
+	// are instead of copying them.
+	Kept map[string][]string
 	// RowsIn counts rows loaded per raw table.
 	RowsIn map[string]int64
 	// RowsRead counts data rows read, rejected ones included, per raw table.
@@ -289,8 +297,14 @@ func MergeExtracted(a *Extracted, b Extracted) {
 		a.RowsRead = map[string]int64{}
 		a.Rejected = map[string]int64{}
 	}
+	if a.Kept == nil {
+		a.Kept = map[string][]string{}
+	}
 	for k, v := range b.Relations {
 		a.Relations[k] = append(a.Relations[k], v...)
+	}
+	for k, v := range b.Kept {
+		a.Kept[k] = append(a.Kept[k], v...)
 	}
 	for k, v := range b.RowsIn {
 		a.RowsIn[k] += v

@@ -18,6 +18,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
+	"github.com/uptake-dev/uptake/etl/filecache"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
@@ -44,6 +45,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FullRefresh reads every input file again and rebuilds everything,
+	// whatever the warehouse kept from earlier runs (--full-refresh).
+	FullRefresh bool
 	// Abandon, once done, abandons a publish in flight. The run's own
 	// context stops the run only until it publishes: from then on the
 	// publish and the warehouse swap finish, so that a stop never leaves
@@ -256,6 +260,15 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt); err != nil {
 		return err
 	}
+	// The run's rejects, and the cache that keeps files' rejects beside it.
+	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
+		return err
+	}
+	files, err := filecache.New(ctx, conn, filecache.Options{RunID: res.RunID, FullRefresh: opt.FullRefresh})
+	if err != nil {
+		return err
+	}
+	run.Files = files
 	ex, err := extract(ctx, conn, p, run, log, opt.OnStep)
 	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
 	// Rejects are kept whatever happens next: they are what the ops person reads.
@@ -338,7 +351,14 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 			ON CONFLICT (source) DO UPDATE SET last_day = greatest(last_day, excluded.last_day), updated_at = excluded.updated_at`,
 			warehouse.Quote(w.Name), warehouse.Quote(mark.Format("2006-01-02"))))
 	}
-	return warehouse.Swap(ctx, conn, build, live, marks...)
+	if err := warehouse.Swap(ctx, conn, build, live, marks...); err != nil {
+		return err
+	}
+	// The live tables read only what this run kept: the rest may go.
+	if err := files.Collect(ctx); err != nil {
+		log.Warn("the file cache keeps files no run needs any more; the next run tries again", "error", err)
+	}
+	return nil
 }
 
 // watermarks reads the last day each incremental source pulled.
@@ -363,9 +383,6 @@ func watermarks(ctx context.Context, conn *sql.Conn) (map[string]time.Time, erro
 func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, log *slog.Logger, onStep func(Step)) (connectors.Extracted, error) {
 	var all connectors.Extracted
 	connectors.MergeExtracted(&all, connectors.Extracted{})
-	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
-		return all, err
-	}
 	var errs []error
 	for i, src := range p.sources {
 		name := p.sourceNames[i]

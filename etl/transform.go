@@ -87,6 +87,10 @@ func rejectExamples(ctx context.Context, conn *sql.Conn, n int) ([]string, error
 }
 
 // loadRaw replaces the raw contract tables with what the sources extracted.
+// Rows a run copies (from connection-local relations, or carried over from
+// the live tables) go to a table; rows kept across runs in the file cache
+// (Extracted.Kept) are read where they are: the raw table is then a view
+// of them and of the copied rows.
 func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *Result, log *slog.Logger) error {
 	contract, err := uptakesql.Contract()
 	if err != nil {
@@ -100,41 +104,24 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("contract/%s.sql: %w", m.Name, err)
 		}
-		cols, err := columns(ctx, conn, m.Name)
-		if err != nil {
+		copied, kept := ex.Relations[m.Name], ex.Kept[m.Name]
+		if keptAcrossRuns[m.Name] != "" {
+			// The engine compacts these rows: it needs them in a table.
+			copied, kept = append(slices.Clone(copied), kept...), nil
+		}
+		target := m.Name
+		if len(kept) > 0 {
+			target = m.Name + warehouse.PartSuffix
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", m.Name, target)); err != nil {
+				return fmt.Errorf("load %s: %w", m.Name, err)
+			}
+		}
+		if err := copyRaw(ctx, conn, m.Name, target, copied, ex.Windows, res); err != nil {
 			return err
 		}
-		for _, rel := range ex.Relations[m.Name] {
-			q := fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM %s", m.Name, strings.Join(cols, ", "), rel)
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("load %s from %s: %w", m.Name, rel, err)
-			}
-		}
-		if keptAcrossRuns[m.Name] != "" {
-			if err := keepHistory(ctx, conn, m.Name, keptAcrossRuns[m.Name], cols); err != nil {
+		if len(kept) > 0 {
+			if err := viewRaw(ctx, conn, m.Name, target, kept); err != nil {
 				return err
-			}
-		}
-		for _, w := range ex.Windows {
-			if w.Table != m.Name {
-				continue
-			}
-			if err := keepOutsideWindow(ctx, conn, w, w.Source, cols); err != nil {
-				return err
-			}
-			if w.Legacy == "" {
-				continue
-			}
-			// Rows of an older uptake, tagged alike for every source of a kind:
-			// carried over under the new tag when one source claims them.
-			if claimants := legacyClaimants(ex.Windows, w); len(claimants) == 1 {
-				if err := keepOutsideWindow(ctx, conn, w, w.Legacy, cols); err != nil {
-					return err
-				}
-			} else if claimants[0] == w.Name {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("%s rows tagged %q by an older uptake cannot be told apart between sources %s: "+
-					"those outside this run's windows are dropped; pull them again with uptake run --from (each source's start_date)",
-					m.Name, w.Legacy, strings.Join(claimants, ", ")))
 			}
 		}
 		n, err := warehouse.Count(ctx, conn, m.Name)
@@ -142,7 +129,74 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 			return err
 		}
 		res.RowsIn[m.Name] = n
-		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "duration", took(t0))
+		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "kept_files", len(kept), "duration", took(t0))
+	}
+	return nil
+}
+
+// copyRaw fills target, the table of a raw table's copied rows: this run's
+// connection-local relations, then the rows carried over from the live
+// table (earlier snapshots, rows outside incremental windows).
+func copyRaw(ctx context.Context, conn *sql.Conn, table, target string, relations []string, windows []connectors.Window, res *Result) error {
+	cols, err := columns(ctx, conn, target)
+	if err != nil {
+		return err
+	}
+	for _, rel := range relations {
+		q := fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM %s", target, strings.Join(cols, ", "), rel)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("load %s from %s: %w", table, rel, err)
+		}
+	}
+	if keptAcrossRuns[table] != "" {
+		if err := keepHistory(ctx, conn, table, keptAcrossRuns[table], cols); err != nil {
+			return err
+		}
+	}
+	for _, w := range windows {
+		if w.Table != table {
+			continue
+		}
+		if err := keepOutsideWindow(ctx, conn, target, w, w.Source, cols); err != nil {
+			return err
+		}
+		if w.Legacy == "" {
+			continue
+		}
+		// Rows of an older uptake, tagged alike for every source of a kind:
+		// carried over under the new tag when one source claims them.
+		if claimants := legacyClaimants(windows, w); len(claimants) == 1 {
+			if err := keepOutsideWindow(ctx, conn, target, w, w.Legacy, cols); err != nil {
+				return err
+			}
+		} else if claimants[0] == w.Name {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s rows tagged %q by an older uptake cannot be told apart between sources %s: "+
+				"those outside this run's windows are dropped; pull them again with uptake run --from (each source's start_date)",
+				table, w.Legacy, strings.Join(claimants, ", ")))
+		}
+	}
+	return nil
+}
+
+// viewRaw makes table a view of its copied rows (in part) and of the kept
+// relations, each cast to the contract's columns.
+func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []string) error {
+	cols, err := warehouse.Columns(ctx, conn, part)
+	if err != nil {
+		return err
+	}
+	var names, casts []string
+	for _, c := range cols {
+		names = append(names, warehouse.Ident(c.Name))
+		casts = append(casts, fmt.Sprintf("CAST(%s AS %s) AS %s", warehouse.Ident(c.Name), c.Type, warehouse.Ident(c.Name)))
+	}
+	selects := []string{fmt.Sprintf("SELECT %s FROM %s", strings.Join(names, ", "), part)}
+	for _, rel := range kept {
+		selects = append(selects, fmt.Sprintf("SELECT %s FROM %s", strings.Join(casts, ", "), rel))
+	}
+	q := fmt.Sprintf("CREATE VIEW %s AS\n%s", table, strings.Join(selects, "\nUNION ALL\n"))
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("load %s from kept files: %w", table, err)
 	}
 	return nil
 }
@@ -181,8 +235,8 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols
 // incremental source pulled in earlier runs outside this run's window:
 // days pulled again replace their earlier rows, the others stay. tag is the
 // rows' tag in the live table (w.Source, or w.Legacy); they are kept under
-// w.Source.
-func keepOutsideWindow(ctx context.Context, conn *sql.Conn, w connectors.Window, tag string, cols []string) error {
+// w.Source, in target (the table of the raw table's copied rows).
+func keepOutsideWindow(ctx context.Context, conn *sql.Conn, target string, w connectors.Window, tag string, cols []string) error {
 	var live int // the live table, with a source column (older warehouses lack it on raw_orders)
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? AND column_name = 'source'`, w.Table).Scan(&live); err != nil || live == 0 {
 		return err
@@ -194,7 +248,7 @@ func keepOutsideWindow(ctx context.Context, conn *sql.Conn, w connectors.Window,
 			sel[i] = "$4 AS " + c
 		}
 	}
-	q := fmt.Sprintf(`INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE source = $1 AND NOT (day BETWEEN $2 AND $3)`, w.Table, strings.Join(sel, ", "))
+	q := fmt.Sprintf(`INSERT INTO %[3]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE source = $1 AND NOT (day BETWEEN $2 AND $3)`, w.Table, strings.Join(sel, ", "), target)
 	if _, err := conn.ExecContext(ctx, q, tag, w.From, w.To, w.Source); err != nil {
 		return fmt.Errorf("keep earlier %s rows of %s: %w", tag, w.Table, err)
 	}

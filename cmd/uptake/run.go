@@ -15,6 +15,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		asOf        string
 		from, to    string
 		allowShrink bool
+		fullRefresh bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -30,7 +31,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opt := etl.Options{Config: cfg, AllowShrink: allowShrink, Logger: log, Abandon: abandonContext(cmd.Context())}
+			opt := etl.Options{Config: cfg, AllowShrink: allowShrink, FullRefresh: fullRefresh, Logger: log, Abandon: abandonContext(cmd.Context())}
 			for _, f := range []struct {
 				flag, value string
 				into        *time.Time
@@ -52,5 +53,6 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&from, "from", "", "first day incremental sources pull (YYYY-MM-DD; default: their watermark minus the lookback)")
 	cmd.Flags().StringVar(&to, "to", "", "last day incremental sources pull (YYYY-MM-DD; default: yesterday)")
 	cmd.Flags().BoolVar(&allowShrink, "allow-shrink", false, "publish even when a table lost more than checks.max_shrink_pct of its rows")
+	cmd.Flags().BoolVar(&fullRefresh, "full-refresh", false, "read every input file again and rebuild everything, whatever the warehouse kept from earlier runs")
 	return cmd
 }

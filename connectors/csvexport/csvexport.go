@@ -107,7 +107,7 @@ func (s *Source) datasets() []dataset {
 // up, so that one run reports every broken file at once.
 func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run) (connectors.Extracted, error) {
 	out := connectors.Extracted{
-		Relations: map[string][]string{}, RowsIn: map[string]int64{},
+		Relations: map[string][]string{}, Kept: map[string][]string{}, RowsIn: map[string]int64{},
 		RowsRead: map[string]int64{}, Rejected: map[string]int64{},
 	}
 	var errs []error
@@ -116,23 +116,29 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 			return out, err
 		}
 		out.Warnings = append(out.Warnings, s.lookalikeWarnings(ds)...)
-		rel, err := s.extractDataset(ctx, conn, run, ds, &out)
+		rels, err := s.extractDataset(ctx, conn, run, ds, &out)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out.Relations[ds.target] = append(out.Relations[ds.target], rel)
+		if run.Files != nil {
+			out.Kept[ds.target] = append(out.Kept[ds.target], rels...)
+		} else {
+			out.Relations[ds.target] = append(out.Relations[ds.target], rels...)
+		}
 	}
 	return out, errors.Join(errs...)
 }
 
-func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, out *connectors.Extracted) (string, error) {
+// extractDataset reads the files of one export and returns the relations of
+// their rows, one a file.
+func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, out *connectors.Extracted) ([]string, error) {
 	files, err := filepath.Glob(ds.cfg.Path)
 	if err != nil {
-		return "", fmt.Errorf("%s: %s.path %q: %w", s.name, ds.key, ds.cfg.Path, err)
+		return nil, fmt.Errorf("%s: %s.path %q: %w", s.name, ds.key, ds.cfg.Path, err)
 	}
 	if len(files) == 0 {
-		return "", fmt.Errorf("%s: no file matches %s.path %q (working directory %s)", s.name, ds.key, ds.cfg.Path, cwd())
+		return nil, fmt.Errorf("%s: no file matches %s.path %q (working directory %s)", s.name, ds.key, ds.cfg.Path, cwd())
 	}
 	sort.Strings(files)
 	fileDates := map[string]time.Time{}
@@ -142,7 +148,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		files, window = s.incrementalFiles(files, run, ds.cfg)
 		out.Windows = append(out.Windows, window)
 		if len(files) == 0 {
-			return s.emptyActivity(ctx, conn)
+			return nil, nil // no new file: the window keeps the earlier rows
 		}
 	}
 	if ds.key == "establishments" && ds.cfg.Month != "column" {
@@ -180,26 +186,17 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		if len(errs) > 0 && ds.key == "establishments" && fileDates[f].IsZero() && ds.cfg.Month != "column" {
 			continue
 		}
-		t0 := time.Now()
-		sc, err := s.scanFile(ctx, conn, f, ds, fmt.Sprintf("%s_%s_%d", warehouse.SafeName(s.name), ds.key, i))
+		r, err := s.readFile(ctx, conn, run, ds, f, fileDates[f], i)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		t1 := time.Now()
-		sel, semantic, err := s.contractSelect(ctx, conn, ds, sc, fileDates[f])
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		run.Logger.Debug("read file", "file", f, "encoding", sc.encoding, "rows", sc.rows, "rejected", sc.rejected+semantic,
-			"scan", t1.Sub(t0).Round(time.Millisecond).String(), "check", time.Since(t1).Round(time.Millisecond).String())
-		out.RowsRead[ds.target] += sc.rows + semantic + sc.rejected
-		out.Rejected[ds.target] += sc.rejected + semantic
-		out.RowsIn[ds.target] += sc.rows
-		parts = append(parts, sel)
+		out.RowsRead[ds.target] += r.read
+		out.Rejected[ds.target] += r.rejected
+		out.RowsIn[ds.target] += r.rows
+		parts = append(parts, r.relation)
 		if ds.key == "activity" {
-			span, err := daysOf(ctx, conn, sc)
+			span, err := daysOf(ctx, conn, f, r.relation)
 			if err != nil {
 				errs = append(errs, err)
 			} else if span.rows > 0 {
@@ -209,22 +206,26 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	}
 	errs = append(errs, overlaps(ctx, conn, spans)...)
 	if len(parts) == 0 {
-		return "", errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
 	// The checks across files run on the files that could be read, so that
 	// one run (or `uptake validate`) reports every problem at once.
 	view := fmt.Sprintf("%s__%s", ds.target, warehouse.SafeName(s.name))
-	q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", view, strings.Join(parts, "\nUNION ALL\n"))
+	selects := make([]string, len(parts))
+	for i, p := range parts {
+		selects[i] = "SELECT * FROM " + p
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", view, strings.Join(selects, "\nUNION ALL\n"))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return "", fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
+		return nil, fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
 	}
 	if err := s.checkDataset(ctx, conn, run, ds, view, fileDates); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return "", errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
-	return view, nil
+	return parts, nil
 }
 
 var dateInNameRE = regexp.MustCompile(`(?:^|[^0-9])((?:19|20)\d{2})-?(0[1-9]|1[0-2])(?:-?(0[1-9]|[12]\d|3[01]))?(?:[^0-9]|$)`)
@@ -256,16 +257,17 @@ func cwd() string {
 
 // daySpan is the range of days an activity file covers.
 type daySpan struct {
-	file, table string
-	first, last time.Time
-	rows        int64
+	file, relation string
+	first, last    time.Time
+	rows           int64
 }
 
-func daysOf(ctx context.Context, conn *sql.Conn, sc *scanned) (daySpan, error) {
-	span := daySpan{file: sc.file, table: sc.table}
+// daysOf reads the span of an activity file's relation (contract columns).
+func daysOf(ctx context.Context, conn *sql.Conn, file, relation string) (daySpan, error) {
+	span := daySpan{file: file, relation: relation}
 	var first, last sql.NullTime
-	if err := conn.QueryRowContext(ctx, `SELECT min("date"), max("date"), count(*) FROM `+sc.table).Scan(&first, &last, &span.rows); err != nil {
-		return span, fmt.Errorf("%s: %w", sc.file, err)
+	if err := conn.QueryRowContext(ctx, `SELECT min(day), max(day), count(*) FROM `+relation).Scan(&first, &last, &span.rows); err != nil {
+		return span, fmt.Errorf("%s: %w", file, err)
 	}
 	span.first, span.last = first.Time, last.Time
 	return span, nil
@@ -286,10 +288,10 @@ func overlaps(ctx context.Context, conn *sql.Conn, spans []daySpan) []error {
 			from, to := b.first, minTime(a.last, b.last)
 			var n int64
 			var day, user, event sql.NullString
-			q := fmt.Sprintf(`SELECT count(*), min("date")::VARCHAR, min(user_id), min(event) FROM (
-				SELECT "date", user_id, event FROM %[1]s WHERE "date" BETWEEN $1 AND $2
+			q := fmt.Sprintf(`SELECT count(*), min(day)::VARCHAR, min(user_id), min(event) FROM (
+				SELECT day, user_id, event FROM %[1]s WHERE day BETWEEN $1 AND $2
 				INTERSECT
-				SELECT "date", user_id, event FROM %[2]s WHERE "date" BETWEEN $1 AND $2)`, a.table, b.table)
+				SELECT day, user_id, event FROM %[2]s WHERE day BETWEEN $1 AND $2)`, a.relation, b.relation)
 			if err := conn.QueryRowContext(ctx, q, from, to).Scan(&n, &day, &user, &event); err != nil {
 				errs = append(errs, fmt.Errorf("compare %s and %s: %w", a.file, b.file, err))
 				continue
@@ -339,12 +341,4 @@ func (s *Source) incrementalFiles(files []string, run connectors.Run, d Dataset)
 	w := everything
 	w.From = first
 	return keep, w
-}
-
-// emptyActivity is the relation of an incremental read that found no new file.
-func (s *Source) emptyActivity(ctx context.Context, conn *sql.Conn) (string, error) {
-	view := "raw_activity__" + warehouse.SafeName(s.name)
-	_, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW %s AS SELECT NULL::DATE AS day, NULL AS customer_ref,
-		NULL AS user_id, NULL AS event, NULL::BIGINT AS "count", NULL AS source WHERE false`, view))
-	return view, err
 }

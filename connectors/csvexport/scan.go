@@ -17,15 +17,16 @@ import (
 // NULL), plus the rejects DuckDB itself found (wrong column count, numbers or
 // dates it could not read) and where its records lie in the file.
 type scanned struct {
-	file     string            // the original file, for messages and rejects
-	table    string            // temp table holding the accepted rows
-	rejects  string            // temp table of DuckDB's rejects for this file
-	headers  map[string]string // field → header as written in the file
-	present  map[string]bool   // fields found in the header
-	rows     int64             // rows accepted by DuckDB
-	rejected int64             // physical lines rejected (by the structural pass and DuckDB)
-	encoding string
-	lines    lineMap
+	file       string            // the original file, for messages and rejects
+	table      string            // table holding the accepted rows
+	persistent bool              // table is in the warehouse, not connection-local
+	rejects    string            // temp table of DuckDB's rejects for this file
+	headers    map[string]string // field → header as written in the file
+	present    map[string]bool   // fields found in the header
+	rows       int64             // rows accepted by DuckDB
+	rejected   int64             // physical lines rejected (by the structural pass and DuckDB)
+	encoding   string
+	lines      lineMap
 }
 
 // fileHeader is what the header line of a file says.
@@ -40,15 +41,20 @@ type fileHeader struct {
 // structural pass. Errors that make the whole file unusable (unreadable,
 // empty, header only, missing required column) are returned; row-level
 // problems are left in load_rejects.
-func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds dataset, id string) (*scanned, error) {
+// The rows go to table, a persistent table, when one is given; else to a
+// temp table named after id.
+func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds dataset, id, table string) (*scanned, error) {
 	p, h, lint, err := s.readStructure(file, ds)
 	if err != nil {
 		return nil, err
 	}
 	defer p.cleanup()
 	sc := &scanned{file: file, headers: map[string]string{}, present: map[string]bool{}, encoding: p.encoding,
-		table: "csv_" + id, rejects: "csv_" + id + "_rejects",
+		table: table, persistent: table != "", rejects: "csv_" + id + "_rejects",
 		lines: lineMap{spans: "csv_" + id + "_spans", skipped: "csv_" + id + "_skipped"}}
+	if sc.table == "" {
+		sc.table = "csv_" + id
+	}
 	for i, f := range h.colOf {
 		sc.present[f.name] = true
 		sc.headers[f.name] = h.labels[i]
@@ -234,8 +240,20 @@ func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, 
 	if lint.longest >= duckdbMaxLineSize {
 		opts = append(opts, fmt.Sprintf("max_line_size = %d", lint.longest+1024))
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, %s)",
-		sc.table, strings.Join(selects, ", "), warehouse.Quote(path), strings.Join(opts, ", "))
+	kind := "TEMP TABLE"
+	if sc.persistent {
+		kind = "TABLE"
+	}
+	return fmt.Sprintf("CREATE OR REPLACE %s %s AS SELECT %s FROM read_csv(%s, %s)",
+		kind, sc.table, strings.Join(selects, ", "), warehouse.Quote(path), strings.Join(opts, ", "))
+}
+
+// dropTemp drops the connection-local tables of a scan (its line maps,
+// DuckDB's rejects): a run that keeps files holds one file's at a time.
+func (sc *scanned) dropTemp(ctx context.Context, conn *sql.Conn) {
+	for _, t := range []string{sc.rejects, sc.rejects + "_scan", sc.lines.spans, sc.lines.skipped} {
+		conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp."+t)
+	}
 }
 
 // duckdbMaxLineSize is DuckDB's default limit on the size of a record.

@@ -206,7 +206,13 @@ func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
 	return nil
 }
 
-// Swap makes the build schema live: in one transaction every table of it
+// PartSuffix ends the name of a build table that holds part of a raw
+// table's rows, the raw table being a view of it and of the file cache's
+// relations: main gets no view of it.
+const PartSuffix = "__copied"
+
+// Swap makes the build schema live: in one transaction every table (and
+// view) of it
 // gets a view of the same name in main (except main's own bookkeeping
 // tables: the runs mart is a published copy of main.runs), views of tables
 // it no longer has are dropped, and the state records it. The previous
@@ -214,15 +220,18 @@ func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
 // transaction (bookkeeping that must change with the data, such as
 // watermarks).
 func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...string) error {
-	tables, err := names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database()`, build)
+	tables, err := Names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = $1 AND database_name = current_database()
+		AND NOT suffix(table_name, $2)
+		UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = $1 AND NOT internal AND database_name = current_database()
+		ORDER BY 1`, build, PartSuffix)
 	if err != nil {
 		return err
 	}
-	mainTables, err := names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database()`)
+	mainTables, err := Names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database()`)
 	if err != nil {
 		return err
 	}
-	views, err := names(ctx, conn, `SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal AND database_name = current_database()`)
+	views, err := Names(ctx, conn, `SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal AND database_name = current_database()`)
 	if err != nil {
 		return err
 	}
@@ -266,7 +275,8 @@ func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...
 // bookkept are main's own tables, never replaced by a build.
 var bookkept = map[string]bool{"runs": true, "rejects": true, "state": true, "watermarks": true}
 
-func names(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+// Names runs q and returns its first column, as strings.
+func Names(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)

@@ -1,0 +1,91 @@
+package csvexport
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// readerVersion changes whenever this package reads the same file into
+// other rows (a new column, another rule): files kept by an earlier
+// version are then read again.
+const readerVersion = "csvexport/1"
+
+// fileRead is what came of one file: the relation of its rows in the
+// contract's columns, and its counts.
+type fileRead struct {
+	relation             string
+	rows, read, rejected int64
+}
+
+// readFile reads one export file, or takes what an earlier run read of it
+// when the run keeps files (Run.Files) and the file has not changed.
+func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, file string, fileDate time.Time, i int) (fileRead, error) {
+	id := fmt.Sprintf("%s_%s_%d", warehouse.SafeName(s.name), ds.key, i)
+	var v *connectors.FileVersion
+	table := ""
+	if run.Files != nil {
+		var err error
+		v, err = run.Files.Open(ctx, connectors.FileKey{Source: s.name, Table: ds.target, Path: file, Reading: s.reading(ds, fileDate)})
+		if err != nil {
+			return fileRead{}, err
+		}
+		if k := v.Kept; k != nil {
+			run.Logger.Debug("kept file", "file", file, "rows", k.Rows, "rejected", k.Rejected)
+			return fileRead{relation: k.Relation, rows: k.Rows, read: k.Read, rejected: k.Rejected}, nil
+		}
+		table = v.Scan
+	}
+	t0 := time.Now()
+	sc, err := s.scanFile(ctx, conn, file, ds, id, table)
+	if err != nil {
+		return fileRead{}, err
+	}
+	if v != nil {
+		// Once kept, nothing refers to the scan's connection-local tables.
+		defer sc.dropTemp(context.WithoutCancel(ctx), conn)
+	}
+	t1 := time.Now()
+	sel, semantic, err := s.contractSelect(ctx, conn, ds, sc, fileDate)
+	if err != nil {
+		return fileRead{}, err
+	}
+	r := fileRead{rows: sc.rows, read: sc.rows + semantic + sc.rejected, rejected: sc.rejected + semantic}
+	run.Logger.Debug("read file", "file", file, "encoding", sc.encoding, "rows", r.rows, "rejected", r.rejected,
+		"scan", t1.Sub(t0).Round(time.Millisecond).String(), "check", time.Since(t1).Round(time.Millisecond).String())
+	if v == nil {
+		r.relation = "csv_" + id + "_rows"
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", r.relation, sel)); err != nil {
+			return fileRead{}, fmt.Errorf("%s: %w", file, err)
+		}
+		return r, nil
+	}
+	// Activity rows read from the scan alone stay a view over it; the other
+	// exports' rows (few) are placed on their lines through this
+	// connection's line maps, and are kept as a table.
+	r.relation, err = run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: ds.key != "activity",
+		Rows: r.rows, Read: r.read, Rejected: r.rejected})
+	return r, err
+}
+
+// reading digests what shapes the rows read from a file of ds: the
+// export's settings, the source-wide format, the checks, the date the file
+// stands for, and this reader's version.
+func (s *Source) reading(ds dataset, fileDate time.Time) string {
+	b, _ := json.Marshal(struct {
+		Version, Key string
+		Dataset      Dataset
+		Format       Format
+		MaxCellChars int
+		FileDate     time.Time
+	}{readerVersion, ds.key, ds.cfg, s.spec.Format, s.maxCellChars, fileDate})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}

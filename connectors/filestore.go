@@ -1,0 +1,78 @@
+package connectors
+
+import (
+	"context"
+	"time"
+)
+
+// FileStore keeps, across runs, what a source read from each input file, so
+// that an export file is parsed once: a run reads again only the files that
+// changed (size, modification time, then content) or that it reads another
+// way (another config, another uptake). The engine owns it (Run.Files); a
+// source without one reads every file into connection-local tables, as
+// `uptake validate` does.
+type FileStore interface {
+	// Open looks path up. The version it returns has Kept set when an
+	// earlier run read the same content the same way; else the source reads
+	// the file into the table named Scan and calls Keep.
+	Open(ctx context.Context, key FileKey) (*FileVersion, error)
+	// Keep records what the source read from v: the store makes the
+	// relation of the file's rows in the contract's columns (a view over
+	// v.Scan, or a table, which drops v.Scan) and keeps the file's rejects,
+	// found in temp.load_rejects. It returns the relation's name.
+	Keep(ctx context.Context, v *FileVersion, k KeepSpec) (string, error)
+}
+
+// FileKey names one input file of a source, and how the source reads it.
+type FileKey struct {
+	// Source is the source's name in the config.
+	Source string
+	// Table is the raw contract table the file's rows go to.
+	Table string
+	// Path is the file, as the source found it.
+	Path string
+	// Reading digests everything that shapes the rows read from the file
+	// (the source's settings for it, its reader's version): a change reads
+	// the file again.
+	Reading string
+}
+
+// FileVersion is one version of an input file, as a run found it.
+type FileVersion struct {
+	Key FileKey
+	// Size, ModTime and SHA256 tell this version from another.
+	Size    int64
+	ModTime time.Time
+	SHA256  string
+	// Kept is what an earlier run read from this version; nil when the
+	// source must read it.
+	Kept *KeptFile
+	// Scan is the table, in the store's schema, that a source reading the
+	// file creates its rows in (its own columns).
+	Scan string
+}
+
+// KeptFile is what a run read from one version of a file.
+type KeptFile struct {
+	// Relation holds the file's rows in the contract's columns.
+	Relation string
+	// Rows kept, data rows read (rejected ones included), physical lines
+	// rejected.
+	Rows, Read, Rejected int64
+	// Facts are the source's own notes on the file (JSON), such as the
+	// days an activity file covers.
+	Facts string
+}
+
+// KeepSpec is what a source hands to FileStore.Keep.
+type KeepSpec struct {
+	// Select turns the rows of FileVersion.Scan into the contract's columns.
+	Select string
+	// Materialize makes the relation a table (the scan table is then
+	// dropped); else it is a view over the scan table. A select that reads
+	// connection-local tables (line maps) must be materialized.
+	Materialize bool
+	// Rows, Read, Rejected and Facts are recorded as KeptFile's.
+	Rows, Read, Rejected int64
+	Facts                string
+}

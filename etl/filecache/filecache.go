@@ -1,0 +1,303 @@
+// Package filecache is the engine's connectors.FileStore: it keeps in the
+// warehouse (schema kept) the rows sources read from each input file, so
+// that a nightly run parses and copies only the files that changed.
+//
+// A file's version is its size and modification time, then its content
+// (SHA-256): a file touched or copied again with the same bytes is not read
+// again, and a file written within two seconds of being stamped is hashed
+// next time, since its modification time may not show a later write.
+// What a source read from a version (its relation, its counts, its rejects)
+// is immutable: a changed file gets a new relation, and the old one stays
+// until a successful run no longer refers to it (Collect), so that a failed
+// run leaves the live tables' rows in place.
+package filecache
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+)
+
+// Schema is the warehouse schema the store keeps its tables in.
+const Schema = "kept"
+
+// racyWindow is how close to its stamping a file's modification time may be
+// before a later run hashes it again: file systems with coarse timestamps
+// may not change the time of a write in the same tick.
+const racyWindow = 2 * time.Second
+
+var ddl = []string{
+	`CREATE SCHEMA IF NOT EXISTS kept`,
+	`CREATE SEQUENCE IF NOT EXISTS kept.ids`,
+	// One row per input file: the version read last and what came of it.
+	`CREATE TABLE IF NOT EXISTS kept.files (
+		source VARCHAR NOT NULL,
+		target_table VARCHAR NOT NULL,
+		path VARCHAR NOT NULL,
+		reading VARCHAR NOT NULL,
+		size BIGINT NOT NULL,
+		mtime_ns BIGINT NOT NULL,
+		sha256 VARCHAR NOT NULL,
+		stamped_at TIMESTAMPTZ NOT NULL,
+		relation VARCHAR NOT NULL,
+		scan VARCHAR,
+		rows BIGINT NOT NULL,
+		read BIGINT NOT NULL,
+		rejected BIGINT NOT NULL,
+		facts VARCHAR,
+		run_id VARCHAR NOT NULL,
+		PRIMARY KEY (source, target_table, path)
+	)`,
+	// The rejects of each kept relation, in the columns of the run's
+	// temp.load_rejects (sql/contract): a run that keeps a file reports
+	// its bad lines again.
+	`CREATE TABLE IF NOT EXISTS kept.rejects AS SELECT NULL::VARCHAR AS relation, * FROM temp.load_rejects LIMIT 0`,
+}
+
+// Store keeps files' rows for the runs of one warehouse. It uses the run's
+// connection (the sources' rejects are in its temp.load_rejects).
+type Store struct {
+	conn    *sql.Conn
+	runID   string
+	refresh bool
+	now     func() time.Time
+	opened  map[[3]string]bool
+	hashes  map[*connectors.FileVersion]chan hashed
+}
+
+type hashed struct {
+	sum string
+	err error
+}
+
+// Options are a store's settings for one run.
+type Options struct {
+	// RunID is recorded with each version the run reads.
+	RunID string
+	// FullRefresh reads every file again, whatever was kept (--full-refresh).
+	FullRefresh bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// New prepares the store's tables in the warehouse of conn, whose
+// temp.load_rejects must exist.
+func New(ctx context.Context, conn *sql.Conn, opt Options) (*Store, error) {
+	for _, q := range ddl {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("file cache: %w", err)
+		}
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Store{conn: conn, runID: opt.RunID, refresh: opt.FullRefresh, now: opt.Now,
+		opened: map[[3]string]bool{}, hashes: map[*connectors.FileVersion]chan hashed{}}, nil
+}
+
+type record struct {
+	reading, sha, relation string
+	size, mtimeNS          int64
+	stampedAt              time.Time
+	rows, read, rejected   int64
+	facts                  sql.NullString
+}
+
+// Open looks a file up: it is kept when an earlier run read the same
+// content the same way.
+func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.FileVersion, error) {
+	fi, err := os.Stat(key.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key.Path, err)
+	}
+	s.opened[[3]string{key.Source, key.Table, key.Path}] = true
+	v := &connectors.FileVersion{Key: key, Size: fi.Size(), ModTime: fi.ModTime()}
+	var r record
+	err = s.conn.QueryRowContext(ctx, `SELECT reading, sha256, relation, size, mtime_ns, stamped_at, rows, read, rejected, facts
+		FROM kept.files WHERE source = ? AND target_table = ? AND path = ?`, key.Source, key.Table, key.Path).
+		Scan(&r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.stampedAt, &r.rows, &r.read, &r.rejected, &r.facts)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("file cache: look up %s: %w", key.Path, err)
+	}
+	if found && !s.refresh && r.reading == key.Reading && r.size == v.Size {
+		same := r.mtimeNS == v.ModTime.UnixNano() && v.ModTime.Before(r.stampedAt.Add(-racyWindow))
+		if !same {
+			// Touched, copied again, or written too close to its stamping
+			// to trust the time: the content decides.
+			sum, err := hashFile(key.Path)
+			if err != nil {
+				return nil, err
+			}
+			if same = sum == r.sha; same {
+				if _, err := s.conn.ExecContext(ctx, `UPDATE kept.files SET mtime_ns = ?, stamped_at = ? WHERE source = ? AND target_table = ? AND path = ?`,
+					v.ModTime.UnixNano(), s.now(), key.Source, key.Table, key.Path); err != nil {
+					return nil, fmt.Errorf("file cache: %w", err)
+				}
+			}
+		}
+		if same {
+			v.SHA256 = r.sha
+			v.Kept = &connectors.KeptFile{Relation: r.relation, Rows: r.rows, Read: r.read, Rejected: r.rejected, Facts: r.facts.String}
+			// Its bad lines are this run's too.
+			if _, err := s.conn.ExecContext(ctx, `INSERT INTO temp.load_rejects
+				SELECT source, target_table, file, line, "column", reason, raw_line FROM kept.rejects WHERE relation = ? ORDER BY line`, r.relation); err != nil {
+				return nil, fmt.Errorf("file cache: rejects of %s: %w", key.Path, err)
+			}
+			return v, nil
+		}
+	}
+	var id int64
+	if err := s.conn.QueryRowContext(ctx, `SELECT nextval('kept.ids')`).Scan(&id); err != nil {
+		return nil, fmt.Errorf("file cache: %w", err)
+	}
+	v.Scan = fmt.Sprintf("%s.scan_%d", Schema, id)
+	// The content is hashed while the source parses it.
+	ch := make(chan hashed, 1)
+	go func() {
+		sum, err := hashFile(key.Path)
+		ch <- hashed{sum, err}
+	}()
+	s.hashes[v] = ch
+	return v, nil
+}
+
+// Keep makes the relation of a version the source read and records it.
+func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connectors.KeepSpec) (string, error) {
+	h, ok := s.hashes[v]
+	if !ok {
+		return "", fmt.Errorf("file cache: %s was not opened to be read", v.Key.Path)
+	}
+	delete(s.hashes, v)
+	hs := <-h
+	if hs.err != nil {
+		return "", hs.err
+	}
+	relation := strings.Replace(v.Scan, ".scan_", ".file_", 1)
+	create := "CREATE VIEW " + relation + " AS " + k.Select
+	scan := sql.NullString{String: v.Scan, Valid: true}
+	if k.Materialize {
+		create = "CREATE TABLE " + relation + " AS " + k.Select
+		scan = sql.NullString{}
+	}
+	if _, err := s.conn.ExecContext(ctx, create); err != nil {
+		return "", fmt.Errorf("%s: keep rows: %w", v.Key.Path, err)
+	}
+	if k.Materialize {
+		if _, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+v.Scan); err != nil {
+			return "", fmt.Errorf("%s: %w", v.Key.Path, err)
+		}
+	}
+	// A file written while it was read: its rows are this run's, but a
+	// later run must read it again, whatever its time says.
+	sum := hs.sum
+	if fi, err := os.Stat(v.Key.Path); err != nil || fi.Size() != v.Size || !fi.ModTime().Equal(v.ModTime) {
+		sum = ""
+	}
+	key := v.Key
+	stmts := []struct {
+		q    string
+		args []any
+	}{
+		{"BEGIN TRANSACTION", nil},
+		{`INSERT INTO kept.rejects SELECT ?, * FROM temp.load_rejects WHERE source = ? AND target_table = ? AND file = ?`,
+			[]any{relation, key.Source, key.Table, key.Path}},
+		{`INSERT OR REPLACE INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			[]any{key.Source, key.Table, key.Path, key.Reading, v.Size, v.ModTime.UnixNano(), sum, s.now(),
+				relation, scan, k.Rows, k.Read, k.Rejected, k.Facts, s.runID}},
+		{"COMMIT", nil},
+	}
+	for _, st := range stmts {
+		if _, err := s.conn.ExecContext(ctx, st.q, st.args...); err != nil {
+			s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			return "", fmt.Errorf("file cache: record %s: %w", key.Path, err)
+		}
+	}
+	v.SHA256 = sum
+	return relation, nil
+}
+
+// Collect, after a successful run, forgets the files the run did not open
+// (removed, or no longer configured) and drops every relation no kept file
+// refers to: the live tables now read only what the run kept.
+func (s *Store) Collect(ctx context.Context) error {
+	rows, err := s.conn.QueryContext(ctx, `SELECT source, target_table, path FROM kept.files`)
+	if err != nil {
+		return fmt.Errorf("file cache: %w", err)
+	}
+	var gone [][3]string
+	for rows.Next() {
+		var k [3]string
+		if err := rows.Scan(&k[0], &k[1], &k[2]); err != nil {
+			rows.Close()
+			return err
+		}
+		if !s.opened[k] {
+			gone = append(gone, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range gone {
+		if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.files WHERE source = ? AND target_table = ? AND path = ?`, k[0], k[1], k[2]); err != nil {
+			return fmt.Errorf("file cache: forget %s: %w", k[2], err)
+		}
+	}
+	if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.rejects WHERE relation NOT IN (SELECT relation FROM kept.files)`); err != nil {
+		return fmt.Errorf("file cache: %w", err)
+	}
+	// Views first: a view over a scan table goes before the table.
+	for _, kind := range []string{"VIEW", "TABLE"} {
+		q := `SELECT view_name FROM duckdb_views() WHERE schema_name = 'kept' AND NOT internal AND database_name = current_database()`
+		if kind == "TABLE" {
+			q = `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects') AND database_name = current_database()`
+		}
+		names, err := warehouse.Names(ctx, s.conn, q)
+		if err != nil {
+			return err
+		}
+		used, err := warehouse.Names(ctx, s.conn, `SELECT relation FROM kept.files UNION ALL SELECT scan FROM kept.files WHERE scan IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, u := range used {
+			keep[u] = true
+		}
+		for _, n := range names {
+			if keep[Schema+"."+n] {
+				continue
+			}
+			if _, err := s.conn.ExecContext(ctx, "DROP "+kind+" IF EXISTS "+Schema+"."+warehouse.Ident(n)); err != nil {
+				return fmt.Errorf("file cache: drop %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
+// hashFile is the SHA-256 of a file's content, in hex.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

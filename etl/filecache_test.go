@@ -1,0 +1,270 @@
+package etl_test
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptake-dev/uptake/etl"
+)
+
+// published reads every output table of the warehouse as text, rows
+// sorted, without the columns that name the run (published_at, run ids).
+func published(t *testing.T, w *workspace, res *etl.Result) map[string]string {
+	t.Helper()
+	db := w.db()
+	defer db.Close()
+	out := map[string]string{}
+	for _, table := range res.Outputs {
+		if table == "runs" {
+			continue
+		}
+		var exclude []string
+		rows, err := db.Query(`SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?
+			AND (column_name IN ('published_at', 'run_id') OR column_name LIKE '%run%')`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			exclude = append(exclude, `"`+c+`"`)
+		}
+		rows.Close()
+		sel := "*"
+		if len(exclude) > 0 {
+			sel = "* EXCLUDE (" + strings.Join(exclude, ", ") + ")"
+		}
+		var s sql.NullString
+		q := fmt.Sprintf(`SELECT string_agg(r::VARCHAR, e'\n' ORDER BY r::VARCHAR) FROM (SELECT %s FROM main.%s) r`, sel, table)
+		if err := db.QueryRow(q).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		out[table] = s.String
+	}
+	return out
+}
+
+// sameTables fails the test for each table that differs between a and b.
+func sameTables(t *testing.T, what string, a, b map[string]string) {
+	t.Helper()
+	if len(a) != len(b) || len(a) == 0 {
+		t.Errorf("%s: %d tables against %d", what, len(a), len(b))
+	}
+	for table, rows := range a {
+		if b[table] != rows {
+			t.Errorf("%s: %s differs:\n%s\n-- against --\n%s", what, table, rows, b[table])
+		}
+	}
+}
+
+// readThisRun lists the files the run read (the others it kept).
+func readThisRun(t *testing.T, w *workspace, res *etl.Result) []string {
+	t.Helper()
+	db := w.db()
+	defer db.Close()
+	rows, err := db.Query(`SELECT path FROM kept.files WHERE run_id = ? ORDER BY path`, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var p string
+		rows.Scan(&p)
+		names = append(names, filepath.Base(p))
+	}
+	return names
+}
+
+// TestNightlyRunReadsOnlyChangedFilesAndPublishesWhatAFullRefreshDoes
+// changes the kpi fixture's exports the ways a platform does (a past day
+// revised, a file removed, a customer moved to another salesperson, a file
+// copied again unchanged) and checks after each that the run read only the
+// files that changed and published exactly what --full-refresh publishes
+// on the same files.
+func TestNightlyRunReadsOnlyChangedFilesAndPublishesWhatAFullRefreshDoes(t *testing.T) {
+	w := newWorkspace(t, "")
+	first, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readThisRun(t, w, first); len(got) != 7 {
+		t.Fatalf("first run read %v, want the 7 files", got)
+	}
+	cold := published(t, w, first)
+
+	// Nothing changed: nothing read, same tables.
+	again, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readThisRun(t, w, again); len(got) != 0 {
+		t.Errorf("unchanged files read again: %v", got)
+	}
+	sameTables(t, "second run", published(t, w, again), cold)
+
+	step := func(what string, change func(), wantRead string) {
+		t.Helper()
+		change()
+		inc, err := w.run(etl.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := strings.Join(readThisRun(t, w, inc), " "); got != wantRead {
+			t.Errorf("%s: the run read [%s], want [%s]", what, got, wantRead)
+		}
+		incTables := published(t, w, inc)
+		full, err := w.run(etl.Options{FullRefresh: true})
+		if err != nil {
+			t.Fatalf("%s: full refresh: %v", what, err)
+		}
+		if got := readThisRun(t, w, full); len(got) == 0 {
+			t.Errorf("%s: the full refresh read no file", what)
+		}
+		sameTables(t, what, incTables, published(t, w, full))
+	}
+	in := filepath.Join(w.dir, "input")
+	// A past day revised: u2's July 3 download becomes 4 downloads, and a
+	// line is added to July 2.
+	step("revised day", func() {
+		w.write("activity_2026-07.csv", strings.Replace(readFile(t, filepath.Join(in, "activity_2026-07.csv")),
+			"2026-07-03,u2,E1,download,1", "2026-07-02,u3,E1,share,2\n2026-07-03,u2,E1,download,4", 1))
+	}, "activity_2026-07.csv")
+	// A customer moved to another salesperson in September.
+	step("salesperson", func() {
+		text := readFile(t, filepath.Join(in, "establishments_2026-09.csv"))
+		if !strings.Contains(text, "Alice") {
+			t.Fatal("fixture: no Alice in September")
+		}
+		w.write("establishments_2026-09.csv", strings.Replace(text, "Alice", "Bruno", 1))
+	}, "establishments_2026-09.csv")
+	// A file removed: August's activity is gone.
+	step("removed file", func() {
+		if err := os.Remove(filepath.Join(in, "activity_2026-08.csv")); err != nil {
+			t.Fatal(err)
+		}
+	}, "")
+	// A file copied again: new time, same bytes. Its content is hashed,
+	// and it is not read.
+	step("touched file", func() {
+		old := time.Now().Add(-48 * time.Hour)
+		if err := os.Chtimes(filepath.Join(in, "activity_2026-09.csv"), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}, "")
+
+	// The removed file's rows are gone from the warehouse, and the cache
+	// keeps one relation per file (and a scan table under each activity
+	// view), no more.
+	db := w.db()
+	var files, views, tables int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM kept.files),
+		(SELECT count(*) FROM duckdb_views() WHERE schema_name = 'kept'),
+		(SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects'))`).Scan(&files, &views, &tables); err != nil {
+		t.Fatal(err)
+	}
+	if files != 6 || views != 2 || tables != 6 {
+		t.Errorf("kept: %d files, %d views, %d tables; want 6 files, 2 activity views over 2 scans, 4 tables of the other exports", files, views, tables)
+	}
+	var august int
+	if err := db.QueryRow(`SELECT count(*) FROM raw_activity WHERE month(day) = 8`).Scan(&august); err != nil || august != 0 {
+		t.Errorf("August rows after its file was removed: %d (%v)", august, err)
+	}
+	db.Close()
+
+	// Settings that shape the rows read them all again.
+	w.cfg.Checks.MaxCellChars = 5000
+	res, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readThisRun(t, w, res); len(got) != 6 {
+		t.Errorf("after a change of checks.max_cell_chars the run read %v, want all 6 files", got)
+	}
+}
+
+// TestKeptFileReportsItsRejectsAgain: a file read in an earlier run keeps
+// its bad lines in each run's rejects, and the run's counts.
+func TestKeptFileReportsItsRejectsAgain(t *testing.T) {
+	w := newWorkspace(t, "")
+	w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n"+
+		"2026-10-01,u1,E1,portal_view,2\n2026-10-02,u1,E1,portal_view,-3\n2026-10-03,u2,E1,login,1\n")
+	w.cfg.Checks.MaxRejectPct = 50
+	var runs []*etl.Result
+	for i := 0; i < 2; i++ {
+		res, err := w.run(etl.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, res)
+	}
+	if got := readThisRun(t, w, runs[1]); len(got) != 0 {
+		t.Fatalf("second run read %v", got)
+	}
+	db := w.db()
+	for _, res := range runs {
+		var n int
+		var where string
+		if err := db.QueryRow(`SELECT count(*), any_value(file || ':' || line || ' ' || "column" || ': ' || reason) FROM rejects WHERE run_id = ?`, res.RunID).Scan(&n, &where); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || !strings.Contains(where, "activity_2026-10.csv:3 count: \"-3\" is not a whole number") {
+			t.Errorf("run %s: %d rejects (%s), want line 3's", res.RunID, n, where)
+		}
+		if res.Rejected != 1 {
+			t.Errorf("run %s: Rejected = %d, want 1", res.RunID, res.Rejected)
+		}
+	}
+	if runs[0].RowsIn["raw_activity"] != runs[1].RowsIn["raw_activity"] {
+		t.Errorf("raw_activity rows: %d then %d", runs[0].RowsIn["raw_activity"], runs[1].RowsIn["raw_activity"])
+	}
+}
+
+// TestFailedRunKeepsTheLiveRawRows: a run that reads a changed file and then
+// fails leaves the live raw table on the previous version's rows, and the
+// next successful run drops that version.
+func TestFailedRunKeepsTheLiveRawRows(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		db := w.db()
+		defer db.Close()
+		var n int
+		if err := db.QueryRow(`SELECT sum(count) FROM raw_activity WHERE day = DATE '2026-07-02'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	in := filepath.Join(w.dir, "input")
+	w.write("activity_2026-07.csv", readFile(t, filepath.Join(in, "activity_2026-07.csv"))+"2026-07-02,u9,E1,login,100\n")
+	// The revision is read, but a broken October establishments export fails the run.
+	w.write("establishments_2026-10.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"+
+		"E1,Alpha,maybe,yes,1,0,0,Alice,4\n")
+	if _, err := w.run(etl.Options{}); err == nil {
+		t.Fatal("the run with a broken export succeeded")
+	}
+	if got := count(); got != before {
+		t.Errorf("after a failed run July 2 counts %d, want the live %d", got, before)
+	}
+	if err := os.Remove(filepath.Join(in, "establishments_2026-10.csv")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != before+100 {
+		t.Errorf("after the next run July 2 counts %d, want %d", got, before+100)
+	}
+	if got := readThisRun(t, w, res); len(got) != 0 {
+		t.Errorf("the failed run's reading of the revision was not kept: read again %v", got)
+	}
+}
