@@ -134,8 +134,9 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			warehouse.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
 			sc.table, sc.lines.rowJoins("s"), bad)
 	case "activity":
-		sel = fmt.Sprintf(`SELECT "date" AS day, nullif(trim(customer_reference), '') AS customer_ref,
-			trim(user_id) AS user_id, trim(event) AS event, coalesce("count", 1)::BIGINT AS "count", 'csvexport' AS source
+		// Text was trimmed as the file was read (readQuery).
+		sel = fmt.Sprintf(`SELECT "date" AS day, customer_reference AS customer_ref,
+			user_id, event, coalesce("count", 1)::BIGINT AS "count", 'csvexport' AS source
 			FROM %s WHERE NOT %s`, sc.table, bad)
 	case "orders":
 		sel = fmt.Sprintf(`SELECT trim(order_id) AS order_id, trim(customer_reference) AS customer_ref,

@@ -16,7 +16,7 @@ import (
 // readerVersion changes whenever this package reads the same file into
 // other rows (a new column, another rule): files kept by an earlier
 // version are then read again.
-const readerVersion = "csvexport/1"
+const readerVersion = "csvexport/2"
 
 // fileRead is what came of one file: the relation of its rows in the
 // contract's columns, and its counts.

@@ -208,7 +208,14 @@ func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, 
 			case "date":
 				typ = "DATE"
 			}
-			selects = append(selects, fmt.Sprintf("c%d AS %s", i, warehouse.Ident(f.name)))
+			col := fmt.Sprintf("c%d", i)
+			if f.kind == "text" {
+				// Trimmed, and empty as NULL, once as the file is read: the
+				// rows are kept so, and read as they are stored (a string
+				// made anew at each read costs the models memory).
+				col = fmt.Sprintf("nullif(trim(c%d), '')", i)
+			}
+			selects = append(selects, fmt.Sprintf("%s AS %s", col, warehouse.Ident(f.name)))
 		}
 		cols = append(cols, fmt.Sprintf("'c%d': '%s'", i, typ))
 	}
