@@ -427,6 +427,25 @@ func TestOverlappingActivityFiles(t *testing.T) {
 	}
 }
 
+// TestOverlapCountsRowsRead: two files that share a row rejected in one
+// of them (and so counted once) do not overlap; the same row read from
+// both, written with other spacing, does.
+func TestOverlapCountsRowsRead(t *testing.T) {
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"activity_2026-09.csv":       "date,user_id,event,count\n2026-09-30,u1,login,-1\n2026-09-30,u2,login,1\n",
+		"activity_2026-09-v2.csv":    "date,user_id,event,count\n2026-09-30,u1,login,1\n",
+	})
+	if _, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n"); err != nil {
+		t.Errorf("a row rejected in one file made the files overlap: %v", err)
+	}
+	if err := os.WriteFile(f.path("activity_2026-09-v2.csv"), []byte("date,user_id,event,count\n2026-09-30, u2 ,login,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n")
+	wantErr(t, err, "1 rows appear in both (e.g. 2026-09-30, user u2, event login)")
+}
+
 func TestTrailingEmptyHeaderColumns(t *testing.T) {
 	// Excel writes a trailing delimiter on the header, and on rows or not.
 	f := newFixture(t, map[string]string{"establishments_2026-09.csv": "reference;archived;has_portal_access;;\nE1;no;yes;;\nE2;no;no\n"})

@@ -2,10 +2,15 @@
 // warehouse (schema kept) the rows sources read from each input file, so
 // that a nightly run parses and copies only the files that changed.
 //
-// A file's version is its size and modification time, then its content
-// (SHA-256): a file touched or copied again with the same bytes is not read
-// again, and a file written within two seconds of being stamped is hashed
-// next time, since its modification time may not show a later write.
+// A file's version is its size, modification time, inode and change time,
+// then its content (SHA-256): a file touched or copied again with the same
+// bytes is not read again, a file rewritten with its old modification time
+// restored (cp -p, rsync -t, unzip) is seen by its change time, and a file
+// written within two seconds of being stamped is hashed next time, since
+// its times may not show a later write. Where the file system has no change
+// time, every file is hashed at each run. What a file's rows are also
+// depends on how the source reads it (FileKey.Reading) and on the raw
+// table's contract (sql/contract): a change of either reads it again.
 // What a source read from a version (its relation, its counts, its rejects)
 // is immutable: a changed file gets a new relation, and the old one stays
 // until a successful run no longer refers to it (Collect), so that a failed
@@ -26,6 +31,7 @@ import (
 
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 // Schema is the warehouse schema the store keeps its tables in.
@@ -47,6 +53,7 @@ var ddl = []string{
 		reading VARCHAR NOT NULL,
 		size BIGINT NOT NULL,
 		mtime_ns BIGINT NOT NULL,
+		change VARCHAR NOT NULL,
 		sha256 VARCHAR NOT NULL,
 		stamped_at TIMESTAMPTZ NOT NULL,
 		relation VARCHAR NOT NULL,
@@ -72,7 +79,9 @@ type Store struct {
 	refresh bool
 	now     func() time.Time
 	opened  map[[3]string]bool
-	hashes  map[*connectors.FileVersion]chan hashed
+	// contracts digests each raw table's DDL (sql/contract).
+	contracts map[string]string
+	hashes    map[*connectors.FileVersion]chan hashed
 }
 
 type hashed struct {
@@ -93,6 +102,9 @@ type Options struct {
 // New prepares the store's tables in the warehouse of conn, whose
 // temp.load_rejects must exist.
 func New(ctx context.Context, conn *sql.Conn, opt Options) (*Store, error) {
+	if err := dropOlderShapes(ctx, conn); err != nil {
+		return nil, err
+	}
 	for _, q := range ddl {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("file cache: %w", err)
@@ -105,12 +117,35 @@ func New(ctx context.Context, conn *sql.Conn, opt Options) (*Store, error) {
 		opened: map[[3]string]bool{}, hashes: map[*connectors.FileVersion]chan hashed{}}, nil
 }
 
+// dropOlderShapes drops the store's tables when an older uptake made them
+// with other columns: the files are then read again (the relations the
+// live tables read stay until the next successful run collects them).
+func dropOlderShapes(ctx context.Context, conn *sql.Conn) error {
+	want := map[string]string{
+		"files":   "source,target_table,path,reading,size,mtime_ns,change,sha256,stamped_at,relation,scan,rows,read,rejected,facts,run_id",
+		"rejects": "relation,source,target_table,file,line,column,reason,raw_line",
+	}
+	for table, cols := range want {
+		got, err := warehouse.Names(ctx, conn, `SELECT string_agg(column_name, ',' ORDER BY column_index) FROM duckdb_columns()
+			WHERE schema_name = 'kept' AND table_name = ? AND database_name = current_database() HAVING count(*) > 0`, table)
+		if err != nil {
+			return err
+		}
+		if len(got) == 1 && got[0] != cols {
+			if _, err := conn.ExecContext(ctx, "DROP TABLE kept."+table); err != nil {
+				return fmt.Errorf("file cache: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 type record struct {
-	reading, sha, relation string
-	size, mtimeNS          int64
-	stampedAt              time.Time
-	rows, read, rejected   int64
-	facts                  sql.NullString
+	reading, sha, relation, change string
+	size, mtimeNS                  int64
+	stampedAt                      time.Time
+	rows, read, rejected           int64
+	facts                          sql.NullString
 }
 
 // Open looks a file up: it is kept when an earlier run read the same
@@ -122,16 +157,24 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 	}
 	s.opened[[3]string{key.Source, key.Table, key.Path}] = true
 	v := &connectors.FileVersion{Key: key, Size: fi.Size(), ModTime: fi.ModTime()}
+	change := changeStamp(fi)
+	reading, err := s.reading(ctx, key)
+	if err != nil {
+		return nil, err
+	}
 	var r record
-	err = s.conn.QueryRowContext(ctx, `SELECT reading, sha256, relation, size, mtime_ns, stamped_at, rows, read, rejected, facts
-		FROM kept.files WHERE source = ? AND target_table = ? AND path = ?`, key.Source, key.Table, key.Path).
-		Scan(&r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.stampedAt, &r.rows, &r.read, &r.rejected, &r.facts)
+	err = s.conn.QueryRowContext(ctx, `SELECT reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected, facts
+		FROM kept.files f WHERE source = ? AND target_table = ? AND path = ?
+		  AND EXISTS (SELECT 1 FROM duckdb_views() WHERE schema_name = 'kept' AND 'kept.' || view_name = f.relation
+		      UNION ALL SELECT 1 FROM duckdb_tables() WHERE schema_name = 'kept' AND 'kept.' || table_name = f.relation)`, key.Source, key.Table, key.Path).
+		Scan(&r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected, &r.facts)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("file cache: look up %s: %w", key.Path, err)
 	}
-	if found && !s.refresh && r.reading == key.Reading && r.size == v.Size {
-		same := r.mtimeNS == v.ModTime.UnixNano() && v.ModTime.Before(r.stampedAt.Add(-racyWindow))
+	if found && !s.refresh && r.reading == reading && r.size == v.Size {
+		same := r.mtimeNS == v.ModTime.UnixNano() && change != "" && r.change == change &&
+			v.ModTime.Before(r.stampedAt.Add(-racyWindow))
 		if !same {
 			// Touched, copied again, or written too close to its stamping
 			// to trust the time: the content decides.
@@ -140,8 +183,8 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 				return nil, err
 			}
 			if same = sum == r.sha; same {
-				if _, err := s.conn.ExecContext(ctx, `UPDATE kept.files SET mtime_ns = ?, stamped_at = ? WHERE source = ? AND target_table = ? AND path = ?`,
-					v.ModTime.UnixNano(), s.now(), key.Source, key.Table, key.Path); err != nil {
+				if _, err := s.conn.ExecContext(ctx, `UPDATE kept.files SET mtime_ns = ?, change = ?, stamped_at = ? WHERE source = ? AND target_table = ? AND path = ?`,
+					v.ModTime.UnixNano(), change, s.now(), key.Source, key.Table, key.Path); err != nil {
 					return nil, fmt.Errorf("file cache: %w", err)
 				}
 			}
@@ -200,9 +243,15 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 	}
 	// A file written while it was read: its rows are this run's, but a
 	// later run must read it again, whatever its time says.
-	sum := hs.sum
+	sum, change := hs.sum, ""
 	if fi, err := os.Stat(v.Key.Path); err != nil || fi.Size() != v.Size || !fi.ModTime().Equal(v.ModTime) {
 		sum = ""
+	} else {
+		change = changeStamp(fi)
+	}
+	reading, err := s.reading(ctx, v.Key)
+	if err != nil {
+		return "", err
 	}
 	key := v.Key
 	stmts := []struct {
@@ -212,8 +261,8 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 		{"BEGIN TRANSACTION", nil},
 		{`INSERT INTO kept.rejects SELECT ?, * FROM temp.load_rejects WHERE source = ? AND target_table = ? AND file = ?`,
 			[]any{relation, key.Source, key.Table, key.Path}},
-		{`INSERT OR REPLACE INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			[]any{key.Source, key.Table, key.Path, key.Reading, v.Size, v.ModTime.UnixNano(), sum, s.now(),
+		{`INSERT OR REPLACE INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			[]any{key.Source, key.Table, key.Path, reading, v.Size, v.ModTime.UnixNano(), change, sum, s.now(),
 				relation, scan, k.Rows, k.Read, k.Rejected, k.Facts, s.runID}},
 		{"COMMIT", nil},
 	}
@@ -286,6 +335,27 @@ func (s *Store) Collect(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reading is the key's Reading with the raw table's contract: a new
+// column, or another type, reads the file again.
+func (s *Store) reading(ctx context.Context, key connectors.FileKey) (string, error) {
+	if s.contracts == nil {
+		models, err := uptakesql.Contract()
+		if err != nil {
+			return "", err
+		}
+		s.contracts = map[string]string{}
+		for _, m := range models {
+			sum := sha256.Sum256([]byte(m.SQL))
+			s.contracts[m.Name] = hex.EncodeToString(sum[:8])
+		}
+	}
+	return key.Reading + "/" + s.contracts[key.Table], nil
+}
+
+func formatStamp(ino uint64, sec, nsec int64) string {
+	return fmt.Sprintf("%d:%d.%09d", ino, sec, nsec)
 }
 
 // hashFile is the SHA-256 of a file's content, in hex.

@@ -84,20 +84,25 @@ func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 		t.Fatalf("first read: %s", got)
 	}
 
-	// Same size, same time, other bytes, but stamped long after its time:
-	// the times are trusted (this is the cost of not hashing every file).
-	write("a\nc\n", t0)
+	// Same size, same bytes, same modification time: kept, unhashed.
 	if v, _ := keepFile(t, ctx, store(), conn, path); v.Kept == nil {
-		t.Error("a version stamped long after its time was hashed")
+		t.Error("an unchanged file was read again")
 	}
-	// Another time, the bytes read first: hashed, kept.
-	write("a\nb\n", t0.Add(-time.Hour))
+	// Same size, other bytes, the old modification time restored (as cp -p,
+	// rsync -t or unzip do): the change time tells.
+	write("a\nc\n", t0)
+	v, rel := keepFile(t, ctx, store(), conn, path)
+	if v.Kept != nil || lines(rel) != "a,c" {
+		t.Errorf("a rewrite with its old time restored was kept (%v)", v.Kept)
+	}
+	// Another time, the same bytes: hashed, kept.
+	write("a\nc\n", t0.Add(-time.Hour))
 	if v, _ := keepFile(t, ctx, store(), conn, path); v.Kept == nil || v.SHA256 == "" {
 		t.Error("a touched file was read again")
 	}
 	// Another time, other bytes: read.
 	write("a\nd\n", t0.Add(-2*time.Hour))
-	v, rel := keepFile(t, ctx, store(), conn, path)
+	v, rel = keepFile(t, ctx, store(), conn, path)
 	if v.Kept != nil || lines(rel) != "a,d" {
 		t.Errorf("a changed file was kept (%v)", v.Kept)
 	}
@@ -112,6 +117,24 @@ func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 	v, rel = keepFile(t, ctx, store(), conn, path)
 	if v.Kept != nil || lines(rel) != "x,z" {
 		t.Errorf("a write within the racy window went unseen: kept %v, rows %s", v.Kept, lines(rel))
+	}
+
+	// A kept relation gone (dropped by hand): the file is read again.
+	if _, err := conn.ExecContext(ctx, "DROP VIEW "+rel); err != nil {
+		t.Fatal(err)
+	}
+	if v, rel = keepFile(t, ctx, store(), conn, path); v.Kept != nil || lines(rel) != "x,z" {
+		t.Errorf("a file whose relation is gone was kept (%v)", v.Kept)
+	}
+	// A catalog of an older shape is dropped, and its files read again.
+	if _, err := conn.ExecContext(ctx, "ALTER TABLE kept.files DROP COLUMN change"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ = keepFile(t, ctx, store(), conn, path); v.Kept != nil {
+		t.Error("a file was kept by a catalog of an older shape")
+	}
+	if v, _ = keepFile(t, ctx, store(), conn, path); v.Kept == nil {
+		t.Error("after the catalog was made anew, the file was not kept")
 	}
 
 	// Collect forgets what the run did not open and drops what nothing uses.
