@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/uptake-dev/uptake/config"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 // GA4Use is what a GA4 source (Data API, BigQuery export, export files)
@@ -82,7 +83,7 @@ func GA4Table(table string, kpi bool) string {
 	if kpi {
 		return table
 	}
-	return "raw_reconcile_" + strings.TrimPrefix(table, "raw_")
+	return uptakesql.ReconcileTwin(table)
 }
 
 // PropertyOfDataset is the GA4 property of an export dataset named

@@ -40,8 +40,58 @@ type Model struct {
 	Deps []string
 }
 
-// Contract returns the DDL of the raw tables, by name.
-func Contract() ([]Model, error) { return layer("contract") }
+// Contract returns the DDL of the raw tables, by name, the
+// raw_reconcile_ twins included.
+func Contract() ([]Model, error) {
+	models, err := layer("contract")
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range models {
+		if !reconciled[m.Name] {
+			continue
+		}
+		twin := ReconcileTwin(m.Name)
+		ddl, err := TempTable(m.Name, twin)
+		if err != nil {
+			return nil, err
+		}
+		doc := fmt.Sprintf("%s: %s's twin for the GA4 sources pulled for `uptake reconcile` only\n"+
+			"(use: reconcile). No model reads it: its rows never reach a KPI, so the Data API and the\n"+
+			"export of one property can both be configured without counting each event twice.", twin, m.Name)
+		models = append(models, Model{Name: twin, Layer: "contract", Doc: doc,
+			SQL: "-- " + strings.ReplaceAll(doc, "\n", "\n-- ") + "\n" + strings.Replace(ddl, "CREATE OR REPLACE TEMP TABLE", "CREATE OR REPLACE TABLE", 1)})
+	}
+	sort.Slice(models, func(i, j int) bool { return models[i].Name < models[j].Name })
+	return models, nil
+}
+
+// reconciled are the raw tables GA4 sources load, which have a
+// raw_reconcile_ twin of the same columns (see ReconcileTwin).
+var reconciled = map[string]bool{"raw_activity": true, "raw_customer_activity": true, "raw_active_users": true}
+
+// ReconcileTwin names the twin of a raw table that GA4 sources pulled for
+// reconcile only load (raw_activity -> raw_reconcile_activity).
+func ReconcileTwin(table string) string { return "raw_reconcile_" + strings.TrimPrefix(table, "raw_") }
+
+// contractHead is the head of a contract file's DDL.
+var contractHead = regexp.MustCompile(`(?m)^CREATE OR REPLACE TABLE ([a-z_]+) \(`)
+
+// TempTable returns the DDL of a connection-local table named name with
+// the columns of the contract table contract: a source fills it, and the
+// contract's columns and types stay written once, in sql/contract.
+func TempTable(contract, name string) (string, error) {
+	b, err := files.ReadFile(path.Join("contract", contract+".sql"))
+	if err != nil {
+		return "", fmt.Errorf("sql: no contract table %s", contract)
+	}
+	text := commentRE.ReplaceAllString(string(b), "")
+	m := contractHead.FindStringSubmatchIndex(text)
+	if m == nil || text[m[2]:m[3]] != contract {
+		return "", fmt.Errorf("sql: contract/%s.sql does not begin with CREATE OR REPLACE TABLE %s (", contract, contract)
+	}
+	return "CREATE OR REPLACE TEMP TABLE " + name + " (" + text[m[1]:], nil
+}
 
 // Tests returns the data tests, by name.
 func Tests() ([]Model, error) { return layer("tests") }

@@ -35,6 +35,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/googleauth"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 func init() {
@@ -215,10 +216,15 @@ func (s *Source) usageFilter() *ga.FilterExpression {
 		InListFilter: &ga.InListFilter{Values: s.spec.UsageEvents, CaseSensitive: true}}}
 }
 
-// temp creates the connection-local table a report's rows go to.
-func (s *Source) temp(ctx context.Context, conn *sql.Conn, what, columns string) (string, error) {
+// temp creates the connection-local table a report's rows go to, with the
+// columns of a contract table.
+func (s *Source) temp(ctx context.Context, conn *sql.Conn, what, contract string) (string, error) {
 	table := "ga4_" + warehouse.SafeName(s.name) + "_" + what
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (%s)`, table, columns)); err != nil {
+	ddl, err := uptakesql.TempTable(contract, table)
+	if err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, ddl); err != nil {
 		return "", fmt.Errorf("ga4 %s: %w", s.name, err)
 	}
 	return table, nil
@@ -236,7 +242,7 @@ func (s *Source) loaded(out *connectors.Extracted, contract, relation string, ro
 // pullEvents reads the usage events per day, customer and event into
 // raw_customer_activity.
 func (s *Source) pullEvents(ctx context.Context, conn *sql.Conn, svc *ga.Service, run connectors.Run, from, end time.Time, out *connectors.Extracted) ([][]driver.Value, error) {
-	activity, err := s.temp(ctx, conn, "activity", "day DATE, customer_ref VARCHAR, event VARCHAR, count BIGINT, users BIGINT, source VARCHAR")
+	activity, err := s.temp(ctx, conn, "activity", "raw_customer_activity")
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +295,7 @@ type usersReport struct {
 // day and month reports leave out users without a customer and those of
 // excluded customers, as the KPIs do.
 func (s *Source) pullUsers(ctx context.Context, conn *sql.Conn, svc *ga.Service, run connectors.Run, from, end time.Time, out *connectors.Extracted) ([][]driver.Value, error) {
-	table, err := s.temp(ctx, conn, "users", "day DATE, period VARCHAR, customer_ref VARCHAR, active_users BIGINT, source VARCHAR")
+	table, err := s.temp(ctx, conn, "users", "raw_active_users")
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +357,7 @@ func (s *Source) usersReport(ctx context.Context, conn *sql.Conn, svc *ga.Servic
 
 // pullOrders reads the purchases into raw_orders.
 func (s *Source) pullOrders(ctx context.Context, conn *sql.Conn, svc *ga.Service, run connectors.Run, from, end time.Time, out *connectors.Extracted) ([][]driver.Value, error) {
-	orders, err := s.temp(ctx, conn, "orders", "order_id VARCHAR, customer_ref VARCHAR, user_id VARCHAR, day DATE, channel VARCHAR, revenue DOUBLE, source VARCHAR")
+	orders, err := s.temp(ctx, conn, "orders", "raw_orders")
 	if err != nil {
 		return nil, err
 	}
@@ -396,9 +402,7 @@ func (s *Source) pullOrders(ctx context.Context, conn *sql.Conn, svc *ga.Service
 // raw_source_quality (published as source_quality, for KPI and reconcile
 // sources alike).
 func (s *Source) saveQuality(ctx context.Context, conn *sql.Conn, quality [][]driver.Value, from, end time.Time, out *connectors.Extracted) error {
-	qt, err := s.temp(ctx, conn, "quality", `day DATE, source_name VARCHAR, report VARCHAR,
-		subject_to_thresholding BOOLEAN, data_loss_from_other_row BOOLEAN, other_row_count BIGINT, sampled BOOLEAN,
-		samples_read BIGINT, sampling_space BIGINT, property_time_zone VARCHAR, run_id VARCHAR, source VARCHAR`)
+	qt, err := s.temp(ctx, conn, "quality", "raw_source_quality")
 	if err != nil {
 		return err
 	}

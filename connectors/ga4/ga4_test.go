@@ -118,7 +118,7 @@ func TestPullsUsageEventsPerCustomerUpToYesterday(t *testing.T) {
 	if !strings.Contains(strings.Join(ex.Warnings, "\n"), "4 usage events had no customUser:customer_ref") {
 		t.Errorf("warnings = %v", ex.Warnings)
 	}
-	if got := rows(t, c, `SELECT order_id, customer_ref, day::VARCHAR, channel, revenue FROM ga4_shop_orders`); strings.Join(got, ",") != "T1|E1|2026-09-02|web|120.5" {
+	if got := rows(t, c, `SELECT order_id, customer_ref, day::VARCHAR, channel, revenue::VARCHAR FROM ga4_shop_orders`); strings.Join(got, ",") != "T1|E1|2026-09-02|web|120.50" {
 		t.Errorf("orders = %v", got)
 	}
 	// What was asked: the window, the dimensions, the usage events, the quota.

@@ -24,6 +24,7 @@ import (
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
@@ -232,7 +233,11 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	}
 	it.PageInfo().MaxSize = s.pageSize
 	table := "ga4bq_" + warehouse.SafeName(s.name)
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s (day DATE, customer_ref VARCHAR, user_id VARCHAR, event VARCHAR, count BIGINT, source VARCHAR)`, table)); err != nil {
+	ddl, err := uptakesql.TempTable("raw_activity", table)
+	if err != nil {
+		return out, err
+	}
+	if _, err := conn.ExecContext(ctx, ddl); err != nil {
 		return out, err
 	}
 	var rows [][]driver.Value

@@ -26,9 +26,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2" // the "duckdb" driver, and its appender
@@ -356,10 +358,16 @@ func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error
 
 // AppendTemp adds rows to a connection-local (TEMP) table with DuckDB's
 // appender: no SQL statement per row. Each row's values follow the table's
-// column order.
+// column order. A float64 or a decimal string for a DECIMAL column is
+// rounded to its scale as DuckDB's CAST does (half away from zero): the
+// appender itself would store a float's bits as nonsense (19.99 as 0.19).
 func AppendTemp(conn *sql.Conn, table string, rows [][]driver.Value) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	decimals, err := decimalColumns(conn, table)
+	if err != nil {
+		return err
 	}
 	return conn.Raw(func(dc any) error {
 		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
@@ -367,6 +375,14 @@ func AppendTemp(conn *sql.Conn, table string, rows [][]driver.Value) error {
 			return fmt.Errorf("append to %s: %w", table, err)
 		}
 		for _, r := range rows {
+			for i, d := range decimals {
+				if i < len(r) && d != nil && r[i] != nil {
+					if r[i], err = toDecimal(r[i], *d); err != nil {
+						a.Close()
+						return fmt.Errorf("append to %s: %w", table, err)
+					}
+				}
+			}
 			if err := a.AppendRow(r...); err != nil {
 				a.Close()
 				return fmt.Errorf("append to %s: %w", table, err)
@@ -374,6 +390,58 @@ func AppendTemp(conn *sql.Conn, table string, rows [][]driver.Value) error {
 		}
 		return a.Close()
 	})
+}
+
+// decimalColumns gives, by position, the width and scale of the DECIMAL
+// columns of a temp table (nil for the others).
+func decimalColumns(conn *sql.Conn, table string) ([]*duckdb.Decimal, error) {
+	rows, err := conn.QueryContext(context.Background(), `SELECT numeric_precision, numeric_scale, data_type LIKE 'DECIMAL%'
+		FROM duckdb_columns() WHERE database_name = 'temp' AND table_name = ? ORDER BY column_index`, table)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []*duckdb.Decimal
+	for rows.Next() {
+		var w, s sql.NullInt64
+		var dec bool
+		if err := rows.Scan(&w, &s, &dec); err != nil {
+			return nil, err
+		}
+		if !dec {
+			out = append(out, nil)
+			continue
+		}
+		out = append(out, &duckdb.Decimal{Width: uint8(w.Int64), Scale: uint8(s.Int64)})
+	}
+	return out, rows.Err()
+}
+
+// toDecimal rounds v (float64 or decimal text) to d's scale.
+func toDecimal(v driver.Value, d duckdb.Decimal) (driver.Value, error) {
+	var r big.Rat
+	switch x := v.(type) {
+	case float64:
+		if _, ok := r.SetString(strconv.FormatFloat(x, 'f', -1, 64)); !ok {
+			return nil, fmt.Errorf("%v is not a number", x)
+		}
+	case string:
+		if _, ok := r.SetString(x); !ok {
+			return nil, fmt.Errorf("%q is not a number", x)
+		}
+	default:
+		return v, nil
+	}
+	r.Mul(&r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil)))
+	// Half away from zero: add or take a half, then truncate.
+	half := big.NewRat(1, 2)
+	if r.Sign() < 0 {
+		r.Sub(&r, half)
+	} else {
+		r.Add(&r, half)
+	}
+	q := new(big.Int).Quo(r.Num(), r.Denom())
+	return duckdb.Decimal{Width: d.Width, Scale: d.Scale, Value: q}, nil
 }
 
 var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql/driver"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +108,41 @@ func TestBlueGreenSwap(t *testing.T) {
 	var copied string
 	if err := conn.QueryRowContext(ctx, "SELECT v FROM "+b+".runs").Scan(&copied); err != nil || n != 1 || copied != "three" {
 		t.Errorf("main.runs tables: %d; %s.runs: %q, %v", n, b, copied, err)
+	}
+}
+
+// TestAppendTempRoundsDecimals: amounts appended to a DECIMAL column keep
+// their value, rounded to the cent as DuckDB's CAST rounds.
+func TestAppendTempRoundsDecimals(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE amounts (id INTEGER, v DECIMAL(18, 2))"); err != nil {
+		t.Fatal(err)
+	}
+	in := []driver.Value{19.99, 0.29, 1.005, 123456789012.35, -2.675, "7.125", nil, int64(0)}
+	var rows [][]driver.Value
+	for i, v := range in {
+		rows = append(rows, []driver.Value{int32(i), v})
+	}
+	if err := AppendTemp(conn, "amounts", rows); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := conn.QueryRowContext(ctx, "SELECT string_agg(coalesce(v::VARCHAR, 'NULL'), ' ' ORDER BY id) FROM amounts").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	// 1.005 is 1.00499999999999989... as a float64, but written 1.005: it
+	// rounds as written, like the report's text.
+	if want := "19.99 0.29 1.01 123456789012.35 -2.68 7.13 NULL 0.00"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
