@@ -49,6 +49,9 @@ type Run struct {
 	// Warnings, when set, returns the run's warnings so far, those added
 	// by destinations that prepared earlier included (the report lists them).
 	Warnings func() []string
+	// Rows appends the rows a source read to its connection-local tables
+	// (the engine's writer: a source never holds DuckDB's appender).
+	Rows RowWriter
 	// Files, when set, keeps what file sources read across runs: an
 	// unchanged file is not parsed again (see FileStore).
 	Files FileStore

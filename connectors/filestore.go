@@ -2,8 +2,19 @@ package connectors
 
 import (
 	"context"
+	"database/sql/driver"
 	"time"
 )
+
+// RowWriter is how a source hands the engine rows it read outside DuckDB
+// (an API's answer, a line map): the engine appends them, with DuckDB's
+// appender, to a connection-local table the source made (with the columns
+// of a contract table: see sql.TempTable). Values follow the table's
+// column order; a float or decimal text for a DECIMAL column is rounded
+// to its scale.
+type RowWriter interface {
+	Append(ctx context.Context, table string, rows [][]driver.Value) error
+}
 
 // FileStore keeps, across runs, what a source read from each input file, so
 // that an export file is parsed once: a run reads again only the files that

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // ReconcileDay compares one day of GA4 as the Data API counted it (sources
@@ -151,7 +151,7 @@ func reconcileDays(ctx context.Context, db *sql.DB, cfg *config.Config, from, to
 func excludedCustomers(cfg *config.Config) string {
 	quoted := make([]string, len(cfg.Exclude.Customers))
 	for i, c := range cfg.Exclude.Customers {
-		quoted[i] = warehouse.Quote(c)
+		quoted[i] = sqltext.Quote(c)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]::VARCHAR[]"
 }

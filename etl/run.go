@@ -20,6 +20,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/etl/filecache"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // Options are the choices of one run.
@@ -269,6 +270,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		return err
 	}
 	run.Files = files
+	run.Rows = warehouse.RowWriter{Conn: conn}
 	ex, err := extract(ctx, conn, p, run, log, opt.OnStep)
 	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
 	// Rejects are kept whatever happens next: they are what the ops person reads.
@@ -349,7 +351,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		// leaves the nightly runs where they were.
 		marks = append(marks, fmt.Sprintf(`INSERT INTO main.watermarks VALUES (%s, DATE %s, now())
 			ON CONFLICT (source) DO UPDATE SET last_day = greatest(last_day, excluded.last_day), updated_at = excluded.updated_at`,
-			warehouse.Quote(w.Name), warehouse.Quote(mark.Format("2006-01-02"))))
+			sqltext.Quote(w.Name), sqltext.Quote(mark.Format("2006-01-02"))))
 	}
 	if err := warehouse.Swap(ctx, conn, build, live, marks...); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // execModel runs one DDL file of a layer (contract tables).
@@ -124,7 +125,7 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 				return err
 			}
 		}
-		n, err := warehouse.Count(ctx, conn, m.Name)
+		n, err := sqltext.Count(ctx, conn, m.Name)
 		if err != nil {
 			return err
 		}
@@ -184,21 +185,21 @@ func copyRaw(ctx context.Context, conn *sql.Conn, table, target string, relation
 // string made anew at each read costs the models memory: 40 M activity
 // rows no longer fit in 1.2 GB when every id is cast).
 func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []string) error {
-	cols, err := warehouse.Columns(ctx, conn, part)
+	cols, err := sqltext.Columns(ctx, conn, part)
 	if err != nil {
 		return err
 	}
 	var names []string
 	for _, c := range cols {
-		names = append(names, warehouse.Ident(c.Name))
+		names = append(names, sqltext.Ident(c.Name))
 	}
 	var selects []string
-	n, err := warehouse.Count(ctx, conn, part)
+	n, err := sqltext.Count(ctx, conn, part)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		selects = append(selects, fmt.Sprintf("SELECT %s FROM %s.%s", strings.Join(names, ", "), warehouse.Ident(currentSchema(ctx, conn)), part))
+		selects = append(selects, fmt.Sprintf("SELECT %s FROM %s.%s", strings.Join(names, ", "), sqltext.Ident(currentSchema(ctx, conn)), part))
 	} else if _, err := conn.ExecContext(ctx, "DROP TABLE "+part); err != nil {
 		return fmt.Errorf("load %s: %w", table, err)
 	}
@@ -209,9 +210,9 @@ func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []str
 		}
 		sel := make([]string, len(cols))
 		for i, c := range cols {
-			sel[i] = warehouse.Ident(c.Name)
+			sel[i] = sqltext.Ident(c.Name)
 			if relCols[c.Name] != c.Type {
-				sel[i] = fmt.Sprintf("CAST(%[1]s AS %[2]s) AS %[1]s", warehouse.Ident(c.Name), c.Type)
+				sel[i] = fmt.Sprintf("CAST(%[1]s AS %[2]s) AS %[1]s", sqltext.Ident(c.Name), c.Type)
 			}
 		}
 		selects = append(selects, fmt.Sprintf("SELECT %s FROM %s", strings.Join(sel, ", "), rel))
@@ -294,7 +295,7 @@ func keepOutsideWindow(ctx context.Context, conn *sql.Conn, target string, w con
 	sel := make([]string, len(cols))
 	for i, c := range cols {
 		sel[i] = c
-		if c == warehouse.Ident("source") {
+		if c == sqltext.Ident("source") {
 			sel[i] = "$4 AS " + c
 		}
 	}
@@ -319,13 +320,13 @@ func legacyClaimants(windows []connectors.Window, w connectors.Window) []string 
 
 // columns lists a table of the build schema as quoted identifiers.
 func columns(ctx context.Context, conn *sql.Conn, table string) ([]string, error) {
-	cols, err := warehouse.Columns(ctx, conn, table)
+	cols, err := sqltext.Columns(ctx, conn, table)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, len(cols))
 	for i, c := range cols {
-		out[i] = warehouse.Ident(c.Name)
+		out[i] = sqltext.Ident(c.Name)
 	}
 	return out, nil
 }
@@ -342,7 +343,7 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("sql/%s/%s.sql: %w", m.Layer, m.Name, err)
 		}
-		n, err := warehouse.Count(ctx, conn, m.Name)
+		n, err := sqltext.Count(ctx, conn, m.Name)
 		if err != nil {
 			return err
 		}

@@ -45,6 +45,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	run := connectors.Run{ID: "validate", StartedAt: time.Now(), AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
 		Location: cfg.Location(), Logger: log}
 	run.Warn = func(msg string) { v.Warnings = append(v.Warnings, msg) }
+	run.Rows = warehouse.RowWriter{Conn: conn}
 	p, err := newPlugins(cfg)
 	if err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // setVariables hands the KPI thresholds and the run's dates to sql/ as
@@ -20,8 +20,8 @@ func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf,
 		champMin = fmt.Sprintf("%g::DOUBLE", *k.ChampionMinScore)
 	}
 	vars := [][2]string{
-		{"as_of", "DATE " + warehouse.Quote(asOf.Format("2006-01-02"))},
-		{"published_at", "TIMESTAMP " + warehouse.Quote(publishedAt.UTC().Format("2006-01-02 15:04:05.000000"))},
+		{"as_of", "DATE " + sqltext.Quote(asOf.Format("2006-01-02"))},
+		{"published_at", "TIMESTAMP " + sqltext.Quote(publishedAt.UTC().Format("2006-01-02 15:04:05.000000"))},
 		{"score_events", list(k.ScoreEvents)},
 		{"usage_events", list(k.UsageEvents)},
 		{"active_min_score", fmt.Sprintf("%g::DOUBLE", k.ActiveMinScore)},
@@ -47,7 +47,7 @@ func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf,
 func list(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = warehouse.Quote(s)
+		q[i] = sqltext.Quote(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]::VARCHAR[]"
 }
@@ -65,7 +65,7 @@ func lower(items []string) []string {
 func features(fs []config.Feature) string {
 	items := make([]string, len(fs))
 	for i, f := range fs {
-		items[i] = fmt.Sprintf("{'name': %s, 'events': %s, 'min_uses': %d, 'bit': %d}", warehouse.Quote(f.Name), list(f.Events), f.MinUses, 1<<i)
+		items[i] = fmt.Sprintf("{'name': %s, 'events': %s, 'min_uses': %d, 'bit': %d}", sqltext.Quote(f.Name), list(f.Events), f.MinUses, 1<<i)
 	}
 	return "[" + strings.Join(items, ", ") + "]::STRUCT(name VARCHAR, events VARCHAR[], min_uses BIGINT, bit INTEGER)[]"
 }

@@ -38,7 +38,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/googleauth"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 func init() {
@@ -226,7 +226,7 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 		sel = append(sel, parquetExpr(col))
 	}
 	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
-		strings.Join(sel, ", "), warehouse.Ident(table), warehouse.Quote(file))
+		strings.Join(sel, ", "), sqltext.Ident(table), sqltext.Quote(file))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return s, fmt.Errorf("write %s: %w", file, err)
 	}
@@ -360,7 +360,7 @@ func (d *Destination) swap(ctx context.Context, c *bq.Client, loaded []staged, o
 	script, params := d.script(loaded, out)
 	// Two destinations may publish to one dataset with other table prefixes:
 	// each has its own transaction.
-	base := "uptake_publish_" + d.spec.Dataset + "_" + d.spec.TablePrefix + strings.ToLower(warehouse.SafeName(runID))
+	base := "uptake_publish_" + d.spec.Dataset + "_" + d.spec.TablePrefix + strings.ToLower(sqltext.SafeName(runID))
 	attempt := 0
 	return d.backoff.Do(ctx, "publish transaction", retryable, func(ctx context.Context) error {
 		if attempt > 0 {

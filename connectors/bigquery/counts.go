@@ -12,7 +12,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // scope is the part of a published table a run replaces: every row (full
@@ -69,12 +69,12 @@ func windowEnd(out connectors.Published) time.Time { return out.WindowEnd.AddDat
 // localCount counts the rows of the run's table (in DuckDB) in scope: the
 // rows the transaction inserts.
 func localCount(ctx context.Context, conn *sql.Conn, table string, sc scope, out connectors.Published) (int64, error) {
-	q := "SELECT COUNT(*) FROM " + warehouse.Ident(table)
+	q := "SELECT COUNT(*) FROM " + sqltext.Ident(table)
 	switch {
 	case sc.none:
 		return 0, nil
 	case sc.col != "":
-		q += fmt.Sprintf(" WHERE %s BETWEEN DATE '%s' AND DATE '%s'", warehouse.Ident(sc.col),
+		q += fmt.Sprintf(" WHERE %s BETWEEN DATE '%s' AND DATE '%s'", sqltext.Ident(sc.col),
 			out.WindowStart.Format("2006-01-02"), windowEnd(out).Format("2006-01-02"))
 	}
 	var n int64

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // Plan checks, without changing anything, that the run can be published:
@@ -157,7 +157,7 @@ const stageMarker = "__stage_"
 
 // stageName is the staging table of a published table in a run.
 func stageName(published, runID string) string {
-	return published + stageMarker + strings.ToLower(warehouse.SafeName(runID))
+	return published + stageMarker + strings.ToLower(sqltext.SafeName(runID))
 }
 
 // leftovers lists the staging tables of the dataset that belong to other

@@ -9,7 +9,7 @@ import (
 
 	bq "cloud.google.com/go/bigquery"
 
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // column is one column of an output table, as DuckDB has it.
@@ -18,7 +18,7 @@ type column struct {
 }
 
 func tableColumns(ctx context.Context, conn *sql.Conn, table string) ([]column, error) {
-	cols, err := warehouse.Columns(ctx, conn, table)
+	cols, err := sqltext.Columns(ctx, conn, table)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func tableColumns(ctx context.Context, conn *sql.Conn, table string) ([]column, 
 // naive TIMESTAMP holds UTC in uptake; a plain cast would read it in the
 // session's time zone).
 func parquetExpr(c column) string {
-	col := warehouse.Ident(c.name)
+	col := sqltext.Ident(c.name)
 	if c.duckType == "TIMESTAMP" {
 		return fmt.Sprintf("timezone('UTC', %s) AS %s", col, col)
 	}

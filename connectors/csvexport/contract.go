@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // Values read as booleans, case-insensitively (English, French, Danish).
@@ -41,7 +41,7 @@ func rowChecks(ds dataset, sc *scanned) []check {
 		if !sc.present[f.name] {
 			continue
 		}
-		col := warehouse.Ident(f.name)
+		col := sqltext.Ident(f.name)
 		h := sc.headers[f.name]
 		quoted := "'\"' || " + col + "::VARCHAR || '\"'"
 		if f.kind == "count" { // as written: -3, not -3.0
@@ -53,17 +53,17 @@ func rowChecks(ds dataset, sc *scanned) []check {
 		switch f.kind {
 		case "text":
 			if f.required {
-				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, warehouse.Quote("empty value in a required column")})
+				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, sqltext.Quote("empty value in a required column")})
 			}
 		case "bool":
 			if f.required {
-				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, warehouse.Quote("empty value in a required column")})
+				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, sqltext.Quote("empty value in a required column")})
 			}
 			cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NOT NULL AND %s IS NULL", col, boolExpr(col)), h,
 				quoted + " || ' is not a yes/no value (yes/no, true/false, 1/0, oui/non)'"})
 		case "count":
 			if ds.key == "activity" {
-				cs = append(cs, check{col + " IS NULL", h, warehouse.Quote("empty count")})
+				cs = append(cs, check{col + " IS NULL", h, sqltext.Quote("empty count")})
 			}
 			cs = append(cs, check{fmt.Sprintf("%[1]s < 0 OR %[1]s <> trunc(%[1]s) OR %[1]s > 2147483647", col), h,
 				quoted + " || ' is not a whole number of 0 or more'"})
@@ -73,7 +73,7 @@ func rowChecks(ds dataset, sc *scanned) []check {
 			cs = append(cs, check{"abs(" + col + ") >= 1e16", h, quoted + " || ' is too large for an amount (at most 16 digits before the decimal separator)'"})
 		case "date":
 			if f.required {
-				cs = append(cs, check{col + " IS NULL", h, warehouse.Quote("empty date")})
+				cs = append(cs, check{col + " IS NULL", h, sqltext.Quote("empty date")})
 			}
 		case "month":
 			cs = append(cs, check{monthExpr(col, 0) + " IS NULL", h,
@@ -90,7 +90,7 @@ func reasonExprs(cs []check) (cond, column, reason string) {
 	var conds, cols, reasons []string
 	for _, c := range cs {
 		conds = append(conds, "("+c.cond+")")
-		cols = append(cols, fmt.Sprintf("WHEN %s THEN %s", c.cond, warehouse.Quote(c.column)))
+		cols = append(cols, fmt.Sprintf("WHEN %s THEN %s", c.cond, sqltext.Quote(c.column)))
 		reasons = append(reasons, fmt.Sprintf("WHEN %s THEN %s", c.cond, c.reason))
 	}
 	return "coalesce(" + strings.Join(conds, " OR ") + ", false)", "CASE " + strings.Join(cols, " ") + " END", "CASE " + strings.Join(reasons, " ") + " END"
@@ -111,7 +111,7 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 	var sel string
 	switch ds.key {
 	case "establishments":
-		month := "DATE " + warehouse.Quote(fileDate.Format("2006-01-02"))
+		month := "DATE " + sqltext.Quote(fileDate.Format("2006-01-02"))
 		if ds.cfg.Month == "column" {
 			month = monthExpr(`"month"`, ds.cfg.MonthOffset)
 		}
@@ -122,7 +122,7 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			portal_views::BIGINT AS portal_views, downloads::BIGINT AS downloads, shares::BIGINT AS shares,
 			%s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
-			month, boolExpr("archived"), boolExpr("has_portal_access"), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
+			month, boolExpr("archived"), boolExpr("has_portal_access"), sqltext.Quote(sc.file), sc.lines.rowLine("s"),
 			sc.table, sc.lines.rowJoins("s"), bad)
 	case "users":
 		sel = fmt.Sprintf(`SELECT DATE %s AS snapshot_date, trim(user_id) AS user_id,
@@ -131,7 +131,7 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			created AS created_at, first_login AS activated_at, deactivated AS deactivated_at,
 			%s AS archived, %s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
-			warehouse.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
+			sqltext.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), sqltext.Quote(sc.file), sc.lines.rowLine("s"),
 			sc.table, sc.lines.rowJoins("s"), bad)
 	case "activity":
 		// Text was trimmed as the file was read (readQuery).
@@ -144,7 +144,7 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			amount::DECIMAL(18, 2) AS revenue, 'csvexport' AS source,
 			channel AS channel_as_written, %s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
-			channelExpr("channel", ds.cfg.Channels), warehouse.Quote(sc.file), sc.lines.rowLine("s"),
+			channelExpr("channel", ds.cfg.Channels), sqltext.Quote(sc.file), sc.lines.rowLine("s"),
 			sc.table, sc.lines.rowJoins("s"), bad)
 	}
 	return sel, semantic, nil
@@ -159,7 +159,7 @@ func (s *Source) rejectRows(ctx context.Context, conn *sql.Conn, ds dataset, sc 
 		FROM (SELECT *, unnest(range(lines)) AS i FROM (
 			SELECT %s AS first_line, %s AS lines, %s AS col, %s AS reason
 			FROM (SELECT rowid AS rid, * FROM %s WHERE %s) s %s))`,
-		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), continued("first_line", "lines", "i", "reason"),
+		sqltext.Quote(s.name), sqltext.Quote(ds.target), sqltext.Quote(sc.file), continued("first_line", "lines", "i", "reason"),
 		sc.lines.rowLine("s"), sc.lines.rowLines("s"), col, reason, sc.table, bad, sc.lines.rowJoins("s")))
 	if err != nil {
 		return 0, fmt.Errorf("%s: check rows: %w", sc.file, err)
@@ -209,10 +209,10 @@ func channelExpr(col string, mapping map[string]string) string {
 	sort.Strings(keys)
 	var whens []string
 	for _, k := range keys {
-		whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", warehouse.Quote(strings.ToLower(strings.TrimSpace(k))), warehouse.Quote(mapping[k])))
+		whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", sqltext.Quote(strings.ToLower(strings.TrimSpace(k))), sqltext.Quote(mapping[k])))
 	}
 	for _, c := range channels {
-		whens = append(whens, fmt.Sprintf("WHEN %[1]s THEN %[1]s", warehouse.Quote(c)))
+		whens = append(whens, fmt.Sprintf("WHEN %[1]s THEN %[1]s", sqltext.Quote(c)))
 	}
 	return fmt.Sprintf("(CASE lower(trim(%s)) %s ELSE 'other' END)", col, strings.Join(whens, " "))
 }
@@ -249,7 +249,7 @@ func duplicates(ctx context.Context, conn *sql.Conn, view, periodCol, periodFmt,
 		if periodCol == "" {
 			return "''"
 		}
-		return fmt.Sprintf("strftime(%s%s, %s)", alias, periodCol, warehouse.Quote(periodFmt))
+		return fmt.Sprintf("strftime(%s%s, %s)", alias, periodCol, sqltext.Quote(periodFmt))
 	}
 	// Find the duplicated keys first (cheap), then where they are.
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`WITH dup AS (

@@ -28,7 +28,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 func init() {
@@ -210,7 +210,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	}
 	// The checks across files run on the files that could be read, so that
 	// one run (or `uptake validate`) reports every problem at once.
-	view := fmt.Sprintf("%s__%s", ds.target, warehouse.SafeName(s.name))
+	view := fmt.Sprintf("%s__%s", ds.target, sqltext.SafeName(s.name))
 	selects := make([]string, len(parts))
 	for i, p := range parts {
 		selects[i] = "SELECT * FROM " + p

@@ -75,6 +75,7 @@ func (f *fixture) extract(spec string) (connectors.Extracted, error) {
 		return connectors.Extracted{}, err
 	}
 	run := connectors.Run{ID: "test", AsOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Location: time.UTC, Logger: slog.New(slog.NewTextHandler(&f.log, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	run.Rows = warehouse.RowWriter{Conn: f.conn}
 	return src.Extract(context.Background(), f.conn, run)
 }
 

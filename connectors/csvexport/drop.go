@@ -2,7 +2,7 @@ package csvexport
 
 import (
 	"bufio"
-	"database/sql"
+	"context"
 	"database/sql/driver"
 	"fmt"
 	"io"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/connectors"
 )
 
 // dropBad leaves out the records the structural pass found bad: it copies
@@ -18,7 +18,7 @@ import (
 // physical line they took, with that line as written. It returns the file
 // DuckDB is to read (path itself when nothing is bad) and how many rejects
 // it kept.
-func (s *Source) dropBad(conn *sql.Conn, path string, sc *scanned, ds dataset, bad []badRecord) (string, int64, error) {
+func (s *Source) dropBad(ctx context.Context, rows connectors.RowWriter, path string, sc *scanned, ds dataset, bad []badRecord) (string, int64, error) {
 	if len(bad) == 0 {
 		return path, 0, nil
 	}
@@ -31,7 +31,7 @@ func (s *Source) dropBad(conn *sql.Conn, path string, sc *scanned, ds dataset, b
 	if err != nil {
 		return "", 0, fmt.Errorf("leave bad records out: %w", err)
 	}
-	keep := &rejectWriter{conn: conn, source: s.name, target: ds.target, file: sc.file}
+	keep := &rejectWriter{ctx: ctx, out: rows, source: s.name, target: ds.target, file: sc.file}
 	err = copyWithout(in, out, bad, keep.add)
 	if cerr := out.Close(); err == nil {
 		err = cerr
@@ -80,7 +80,8 @@ func copyWithout(in io.Reader, out io.Writer, bad []badRecord, reject func(b bad
 
 // rejectWriter appends rejects to load_rejects in batches.
 type rejectWriter struct {
-	conn                 *sql.Conn
+	ctx                  context.Context
+	out                  connectors.RowWriter
 	source, target, file string
 	rows                 [][]driver.Value
 	n                    int64
@@ -96,7 +97,7 @@ func (w *rejectWriter) add(b badRecord, i int64, body []byte) error {
 }
 
 func (w *rejectWriter) flush() error {
-	err := warehouse.AppendTemp(w.conn, "load_rejects", w.rows)
+	err := w.out.Append(w.ctx, "load_rejects", w.rows)
 	w.rows = w.rows[:0]
 	return err
 }

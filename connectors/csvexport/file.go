@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // readerVersion changes whenever this package reads the same file into
@@ -28,7 +28,7 @@ type fileRead struct {
 // readFile reads one export file, or takes what an earlier run read of it
 // when the run keeps files (Run.Files) and the file has not changed.
 func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, file string, fileDate time.Time, i int) (fileRead, error) {
-	id := fmt.Sprintf("%s_%s_%d", warehouse.SafeName(s.name), ds.key, i)
+	id := fmt.Sprintf("%s_%s_%d", sqltext.SafeName(s.name), ds.key, i)
 	var v *connectors.FileVersion
 	table := ""
 	if run.Files != nil {
@@ -44,7 +44,7 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 		table = v.Scan
 	}
 	t0 := time.Now()
-	sc, err := s.scanFile(ctx, conn, file, ds, id, table)
+	sc, err := s.scanFile(ctx, conn, run.Rows, file, ds, id, table)
 	if err != nil {
 		return fileRead{}, err
 	}

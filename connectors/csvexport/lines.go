@@ -6,7 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/connectors"
 )
 
 // lineMap turns what DuckDB knows of a row into the physical lines it came
@@ -22,7 +22,7 @@ type lineMap struct {
 }
 
 // load fills the tables of the map from DuckDB's rejects and the pass's result.
-func (m *lineMap) load(ctx context.Context, conn *sql.Conn, rejects string, lint *lintResult) error {
+func (m *lineMap) load(ctx context.Context, conn *sql.Conn, w connectors.RowWriter, rejects string, lint *lintResult) error {
 	if len(lint.spans) > 0 {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rec BIGINT, line BIGINT, lines BIGINT)", m.spans)); err != nil {
 			return fmt.Errorf("line map: %w", err)
@@ -31,7 +31,7 @@ func (m *lineMap) load(ctx context.Context, conn *sql.Conn, rejects string, lint
 		for i, s := range lint.spans {
 			rows[i] = []driver.Value{s.rec, s.line, s.lines}
 		}
-		if err := warehouse.AppendTemp(conn, m.spans, rows); err != nil {
+		if err := w.Append(ctx, m.spans, rows); err != nil {
 			return fmt.Errorf("line map: %w", err)
 		}
 		m.hasSpans = true
@@ -43,7 +43,7 @@ func (m *lineMap) load(ctx context.Context, conn *sql.Conn, rejects string, lint
 	for i, b := range lint.blanks {
 		rows[i] = []driver.Value{b}
 	}
-	if err := warehouse.AppendTemp(conn, m.skipped, rows); err != nil {
+	if err := w.Append(ctx, m.skipped, rows); err != nil {
 		return fmt.Errorf("line map: %w", err)
 	}
 	var n int64

@@ -9,7 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // scanned is one file read by DuckDB into a connection-local table whose
@@ -43,7 +44,7 @@ type fileHeader struct {
 // problems are left in load_rejects.
 // The rows go to table, a persistent table, when one is given; else to a
 // temp table named after id.
-func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds dataset, id, table string) (*scanned, error) {
+func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, w connectors.RowWriter, file string, ds dataset, id, table string) (*scanned, error) {
 	p, h, lint, err := s.readStructure(file, ds)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 		sc.present[f.name] = true
 		sc.headers[f.name] = h.labels[i]
 	}
-	path, dropped, err := s.dropBad(conn, p.path, sc, ds, lint.bad)
+	path, dropped, err := s.dropBad(ctx, w, p.path, sc, ds, lint.bad)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -69,7 +70,7 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, file string, ds d
 	if _, err := conn.ExecContext(ctx, s.readQuery(sc, ds, h, path, lint)); err != nil {
 		return nil, fmt.Errorf("%s: read: %w", file, err)
 	}
-	if err := sc.lines.load(ctx, conn, sc.rejects, lint); err != nil {
+	if err := sc.lines.load(ctx, conn, w, sc.rejects, lint); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+sc.table).Scan(&sc.rows); err != nil {
@@ -215,26 +216,26 @@ func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, 
 				// made anew at each read costs the models memory).
 				col = fmt.Sprintf("nullif(trim(c%d), '')", i)
 			}
-			selects = append(selects, fmt.Sprintf("%s AS %s", col, warehouse.Ident(f.name)))
+			selects = append(selects, fmt.Sprintf("%s AS %s", col, sqltext.Ident(f.name)))
 		}
 		cols = append(cols, fmt.Sprintf("'c%d': '%s'", i, typ))
 	}
 	for _, f := range ds.fields {
 		if !sc.present[f.name] {
-			selects = append(selects, fmt.Sprintf("NULL::%s AS %s", nullType(f.kind), warehouse.Ident(f.name)))
+			selects = append(selects, fmt.Sprintf("NULL::%s AS %s", nullType(f.kind), sqltext.Ident(f.name)))
 		}
 	}
 	opts := []string{
 		"header = true", "auto_detect = false", "quote = '\"'", "escape = '\"'",
-		"delim = " + warehouse.Quote(h.delim),
+		"delim = " + sqltext.Quote(h.delim),
 		"columns = {" + strings.Join(cols, ", ") + "}",
 		"store_rejects = true",
-		"rejects_table = " + warehouse.Quote(sc.rejects),
-		"rejects_scan = " + warehouse.Quote(sc.rejects+"_scan"),
-		"decimal_separator = " + warehouse.Quote(format.Decimal),
+		"rejects_table = " + sqltext.Quote(sc.rejects),
+		"rejects_scan = " + sqltext.Quote(sc.rejects+"_scan"),
+		"decimal_separator = " + sqltext.Quote(format.Decimal),
 	}
 	if format.DateFormat != "" {
-		opts = append(opts, "dateformat = "+warehouse.Quote(format.DateFormat))
+		opts = append(opts, "dateformat = "+sqltext.Quote(format.DateFormat))
 	}
 	if strings.TrimSpace(h.names[len(h.names)-1]) == "" {
 		// A header ending with a delimiter (as Excel writes): rows may or may
@@ -252,7 +253,7 @@ func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, 
 		kind = "TABLE"
 	}
 	return fmt.Sprintf("CREATE OR REPLACE %s %s AS SELECT %s FROM read_csv(%s, %s)",
-		kind, sc.table, strings.Join(selects, ", "), warehouse.Quote(path), strings.Join(opts, ", "))
+		kind, sc.table, strings.Join(selects, ", "), sqltext.Quote(path), strings.Join(opts, ", "))
 }
 
 // dropTemp drops the connection-local tables of a scan (its line maps,
@@ -272,7 +273,7 @@ const duckdbMaxLineSize = 2_000_000
 func (s *Source) keepDuckDBRejects(ctx context.Context, conn *sql.Conn, sc *scanned, ds dataset, h *fileHeader) (int64, error) {
 	var names []string
 	for i, label := range h.labels {
-		names = append(names, fmt.Sprintf("('c%d', %s)", i, warehouse.Quote(label)))
+		names = append(names, fmt.Sprintf("('c%d', %s)", i, sqltext.Quote(label)))
 	}
 	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
 		WITH errs AS (
@@ -301,7 +302,7 @@ func (s *Source) keepDuckDBRejects(ctx context.Context, conn *sql.Conn, sc *scan
 		SELECT %[1]s, %[2]s, %[3]s, first_line + i, col, %[9]s,
 			CASE WHEN lines = 1 THEN csv_line ELSE rtrim(string_split(csv_line, chr(10))[i + 1], chr(13)) END
 		FROM (SELECT *, unnest(range(lines)) AS i FROM placed) ORDER BY first_line + i`,
-		warehouse.Quote(s.name), warehouse.Quote(ds.target), warehouse.Quote(sc.file), sc.rejects, strings.Join(names, ", "),
+		sqltext.Quote(s.name), sqltext.Quote(ds.target), sqltext.Quote(sc.file), sc.rejects, strings.Join(names, ", "),
 		sc.lines.line("s.rec"), sc.lines.count("s.rec"), sc.lines.join("s.rec"),
 		continued("first_line", "lines", "i", "reason")))
 	if err != nil {

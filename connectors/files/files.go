@@ -21,7 +21,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 func init() {
@@ -174,12 +174,12 @@ func (p *publication) writeTables(ctx context.Context) error {
 			return err
 		}
 		parquet := filepath.Join(p.tmp, t+".parquet")
-		if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", warehouse.Ident(t), warehouse.Quote(parquet))); err != nil {
+		if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", sqltext.Ident(t), sqltext.Quote(parquet))); err != nil {
 			return fmt.Errorf("write %s: %w", parquet, err)
 		}
 		if slices.Contains(formats, "csv") {
 			csv := filepath.Join(p.tmp, t+".csv")
-			if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", warehouse.Ident(t), warehouse.Quote(csv))); err != nil {
+			if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", sqltext.Ident(t), sqltext.Quote(csv))); err != nil {
 				return fmt.Errorf("write %s: %w", csv, err)
 			}
 		}
@@ -337,7 +337,7 @@ func writeDuckDB(ctx context.Context, path, dir string, tables []string) error {
 	}
 	defer db.Close()
 	for _, t := range tables {
-		q := fmt.Sprintf("CREATE TABLE %s AS FROM read_parquet(%s)", warehouse.Ident(t), warehouse.Quote(filepath.Join(dir, t+".parquet")))
+		q := fmt.Sprintf("CREATE TABLE %s AS FROM read_parquet(%s)", sqltext.Ident(t), sqltext.Quote(filepath.Join(dir, t+".parquet")))
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("write %s into %s: %w", t, path, err)
 		}

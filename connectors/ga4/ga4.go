@@ -34,8 +34,8 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/googleauth"
-	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 func init() {
@@ -207,7 +207,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		}
 		quality = append(quality, q...)
 	}
-	return out, s.saveQuality(ctx, conn, quality, from, end, &out)
+	return out, s.saveQuality(ctx, conn, run.Rows, quality, from, end, &out)
 }
 
 // usageFilter keeps the usage events.
@@ -219,7 +219,7 @@ func (s *Source) usageFilter() *ga.FilterExpression {
 // temp creates the connection-local table a report's rows go to, with the
 // columns of a contract table.
 func (s *Source) temp(ctx context.Context, conn *sql.Conn, what, contract string) (string, error) {
-	table := "ga4_" + warehouse.SafeName(s.name) + "_" + what
+	table := "ga4_" + sqltext.SafeName(s.name) + "_" + what
 	ddl, err := uptakesql.TempTable(contract, table)
 	if err != nil {
 		return "", err
@@ -254,7 +254,7 @@ func (s *Source) pullEvents(ctx context.Context, conn *sql.Conn, svc *ga.Service
 		ReturnPropertyQuota: true,
 	}
 	stats := &reportStats{}
-	err = s.report(ctx, conn, svc, req, activity, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
+	err = s.report(ctx, run.Rows, svc, req, activity, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
 		day, err := parseDay(r.DimensionValues[0].Value)
 		if err != nil {
 			return nil, false, err
@@ -307,7 +307,7 @@ func (s *Source) pullUsers(ctx context.Context, conn *sql.Conn, svc *ga.Service,
 		{period: "month", dimensions: []string{"yearMonth"}},
 	} {
 		st := &reportStats{}
-		if err := s.usersReport(ctx, conn, svc, rep, table, start, end, st); err != nil {
+		if err := s.usersReport(ctx, run.Rows, svc, rep, table, start, end, st); err != nil {
 			return nil, err
 		}
 		stats.add(st)
@@ -318,7 +318,7 @@ func (s *Source) pullUsers(ctx context.Context, conn *sql.Conn, svc *ga.Service,
 }
 
 // usersReport reads one active-users report into table.
-func (s *Source) usersReport(ctx context.Context, conn *sql.Conn, svc *ga.Service, rep usersReport, table string, from, end time.Time, stats *reportStats) error {
+func (s *Source) usersReport(ctx context.Context, rows connectors.RowWriter, svc *ga.Service, rep usersReport, table string, from, end time.Time, stats *reportStats) error {
 	req := &ga.RunReportRequest{
 		DateRanges:          []*ga.DateRange{dateRange(from, end)},
 		Metrics:             []*ga.Metric{{Name: "activeUsers"}},
@@ -334,7 +334,7 @@ func (s *Source) usersReport(ctx context.Context, conn *sql.Conn, svc *ga.Servic
 			InListFilter: &ga.InListFilter{Values: append([]string{"(not set)"}, s.excluded...), CaseSensitive: true}}}}
 		req.DimensionFilter = &ga.FilterExpression{AndGroup: &ga.FilterExpressionList{Expressions: []*ga.FilterExpression{req.DimensionFilter, notCustomer}}}
 	}
-	return s.report(ctx, conn, svc, req, table, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
+	return s.report(ctx, rows, svc, req, table, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
 		day, err := parseDay(r.DimensionValues[0].Value)
 		if err != nil {
 			return nil, false, err
@@ -370,7 +370,7 @@ func (s *Source) pullOrders(ctx context.Context, conn *sql.Conn, svc *ga.Service
 		ReturnPropertyQuota: true,
 	}
 	stats := &reportStats{}
-	err = s.report(ctx, conn, svc, req, orders, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
+	err = s.report(ctx, run.Rows, svc, req, orders, stats, func(r *ga.Row) ([]driver.Value, bool, error) {
 		day, err := parseDay(r.DimensionValues[0].Value)
 		if err != nil {
 			return nil, false, err
@@ -401,12 +401,12 @@ func (s *Source) pullOrders(ctx context.Context, conn *sql.Conn, svc *ga.Service
 // saveQuality loads what GA4 said of its numbers, per day and report, into
 // raw_source_quality (published as source_quality, for KPI and reconcile
 // sources alike).
-func (s *Source) saveQuality(ctx context.Context, conn *sql.Conn, quality [][]driver.Value, from, end time.Time, out *connectors.Extracted) error {
+func (s *Source) saveQuality(ctx context.Context, conn *sql.Conn, rows connectors.RowWriter, quality [][]driver.Value, from, end time.Time, out *connectors.Extracted) error {
 	qt, err := s.temp(ctx, conn, "quality", "raw_source_quality")
 	if err != nil {
 		return err
 	}
-	if err := warehouse.AppendTemp(conn, qt, quality); err != nil {
+	if err := rows.Append(ctx, qt, quality); err != nil {
 		return err
 	}
 	out.Relations["raw_source_quality"] = []string{qt}

@@ -21,6 +21,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 func newGA4(t *testing.T, fake *ga4fake.Server, extra string) *Source {
@@ -56,6 +57,13 @@ func conn(t *testing.T) *sql.Conn {
 
 func run(asOf time.Time) connectors.Run {
 	return connectors.Run{ID: "r1", AsOf: asOf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// extract runs s on c as of asOf, with the engine's row writer on c.
+func extract(s *Source, c *sql.Conn, asOf time.Time) (connectors.Extracted, error) {
+	r := run(asOf)
+	r.Rows = warehouse.RowWriter{Conn: c}
+	return s.Extract(context.Background(), c, r)
 }
 
 func rows(t *testing.T, c *sql.Conn, q string) []string {
@@ -102,7 +110,7 @@ func TestPullsUsageEventsPerCustomerUpToYesterday(t *testing.T) {
 	shopEvents(fake)
 	s := newGA4(t, fake, "")
 	c := conn(t)
-	ex, err := s.Extract(context.Background(), c, run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	ex, err := extract(s, c, time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +159,7 @@ func TestReadsEveryPage(t *testing.T) {
 	s := newGA4(t, fake, "purchase_event: none\n")
 	s.pageSize = 10
 	c := conn(t)
-	if _, err := s.Extract(context.Background(), c, run(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))); err != nil {
+	if _, err := extract(s, c, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	if got := rows(t, c, `SELECT count(*), sum("count")::BIGINT FROM ga4_shop_activity`); got[0] != "25|325" {
@@ -175,7 +183,7 @@ func TestOtherRowsAndThresholdingAreReported(t *testing.T) {
 	fake.SetThresholded("123", true)
 	fake.SetTimeZone("123", "America/New_York")
 	s := newGA4(t, fake, "purchase_event: none\n")
-	ex, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	ex, err := extract(s, conn(t), time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +204,7 @@ func TestStopsBeforeTheDailyQuotaIsGone(t *testing.T) {
 	fake.SetTokens("123", 10, 25)
 	s := newGA4(t, fake, "purchase_event: none\nmin_daily_tokens: 10\n")
 	s.pageSize = 1
-	_, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)))
+	_, err := extract(s, conn(t), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
 	if err == nil || !strings.Contains(err.Error(), "tokens left today (below min_daily_tokens = 10): stopping before the daily quota is gone") {
 		t.Fatalf("err = %v", err)
 	}
@@ -207,11 +215,11 @@ func TestRateLimitsAreRetriedButNotAnExhaustedDay(t *testing.T) {
 	shopEvents(fake)
 	fake.FailNext(nil, http.StatusTooManyRequests, 1)
 	s := newGA4(t, fake, "purchase_event: none\n")
-	if _, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))); err != nil {
+	if _, err := extract(s, conn(t), time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatalf("a 429 was not retried: %v", err)
 	}
 	fake.SetTokens("123", 10, 5) // the day's tokens are already gone
-	_, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	_, err := extract(s, conn(t), time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))
 	if err == nil || !strings.Contains(err.Error(), "quota of property 123 is used up") {
 		t.Fatalf("err = %v", err)
 	}
@@ -254,6 +262,7 @@ func TestActiveUsersPerCustomerDayDayAndMonth(t *testing.T) {
 	s.excluded = []string{"X"}
 	c := conn(t)
 	r := run(time.Date(2026, 9, 12, 0, 0, 0, 0, time.UTC))
+	r.Rows = warehouse.RowWriter{Conn: c}
 	r.Watermarks = map[string]time.Time{"shop": time.Date(2026, 9, 10, 0, 0, 0, 0, time.UTC)}
 	ex, err := s.Extract(context.Background(), c, r)
 	if err != nil {
@@ -295,7 +304,7 @@ func TestReconcileOnlySourceLoadsTheTwins(t *testing.T) {
 	fake := ga4fake.New(t)
 	shopEvents(fake)
 	s := newGA4(t, fake, "use: reconcile\n")
-	ex, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	ex, err := extract(s, conn(t), time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +333,7 @@ func TestDataLossFromOtherRowIsAlwaysAWarning(t *testing.T) {
 	shopEvents(fake)
 	fake.SetDataLossFromOtherRow("123", true)
 	s := newGA4(t, fake, "purchase_event: none\n")
-	ex, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+	ex, err := extract(s, conn(t), time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +366,7 @@ func TestAuthErrorsGetAHint(t *testing.T) {
 		shopEvents(fake)
 		fake.FailNext(nil, status, 1)
 		s := newGA4(t, fake, "purchase_event: none\n")
-		_, err := s.Extract(context.Background(), conn(t), run(time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC)))
+		_, err := extract(s, conn(t), time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%d: err = %v, want %q", status, err, want)
 		}

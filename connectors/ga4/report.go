@@ -2,7 +2,6 @@ package ga4
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	ga "google.golang.org/api/analyticsdata/v1beta"
 
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 // This file runs one report: its pages, its rows into a temporary table, and
@@ -98,7 +96,7 @@ func (st *reportStats) warnings(s *Source, what string) []string {
 
 // report reads every page of a report and appends the rows convert keeps
 // to table.
-func (s *Source) report(ctx context.Context, conn *sql.Conn, svc *ga.Service, req *ga.RunReportRequest, table string, st *reportStats,
+func (s *Source) report(ctx context.Context, rows connectors.RowWriter, svc *ga.Service, req *ga.RunReportRequest, table string, st *reportStats,
 	convert func(*ga.Row) ([]driver.Value, bool, error)) error {
 	req.Limit = s.pageSize
 	for offset := int64(0); ; {
@@ -140,7 +138,7 @@ func (s *Source) report(ctx context.Context, conn *sql.Conn, svc *ga.Service, re
 				values = append(values, v)
 			}
 		}
-		if err := warehouse.AppendTemp(conn, table, values); err != nil {
+		if err := rows.Append(ctx, table, values); err != nil {
 			return err
 		}
 		st.rows += int64(len(values))

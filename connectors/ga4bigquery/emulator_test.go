@@ -15,6 +15,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/ga4bigquery/ga4emu"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 // TestPushdownOnTheEmulator runs the GA4 export query on the BigQuery
@@ -53,6 +54,7 @@ func TestPushdownOnTheEmulator(t *testing.T) {
 	defer conn.Close()
 	// As of Sep 5: the window is Sep 1 to Sep 4; Sep 3 and 4 have no table.
 	run := connectors.Run{ID: "r1", AsOf: time.Date(2026, 9, 5, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	run.Rows = warehouse.RowWriter{Conn: conn}
 	ex, err := s.Extract(ctx, conn, run)
 	if err != nil {
 		t.Fatal(err)

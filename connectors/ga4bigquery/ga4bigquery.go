@@ -23,8 +23,8 @@ import (
 
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
-	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
@@ -232,7 +232,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		return out, s.explain(fmt.Errorf("ga4_bigquery %s: %w", s.name, err))
 	}
 	it.PageInfo().MaxSize = s.pageSize
-	table := "ga4bq_" + warehouse.SafeName(s.name)
+	table := "ga4bq_" + sqltext.SafeName(s.name)
 	ddl, err := uptakesql.TempTable("raw_activity", table)
 	if err != nil {
 		return out, err
@@ -262,7 +262,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		}
 		rows = append(rows, []driver.Value{r.Day.In(time.UTC), cust, r.UserID.StringVal, r.Event, r.Count, sourceTag})
 	}
-	if err := warehouse.AppendTemp(conn, table, rows); err != nil {
+	if err := run.Rows.Append(ctx, table, rows); err != nil {
 		return out, err
 	}
 	raw := connectors.GA4Table("raw_activity", s.kpi)

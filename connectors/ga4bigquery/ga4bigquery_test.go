@@ -3,6 +3,7 @@ package ga4bigquery
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 func TestConfigIsValidatedBeforeAnyQuery(t *testing.T) {
@@ -76,9 +78,17 @@ func TestResultsArePagedAndParametersSent(t *testing.T) {
 	s := fakeSource(t, fake, "")
 	s.pageSize = 10
 	c := duck(t)
-	ex, err := s.Extract(context.Background(), c, connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	rec := &recorder{next: warehouse.RowWriter{Conn: c}, rows: map[string][][]driver.Value{}}
+	ex, err := s.Extract(context.Background(), c, connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Rows: rec})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// What the source handed the engine: every page's rows, in raw_activity's
+	// columns (day, customer_ref, user_id, event, count, source), once.
+	got := rec.rows["ga4bq_export"]
+	if len(got) != 25 || fmt.Sprint(got[0]) != "[2026-09-02 00:00:00 +0000 UTC E1 u1 page_view 1 ga4_bigquery]" {
+		t.Errorf("handed %d rows, first %v", len(got), got[:min(1, len(got))])
 	}
 	var n, total int64
 	if err := c.QueryRowContext(context.Background(), `SELECT count(*), sum("count")::BIGINT FROM ga4bq_export`).Scan(&n, &total); err != nil {
@@ -112,7 +122,7 @@ func TestMaxBytesBilledStopsTheQueryAfterTheDryRun(t *testing.T) {
 	fake := bqfake.New(t, "acme-analytics")
 	fake.AnswerQuery(pushdown, resultFields, nil, 5_000_000_000)
 	s := fakeSource(t, fake, "max_bytes_billed: 1000000000\n")
-	_, err := s.Extract(context.Background(), duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	_, err := extract(s, duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), "would scan 5000000000 bytes, above max_bytes_billed = 1000000000") {
 		t.Fatalf("err = %v", err)
 	}
@@ -121,6 +131,24 @@ func TestMaxBytesBilledStopsTheQueryAfterTheDryRun(t *testing.T) {
 			t.Errorf("the query ran after its dry run was refused: %s", r.Path)
 		}
 	}
+}
+
+// recorder is a connectors.RowWriter that keeps the rows a source hands
+// over, table by table, then appends them as the engine does.
+type recorder struct {
+	next connectors.RowWriter
+	rows map[string][][]driver.Value
+}
+
+func (r *recorder) Append(ctx context.Context, table string, rows [][]driver.Value) error {
+	r.rows[table] = append(r.rows[table], rows...)
+	return r.next.Append(ctx, table, rows)
+}
+
+// extract runs s on c with the engine's row writer on c.
+func extract(s *Source, c *sql.Conn, run connectors.Run) (connectors.Extracted, error) {
+	run.Rows = warehouse.RowWriter{Conn: c}
+	return s.Extract(context.Background(), c, run)
 }
 
 func duck(t *testing.T) *sql.Conn {
@@ -153,7 +181,7 @@ func TestEmulatorHostVariableServesTheExportSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := s.Extract(context.Background(), duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ex, err := extract(s, duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +199,7 @@ func TestPermissionAndMissingDatasetHints(t *testing.T) {
 		fake := bqfake.New(t, "acme-analytics")
 		fake.FailNext(func(r bqfake.Request) bool { return strings.HasSuffix(r.Path, "/jobs") }, status, map[int]string{403: "accessDenied", 404: "notFound"}[status], 1)
 		s := fakeSource(t, fake, "")
-		_, err := s.Extract(context.Background(), duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		_, err := extract(s, duck(t), connectors.Run{ID: "r", AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%d: err = %v", status, err)
 		}

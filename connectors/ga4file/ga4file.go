@@ -18,7 +18,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 func init() {
@@ -107,12 +107,12 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 	}
 	var events []string
 	for _, e := range s.spec.UsageEvents {
-		events = append(events, warehouse.Quote(e))
+		events = append(events, sqltext.Quote(e))
 	}
 	// Incremental like the other GA4 sources: the days from the watermark
 	// minus the lookback on are read again, earlier days are kept.
 	from, to, _ := run.WindowFor(s.name, time.Time{}, s.lookback)
-	table := "ga4file_" + warehouse.SafeName(s.name)
+	table := "ga4file_" + sqltext.SafeName(s.name)
 	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]s AS
 		WITH events AS (
 			SELECT
@@ -129,12 +129,12 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		FROM events
 		WHERE day BETWEEN %[6]s AND %[7]s
 		GROUP BY ALL`,
-		table, warehouse.Quote(tz), warehouse.Quote(s.spec.CustomerProperty), list(files), strings.Join(events, ", "),
-		"DATE "+warehouse.Quote(from.Format("2006-01-02")), "DATE "+warehouse.Quote(to.Format("2006-01-02")))
+		table, sqltext.Quote(tz), sqltext.Quote(s.spec.CustomerProperty), list(files), strings.Join(events, ", "),
+		"DATE "+sqltext.Quote(from.Format("2006-01-02")), "DATE "+sqltext.Quote(to.Format("2006-01-02")))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return out, fmt.Errorf("%s: read %s: %w", s.name, s.spec.Path, err)
 	}
-	n, err := warehouse.Count(ctx, conn, table)
+	n, err := sqltext.Count(ctx, conn, table)
 	if err != nil {
 		return out, err
 	}
@@ -149,7 +149,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 func list(files []string) string {
 	q := make([]string, len(files))
 	for i, f := range files {
-		q[i] = warehouse.Quote(f)
+		q[i] = sqltext.Quote(f)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }

@@ -11,7 +11,7 @@ import (
 
 	gsheets "google.golang.org/api/sheets/v4"
 
-	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // column is one column of an output table and how its cells are written.
@@ -38,7 +38,7 @@ func isRatio(name string) bool {
 }
 
 func columnsOf(ctx context.Context, conn *sql.Conn, table string) ([]column, error) {
-	list, err := warehouse.Columns(ctx, conn, table)
+	list, err := sqltext.Columns(ctx, conn, table)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +83,12 @@ func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column
 	var sel []string
 	dateCol := ""
 	for _, c := range cols {
-		sel = append(sel, warehouse.Ident(c.name))
+		sel = append(sel, sqltext.Ident(c.name))
 		if (c.name == "month" || c.name == "day") && c.duckType == "DATE" && dateCol == "" {
 			dateCol = c.name
 		}
 	}
-	t := warehouse.Ident(table)
+	t := sqltext.Ident(table)
 	s := selection{query: fmt.Sprintf("SELECT %s FROM %s", strings.Join(sel, ", "), t)}
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&s.total); err != nil {
 		return s, fmt.Errorf("count %s: %w", table, err)
@@ -110,7 +110,7 @@ func selectRows(ctx context.Context, conn *sql.Conn, table string, cols []column
 		s.query += fmt.Sprintf(" OFFSET %d", s.total-int64(limit))
 		return s, nil
 	}
-	col := warehouse.Ident(dateCol)
+	col := sqltext.Ident(dateCol)
 	var since sql.NullTime
 	var kept sql.NullInt64
 	err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT min(m), max(cum) FROM (
@@ -149,7 +149,7 @@ func newestOrder(table string, cols []column) string {
 		if !found {
 			return ""
 		}
-		order = append(order, warehouse.Ident(k)+" DESC")
+		order = append(order, sqltext.Ident(k)+" DESC")
 	}
 	return strings.Join(order, ", ")
 }
@@ -339,7 +339,7 @@ func checkText(ctx context.Context, conn *sql.Conn, what string, cols []column, 
 		switch {
 		case c.format != nil || c.duckType == "BOOLEAN":
 		case c.duckType == "VARCHAR":
-			lens = append(lens, fmt.Sprintf("coalesce(max(strlen(%s)), 0)", warehouse.Ident(c.name)))
+			lens = append(lens, fmt.Sprintf("coalesce(max(strlen(%s)), 0)", sqltext.Ident(c.name)))
 		default:
 			scan = true // written with fmt.Sprint: measured as written
 		}

@@ -32,6 +32,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // Schema is the warehouse schema the store keeps its tables in.
@@ -329,7 +330,7 @@ func (s *Store) Collect(ctx context.Context) error {
 			if keep[Schema+"."+n] {
 				continue
 			}
-			if _, err := s.conn.ExecContext(ctx, "DROP "+kind+" IF EXISTS "+Schema+"."+warehouse.Ident(n)); err != nil {
+			if _, err := s.conn.ExecContext(ctx, "DROP "+kind+" IF EXISTS "+Schema+"."+sqltext.Ident(n)); err != nil {
 				return fmt.Errorf("file cache: drop %s: %w", n, err)
 			}
 		}

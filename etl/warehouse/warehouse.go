@@ -29,11 +29,11 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/duckdb/duckdb-go/v2" // the "duckdb" driver, and its appender
+
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // Options are the engine settings.
@@ -67,16 +67,16 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 	}
 	settings := []string{}
 	if opt.MemoryLimit != "" {
-		settings = append(settings, fmt.Sprintf("SET memory_limit = %s", Quote(opt.MemoryLimit)))
+		settings = append(settings, fmt.Sprintf("SET memory_limit = %s", sqltext.Quote(opt.MemoryLimit)))
 	}
 	if opt.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", opt.Threads))
 	}
 	if opt.TimeZone != "" {
-		settings = append(settings, fmt.Sprintf("SET GLOBAL TimeZone = %s", Quote(opt.TimeZone)))
+		settings = append(settings, fmt.Sprintf("SET GLOBAL TimeZone = %s", sqltext.Quote(opt.TimeZone)))
 	}
 	if opt.TempDirectory != "" {
-		settings = append(settings, fmt.Sprintf("SET temp_directory = %s", Quote(opt.TempDirectory)))
+		settings = append(settings, fmt.Sprintf("SET temp_directory = %s", sqltext.Quote(opt.TempDirectory)))
 	}
 	settings = append(settings, bookkeeping...)
 	for _, s := range settings {
@@ -197,9 +197,9 @@ func NextBuild(ctx context.Context, conn *sql.Conn) (build, live string, err err
 // unqualified names are created in and looked up (then main).
 func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
 	for _, q := range []string{
-		"DROP SCHEMA IF EXISTS " + Ident(build) + " CASCADE",
-		"CREATE SCHEMA " + Ident(build),
-		"SET search_path = " + Quote(build+",main"),
+		"DROP SCHEMA IF EXISTS " + sqltext.Ident(build) + " CASCADE",
+		"CREATE SCHEMA " + sqltext.Ident(build),
+		"SET search_path = " + sqltext.Quote(build+",main"),
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("warehouse: %s: %w", q, err)
@@ -247,18 +247,18 @@ func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...
 		}
 		keep[t] = true
 		if contains(mainTables, t) {
-			stmts = append(stmts, "DROP TABLE main."+Ident(t)) // left by an older version
+			stmts = append(stmts, "DROP TABLE main."+sqltext.Ident(t)) // left by an older version
 		}
-		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW main.%s AS SELECT * FROM %s.%s", Ident(t), Ident(build), Ident(t)))
+		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW main.%s AS SELECT * FROM %s.%s", sqltext.Ident(t), sqltext.Ident(build), sqltext.Ident(t)))
 	}
 	for _, v := range views {
 		if !keep[v] {
-			stmts = append(stmts, "DROP VIEW main."+Ident(v))
+			stmts = append(stmts, "DROP VIEW main."+sqltext.Ident(v))
 		}
 	}
 	stmts = append(stmts, extra...)
 	stmts = append(stmts,
-		"INSERT OR REPLACE INTO main.state VALUES ('live_schema', "+Quote(build)+")",
+		"INSERT OR REPLACE INTO main.state VALUES ('live_schema', "+sqltext.Quote(build)+")",
 		"COMMIT")
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -267,7 +267,7 @@ func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...
 		}
 	}
 	if previous != "" && previous != build {
-		if _, err := conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+Ident(previous)+" CASCADE"); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+sqltext.Ident(previous)+" CASCADE"); err != nil {
 			return fmt.Errorf("warehouse: drop previous build %s: %w", previous, err)
 		}
 	}
@@ -304,56 +304,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Quote returns s as a SQL string literal.
-func Quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
+// RowWriter is the engine's connectors.RowWriter on a run's connection.
+type RowWriter struct{ Conn *sql.Conn }
 
-// Ident returns s as a quoted SQL identifier.
-func Ident(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// Count returns the number of rows of a table.
-func Count(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, table string) (int64, error) {
-	var n int64
-	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count %s: %w", table, err)
-	}
-	return n, nil
-}
-
-// Column is a column of a warehouse table: its name and DuckDB type.
-type Column struct {
-	Name, Type string
-}
-
-// Columns lists a table of the current schema (the run's build schema
-// during a run), in order. A table that does not exist is an error.
-func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
-		WHERE schema_name = current_schema() AND table_name = ? AND NOT internal ORDER BY column_index`, table)
-	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var cols []Column
-	for rows.Next() {
-		var c Column
-		if err := rows.Scan(&c.Name, &c.Type); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("table %s not found in the warehouse", table)
-	}
-	return cols, nil
+// Append adds rows to a connection-local table (see AppendTemp).
+func (w RowWriter) Append(_ context.Context, table string, rows [][]driver.Value) error {
+	return AppendTemp(w.Conn, table, rows)
 }
 
 // AppendTemp adds rows to a connection-local (TEMP) table with DuckDB's
@@ -443,9 +399,3 @@ func toDecimal(v driver.Value, d duckdb.Decimal) (driver.Value, error) {
 	q := new(big.Int).Quo(r.Num(), r.Denom())
 	return duckdb.Decimal{Width: d.Width, Scale: d.Scale, Value: q}, nil
 }
-
-var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
-
-// SafeName turns a config name (a source's, a run id) into letters, digits
-// and underscores, for table names.
-func SafeName(s string) string { return nonWord.ReplaceAllString(s, "_") }

@@ -1,0 +1,71 @@
+// Package sqltext writes the SQL text uptake sends DuckDB (literals,
+// identifiers, names made of config names) and reads what the catalog says
+// of a table (its columns, its row count). It needs database/sql only: the
+// connectors use it without the warehouse or the DuckDB driver.
+package sqltext
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Quote returns s as a SQL string literal.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Ident returns s as a quoted SQL identifier.
+func Ident(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// Count returns the number of rows of a table.
+func Count(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, table string) (int64, error) {
+	var n int64
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// Column is a column of a table: its name and DuckDB type.
+type Column struct {
+	Name, Type string
+}
+
+// Columns lists a table of the current schema (the run's build schema
+// during a run), in order. A table that does not exist is an error.
+func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE schema_name = current_schema() AND table_name = ? AND NOT internal ORDER BY column_index`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s not found in the warehouse", table)
+	}
+	return cols, nil
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+
+// SafeName turns a config name (a source's, a run id) into letters, digits
+// and underscores, for table names.
+func SafeName(s string) string { return nonWord.ReplaceAllString(s, "_") }
