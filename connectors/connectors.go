@@ -114,6 +114,9 @@ type Extracted struct {
 	RowsRead map[string]int64
 	// Rejected counts rows written to temp.load_rejects per raw table.
 	Rejected map[string]int64
+	// FilesRead and FilesKept count the input files the source parsed, and
+	// those it took as an earlier run read them (unchanged, Run.Files).
+	FilesRead, FilesKept int
 	// Warnings are notes for the run summary.
 	Warnings []string
 	// Windows are set by incremental sources: what they replaced.
@@ -318,6 +321,8 @@ func MergeExtracted(a *Extracted, b Extracted) {
 	for k, v := range b.Rejected {
 		a.Rejected[k] += v
 	}
+	a.FilesRead += b.FilesRead
+	a.FilesKept += b.FilesKept
 	a.Warnings = append(a.Warnings, b.Warnings...)
 	a.Windows = append(a.Windows, b.Windows...)
 }

@@ -100,6 +100,9 @@ type Result struct {
 	// NotPublished names the destinations that keep their previous tables
 	// after a failure between two commits (the next run publishes again).
 	NotPublished []string
+	// FilesRead and FilesKept count the input files the sources parsed, and
+	// those unchanged since an earlier run read them (not parsed again).
+	FilesRead, FilesKept int
 	// Excluded counts the accounts left out by the exclude: lists.
 	Excluded Excluded
 	// Headline is the latest complete month's KPIs (nil when none).
@@ -273,6 +276,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	run.Rows = warehouse.RowWriter{Conn: conn}
 	ex, err := extract(ctx, conn, p, run, log, opt.OnStep)
 	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
+	res.FilesRead, res.FilesKept = ex.FilesRead, ex.FilesKept
 	// Rejects are kept whatever happens next: they are what the ops person reads.
 	if kerr := keepRejects(ctx, conn, res.RunID); kerr != nil {
 		return errors.Join(err, kerr)

@@ -158,6 +158,23 @@ func TestEndToEndRun(t *testing.T) {
 	if status != "success" || !strings.Contains(rowsOut, `"kpi_daily":89`) {
 		t.Errorf("runs: %s %s", status, rowsOut)
 	}
+	wh.Close()
+
+	// The same run again: every file is unchanged, none is parsed, and the
+	// summary says so; --full-refresh parses them all again.
+	if !strings.Contains(stdout, "files                    7 read, 0 unchanged since an earlier run read them") {
+		t.Errorf("first summary:\n%s", stdout)
+	}
+	for flags, want := range map[string]string{"": "0 read, 7 unchanged", "--full-refresh": "7 read, 0 unchanged"} {
+		args := []string{"run", "--config", cfg, "--as-of", "2026-10-15"}
+		if flags != "" {
+			args = append(args, flags)
+		}
+		again, stderr, code := runBin(t, dir, args...)
+		if code != 0 || !strings.Contains(again, want) || !strings.Contains(again, "customer_monthly                 17 rows") {
+			t.Errorf("run %s: exit %d, want %q\n%s\n%s", flags, code, want, again, stderr)
+		}
+	}
 }
 
 func TestEndToEndBadInputFailsWithClearMessage(t *testing.T) {

@@ -191,6 +191,11 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 			errs = append(errs, err)
 			continue
 		}
+		if r.kept {
+			out.FilesKept++
+		} else {
+			out.FilesRead++
+		}
 		out.RowsRead[ds.target] += r.read
 		out.Rejected[ds.target] += r.rejected
 		out.RowsIn[ds.target] += r.rows

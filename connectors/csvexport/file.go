@@ -23,6 +23,7 @@ const readerVersion = "csvexport/2"
 type fileRead struct {
 	relation             string
 	rows, read, rejected int64
+	kept                 bool // taken as an earlier run read it
 }
 
 // readFile reads one export file, or takes what an earlier run read of it
@@ -39,7 +40,7 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 		}
 		if k := v.Kept; k != nil {
 			run.Logger.Debug("kept file", "file", file, "rows", k.Rows, "rejected", k.Rejected)
-			return fileRead{relation: k.Relation, rows: k.Rows, read: k.Read, rejected: k.Rejected}, nil
+			return fileRead{relation: k.Relation, rows: k.Rows, read: k.Read, rejected: k.Rejected, kept: true}, nil
 		}
 		table = v.Scan
 	}
