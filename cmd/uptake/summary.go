@@ -29,7 +29,7 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	if !res.WindowStart.IsZero() {
 		fmt.Fprintf(w, "period     %s to %s\n", res.WindowStart.Format("2006-01"), res.WindowEnd.Format("2006-01"))
 	}
-	if len(res.RowsIn) > 0 {
+	if len(res.RowsIn) > 0 || res.FilesRead+res.FilesKept > 0 {
 		fmt.Fprintln(w, "\ninputs")
 		for _, t := range keys(res.RowsIn) {
 			if res.RowsIn[t] > 0 { // tables no source fills are left out

@@ -188,6 +188,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		}
 		r, err := s.readFile(ctx, conn, run, ds, f, fileDates[f], i)
 		if err != nil {
+			out.FilesRead++ // parsed, or tried: a broken file is read again next run
 			errs = append(errs, err)
 			continue
 		}

@@ -26,10 +26,14 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2" // the "duckdb" driver, and its appender
 
@@ -331,8 +335,12 @@ func AppendTemp(conn *sql.Conn, table string, rows [][]driver.Value) error {
 			return fmt.Errorf("append to %s: %w", table, err)
 		}
 		for _, r := range rows {
+			copied := false
 			for i, d := range decimals {
 				if i < len(r) && d != nil && r[i] != nil {
+					if !copied { // the caller's row stays as it was
+						r, copied = slices.Clone(r), true
+					}
 					if r[i], err = toDecimal(r[i], *d); err != nil {
 						a.Close()
 						return fmt.Errorf("append to %s: %w", table, err)
@@ -373,22 +381,59 @@ func decimalColumns(conn *sql.Conn, table string) ([]*duckdb.Decimal, error) {
 	return out, rows.Err()
 }
 
-// toDecimal rounds v (float64 or decimal text) to d's scale.
+// decimalText is a number as a DECIMAL column takes it from text.
+var decimalText = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// toDecimal turns a number (any integer, a float as written, that is the
+// shortest decimal that reads back as it, decimal text, a decimal of
+// another scale) into d's type, rounded to its scale half away from zero.
+// A value with more digits than the type holds is an error, as for CAST.
 func toDecimal(v driver.Value, d duckdb.Decimal) (driver.Value, error) {
 	var r big.Rat
 	switch x := v.(type) {
 	case float64:
-		if _, ok := r.SetString(strconv.FormatFloat(x, 'f', -1, 64)); !ok {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, fmt.Errorf("%v is not a number", x)
 		}
+		r.SetString(strconv.FormatFloat(x, 'f', -1, 64))
+	case float32:
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%v is not a number", x)
+		}
+		r.SetString(strconv.FormatFloat(float64(x), 'f', -1, 32))
 	case string:
-		if _, ok := r.SetString(x); !ok {
+		t := strings.TrimSpace(x)
+		if !decimalText.MatchString(t) {
 			return nil, fmt.Errorf("%q is not a number", x)
 		}
+		r.SetString(t)
+	case int:
+		r.SetInt64(int64(x))
+	case int8:
+		r.SetInt64(int64(x))
+	case int16:
+		r.SetInt64(int64(x))
+	case int32:
+		r.SetInt64(int64(x))
+	case int64:
+		r.SetInt64(x)
+	case uint8:
+		r.SetUint64(uint64(x))
+	case uint16:
+		r.SetUint64(uint64(x))
+	case uint32:
+		r.SetUint64(uint64(x))
+	case uint64:
+		r.SetUint64(x)
+	case duckdb.Decimal:
+		if x.Value == nil {
+			return nil, nil
+		}
+		r.SetFrac(x.Value, pow10(int(x.Scale)))
 	default:
-		return v, nil
+		return v, nil // the appender says what it cannot take
 	}
-	r.Mul(&r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil)))
+	r.Mul(&r, new(big.Rat).SetInt(pow10(int(d.Scale))))
 	// Half away from zero: add or take a half, then truncate.
 	half := big.NewRat(1, 2)
 	if r.Sign() < 0 {
@@ -397,5 +442,10 @@ func toDecimal(v driver.Value, d duckdb.Decimal) (driver.Value, error) {
 		r.Add(&r, half)
 	}
 	q := new(big.Int).Quo(r.Num(), r.Denom())
+	if new(big.Int).Abs(q).Cmp(pow10(int(d.Width))) >= 0 {
+		return nil, fmt.Errorf("%v is too large for DECIMAL(%d, %d)", v, d.Width, d.Scale)
+	}
 	return duckdb.Decimal{Width: d.Width, Scale: d.Scale, Value: q}, nil
 }
+
+func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }

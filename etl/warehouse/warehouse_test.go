@@ -3,9 +3,13 @@ package warehouse
 import (
 	"context"
 	"database/sql/driver"
+	"math"
+	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 func TestBlueGreenSwap(t *testing.T) {
@@ -128,7 +132,8 @@ func TestAppendTempRoundsDecimals(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE amounts (id INTEGER, v DECIMAL(18, 2))"); err != nil {
 		t.Fatal(err)
 	}
-	in := []driver.Value{19.99, 0.29, 1.005, 123456789012.35, -2.675, "7.125", nil, int64(0)}
+	in := []driver.Value{19.99, 0.29, 1.005, 123456789012.35, -2.675, "7.125", nil, int64(0),
+		int64(5), int32(-5), float32(19.99), " 12.5", duckdb.Decimal{Width: 18, Scale: 4, Value: big.NewInt(123456)}, "-1e2"}
 	var rows [][]driver.Value
 	for i, v := range in {
 		rows = append(rows, []driver.Value{int32(i), v})
@@ -142,7 +147,17 @@ func TestAppendTempRoundsDecimals(t *testing.T) {
 	}
 	// 1.005 is 1.00499999999999989... as a float64, but written 1.005: it
 	// rounds as written, like the report's text.
-	if want := "19.99 0.29 1.01 123456789012.35 -2.68 7.13 NULL 0.00"; got != want {
+	if want := "19.99 0.29 1.01 123456789012.35 -2.68 7.13 NULL 0.00 5.00 -5.00 19.99 12.50 12.35 -100.00"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if in[0] != 19.99 {
+		t.Errorf("the caller's row was changed: %v", in[0])
+	}
+	// What CAST refuses is an error, never a wrong amount: too many digits
+	// for DECIMAL(18, 2), text that is not a decimal number, NaN.
+	for _, bad := range []driver.Value{1e17, "1e30", -1e16, "1/3", "0x10", math.NaN(), math.Inf(1)} {
+		if err := AppendTemp(conn, "amounts", [][]driver.Value{{int32(99), bad}}); err == nil {
+			t.Errorf("%v was appended", bad)
+		}
 	}
 }
