@@ -30,6 +30,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -407,31 +408,20 @@ func toDecimal(v driver.Value, d duckdb.Decimal) (driver.Value, error) {
 			return nil, fmt.Errorf("%q is not a number", x)
 		}
 		r.SetString(t)
-	case int:
-		r.SetInt64(int64(x))
-	case int8:
-		r.SetInt64(int64(x))
-	case int16:
-		r.SetInt64(int64(x))
-	case int32:
-		r.SetInt64(int64(x))
-	case int64:
-		r.SetInt64(x)
-	case uint8:
-		r.SetUint64(uint64(x))
-	case uint16:
-		r.SetUint64(uint64(x))
-	case uint32:
-		r.SetUint64(uint64(x))
-	case uint64:
-		r.SetUint64(x)
 	case duckdb.Decimal:
 		if x.Value == nil {
 			return nil, nil
 		}
 		r.SetFrac(x.Value, pow10(int(x.Scale)))
 	default:
-		return v, nil // the appender says what it cannot take
+		switch rv := reflect.ValueOf(v); {
+		case rv.CanInt():
+			r.SetInt64(rv.Int())
+		case rv.CanUint():
+			r.SetUint64(rv.Uint())
+		default:
+			return v, nil // the appender says what it cannot take
+		}
 	}
 	r.Mul(&r, new(big.Rat).SetInt(pow10(int(d.Scale))))
 	// Half away from zero: add or take a half, then truncate.
