@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +267,42 @@ func TestFailedRunKeepsTheLiveRawRows(t *testing.T) {
 	}
 	if got := readThisRun(t, w, res); len(got) != 0 {
 		t.Errorf("the failed run's reading of the revision was not kept: read again %v", got)
+	}
+}
+
+// madeAnew finds, in a view's SQL, a function or cast that makes a text
+// column's strings anew at each read.
+var madeAnew = regexp.MustCompile(`(?i)"?(trim|nullif|lower|upper)"?\(|CAST\("?(user_id|customer_ref|customer_reference|event)"?`)
+
+// TestRawViewsReadKeptRowsAsStored: the raw activity view reads the kept
+// relations' columns as stored, and those relations read their scan's
+// columns as stored: a cast or a trim at each read made a new string per
+// row, and 40 M rows no longer fit in memory_limit 1200MB (stg_user_days).
+func TestRawViewsReadKeptRowsAsStored(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db := w.db()
+	rows, err := db.Query(`SELECT schema_name || '.' || view_name, sql FROM duckdb_views()
+		WHERE (view_name = 'raw_activity' AND schema_name IN ('blue', 'green')) OR (schema_name = 'kept' AND view_name LIKE 'file_%')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		// DuckDB writes a view's functions quoted: "nullif"(main."trim"(x)).
+		if made := madeAnew.FindString(text); made != "" {
+			t.Errorf("%s makes its strings anew (%s):\n%s", name, made, text)
+		}
+	}
+	if n != 4 { // blue.raw_activity and the three activity files' views
+		t.Errorf("%d views checked, want 4", n)
 	}
 }
