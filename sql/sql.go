@@ -2,8 +2,13 @@
 // read, embedded in the binary.
 //
 //   - contract/: the raw tables sources load (the data contract of DESIGN.md).
-//   - staging/stg_*.sql: cleaned and joined intermediate models.
+//   - staging/stg_*.sql: the raw tables cleaned, typed and joined.
+//   - intermediate/int_*.sql: what several marts share (a customer's month
+//     with every KPI flag, the monthly KPIs per salesperson).
 //   - marts/*.sql: the published output tables.
+//
+// Data flows one way, contract → staging → intermediate → marts: a model
+// reads its own layer or earlier ones, and a mart reads no other mart.
 //   - tests/*.sql: data tests, each a SELECT that returns the rows breaking a rule.
 //
 // A model file is one SELECT; its table is named after the file. The run
@@ -18,18 +23,19 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
 
-//go:embed contract/*.sql staging/*.sql marts/*.sql tests/*.sql
+//go:embed contract/*.sql staging/*.sql intermediate/*.sql marts/*.sql tests/*.sql
 var files embed.FS
 
 // Model is one .sql file.
 type Model struct {
 	// Name is the table the model builds (the file name without .sql).
 	Name string
-	// Layer is the folder: contract, staging, marts or tests.
+	// Layer is the folder: contract, staging, intermediate, marts or tests.
 	Layer string
 	// SQL is the file's text.
 	SQL string
@@ -96,18 +102,34 @@ func TempTable(contract, name string) (string, error) {
 // Tests returns the data tests, by name.
 func Tests() ([]Model, error) { return layer("tests") }
 
-// Models returns the staging and mart models in an order where each comes
-// after every model it reads.
+// Models returns the staging, intermediate and mart models in an order
+// where each comes after every model it reads.
 func Models() ([]Model, error) {
-	staging, err := layer("staging")
-	if err != nil {
-		return nil, err
+	var all []Model
+	for _, dir := range modelLayers {
+		models, err := layer(dir)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, models...)
 	}
-	marts, err := layer("marts")
-	if err != nil {
-		return nil, err
+	return order(all)
+}
+
+// modelLayers are the layers of models, in the direction data flows.
+var modelLayers = []string{"staging", "intermediate", "marts"}
+
+// flowsBack says why m may not read dep, a model of another layer: a model
+// reads its own layer or earlier ones, and a mart reads no other mart.
+func flowsBack(m, dep Model) string {
+	rank := func(l string) int { return slices.Index(modelLayers, l) }
+	switch {
+	case rank(dep.Layer) > rank(m.Layer):
+		return fmt.Sprintf("%s reads from %s, a later layer", m.Layer, dep.Layer)
+	case m.Layer == "marts" && dep.Layer == "marts":
+		return "a mart reads another (read the intermediate model both share)"
 	}
-	return order(append(staging, marts...))
+	return ""
 }
 
 // Outputs returns the names of the published tables (the marts), by name.
@@ -168,7 +190,11 @@ func order(models []Model) ([]Model, error) {
 	for i, m := range models {
 		seen := map[string]bool{}
 		for _, id := range identRE.FindAllString(commentRE.ReplaceAllString(m.SQL, ""), -1) {
-			if _, ok := byName[id]; ok && id != m.Name && !seen[id] {
+			if j, ok := byName[id]; ok && id != m.Name && !seen[id] {
+				if why := flowsBack(m, models[j]); why != "" {
+					return nil, fmt.Errorf("sql/%s/%s.sql reads %s (sql/%s): %s; data flows staging → intermediate → marts",
+						m.Layer, m.Name, id, models[j].Layer, why)
+				}
 				seen[id] = true
 				models[i].Deps = append(models[i].Deps, id)
 			}

@@ -20,9 +20,9 @@ c AS MATERIALIZED (
            strftime(cm.onboarded_month, '%B %Y') AS onboarded_name,
            sum(CASE WHEN cm.active THEN 1 ELSE 0 END) OVER () AS active_customers, -- not FILTER: slow in a window
            rank() OVER (ORDER BY CASE WHEN cm.active THEN cm.score END DESC NULLS LAST) AS score_rank
-    FROM customer_monthly cm
+    FROM int_customer_monthly cm
     JOIN current_month USING (month)
-    LEFT JOIN customer_monthly p ON p.customer_ref = cm.customer_ref AND p.month = (cm.month - INTERVAL 1 MONTH)::DATE
+    LEFT JOIN int_customer_monthly p ON p.customer_ref = cm.customer_ref AND p.month = (cm.month - INTERVAL 1 MONTH)::DATE
 ),
 plays AS (
     SELECT c.*, 'churn_risk' AS play, 1 AS priority, 1 AS play_rank, -prev_score AS severity,

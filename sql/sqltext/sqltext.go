@@ -38,11 +38,16 @@ type Column struct {
 	Name, Type string
 }
 
-// Columns lists a table of the current schema (the run's build schema
-// during a run), in order. A table that does not exist is an error.
+// Columns lists a table or view, in order: "schema.name", or a name of the
+// current schema (the run's build schema during a run). One that does not
+// exist is an error.
 func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error) {
+	schema, name, qualified := strings.Cut(table, ".")
+	if !qualified {
+		schema, name = "", table
+	}
 	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
-		WHERE schema_name = current_schema() AND table_name = ? AND NOT internal ORDER BY column_index`, table)
+		WHERE schema_name = coalesce(nullif(?, ''), current_schema()) AND table_name = ? AND NOT internal ORDER BY column_index`, schema, name)
 	if err != nil {
 		return nil, fmt.Errorf("columns of %s: %w", table, err)
 	}

@@ -1,4 +1,4 @@
--- stg_customer_flows: how each customer changed during a complete month
+-- int_customer_flows: how each customer changed during a complete month
 -- (grain: month × customer_ref), for the activation, deactivation, churn
 -- and retention rates. One row per customer of the month, credited to the
 -- month's salesperson, and per customer of the month before that is gone
@@ -21,7 +21,7 @@
 --   deactivated_users    of those, deactivated during this month
 WITH cm AS (
     SELECT month, customer_ref, salesperson, archived, activated, active, created_month, users
-    FROM customer_monthly
+    FROM int_customer_monthly
 ),
 user_months AS (
     SELECT customer_ref, month, sum(new_users) AS new_users, sum(new_users_logged_in) AS new_users_logged_in,

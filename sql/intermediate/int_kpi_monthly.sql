@@ -1,4 +1,4 @@
--- stg_kpi_monthly: the monthly KPIs for every salesperson and for all
+-- int_kpi_monthly: the monthly KPIs for every salesperson and for all
 -- customers (salesperson IS NULL), from customer_monthly and the activity
 -- months. Every ratio comes with its numerator and denominator so that a
 -- report can roll it up as SUM(numerator) / SUM(denominator).
@@ -31,7 +31,7 @@ WITH grouped AS (
         avg(license_utilization) AS avg_license_utilization,
         count(*) FILTER (WHERE low_utilization) AS low_utilization_customers,
         count(*) FILTER (WHERE utilization_increasing) AS utilization_increasing_customers
-    FROM customer_monthly
+    FROM int_customer_monthly
     GROUP BY GROUPING SETS ((month, salesperson), (month))
 )
 SELECT

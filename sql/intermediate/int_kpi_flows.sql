@@ -1,6 +1,6 @@
--- stg_kpi_flows: the month's rates of change for every salesperson and for
+-- int_kpi_flows: the month's rates of change for every salesperson and for
 -- all customers (salesperson IS NULL), each with its numerator and
--- denominator (definitions: stg_customer_flows). NULL when the denominator
+-- denominator (definitions: int_customer_flows). NULL when the denominator
 -- is 0, for the first reported month (no start to compare with) and for the
 -- month to date.
 --   customer_activation_rate    newly_activated_customers / customers_to_activate
@@ -31,7 +31,7 @@ WITH flows AS (
         sum(new_users_logged_in)::BIGINT AS new_users_logged_in,
         sum(users_at_start)::BIGINT AS users_at_start,
         sum(deactivated_users)::BIGINT AS deactivated_users
-    FROM stg_customer_flows
+    FROM int_customer_flows
     GROUP BY GROUPING SETS ((month, salesperson), (month))
 ),
 prev AS (
@@ -44,7 +44,7 @@ prev AS (
         lag(seats) OVER w AS last_seats,
         lag(seat_active_users) OVER w AS last_seat_active_users,
         lag(license_utilization) OVER w AS last_utilization
-    FROM stg_kpi_monthly
+    FROM int_kpi_monthly
     WINDOW w AS (PARTITION BY salesperson ORDER BY month)
 ),
 flags AS (
@@ -58,7 +58,7 @@ flags AS (
         CASE WHEN len(getvariable('milestone_events')) > 0 THEN count(*) FILTER (WHERE adoption_stage = 'activation') END AS activation_stage_customers,
         sum(orders)::BIGINT AS orders,
         sum(web_orders)::BIGINT AS web_orders
-    FROM customer_monthly
+    FROM int_customer_monthly
     GROUP BY GROUPING SETS ((month, salesperson), (month))
 )
 SELECT
@@ -96,7 +96,7 @@ SELECT
     g.web_orders,
     g.web_orders / nullif(g.orders, 0) AS web_order_share,
     f.gone_customers
-FROM stg_kpi_monthly k
+FROM int_kpi_monthly k
 JOIN prev p ON p.month = k.month AND p.salesperson IS NOT DISTINCT FROM k.salesperson
 LEFT JOIN flows f ON f.month = k.month AND f.salesperson IS NOT DISTINCT FROM k.salesperson
 LEFT JOIN flags g ON g.month = k.month AND g.salesperson IS NOT DISTINCT FROM k.salesperson
