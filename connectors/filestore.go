@@ -70,9 +70,6 @@ type KeptFile struct {
 	// Rows kept, data rows read (rejected ones included), physical lines
 	// rejected.
 	Rows, Read, Rejected int64
-	// Facts are the source's own notes on the file (JSON), such as the
-	// days an activity file covers.
-	Facts string
 }
 
 // KeepSpec is what a source hands to FileStore.Keep.
@@ -83,7 +80,6 @@ type KeepSpec struct {
 	// dropped); else it is a view over the scan table. A select that reads
 	// connection-local tables (line maps) must be materialized.
 	Materialize bool
-	// Rows, Read, Rejected and Facts are recorded as KeptFile's.
+	// Rows, Read and Rejected are recorded as KeptFile's.
 	Rows, Read, Rejected int64
-	Facts                string
 }

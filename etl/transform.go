@@ -199,19 +199,24 @@ func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []str
 		return err
 	}
 	if n > 0 {
-		selects = append(selects, fmt.Sprintf("SELECT %s FROM %s.%s", strings.Join(names, ", "), sqltext.Ident(currentSchema(ctx, conn)), part))
+		// A view reads unqualified names in its own schema: the build's.
+		selects = append(selects, fmt.Sprintf("SELECT %s FROM %s", strings.Join(names, ", "), part))
 	} else if _, err := conn.ExecContext(ctx, "DROP TABLE "+part); err != nil {
 		return fmt.Errorf("load %s: %w", table, err)
 	}
 	for _, rel := range kept {
-		relCols, err := relationTypes(ctx, conn, rel)
+		relCols, err := sqltext.Columns(ctx, conn, rel)
 		if err != nil {
 			return err
+		}
+		stored := map[string]string{}
+		for _, c := range relCols {
+			stored[c.Name] = c.Type
 		}
 		sel := make([]string, len(cols))
 		for i, c := range cols {
 			sel[i] = sqltext.Ident(c.Name)
-			if relCols[c.Name] != c.Type {
+			if stored[c.Name] != c.Type {
 				sel[i] = fmt.Sprintf("CAST(%[1]s AS %[2]s) AS %[1]s", sqltext.Ident(c.Name), c.Type)
 			}
 		}
@@ -222,34 +227,6 @@ func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []str
 		return fmt.Errorf("load %s from kept files: %w", table, err)
 	}
 	return nil
-}
-
-// relationTypes maps the columns of a kept relation ("schema.name") to
-// their types.
-func relationTypes(ctx context.Context, conn *sql.Conn, rel string) (map[string]string, error) {
-	schema, name, _ := strings.Cut(rel, ".")
-	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?`, schema, name)
-	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", rel, err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var c, t string
-		if err := rows.Scan(&c, &t); err != nil {
-			return nil, err
-		}
-		out[c] = t
-	}
-	return out, rows.Err()
-}
-
-// currentSchema is the schema unqualified names are created in (the
-// run's build schema).
-func currentSchema(ctx context.Context, conn *sql.Conn) string {
-	var s string
-	conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&s)
-	return s
 }
 
 // keptAcrossRuns are the raw tables whose earlier periods the warehouse

@@ -62,7 +62,6 @@ var ddl = []string{
 		rows BIGINT NOT NULL,
 		read BIGINT NOT NULL,
 		rejected BIGINT NOT NULL,
-		facts VARCHAR,
 		run_id VARCHAR NOT NULL,
 		PRIMARY KEY (source, target_table, path)
 	)`,
@@ -123,7 +122,7 @@ func New(ctx context.Context, conn *sql.Conn, opt Options) (*Store, error) {
 // live tables read stay until the next successful run collects them).
 func dropOlderShapes(ctx context.Context, conn *sql.Conn) error {
 	want := map[string]string{
-		"files":   "source,target_table,path,reading,size,mtime_ns,change,sha256,stamped_at,relation,scan,rows,read,rejected,facts,run_id",
+		"files":   "source,target_table,path,reading,size,mtime_ns,change,sha256,stamped_at,relation,scan,rows,read,rejected,run_id",
 		"rejects": "relation,source,target_table,file,line,column,reason,raw_line",
 	}
 	for table, cols := range want {
@@ -146,7 +145,6 @@ type record struct {
 	size, mtimeNS                  int64
 	stampedAt                      time.Time
 	rows, read, rejected           int64
-	facts                          sql.NullString
 }
 
 // Open looks a file up: it is kept when an earlier run read the same
@@ -164,15 +162,16 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 		return nil, err
 	}
 	var r record
-	err = s.conn.QueryRowContext(ctx, `SELECT reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected, facts
+	err = s.conn.QueryRowContext(ctx, `SELECT reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected
 		FROM kept.files f WHERE source = ? AND target_table = ? AND path = ?
 		  AND EXISTS (SELECT 1 FROM duckdb_views() WHERE schema_name = 'kept' AND 'kept.' || view_name = f.relation
 		      UNION ALL SELECT 1 FROM duckdb_tables() WHERE schema_name = 'kept' AND 'kept.' || table_name = f.relation)`, key.Source, key.Table, key.Path).
-		Scan(&r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected, &r.facts)
+		Scan(&r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("file cache: look up %s: %w", key.Path, err)
 	}
+	hashedSum := "" // the content's hash, when computed to compare
 	if found && !s.refresh && r.reading == reading && r.size == v.Size {
 		same := r.mtimeNS == v.ModTime.UnixNano() && change != "" && r.change == change &&
 			v.ModTime.Before(r.stampedAt.Add(-racyWindow))
@@ -183,6 +182,7 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 			if err != nil {
 				return nil, err
 			}
+			hashedSum = sum
 			if same = sum == r.sha; same {
 				if _, err := s.conn.ExecContext(ctx, `UPDATE kept.files SET mtime_ns = ?, change = ?, stamped_at = ? WHERE source = ? AND target_table = ? AND path = ?`,
 					v.ModTime.UnixNano(), change, s.now(), key.Source, key.Table, key.Path); err != nil {
@@ -192,7 +192,7 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 		}
 		if same {
 			v.SHA256 = r.sha
-			v.Kept = &connectors.KeptFile{Relation: r.relation, Rows: r.rows, Read: r.read, Rejected: r.rejected, Facts: r.facts.String}
+			v.Kept = &connectors.KeptFile{Relation: r.relation, Rows: r.rows, Read: r.read, Rejected: r.rejected}
 			// Its bad lines are this run's too.
 			if _, err := s.conn.ExecContext(ctx, `INSERT INTO temp.load_rejects
 				SELECT source, target_table, file, line, "column", reason, raw_line FROM kept.rejects WHERE relation = ? ORDER BY line`, r.relation); err != nil {
@@ -206,12 +206,17 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 		return nil, fmt.Errorf("file cache: %w", err)
 	}
 	v.Scan = fmt.Sprintf("%s.scan_%d", Schema, id)
-	// The content is hashed while the source parses it.
+	// The content is hashed while the source parses it (unless it was
+	// just hashed to compare).
 	ch := make(chan hashed, 1)
-	go func() {
-		sum, err := hashFile(key.Path)
-		ch <- hashed{sum, err}
-	}()
+	if hashedSum != "" {
+		ch <- hashed{sum: hashedSum}
+	} else {
+		go func() {
+			sum, err := hashFile(key.Path)
+			ch <- hashed{sum, err}
+		}()
+	}
 	s.hashes[v] = ch
 	return v, nil
 }
@@ -262,9 +267,9 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 		{"BEGIN TRANSACTION", nil},
 		{`INSERT INTO kept.rejects SELECT ?, * FROM temp.load_rejects WHERE source = ? AND target_table = ? AND file = ?`,
 			[]any{relation, key.Source, key.Table, key.Path}},
-		{`INSERT OR REPLACE INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		{`INSERT OR REPLACE INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			[]any{key.Source, key.Table, key.Path, reading, v.Size, v.ModTime.UnixNano(), change, sum, s.now(),
-				relation, scan, k.Rows, k.Read, k.Rejected, k.Facts, s.runID}},
+				relation, scan, k.Rows, k.Read, k.Rejected, s.runID}},
 		{"COMMIT", nil},
 	}
 	for _, st := range stmts {

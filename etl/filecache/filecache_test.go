@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/duckdb/duckdb-go/v2"
-
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/etl/filecache"
+	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 // keepFile reads path the way a source does: a scan table of its lines, a
@@ -37,7 +37,7 @@ func keepFile(t *testing.T, ctx context.Context, s *filecache.Store, conn *sql.C
 
 func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", filepath.Join(t.TempDir(), "w.duckdb"))
+	db, err := warehouse.Open(ctx, warehouse.Options{Path: filepath.Join(t.TempDir(), "w.duckdb")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +47,17 @@ func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE load_rejects (source VARCHAR, target_table VARCHAR, file VARCHAR,
-		line BIGINT, "column" VARCHAR, reason VARCHAR, raw_line VARCHAR)`); err != nil {
+	// The run's rejects table, as the contract makes it.
+	contract, err := uptakesql.Contract()
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, m := range contract {
+		if m.Name == "load_rejects" {
+			if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	// The clock runs an hour ahead of the files' times: a version is
 	// trusted by its times unless written within 2 s of its stamping.
