@@ -1,0 +1,333 @@
+package remote
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/connectors/backoff"
+)
+
+// Mirror keeps, under Root, a local copy of the files remote locations
+// match. A file is fetched into Root/.partial, checked (its length against
+// what the store announced, then flushed to disk) and only then renamed
+// into place, so a cut download never reaches a reader; what is known of
+// each copy (the store's version, time and size, and the SHA-256 of the
+// content) is kept in Root/.meta.
+type Mirror struct {
+	// Root is the mirror's folder (beside the warehouse).
+	Root string
+	// Log gets one line per fetched file.
+	Log *slog.Logger
+	// Retry is the policy of a failed fetch (default: 4 tries, waits up to
+	// 1, 2, 4 s); a failure marked Permanent is not retried.
+	Retry backoff.Policy
+}
+
+// Synced is what a Sync did.
+type Synced struct {
+	// Pattern is the local file glob matching the copies (filepath.Glob
+	// syntax), to read instead of the remote path.
+	Pattern string
+	// Dir is the local folder holding them.
+	Dir string
+	// Fetched counts files downloaded; Unchanged those kept as they were;
+	// Removed the copies of files no longer in the folder.
+	Fetched, Unchanged, Removed int
+	// Others are the folder's files that the pattern does not match
+	// (their names), for warnings about lookalikes.
+	Others []string
+}
+
+// meta is what the mirror keeps of one copy.
+type meta struct {
+	Version
+	// SHA256 is the hex digest of the copy's content.
+	SHA256 string `json:"sha256"`
+	// URL is where it came from.
+	URL string `json:"url"`
+	// Fetched is when it was downloaded.
+	Fetched time.Time `json:"fetched"`
+}
+
+// LocalDir is the folder of loc's copies under root:
+// root/scheme/host/dir, with a port's colon made an underscore.
+func LocalDir(root string, loc Location) string {
+	host := strings.ReplaceAll(loc.Host, ":", "_")
+	return filepath.Join(root, loc.Scheme, host, filepath.FromSlash(loc.Dir))
+}
+
+// Sync brings the local copies of the files loc matches up to date with
+// st: new and changed files are fetched, unchanged ones kept, and the
+// copies of files gone from the folder removed (only once every fetch
+// succeeded). On error, the copies fetched before it stay, complete; none
+// is removed.
+func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, error) {
+	dir := LocalDir(m.Root, loc)
+	out := Synced{Dir: dir, Pattern: filepath.Join(dir, loc.Pattern)}
+	objs, err := m.list(ctx, st, loc)
+	if err != nil {
+		return out, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return out, fmt.Errorf("mirror of %s: %w", loc.URL, err)
+	}
+	want := map[string]bool{}
+	for _, o := range objs {
+		if ok, _ := path.Match(loc.Pattern, o.Name); !ok {
+			out.Others = append(out.Others, o.Name)
+			continue
+		}
+		if !safeName(o.Name) {
+			return out, Permanent(fmt.Errorf("%s: the store lists a file named %q, which cannot be a file name here", loc.URL, o.Name))
+		}
+		want[o.Name] = true
+		fetched, err := m.syncFile(ctx, st, loc, dir, o)
+		if err != nil {
+			return out, err
+		}
+		if fetched {
+			out.Fetched++
+		} else {
+			out.Unchanged++
+		}
+	}
+	removed, err := m.removeGone(loc, dir, want)
+	out.Removed = removed
+	return out, err
+}
+
+// list lists the folder, retrying what may mend.
+func (m *Mirror) list(ctx context.Context, st Store, loc Location) ([]Object, error) {
+	var objs []Object
+	err := m.policy(loc).Do(ctx, "list "+loc.FileURL(""), retryable, func(ctx context.Context) error {
+		var err error
+		objs, err = st.List(ctx)
+		return err
+	})
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Name < objs[j].Name })
+	return objs, err
+}
+
+func (m *Mirror) policy(loc Location) backoff.Policy {
+	p := m.Retry
+	if p.Attempts == 0 {
+		p = backoff.Policy{Base: time.Second, Max: 4 * time.Second, Attempts: 4}
+	}
+	if p.Service == "" {
+		p.Service = loc.Scheme
+	}
+	return p
+}
+
+func retryable(err error) bool {
+	return !IsPermanent(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// safeName refuses names that would leave the folder or hide in it.
+func safeName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`+"\x00") && !strings.HasPrefix(name, ".")
+}
+
+// syncFile fetches o unless the copy kept is still current; it tells
+// whether it downloaded.
+func (m *Mirror) syncFile(ctx context.Context, st Store, loc Location, dir string, o Object) (bool, error) {
+	local := filepath.Join(dir, o.Name)
+	metaPath := m.metaPath(local)
+	have, haveOK := m.readMeta(metaPath, local)
+	if haveOK && o.Version != "" && have.Version.Version == o.Version && (o.Size < 0 || o.Size == have.Size) {
+		return false, nil
+	}
+	var have0 Version
+	if haveOK {
+		have0 = have.Version
+	}
+	url := loc.FileURL(o.Name)
+	var fetched bool
+	err := m.policy(loc).Do(ctx, "fetch "+url, retryable, func(ctx context.Context) error {
+		var err error
+		fetched, err = m.fetch(ctx, st, o, have0, local, metaPath, url)
+		return err
+	})
+	return fetched, err
+}
+
+// fetch downloads o into a partial file, checks and flushes it, then
+// renames it over the copy and writes its meta.
+func (m *Mirror) fetch(ctx context.Context, st Store, o Object, have Version, local, metaPath, url string) (bool, error) {
+	partialDir := filepath.Join(m.Root, ".partial")
+	if err := os.MkdirAll(partialDir, 0o700); err != nil {
+		return false, err
+	}
+	f, err := os.CreateTemp(partialDir, o.Name+".*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(f.Name()) // gone once renamed; a failed fetch's partial goes too
+	defer f.Close()
+	sum := sha256.New()
+	cw := &countingWriter{w: io.MultiWriter(f, sum)}
+	got, unchanged, err := st.Fetch(ctx, o, have, cw)
+	if err != nil {
+		return false, err
+	}
+	if unchanged {
+		return false, nil
+	}
+	if err := checkLength(url, cw.n, got.Size, o.Size); err != nil {
+		return false, err
+	}
+	if err := f.Sync(); err != nil {
+		return false, fmt.Errorf("write the copy of %s: %w", url, err)
+	}
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("write the copy of %s: %w", url, err)
+	}
+	got.Size = cw.n
+	if got.Modified.IsZero() {
+		got.Modified = o.Modified
+	}
+	if got.Version == "" {
+		got.Version = o.Version
+	}
+	if !got.Modified.IsZero() {
+		// The copy carries the store's time: a users snapshot without a
+		// date in its name is dated by it, as a local file is.
+		if err := os.Chtimes(f.Name(), got.Modified, got.Modified); err != nil {
+			return false, err
+		}
+	}
+	if err := os.Rename(f.Name(), local); err != nil {
+		return false, fmt.Errorf("put the copy of %s in place: %w", url, err)
+	}
+	mt := meta{Version: got, SHA256: hexSum(sum), URL: url, Fetched: time.Now().UTC()}
+	if err := writeMeta(metaPath, mt); err != nil {
+		return false, err
+	}
+	if m.Log != nil {
+		m.Log.Info("fetched", "url", url, "bytes", cw.n, "path", local)
+	}
+	return true, nil
+}
+
+// checkLength refuses a download shorter or longer than announced.
+func checkLength(url string, n, got, listed int64) error {
+	want := got
+	if want < 0 {
+		want = listed
+	}
+	if want >= 0 && n != want {
+		return fmt.Errorf("fetch %s: got %d bytes where the store announced %d (download cut short?)", url, n, want)
+	}
+	return nil
+}
+
+// removeGone removes the copies matching loc's pattern whose file is no
+// longer in the folder.
+func (m *Mirror) removeGone(loc Location, dir string, want map[string]bool) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if ok, _ := path.Match(loc.Pattern, name); !ok || want[name] || !e.Type().IsRegular() {
+			continue
+		}
+		local := filepath.Join(dir, name)
+		if err := os.Remove(local); err != nil {
+			return n, fmt.Errorf("remove the copy of %s, gone from %s: %w", name, loc.URL, err)
+		}
+		os.Remove(m.metaPath(local))
+		n++
+		if m.Log != nil {
+			m.Log.Info("removed the copy of a file gone from its folder", "url", loc.FileURL(name), "path", local)
+		}
+	}
+	return n, nil
+}
+
+// metaPath is where the meta of a copy is kept: under Root/.meta, at the
+// copy's path relative to Root.
+func (m *Mirror) metaPath(local string) string {
+	rel, err := filepath.Rel(m.Root, local)
+	if err != nil {
+		rel = filepath.Base(local)
+	}
+	return filepath.Join(m.Root, ".meta", rel+".json")
+}
+
+// readMeta returns the meta of the copy at local, when both are there and
+// the copy still has the size and content the meta says (a copy edited or
+// damaged by hand is fetched again).
+func (m *Mirror) readMeta(metaPath, local string) (meta, bool) {
+	var mt meta
+	b, err := os.ReadFile(metaPath)
+	if err != nil || json.Unmarshal(b, &mt) != nil {
+		return meta{}, false
+	}
+	fi, err := os.Stat(local)
+	if err != nil || fi.Size() != mt.Size {
+		return meta{}, false
+	}
+	if !mt.Modified.IsZero() && !fi.ModTime().Equal(mt.Modified) {
+		if sum, err := fileSum(local); err != nil || sum != mt.SHA256 {
+			return meta{}, false
+		}
+	}
+	return mt, true
+}
+
+func writeMeta(p string, mt meta) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(mt, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+func fileSum(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hexSum(h), nil
+}
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
