@@ -186,7 +186,7 @@ func (m *Mirror) fetch(ctx context.Context, st Store, o Object, have Version, lo
 	if unchanged {
 		return false, nil
 	}
-	if err := checkLength(url, cw.n, got.Size, o.Size); err != nil {
+	if err := checkLength(url, cw.n, got.Size); err != nil {
 		return false, err
 	}
 	if err := f.Sync(); err != nil {
@@ -222,14 +222,15 @@ func (m *Mirror) fetch(ctx context.Context, st Store, o Object, have Version, lo
 	return true, nil
 }
 
-// checkLength refuses a download shorter or longer than announced.
-func checkLength(url string, n, got, listed int64) error {
-	want := got
-	if want < 0 {
-		want = listed
+// checkLength refuses a download shorter or longer than the store
+// announced in Fetch's answer (-1 when it cannot know, such as for content
+// decompressed on the way: the store must then see a cut itself).
+func checkLength(url string, n, got int64) error {
+	if got < 0 {
+		return nil
 	}
-	if want >= 0 && n != want {
-		return fmt.Errorf("fetch %s: got %d bytes where the store announced %d (download cut short?)", url, n, want)
+	if n != got {
+		return fmt.Errorf("fetch %s: got %d bytes where the store announced %d (download cut short?)", url, n, got)
 	}
 	return nil
 }

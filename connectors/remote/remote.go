@@ -64,7 +64,9 @@ type Version struct {
 	Version string `json:"version,omitempty"`
 	// Modified is the file's time at the store (Last-Modified).
 	Modified time.Time `json:"modified"`
-	// Size is the content's length in bytes, -1 when unknown before reading.
+	// Size is the content's length in bytes as the store announced it
+	// before sending it, -1 when unknown (the mirror checks the bytes
+	// received against it).
 	Size int64 `json:"size"`
 }
 
