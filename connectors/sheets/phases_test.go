@@ -122,9 +122,10 @@ func TestEachPhaseSendsWhatItMust(t *testing.T) {
 	if err := p.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// A read, one batch adding the 3 hidden staging tabs, one write per tab.
-	if reqs := since(); writes(reqs) != 4 || !strings.Contains(string(reqs[1].Body), `"hidden":true`) {
-		t.Errorf("Prepare sent %d writes, want 4", writes(reqs))
+	// A read, then one batch adding the 3 hidden staging tabs and writing
+	// the rows of all of them (a few kB, far under the request budget).
+	if reqs := since(); writes(reqs) != 1 || !strings.Contains(string(reqs[1].Body), `"hidden":true`) || strings.Count(string(reqs[1].Body), `"updateCells"`) != 3 {
+		t.Errorf("Prepare sent %d writes, want 1", writes(reqs))
 	}
 	if got := stagingTabs(t, fake, id); len(got) != 3 {
 		t.Errorf("staging tabs after Prepare: %v", got)
@@ -197,6 +198,7 @@ func TestAKilledRunIsRepairedByTheNext(t *testing.T) {
 	fake := sheetsfake.New(t)
 	id := fake.CreateSpreadsheet("KPIs", "Notes")
 	d := newSheetsDest(t, fake, "spreadsheet_id: "+id+"\n")
+	d.maxRequestBytes = 1_000 // a Prepare of several writes
 	ctx := context.Background()
 	rows := map[string]int{"r1": 4, "r2": 7, "r3": 9, "r4": 2}
 	if err := publishRun(t, d, "r1", rows["r1"]); err != nil {
@@ -302,14 +304,15 @@ func TestRefreshSetting(t *testing.T) {
 	if err := p.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Per tab (kpi, accounts, _meta in that order): stage, write, swap.
+	// Per tab (kpi, accounts, _meta in that order): one batch adding its
+	// staging tab and writing its rows, then its swap.
 	var swapped []string
 	for _, r := range fake.Requests()[from:] {
 		if strings.Contains(string(r.Body), `"copyPaste"`) {
 			swapped = append(swapped, string(r.Body))
 		}
 	}
-	if len(swapped) != 3 || writes(fake.Requests()[from:]) != 9 {
+	if len(swapped) != 3 || writes(fake.Requests()[from:]) != 6 {
 		t.Errorf("%d swaps in %d writes", len(swapped), writes(fake.Requests()[from:]))
 	}
 	if run := readersSee(t, fake, id, map[string]int{"r2": 5}); run != "r2" {

@@ -25,7 +25,9 @@ type publication struct {
 
 // Prepare writes every tab of the run, and _meta, into hidden staging tabs
 // (after removing those an interrupted run left): readers still see the
-// previous run's tabs. With refresh: tab_by_tab it writes nothing (Commit
+// previous run's tabs. It sends as few batchUpdates as fit under the
+// request budget: the first adds the staging tabs and carries the first
+// rows, and each carries the rows of as many tabs as fit. With refresh: tab_by_tab it writes nothing (Commit
 // does it all).
 func (p *publication) Prepare(ctx context.Context) error {
 	ctx = withLogger(ctx, p.run)
@@ -41,23 +43,21 @@ func (p *publication) Prepare(ctx context.Context) error {
 	if err := checkCells(tabs, p.contents, p.d.spec.Refresh); err != nil {
 		return err
 	}
-	reqs := dropLeftovers(tabs)
+	head := dropLeftovers(tabs)
 	used := idsOf(tabs)
 	for _, c := range p.contents {
 		c.stageID = used.fresh()
-		reqs = append(reqs, addStaging(c))
+		head = append(head, addStaging(c))
 	}
 	p.wrote = true
-	done := p.d.after(ctx, p.svc, func(t map[string]tab) bool { return staged(t, p.contents) })
-	if err := p.d.batch(ctx, p.svc, reqs, done); err != nil {
-		return p.d.explain(fmt.Errorf("create staging tabs: %w", err))
+	sent, err := p.d.stage(ctx, p.svc, p.conn, head, p.contents)
+	if err != nil {
+		return p.d.explain(err)
 	}
 	for _, c := range p.contents {
-		if err := p.d.writeRows(ctx, p.svc, c.stageID, c.stream(ctx, p.conn), c.rows); err != nil {
-			return p.d.explain(fmt.Errorf("tab %s: %w", c.tab, err))
-		}
 		logger(p.run).Info("tab staged", "step", "publish", "destination", "sheets", "tab", c.tab, "rows", c.rows-1)
 	}
+	logger(p.run).Info("tabs staged", "step", "publish", "destination", "sheets", "tabs", len(p.contents), "requests", sent)
 	return nil
 }
 
@@ -148,30 +148,25 @@ func (p *publication) commitTabByTab(ctx context.Context) error {
 }
 
 // refreshTab stages one tab and swaps it in, updating tabs; drop are
-// requests sent with the staging tab's creation.
+// requests sent with the staging tab's creation (and its first rows).
 func (p *publication) refreshTab(ctx context.Context, c *content, tabs map[string]tab, drop []*gsheets.Request) error {
 	used := idsOf(tabs)
 	c.stageID = used.fresh()
 	p.wrote = true
-	prep := append(drop, addStaging(c))
-	done := p.d.after(ctx, p.svc, func(t map[string]tab) bool { s, ok := t[stagePrefix+c.tab]; return ok && s.id == c.stageID })
-	if err := p.d.batch(ctx, p.svc, prep, done); err != nil {
-		return fmt.Errorf("create staging tab: %w", err)
+	if _, err := p.d.stage(ctx, p.svc, p.conn, append(drop, addStaging(c)), []*content{c}); err != nil {
+		return err
 	}
 	for title := range tabs {
 		if strings.HasPrefix(title, stagePrefix) {
 			delete(tabs, title)
 		}
 	}
-	if err := p.d.writeRows(ctx, p.svc, c.stageID, c.stream(ctx, p.conn), c.rows); err != nil {
-		return err
-	}
 	t, exists := tabs[c.tab]
 	target := t.id
 	if !exists {
 		target = used.fresh()
 	}
-	done = p.d.after(ctx, p.svc, func(t map[string]tab) bool { return swapped(t, c, target) })
+	done := p.d.after(ctx, p.svc, func(t map[string]tab) bool { return swapped(t, c, target) })
 	if err := p.d.batch(ctx, p.svc, swap(c, t, exists, target), done); err != nil {
 		return fmt.Errorf("swap in the staged rows: %w", err)
 	}

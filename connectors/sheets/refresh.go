@@ -2,8 +2,6 @@ package sheets
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -57,127 +55,6 @@ func addStaging(c *content) *gsheets.Request {
 		SheetId: c.stageID, Title: stagePrefix + c.tab, Hidden: true, ForceSendFields: []string{"SheetId"},
 		GridProperties: &gsheets.GridProperties{RowCount: c.rows, ColumnCount: c.ncols},
 	}}}
-}
-
-// staged tells whether tabs hold the staging tab of every content and no
-// other staging tab.
-func staged(tabs map[string]tab, contents []*content) bool {
-	for _, c := range contents {
-		if t, ok := tabs[stagePrefix+c.tab]; !ok || t.id != c.stageID {
-			return false
-		}
-	}
-	n := 0
-	for title := range tabs {
-		if strings.HasPrefix(title, stagePrefix) {
-			n++
-		}
-	}
-	return n == len(contents)
-}
-
-// writeRows writes a tab's rows into its staging tab as they are read, in
-// batchUpdates of one updateCells request each, under maxRequestBytes
-// (Google refuses a body over 10 MB): many rows a request, or, for a row
-// larger than that (wide rows of long text), pieces of one row. A cell
-// holds at most 50,000 characters (checked before), at most ~300 kB of
-// JSON, so every request stays under the budget whatever the table.
-// Rewriting cells is idempotent: a write whose answer was lost is sent
-// again.
-func (d *Destination) writeRows(ctx context.Context, svc *gsheets.Service, stageID int64, rows rowStream, nrows int64) error {
-	w := &stageWriter{ctx: ctx, d: d, svc: svc, stageID: stageID, budget: d.maxRequestBytes}
-	if w.budget <= 0 {
-		w.budget = maxRequestBytes
-	}
-	err := rows(w.add)
-	if err == nil {
-		err = w.flush()
-	}
-	if err != nil {
-		return err
-	}
-	if w.sent != nrows {
-		return fmt.Errorf("%d rows read, %d expected: the table changed while it was published", w.sent, nrows)
-	}
-	return nil
-}
-
-// stageWriter buffers rows into requests under a budget of bytes.
-type stageWriter struct {
-	ctx         context.Context
-	d           *Destination
-	svc         *gsheets.Service
-	stageID     int64
-	budget      int
-	buf         []*gsheets.RowData
-	size        int
-	start, sent int64 // the first row of buf; rows received
-}
-
-// add takes the next row.
-func (w *stageWriter) add(r *gsheets.RowData) error {
-	w.sent++
-	b, _ := json.Marshal(r)
-	if w.size+len(b) > w.budget {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
-	if len(b) > w.budget {
-		return w.writeWide(r)
-	}
-	w.buf = append(w.buf, r)
-	w.size += len(b) + 1
-	return nil
-}
-
-// flush writes the buffered rows.
-func (w *stageWriter) flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	if err := w.write(w.start, 0, w.buf); err != nil {
-		return err
-	}
-	w.start += int64(len(w.buf))
-	w.buf, w.size = nil, 0
-	return nil
-}
-
-// writeWide writes one row too large for a request in pieces of columns.
-func (w *stageWriter) writeWide(r *gsheets.RowData) error {
-	var piece []*gsheets.CellData
-	var col0 int64
-	n := 0
-	for j, c := range r.Values {
-		b, _ := json.Marshal(c)
-		if n+len(b) > w.budget && len(piece) > 0 {
-			if err := w.write(w.start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
-				return err
-			}
-			piece, col0, n = nil, int64(j), 0
-		}
-		piece = append(piece, c)
-		n += len(b) + 1
-	}
-	if err := w.write(w.start, col0, []*gsheets.RowData{{Values: piece}}); err != nil {
-		return err
-	}
-	w.start++
-	return nil
-}
-
-// write sends rows to the staging tab from (row, col).
-func (w *stageWriter) write(row, col int64, rows []*gsheets.RowData) error {
-	req := &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
-		Rows:   rows,
-		Fields: "userEnteredValue,userEnteredFormat.numberFormat",
-		Start:  &gsheets.GridCoordinate{SheetId: w.stageID, RowIndex: row, ColumnIndex: col, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
-	}}
-	if err := w.d.batch(w.ctx, w.svc, []*gsheets.Request{req}, nil); err != nil {
-		return fmt.Errorf("write staging tab: %w", err)
-	}
-	return nil
 }
 
 // swap is the part of the swap batchUpdate that puts c in place: resize
