@@ -28,6 +28,10 @@ type content struct {
 	stageID    int64              // its staging tab (set when staged)
 }
 
+// byColumn tells whether the tab's number formats are set by column (a
+// table's: one format a column) rather than by cell (_meta's).
+func (c *content) byColumn() bool { return c.meta == nil }
+
 // cells is the size of the tab's grid.
 func (c *content) cells() int64 { return c.rows * c.ncols }
 

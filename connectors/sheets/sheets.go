@@ -3,7 +3,9 @@
 //
 // Readers see all the tabs of one run: Plan checks everything (credentials,
 // the spreadsheet, every limit) with read requests only; Prepare writes
-// every tab, and _meta, into hidden staging tabs; Commit sends one
+// every tab, and _meta, into hidden staging tabs, in as few batchUpdates as
+// fit under 1.5 MB each (the rows of several tabs in one, number formats
+// set by column rather than repeated in every cell); Commit sends one
 // batchUpdate (which Google applies all or nothing) that, for every tab,
 // resizes it (or adds it), copies the staged cells into it and deletes the
 // staging tab. A tab keeps its sheetId (Looker Studio data sources bind to

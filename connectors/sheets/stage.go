@@ -69,8 +69,9 @@ func (s *stager) reset() { s.p = pending{size: envelope} }
 // room tells whether n more bytes fit in the pending batch.
 func (s *stager) room(n int) bool { return s.p.size+n <= s.budget }
 
-// add queues a request other than rows (adding or deleting a tab),
-// sending the pending batch first when the request does not fit in it.
+// add queues a request other than rows (adding or deleting a tab, a
+// number format), sending the pending batch first when the request does
+// not fit in it.
 func (s *stager) add(r *gsheets.Request) error {
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -93,12 +94,20 @@ func (s *stager) add(r *gsheets.Request) error {
 	return nil
 }
 
-// tab queues the rows of c for its staging tab, as they are read, and
-// checks that they are the rows planned.
+// tab queues the number formats and the rows of c for its staging tab,
+// the rows as they are read, and checks that they are the rows planned.
 func (s *stager) tab(c *content, rows rowStream) error {
+	for _, r := range formats(c) {
+		if err := s.add(r); err != nil {
+			return err
+		}
+	}
 	var n int64
 	err := rows(func(r *gsheets.RowData) error {
 		n++
+		if c.byColumn() {
+			valuesOnly(r)
+		}
 		return s.row(c, n-1, r)
 	})
 	if err != nil {
@@ -141,13 +150,13 @@ func (s *stager) row(c *content, i int64, r *gsheets.RowData) error {
 // fits tells whether a request writing n bytes of row JSON from (row,
 // col) of c's staging tab fits in the pending batch.
 func (s *stager) fits(c *content, row, col int64, n int) bool {
-	return s.room(overhead(writeCells(c.stageID, row, col)) + n)
+	return s.room(overhead(writeCells(c, row, col)) + n)
 }
 
 // put queues the cells of r, of n bytes of JSON, as a request writing
 // them from (row, col) of c's staging tab.
 func (s *stager) put(c *content, row, col int64, r *gsheets.RowData, n int) {
-	req := writeCells(c.stageID, row, col)
+	req := writeCells(c, row, col)
 	s.p.size += overhead(req) + n
 	req.UpdateCells.Rows = []*gsheets.RowData{r}
 	s.p.reqs = append(s.p.reqs, req)
@@ -188,13 +197,56 @@ func (s *stager) wide(c *content, i int64, r *gsheets.RowData) error {
 	return nil
 }
 
-// writeCells is a request writing rows into tab id from (row, col), its
-// rows still to add.
-func writeCells(id, row, col int64) *gsheets.Request {
+// writeCells is a request writing rows into c's staging tab from (row,
+// col), its rows still to add: their values, and their number formats
+// when the tab has none by column.
+func writeCells(c *content, row, col int64) *gsheets.Request {
+	fields := "userEnteredValue,userEnteredFormat.numberFormat"
+	if c.byColumn() {
+		fields = "userEnteredValue"
+	}
 	return &gsheets.Request{UpdateCells: &gsheets.UpdateCellsRequest{
-		Fields: "userEnteredValue,userEnteredFormat.numberFormat",
-		Start:  &gsheets.GridCoordinate{SheetId: id, RowIndex: row, ColumnIndex: col, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
+		Fields: fields,
+		Start:  &gsheets.GridCoordinate{SheetId: c.stageID, RowIndex: row, ColumnIndex: col, ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}},
 	}}
+}
+
+// formats sets the number format of c's data rows in its staging tab,
+// one repeatCell per run of adjacent columns of one format, when the tab
+// has its formats by column: its rows then carry values only, half the
+// bytes of cells that each repeat their column's format.
+func formats(c *content) []*gsheets.Request {
+	if !c.byColumn() || c.rows < 2 {
+		return nil
+	}
+	var reqs []*gsheets.Request
+	for j := 0; j < len(c.cols); {
+		k := j + 1
+		for k < len(c.cols) && sameFormat(c.cols[k].format, c.cols[j].format) {
+			k++
+		}
+		if f := c.cols[j].format; f != nil {
+			reqs = append(reqs, &gsheets.Request{RepeatCell: &gsheets.RepeatCellRequest{
+				Range: &gsheets.GridRange{SheetId: c.stageID, StartRowIndex: 1, EndRowIndex: c.rows, StartColumnIndex: int64(j), EndColumnIndex: int64(k),
+					ForceSendFields: []string{"SheetId", "StartColumnIndex"}},
+				Cell:   &gsheets.CellData{UserEnteredFormat: &gsheets.CellFormat{NumberFormat: f}},
+				Fields: "userEnteredFormat.numberFormat",
+			}})
+		}
+		j = k
+	}
+	return reqs
+}
+
+func sameFormat(a, b *gsheets.NumberFormat) bool {
+	return a == b || a != nil && b != nil && a.Type == b.Type && a.Pattern == b.Pattern
+}
+
+// valuesOnly drops the number formats of a row's cells (set by column).
+func valuesOnly(r *gsheets.RowData) {
+	for _, v := range r.Values {
+		v.UserEnteredFormat = nil
+	}
 }
 
 // overhead is the JSON bytes of a request writing cells, without its
@@ -206,7 +258,8 @@ func overhead(req *gsheets.Request) int {
 
 // flush sends the pending batch, if any. A batch adding or deleting tabs
 // is not sent again when an earlier try took effect although its answer
-// was lost; rewriting cells is idempotent, and is.
+// was lost; one that only writes cells and formats is idempotent, and is
+// sent again.
 func (s *stager) flush() error {
 	p := s.p
 	if len(p.reqs) == 0 {

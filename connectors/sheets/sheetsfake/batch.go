@@ -174,6 +174,12 @@ func (ss *spreadsheet) apply(kind string, raw json.RawMessage, i int) (*sheets.R
 			return nil, aerr
 		}
 		return nil, ss.updateCells(in, where)
+	case "repeatCell":
+		var in repeatCellIn
+		if aerr := decodeStrict(raw, &in, where); aerr != nil {
+			return nil, aerr
+		}
+		return nil, ss.repeatCell(in, where)
 	case "copyPaste":
 		var in copyPasteIn
 		if aerr := decodeStrict(raw, &in, where); aerr != nil {

@@ -51,6 +51,12 @@ type updateCellsIn struct {
 	Range  *gridRangeIn `json:"range"`
 }
 
+type repeatCellIn struct {
+	Range  *gridRangeIn `json:"range"`
+	Cell   *cellDataIn  `json:"cell"`
+	Fields string       `json:"fields"`
+}
+
 type copyPasteIn struct {
 	Source           *gridRangeIn `json:"source"`
 	Destination      *gridRangeIn `json:"destination"`
@@ -227,6 +233,32 @@ func (ss *spreadsheet) updateCells(in updateCellsIn, where string) error {
 				return err
 			}
 			sh.set(r0+i, c0+j, merge(sh.cells[coord{r0 + i, c0 + j}], c, mask))
+		}
+	}
+	return nil
+}
+
+// repeatCell sets the masked fields of every cell of the range to those
+// of in.Cell (an omitted cell clears them).
+func (ss *spreadsheet) repeatCell(in repeatCellIn, where string) error {
+	mask, err := parseMask(in.Fields, cellPaths)
+	if err != nil {
+		return err
+	}
+	sh, r, err := ss.resolve(in.Range, "range")
+	if err != nil {
+		return err
+	}
+	c, err := toCell(in.Cell, where+".cell")
+	if err != nil {
+		return err
+	}
+	if c.Kind == "formula" {
+		return bad("sheetsfake: repeatCell with a formula is not supported by the fake (it does not shift relative references)")
+	}
+	for row := r.r0; row < r.r1; row++ {
+		for col := r.c0; col < r.c1; col++ {
+			sh.set(row, col, merge(sh.cells[coord{row, col}], c, mask))
 		}
 	}
 	return nil

@@ -21,7 +21,9 @@
 //     fields parameter is accepted and ignored.
 //   - spreadsheets.batchUpdate: POST /{id}:batchUpdate with the request
 //     kinds addSheet, deleteSheet, updateSheetProperties, updateCells,
-//     copyPaste, appendDimension and deleteDimension; any other kind is
+//     repeatCell, copyPaste, appendDimension and deleteDimension (a range
+//     or coordinate naming no sheet, outside its grid or reversed is
+//     refused, as Google refuses it); any other kind is
 //     rejected with 400 so an unexpected call shows up in tests, as is a
 //     batch without requests.
 //

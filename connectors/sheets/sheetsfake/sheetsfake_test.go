@@ -90,8 +90,8 @@ func TestBatchIsAtomic(t *testing.T) {
 	wantErr(t, err, 400, "INVALID_ARGUMENT", "Invalid requests[1].addSheet: Sheet with id 77 already exists.")
 
 	// Unsupported kinds, unknown spreadsheets and paths are reported.
-	_, err = batch(svc, id, &sheets.Request{RepeatCell: &sheets.RepeatCellRequest{Fields: "userEnteredValue"}})
-	wantErr(t, err, 400, "INVALID_ARGUMENT", "Invalid requests[0]: unknown or unsupported request kind for this fake: repeatCell")
+	_, err = batch(svc, id, &sheets.Request{MergeCells: &sheets.MergeCellsRequest{MergeType: "MERGE_ALL", Range: &sheets.GridRange{EndRowIndex: 2, EndColumnIndex: 2}}})
+	wantErr(t, err, 400, "INVALID_ARGUMENT", "Invalid requests[0]: unknown or unsupported request kind for this fake: mergeCells")
 	_, err = batch(svc, "nope", addSheet("A", 0, 1, 1, false))
 	wantErr(t, err, 404, "NOT_FOUND", "Requested entity was not found.")
 	_, err = svc.Spreadsheets.Values.Get(id, "Summary!A1").Do()
