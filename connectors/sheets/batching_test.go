@@ -56,9 +56,9 @@ func stagingWrites(reqs []sheetsfake.Request) []sheetsfake.Request {
 }
 
 // The sample publishes in 4 write requests (16 before issue 15: one batch
-// adding the staging tabs, one write per tab and three for
+// adding the staging tabs, one write per tab but four for
 // customer_monthly, whose cells each repeated their number format, then
-// the swap).
+// the swap; this test counted 17 then).
 //
 // By hand, with the sample's tables as built by intTable (its real cells
 // average 39 bytes of JSON): a data row of n cells is {"values":[…]}, 11
