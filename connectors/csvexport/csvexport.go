@@ -28,6 +28,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
@@ -37,7 +38,11 @@ func init() {
 		if cfg != nil {
 			checks = cfg.Checks
 		}
-		return New(p, checks)
+		src, err := New(p, checks)
+		if err == nil && cfg != nil {
+			src.remoteRoot = remoteRootFor(cfg.Warehouse)
+		}
+		return src, err
 	})
 }
 
@@ -52,6 +57,11 @@ type Source struct {
 	tmpDir string
 	// maxCellChars is checks.max_cell_chars: a longer value rejects its row.
 	maxCellChars int
+	// remoteRoot is the folder of the copies of remote files (beside the
+	// warehouse); remoteRetry their fetches' retry policy (zero: the
+	// mirror's default).
+	remoteRoot  string
+	remoteRetry backoff.Policy
 }
 
 // dataset is one export with what the connector knows about it.
@@ -60,6 +70,9 @@ type dataset struct {
 	target string // raw contract table
 	fields []field
 	cfg    Dataset
+	// remote is set when the configured path is a URL: cfg.Path is then
+	// the glob of the local copies.
+	remote *fetched
 }
 
 // New builds a source from its config block, reporting every setting
@@ -77,6 +90,7 @@ func New(p config.Plugin, checks config.Checks) (*Source, error) {
 	if err := (Dataset{Format: spec.Format}).validate(p, "", nil, false); err != nil {
 		errs = append(errs, err...)
 	}
+	errs = append(errs, validateRemote(p, spec)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -84,15 +98,15 @@ func New(p config.Plugin, checks config.Checks) (*Source, error) {
 	if maxCell <= 0 {
 		maxCell = config.DefaultMaxCellChars
 	}
-	return &Source{name: p.Name, spec: spec, tmpDir: os.TempDir(), maxCellChars: maxCell}, nil
+	return &Source{name: p.Name, spec: spec, tmpDir: os.TempDir(), maxCellChars: maxCell, remoteRoot: filepath.Join(os.TempDir(), "uptake-"+RemoteDir)}, nil
 }
 
 func (s *Source) datasets() []dataset {
 	all := []dataset{
-		{"establishments", "raw_customers", establishmentFields, s.spec.Establishments},
-		{"users", "raw_users", userFields, s.spec.Users},
-		{"activity", "raw_activity", activityFields, s.spec.Activity},
-		{"orders", "raw_orders", orderFields, s.spec.Orders},
+		{"establishments", "raw_customers", establishmentFields, s.spec.Establishments, nil},
+		{"users", "raw_users", userFields, s.spec.Users, nil},
+		{"activity", "raw_activity", activityFields, s.spec.Activity, nil},
+		{"orders", "raw_orders", orderFields, s.spec.Orders, nil},
 	}
 	var out []dataset
 	for _, d := range all {
@@ -110,12 +124,17 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		Relations: map[string][]string{}, Kept: map[string][]string{}, RowsIn: map[string]int64{},
 		RowsRead: map[string]int64{}, Rejected: map[string]int64{},
 	}
-	var errs []error
-	for _, ds := range s.datasets() {
+	sets, err := s.fetchRemote(ctx, run, s.datasets())
+	errs := []error{err}
+	for _, ds := range sets {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		out.Warnings = append(out.Warnings, s.lookalikeWarnings(ds)...)
+		if ds.remote != nil {
+			out.Warnings = append(out.Warnings, s.remoteLookalikes(ds, sets)...)
+		} else {
+			out.Warnings = append(out.Warnings, s.lookalikeWarnings(ds)...)
+		}
 		rels, err := s.extractDataset(ctx, conn, run, ds, &out)
 		if err != nil {
 			errs = append(errs, err)
@@ -136,6 +155,9 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	files, err := filepath.Glob(ds.cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s.path %q: %w", s.name, ds.key, ds.cfg.Path, err)
+	}
+	if len(files) == 0 && ds.remote != nil {
+		return nil, fmt.Errorf("%s: no file matches %s.path %q", s.name, ds.key, ds.remote.url)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: no file matches %s.path %q (working directory %s)", s.name, ds.key, ds.cfg.Path, cwd())

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors/remote"
 )
 
 // Spec is the config block of a csvexport source.
@@ -22,6 +23,9 @@ type Spec struct {
 	Activity Dataset `yaml:"activity"`
 	// Orders is the ERP's orders export, one row per order (optional).
 	Orders Dataset `yaml:"orders"`
+	// Remote holds the connection settings of paths that are URLs
+	// (gs://, sftp://, https://).
+	Remote remote.Settings `yaml:"remote"`
 }
 
 // Format says how files are written. Empty fields are detected or defaulted.
@@ -42,7 +46,8 @@ type Format struct {
 type Dataset struct {
 	// Format overrides the source-wide format for this export.
 	Format `yaml:",inline"`
-	// Path is a file glob.
+	// Path is a file glob, or a URL of one (gs://bucket/folder/pattern,
+	// sftp://user@host/folder/pattern, https://host/folder/pattern).
 	Path string `yaml:"path"`
 	// Month says where a row's month comes from: "filename" (default) or "column"
 	// (establishments only).

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -85,15 +84,27 @@ func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, erro
 		return out, fmt.Errorf("mirror of %s: %w", loc.URL, err)
 	}
 	want := map[string]bool{}
+	var matched []Object
 	for _, o := range objs {
 		if ok, _ := path.Match(loc.Pattern, o.Name); !ok {
 			out.Others = append(out.Others, o.Name)
 			continue
 		}
 		if !safeName(o.Name) {
-			return out, Permanent(fmt.Errorf("%s: the store lists a file named %q, which cannot be a file name here", loc.URL, o.Name))
+			if m.Log != nil && !strings.HasPrefix(o.Name, ".") {
+				m.Log.Warn("a file of the remote folder is skipped: its name cannot be a file name here", "url", loc.FileURL(o.Name))
+			}
+			continue // hidden files (._activity.csv from a Mac) are never read
 		}
 		want[o.Name] = true
+		matched = append(matched, o)
+	}
+	if len(matched) == 0 {
+		// Copies stay: a folder emptied by mistake, or a listing that
+		// changed its form, must not erase what the last run read.
+		return out, Permanent(fmt.Errorf("no file in %s matches %q (the copies of earlier runs are kept)", loc.FileURL(""), loc.Pattern))
+	}
+	for _, o := range matched {
 		fetched, err := m.syncFile(ctx, st, loc, dir, o)
 		if err != nil {
 			return out, err
@@ -112,7 +123,7 @@ func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, erro
 // list lists the folder, retrying what may mend.
 func (m *Mirror) list(ctx context.Context, st Store, loc Location) ([]Object, error) {
 	var objs []Object
-	err := m.policy(loc).Do(ctx, "list "+loc.FileURL(""), retryable, func(ctx context.Context) error {
+	err := m.policy(loc).Do(ctx, "list "+loc.FileURL(""), retryable(ctx), func(ctx context.Context) error {
 		var err error
 		objs, err = st.List(ctx)
 		return err
@@ -132,8 +143,10 @@ func (m *Mirror) policy(loc Location) backoff.Policy {
 	return p
 }
 
-func retryable(err error) bool {
-	return !IsPermanent(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+// retryable retries what is not marked Permanent while the caller's ctx
+// lasts (a request's own timeout is worth another try; the run's end is not).
+func retryable(ctx context.Context) func(error) bool {
+	return func(err error) bool { return !IsPermanent(err) && ctx.Err() == nil }
 }
 
 // safeName refuses names that would leave the folder or hide in it.
@@ -156,7 +169,7 @@ func (m *Mirror) syncFile(ctx context.Context, st Store, loc Location, dir strin
 	}
 	url := loc.FileURL(o.Name)
 	var fetched bool
-	err := m.policy(loc).Do(ctx, "fetch "+url, retryable, func(ctx context.Context) error {
+	err := m.policy(loc).Do(ctx, "fetch "+url, retryable(ctx), func(ctx context.Context) error {
 		var err error
 		fetched, err = m.fetch(ctx, st, o, have0, local, metaPath, url)
 		return err

@@ -113,7 +113,8 @@ type Settings struct {
 	// CAFile is a PEM file of certificate authorities trusted for HTTPS
 	// besides the system's (a company's own CA).
 	CAFile string `yaml:"ca_file"`
-	// Timeout bounds each request (default 5 minutes).
+	// Timeout bounds a listing and the wait for an answer; during a
+	// download, it is the longest the data may stall (default 5 minutes).
 	Timeout time.Duration `yaml:"timeout"`
 }
 
@@ -151,11 +152,11 @@ func Open(ctx context.Context, loc Location, s Settings) (Store, error) {
 	open := openers[loc.Scheme]
 	mu.Unlock()
 	if open == nil {
-		return nil, fmt.Errorf("%s: no store for %s:// (known: %s)", loc.URL, loc.Scheme, strings.Join(Schemes(), ", "))
+		return nil, fmt.Errorf("%s: no store for %s:// (known: %s)", loc.Redacted(), loc.Scheme, strings.Join(Schemes(), ", "))
 	}
 	st, err := open(ctx, loc, s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", loc.URL, err)
+		return nil, fmt.Errorf("%s: %w", loc.Redacted(), err)
 	}
 	return st, nil
 }
@@ -231,6 +232,22 @@ func (loc Location) FileURL(name string) string {
 		u += loc.Dir + "/"
 	}
 	return u + name
+}
+
+// Redacted is the URL for messages: a query string's values (a token, a
+// signature) are replaced by REDACTED.
+func (loc Location) Redacted() string {
+	if loc.Query == "" {
+		return loc.URL
+	}
+	q, err := url.ParseQuery(loc.Query)
+	if err != nil {
+		return strings.SplitN(loc.URL, "?", 2)[0] + "?REDACTED"
+	}
+	for k := range q {
+		q[k] = []string{"REDACTED"}
+	}
+	return strings.SplitN(loc.URL, "?", 2)[0] + "?" + q.Encode()
 }
 
 // HasWildcard tells whether the pattern matches a family of files rather

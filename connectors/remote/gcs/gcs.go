@@ -94,7 +94,7 @@ func (s *Store) List(ctx context.Context) ([]remote.Object, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, s.explain(err, s.loc.FileURL(""))
+			return nil, s.explain(err)
 		}
 		if a.Prefix != "" || strings.HasSuffix(a.Name, "/") {
 			continue // a subfolder, or the folder's placeholder object
@@ -108,7 +108,6 @@ func (s *Store) List(ctx context.Context) ([]remote.Object, error) {
 
 // Fetch downloads the object at the generation listed.
 func (s *Store) Fetch(ctx context.Context, obj remote.Object, _ remote.Version, w io.Writer) (remote.Version, bool, error) {
-	url := s.loc.FileURL(obj.Name)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	h := s.client.Bucket(s.bucket).Object(s.prefix + obj.Name)
@@ -117,7 +116,7 @@ func (s *Store) Fetch(ctx context.Context, obj remote.Object, _ remote.Version, 
 	}
 	r, err := h.NewReader(ctx)
 	if err != nil {
-		return remote.Version{}, false, s.explain(err, url)
+		return remote.Version{}, false, s.explain(err)
 	}
 	defer r.Close()
 	size := r.Attrs.Size
@@ -125,7 +124,7 @@ func (s *Store) Fetch(ctx context.Context, obj remote.Object, _ remote.Version, 
 		size = -1 // gzip-encoded, decompressed on the way: the length is not the object's
 	}
 	if _, err := io.Copy(w, r); err != nil {
-		return remote.Version{}, false, remote.Permanent(fmt.Errorf("fetch %s: %w", url, err))
+		return remote.Version{}, false, remote.Permanent(err)
 	}
 	return remote.Version{Version: obj.Version, Modified: obj.Modified, Size: size}, false, nil
 }
@@ -133,18 +132,17 @@ func (s *Store) Fetch(ctx context.Context, obj remote.Object, _ remote.Version, 
 // Close closes the client.
 func (s *Store) Close() error { return s.client.Close() }
 
-// explain words the errors that another try cannot mend, and marks them.
-func (s *Store) explain(err error, url string) error {
+// explain words the errors that another try cannot mend, and marks them
+// (the mirror names the URL).
+func (s *Store) explain(err error) error {
 	var gerr *googleapi.Error
 	switch {
 	case errors.Is(err, storage.ErrBucketNotExist):
-		return remote.Permanent(fmt.Errorf("%s: bucket %q does not exist (or these credentials cannot see it)", url, s.bucket))
+		return remote.Permanent(fmt.Errorf("bucket %q does not exist (or these credentials cannot see it)", s.bucket))
 	case errors.Is(err, storage.ErrObjectNotExist):
-		return remote.Permanent(fmt.Errorf("%s: the object is gone or was written again since it was listed (run again): %w", url, err))
+		return remote.Permanent(fmt.Errorf("the object is gone or was written again since it was listed (run again): %w", err))
 	case errors.As(err, &gerr) && (gerr.Code == http.StatusUnauthorized || gerr.Code == http.StatusForbidden):
-		return remote.Permanent(fmt.Errorf("%s: refused (%d): the credentials (remote.credentials_file, else Application Default Credentials) need storage.objects.list and storage.objects.get on bucket %q (role Storage Object Viewer): %w", url, gerr.Code, s.bucket, err))
-	case errors.As(err, &gerr) && gerr.Code == http.StatusNotFound:
-		return remote.Permanent(fmt.Errorf("%s: not found: %w", url, err))
+		return remote.Permanent(fmt.Errorf("refused (%d): the credentials (remote.credentials_file, else Application Default Credentials) need storage.objects.list and storage.objects.get on bucket %q (role Storage Object Viewer): %w", gerr.Code, s.bucket, err))
 	}
-	return remote.Permanent(fmt.Errorf("%s: %w", url, err))
+	return remote.Permanent(err)
 }

@@ -29,6 +29,8 @@ type Server struct {
 	statuses []int          // answered, one each, to the next requests
 	cuts     map[string]int // object name → bytes sent before the connection is cut
 	requests []string       // method and path of each request
+	// downloadStatus, when set, answers every download.
+	downloadStatus int
 }
 
 // New starts a server that the test stops when it ends.
@@ -60,6 +62,13 @@ func (s *Server) FailNext(statuses ...int) {
 	s.statuses = append(s.statuses, statuses...)
 }
 
+// FailDownloads makes every download answer status, until Heal.
+func (s *Server) FailDownloads(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.downloadStatus = status
+}
+
 // CutAfter makes every download of the object whose name ends with name
 // stop after n bytes, its connection closed, until Heal.
 func (s *Server) CutAfter(name string, n int) {
@@ -72,7 +81,7 @@ func (s *Server) CutAfter(name string, n int) {
 func (s *Server) Heal() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.statuses, s.cuts = nil, map[string]int{}
+	s.statuses, s.cuts, s.downloadStatus = nil, map[string]int{}, 0
 }
 
 // Downloads counts the requests that read an object's content.
@@ -100,7 +109,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		status, s.statuses = s.statuses[0], s.statuses[1:]
 	}
 	cut := -1
-	if isDownload(r.Method + " " + r.URL.RequestURI()) {
+	if isDownload(r.Method+" "+r.URL.RequestURI()) && status == 0 {
+		status = s.downloadStatus
 		for name, n := range s.cuts {
 			if strings.HasSuffix(r.URL.Path, name) {
 				cut = n

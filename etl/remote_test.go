@@ -1,0 +1,116 @@
+package etl_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/connectors/remote/gcs/gcstest"
+	"github.com/uptake-dev/uptake/etl"
+)
+
+// remoteWorkspace is a workspace whose csvexport source reads the same
+// export files from a bucket of srv (gs://exports/platform/...).
+func remoteWorkspace(t *testing.T, srv *gcstest.Server) *workspace {
+	t.Helper()
+	w := newWorkspace(t, "")
+	text := `warehouse: ` + filepath.Join(w.dir, "wh", "warehouse.duckdb") + `
+sources:
+  - kind: csvexport
+    remote: {endpoint: ` + srv.URL + `, timeout: 3s}
+    establishments: {path: gs://exports/platform/establishments_*.csv}
+    users: {path: gs://exports/platform/users_*.csv}
+    activity: {path: gs://exports/platform/activity_*.csv}
+destinations:
+  - kind: files
+    path: ` + filepath.Join(w.dir, "out") + `
+`
+	cfg, err := config.Parse(filepath.Join(w.dir, "uptake.yaml"), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cfg = cfg
+	return w
+}
+
+// upload puts every file of dir in gs://exports/platform/.
+func upload(t *testing.T, srv *gcstest.Server, dir string, at time.Time) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		srv.Put("exports", "platform/"+e.Name(), readFile(t, filepath.Join(dir, e.Name())), at)
+	}
+}
+
+// TestRemoteExportsRunLikeLocalOnes: the same exports read from a bucket
+// publish exactly what they publish read from a folder; an unchanged
+// bucket is not downloaded again; a fetch that fails leaves the published
+// tables and out/ as the last run left them, and names the URL.
+func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
+	srv := gcstest.New(t)
+	local := newWorkspace(t, "")
+	upload(t, srv, filepath.Join(local.dir, "input"), time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC))
+	want, err := local.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w := remoteWorkspace(t, srv)
+	res, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := published(t, w, res)
+	sameTables(t, "bucket against folder", published(t, local, want), first)
+	if n := srv.Downloads(); n != 7 {
+		t.Errorf("first run: %d downloads, want the 7 files", n)
+	}
+
+	// Nothing changed in the bucket: nothing downloaded, nothing parsed.
+	res, err = w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Downloads(); n != 7 || res.FilesRead != 0 || res.FilesKept != 7 {
+		t.Errorf("second run: %d downloads (want 7 in all), %d files read, %d kept (want 0, 7)", n, res.FilesRead, res.FilesKept)
+	}
+
+	// September's activity is revised in the bucket, and every download of
+	// it fails: the run fails naming the URL; the tables and out/ stay.
+	september := readFile(t, filepath.Join(local.dir, "input", "activity_2026-09.csv"))
+	revised := strings.Replace(september, "\n", "\n2026-09-30,u-new,C001,download,1\n", 1)
+	srv.Put("exports", "platform/activity_2026-09.csv", revised, time.Date(2026, 10, 2, 6, 0, 0, 0, time.UTC))
+	report := readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv"))
+	srv.FailDownloads(503)
+	_, err = w.run(etl.Options{})
+	srv.Heal()
+	if err == nil || !strings.Contains(err.Error(), "gs://exports/platform/activity_2026-09.csv") {
+		t.Fatalf("run with a failing download = %v, want an error naming the URL", err)
+	}
+	sameTables(t, "after a failed fetch", first, published(t, w, res))
+	if got := readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv")); got != report {
+		t.Error("out/ changed after a failed fetch")
+	}
+
+	// The service answers again: the revised file is read, as a local
+	// revision would be.
+	res, err = w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesRead != 1 {
+		t.Errorf("after the revision: %d files read, want 1", res.FilesRead)
+	}
+	local.write("activity_2026-09.csv", revised)
+	want, err = local.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTables(t, "revised bucket against revised folder", published(t, local, want), published(t, w, res))
+}
