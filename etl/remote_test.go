@@ -1,6 +1,9 @@
 package etl_test
 
 import (
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors/remote/gcs/gcstest"
+	"github.com/uptake-dev/uptake/connectors/remote/sftp/sftpserver"
 	"github.com/uptake-dev/uptake/etl"
 )
 
@@ -113,4 +117,106 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTables(t, "revised bucket against revised folder", published(t, local, want), published(t, w, res))
+}
+
+// remoteConfig points w's source at base (a URL of the folder holding the
+// export files) with the given remote: settings, files published to out/.
+func remoteConfig(t *testing.T, w *workspace, base, settings string) {
+	t.Helper()
+	text := `warehouse: ` + filepath.Join(w.dir, "wh", "warehouse.duckdb") + `
+sources:
+  - kind: csvexport
+    remote:
+` + settings + `
+    establishments: {path: "` + base + `/establishments_*.csv"}
+    users: {path: "` + base + `/users_*.csv"}
+    activity: {path: "` + base + `/activity_*.csv"}
+destinations:
+  - kind: files
+    path: ` + filepath.Join(w.dir, "out") + `
+`
+	cfg, err := config.Parse(filepath.Join(w.dir, "uptake.yaml"), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cfg = cfg
+}
+
+// TestSFTPAndHTTPSExportsRunLikeLocalOnes: the same exports served by an
+// SFTP server (password login, host key in known_hosts) and by a web
+// server's directory listing (its CA in ca_file, a bearer token from the
+// environment) publish what they publish from a folder.
+func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
+	local := newWorkspace(t, "")
+	in := filepath.Join(local.dir, "input")
+	res, err := local.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := published(t, local, res)
+
+	t.Run("sftp", func(t *testing.T) {
+		srv := sftpserver.Start(t, sftpserver.Config{Root: filepath.Dir(in), User: "uptake", Password: "s3cret"})
+		known := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(known, []byte(srv.KnownHostsLine()+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("TEST_SFTP_PASSWORD", "s3cret")
+		w := newWorkspace(t, "")
+		remoteConfig(t, w, "sftp://uptake@"+srv.Addr+"/input", "      password: ${TEST_SFTP_PASSWORD}\n      known_hosts: "+known)
+		res, err := w.run(etl.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameTables(t, "sftp against folder", want, published(t, w, res))
+
+		// Another host key in known_hosts: refused, naming what was presented.
+		other := sftpserver.Start(t, sftpserver.Config{Root: filepath.Dir(in), User: "uptake", Password: "s3cret"})
+		line := strings.Fields(other.KnownHostsLine())
+		line[0] = strings.Fields(srv.KnownHostsLine())[0]
+		if err := os.WriteFile(known, []byte(strings.Join(line, " ")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.run(etl.Options{})
+		if err == nil || !strings.Contains(err.Error(), "host key mismatch") || !strings.Contains(err.Error(), srv.Fingerprint()) {
+			t.Fatalf("run with another host key = %v, want a mismatch naming %s", err, srv.Fingerprint())
+		}
+		// Said once, for the first export; the others name it.
+		if n := strings.Count(err.Error(), "host key mismatch"); n != 1 {
+			t.Errorf("the mismatch is told %d times, want once:\n%v", n, err)
+		}
+		if !strings.Contains(err.Error(), "users.path: not fetched: its server failed for establishments.path") {
+			t.Errorf("the users export does not point at the first failure:\n%v", err)
+		}
+	})
+
+	t.Run("https", func(t *testing.T) {
+		var auth []string
+		files := http.FileServer(http.Dir(in))
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			auth = append(auth, r.Header.Get("Authorization"))
+			if r.Header.Get("Authorization") != "Bearer t0ken" {
+				http.Error(rw, "no", http.StatusUnauthorized)
+				return
+			}
+			http.StripPrefix("/exports", files).ServeHTTP(rw, r)
+		}))
+		defer srv.Close()
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("TEST_TOKEN", "t0ken")
+		w := newWorkspace(t, "")
+		remoteConfig(t, w, srv.URL+"/exports", "      headers: {Authorization: \"Bearer ${TEST_TOKEN}\"}\n      ca_file: "+ca)
+		res, err := w.run(etl.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameTables(t, "https against folder", want, published(t, w, res))
+		// A listing per dataset, then the 7 files.
+		if len(auth) != 3+7 {
+			t.Errorf("%d requests, want 10", len(auth))
+		}
+	})
 }

@@ -393,6 +393,17 @@ func TestConfigProblems(t *testing.T) {
 	wantErr(t, err, `uptake.yaml:5: unknown key "colums"`)
 }
 
+func TestRemotePathProblems(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.extract("establishments:\n  path: http://x.example/e_*.csv\nusers:\n  path: gs://b/2026-*/users.csv\nactivity:\n  path: sftp://u:pw@h/a_*.csv\n")
+	wantErr(t, err, `uptake.yaml:4: csvexport "platform": establishments.path: "http://x.example/e_*.csv": plain http is refused`,
+		`users.path: "gs://b/2026-*/users.csv": wildcards are only allowed in the file name`, `activity.path: "sftp://u:xxxxx@h/a_*.csv": a password in the URL`)
+	_, err = f.extract("establishments:\n  path: DIR/establishments_*.csv\nremote: {endpoint: http://localhost:4443}\n")
+	wantErr(t, err, "remote: is set but no path is a URL")
+	_, err = f.extract("establishments:\n  path: gs://b/e_*.csv\nremote: {endpont: x}\n")
+	wantErr(t, err, `unknown key "endpont"`)
+}
+
 func TestDateInName(t *testing.T) {
 	for name, want := range map[string]string{
 		"establishments_2026-09.csv":    "2026-09-01",

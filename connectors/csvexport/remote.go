@@ -21,7 +21,11 @@ const RemoteDir = "remote"
 func validateRemote(p config.Plugin, spec Spec) []error {
 	var errs []error
 	any := false
-	for key, d := range map[string]Dataset{"establishments": spec.Establishments, "users": spec.Users, "activity": spec.Activity, "orders": spec.Orders} {
+	for _, kd := range []struct {
+		key string
+		d   Dataset
+	}{{"establishments", spec.Establishments}, {"users", spec.Users}, {"activity", spec.Activity}, {"orders", spec.Orders}} {
+		key, d := kd.key, kd.d
 		if !remote.IsRemote(d.Path) {
 			continue
 		}
@@ -56,13 +60,22 @@ type fetched struct {
 func (s *Source) fetchRemote(ctx context.Context, run connectors.Run, sets []dataset) ([]dataset, error) {
 	var kept []dataset
 	var errs []error
+	failed := map[string]string{} // server → the first dataset whose fetch from it failed
 	for _, ds := range sets {
 		if !remote.IsRemote(ds.cfg.Path) {
 			kept = append(kept, ds)
 			continue
 		}
+		server := serverOf(ds.cfg.Path)
+		if first, ok := failed[server]; ok {
+			errs = append(errs, fmt.Errorf("%s: %s.path: not fetched: its server failed for %s.path", s.name, ds.key, first))
+			continue
+		}
 		synced, err := s.sync(ctx, run, ds.cfg.Path)
 		if err != nil {
+			if !errors.Is(err, remote.ErrNoMatch) {
+				failed[server] = ds.key
+			}
 			errs = append(errs, fmt.Errorf("%s: %s.path: %w (nothing was read or published; the copies of earlier runs are kept)", s.name, ds.key, err))
 			continue
 		}
@@ -87,6 +100,15 @@ func (s *Source) sync(ctx context.Context, run connectors.Run, url string) (remo
 	defer st.Close()
 	m := &remote.Mirror{Root: s.remoteRoot, Log: run.Logger, Retry: s.remoteRetry}
 	return m.Sync(ctx, st, loc)
+}
+
+// serverOf names the server of a remote path (scheme, user and host).
+func serverOf(url string) string {
+	loc, err := remote.Parse(url)
+	if err != nil {
+		return url
+	}
+	return loc.Scheme + "://" + loc.User + "@" + loc.Host
 }
 
 // remoteLookalikes are the warnings naming the files of a remote dataset's

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -34,6 +35,10 @@ type Mirror struct {
 	// 1, 2, 4 s); a failure marked Permanent is not retried.
 	Retry backoff.Policy
 }
+
+// ErrNoMatch is Sync's error when the folder holds no file the pattern
+// matches: the server answered, and the copies are kept.
+var ErrNoMatch = errors.New("no file matches")
 
 // Synced is what a Sync did.
 type Synced struct {
@@ -102,7 +107,7 @@ func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, erro
 	if len(matched) == 0 {
 		// Copies stay: a folder emptied by mistake, or a listing that
 		// changed its form, must not erase what the last run read.
-		return out, Permanent(fmt.Errorf("no file in %s matches %q (the copies of earlier runs are kept)", loc.FileURL(""), loc.Pattern))
+		return out, Permanent(fmt.Errorf("%w %q in %s (the copies of earlier runs are kept)", ErrNoMatch, loc.Pattern, loc.FileURL("")))
 	}
 	for _, o := range matched {
 		fetched, err := m.syncFile(ctx, st, loc, dir, o)

@@ -174,9 +174,13 @@ func IsRemote(p string) bool {
 func Parse(raw string) (Location, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Location{}, fmt.Errorf("%q is not a URL: %w", raw, err)
+		return Location{}, fmt.Errorf("not a URL: %w", err)
 	}
 	loc := Location{URL: raw, Scheme: u.Scheme, Host: u.Host, Query: u.RawQuery}
+	raw = loc.Redacted()
+	if _, has := u.User.Password(); has {
+		raw = u.Redacted()
+	}
 	switch u.Scheme {
 	case "gs", "sftp", "https":
 	case "http":
