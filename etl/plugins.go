@@ -64,3 +64,15 @@ func (p *plugins) describe() []string {
 	}
 	return out
 }
+
+// setupWarnings are warnings about the config as a whole: a setup that
+// runs, but cannot give what its users expect.
+func setupWarnings(cfg *config.Config) []string {
+	for _, s := range cfg.Sources {
+		if s.Kind == "csvexport" {
+			return nil
+		}
+	}
+	return []string{"no establishments export (a source of kind csvexport): without it uptake knows no customers, " +
+		"so the customer, salesperson and usage KPI tables stay empty; add the platform's exports (README: Source kind: csvexport)"}
+}

@@ -1,11 +1,13 @@
 package etl_test
 
 import (
+	"context"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,11 +194,16 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 
 	t.Run("https", func(t *testing.T) {
 		var auth []string
+		failing := "" // a file answered 503
 		files := http.FileServer(http.Dir(in))
 		srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			auth = append(auth, r.Header.Get("Authorization"))
 			if r.Header.Get("Authorization") != "Bearer t0ken" {
 				http.Error(rw, "no", http.StatusUnauthorized)
+				return
+			}
+			if failing != "" && strings.HasSuffix(r.URL.Path, failing) {
+				http.Error(rw, "down for maintenance", http.StatusServiceUnavailable)
 				return
 			}
 			http.StripPrefix("/exports", files).ServeHTTP(rw, r)
@@ -218,5 +225,68 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 		if len(auth) != 3+7 {
 			t.Errorf("%d requests, want 10", len(auth))
 		}
+
+		// A file answered 503 at every try: 4 tries, then the run fails
+		// naming it and its status.
+		failing, auth = "activity_2026-09.csv", nil
+		_, err = w.run(etl.Options{})
+		if err == nil || !strings.Contains(err.Error(), srv.URL+"/exports/activity_2026-09.csv") || !strings.Contains(err.Error(), "503") {
+			t.Fatalf("run with a file answered 503 = %v", err)
+		}
+		// 3 listings; conditional requests answered 304 for the 3
+		// establishments files, the users file, activity_2026-07 and -08;
+		// then 4 tries of -09.
+		if len(auth) != 3+3+1+2+4 {
+			t.Errorf("%d requests, want 13 (4 tries of the failing file)", len(auth))
+		}
 	})
+}
+
+// TestGA4OnlyConfigWarns: a config with GA4 and no establishments export
+// runs, and says that no customer is known (run and validate alike).
+func TestGA4OnlyConfigWarns(t *testing.T) {
+	dir := t.TempDir()
+	sample, err := filepath.Abs(filepath.Join("..", "testdata", "sample"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := `warehouse: ` + filepath.Join(dir, "warehouse.duckdb") + `
+sources:
+  - kind: ga4_export_file
+    path: ` + sample + `/ga4_events_*.jsonl.gz
+    customer_property: customer_ref
+    usage_events: [page_view]
+destinations:
+  - kind: files
+    path: ` + filepath.Join(dir, "out") + `
+`
+	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "no establishments export (a source of kind csvexport)"
+	res, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("run warnings = %q, want one starting %q", res.Warnings, want)
+	}
+	v, err := etl.Validate(context.Background(), cfg, date(2026, 10, 15), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(v.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("validate warnings = %q, want one starting %q", v.Warnings, want)
+	}
+
+	// With an establishments export, no such warning.
+	w := newWorkspace(t, "")
+	res, err = w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("warned with an establishments export: %q", res.Warnings)
+	}
 }

@@ -275,7 +275,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	run.Files = files
 	run.Rows = warehouse.RowWriter{Conn: conn}
 	ex, err := extract(ctx, conn, p, run, log, opt.OnStep)
-	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), ex.Warnings
+	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), append(setupWarnings(opt.Config), ex.Warnings...)
 	res.FilesRead, res.FilesKept = ex.FilesRead, ex.FilesKept
 	// Rejects are kept whatever happens next: they are what the ops person reads.
 	if kerr := keepRejects(ctx, conn, res.RunID); kerr != nil {

@@ -68,7 +68,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
 		}
 	}
-	v.Warnings = append(v.Extracted.Warnings, v.Warnings...)
+	v.Warnings = append(append(setupWarnings(cfg), v.Extracted.Warnings...), v.Warnings...)
 	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
 		return nil, err
 	}
