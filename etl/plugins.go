@@ -76,3 +76,14 @@ func setupWarnings(cfg *config.Config) []string {
 	return []string{"no establishments export (a source of kind csvexport): without it uptake knows no customers, " +
 		"so the customer, salesperson and usage KPI tables stay empty; add the platform's exports (README: Source kind: csvexport)"}
 }
+
+// CheckConfig builds every connector of cfg and its jobs, reading no
+// input: what `uptake validate --config-only` reports. It returns the
+// config's warnings and every problem found.
+func CheckConfig(cfg *config.Config) ([]string, error) {
+	_, err := newPlugins(cfg)
+	if _, jerr := Jobs(cfg); jerr != nil {
+		err = errors.Join(err, jerr)
+	}
+	return setupWarnings(cfg), err
+}

@@ -53,7 +53,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newRunCmd(g), newScheduleCmd(g), newBackfillCmd(g), newReconcileCmd(), newValidateCmd(g), newSampleCmd(), newLookerLinkCmd(), newHistoryCmd())
+	root.AddCommand(newInitCmd(), newRunCmd(g), newScheduleCmd(g), newBackfillCmd(g), newReconcileCmd(), newValidateCmd(g), newSampleCmd(), newLookerLinkCmd(), newHistoryCmd())
 	return root
 }
 

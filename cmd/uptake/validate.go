@@ -16,6 +16,7 @@ import (
 
 func newValidateCmd(g *globalFlags) *cobra.Command {
 	var configPath, asOf string
+	var configOnly bool
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the config and read every input, printing every problem; publishes nothing",
@@ -25,6 +26,9 @@ func newValidateCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				printProblems(w, configPath, err)
 				return exitError{code: 1}
+			}
+			if configOnly {
+				return reportConfig(w, cfg)
 			}
 			log, err := g.logger(cmd.ErrOrStderr())
 			if err != nil {
@@ -45,7 +49,22 @@ func newValidateCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "uptake.yaml", "config file")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "check as if today were this date (YYYY-MM-DD)")
+	cmd.Flags().BoolVar(&configOnly, "config-only", false, "check the config and every connector's settings without reading any input (no file, no network)")
 	return cmd
+}
+
+// reportConfig prints the problems and warnings of the config alone.
+func reportConfig(w io.Writer, cfg *config.Config) error {
+	warnings, err := etl.CheckConfig(cfg)
+	for _, warn := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", indent(warn))
+	}
+	if err != nil {
+		printProblems(w, cfg.File, err)
+		return exitError{code: 1}
+	}
+	fmt.Fprintf(w, "ok: no problems found in %s (its inputs were not read)\n", cfg.File)
+	return nil
 }
 
 // report prints what validate read, its warnings and its problems; "ok"
