@@ -29,7 +29,7 @@ type Setup struct {
 	// hold the export (export).
 	GA4Property, GA4Project, GA4Dataset string
 	// BigQuery publishes to BigQuery too: its project and dataset.
-	BigQuery                        bool
+	BigQuery                         bool
 	BigQueryProject, BigQueryDataset string
 	// Sheets publishes to Google Sheets too: the spreadsheet's id.
 	Sheets        bool
