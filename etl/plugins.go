@@ -74,7 +74,7 @@ func setupWarnings(cfg *config.Config) []string {
 		}
 	}
 	return []string{"no establishments export (a source of kind csvexport): without it uptake knows no customers, " +
-		"so the customer, salesperson and usage KPI tables stay empty; add the platform's exports (README: Source kind: csvexport)"}
+		"so the customer, salesperson and usage KPI tables stay empty; add the platform's exports (docs/configuration.md, Source kind: csvexport)"}
 }
 
 // CheckConfig builds every connector of cfg and its jobs, reading no

@@ -82,6 +82,15 @@ func TestSetupSecretsAreEnvironmentVariables(t *testing.T) {
 	if err := (starter.Setup{Exports: "gcs", GA4: "none", ExportsAt: "sftp://h/x"}).Check(); err == nil || !strings.Contains(err.Error(), "must be a URL starting with gs://") {
 		t.Errorf("gcs with an sftp URL: %v", err)
 	}
+	sheets, err := starter.Setup{Exports: "local", GA4: "none", Sheets: true}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tab := range []string{"kpi_overview_monthly: Overview", "kpi_salesperson_monthly: Salespeople", "action_list: Actions"} {
+		if !strings.Contains(string(sheets), tab) {
+			t.Errorf("the Sheets destination lacks the tab %q", tab)
+		}
+	}
 	if err := (starter.Setup{Exports: "ftp", GA4: "none"}).Check(); err == nil {
 		t.Error("exports ftp accepted")
 	}

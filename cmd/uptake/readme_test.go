@@ -21,7 +21,7 @@ import (
 // reference in step with the structs the config is decoded into: every key
 // a user can write must be named there.
 func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "reference.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 				continue
 			}
 			if !strings.Contains(text, "`"+key+"`") && !strings.Contains(text, "."+key+"`") {
-				t.Errorf("README.md does not document the %T key %q", spec, key)
+				t.Errorf("docs/reference.md does not document the %T key %q", spec, key)
 			}
 		}
 	}

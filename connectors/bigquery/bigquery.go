@@ -58,9 +58,14 @@ type Destination struct {
 	endpoint string
 }
 
+// DefaultSpec is the config block of a bigquery destination before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{Mode: "full"} }
+
 // New builds a bigquery destination from its config block.
 func New(p config.Plugin) (*Destination, error) {
-	spec := Spec{Mode: "full"}
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

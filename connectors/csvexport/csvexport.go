@@ -75,10 +75,15 @@ type dataset struct {
 	remote *fetched
 }
 
+// DefaultSpec is the config block of a csvexport source before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{Establishments: Dataset{ExpectByDay: DefaultExpectByDay}} }
+
 // New builds a source from its config block, reporting every setting
 // problem; checks are the config's limits (checks.max_cell_chars).
 func New(p config.Plugin, checks config.Checks) (*Source, error) {
-	spec := Spec{Establishments: Dataset{ExpectByDay: DefaultExpectByDay}}
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

@@ -49,9 +49,14 @@ type Destination struct {
 	spec Spec
 }
 
+// DefaultSpec is the config block of a files destination before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{Path: "out", Formats: []string{"parquet", "csv"}} }
+
 // New builds a files destination from its config block.
 func New(p config.Plugin) (*Destination, error) {
-	spec := Spec{Path: "out", Formats: []string{"parquet", "csv"}}
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

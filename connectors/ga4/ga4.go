@@ -108,10 +108,15 @@ var (
 	dimensionRE = regexp.MustCompile(`^custom(User|Event):[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
+// DefaultSpec is the config block of a ga4 source before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{PurchaseEvent: "purchase", MinDailyTokens: 2000} }
+
 // New builds a ga4 source from its config block; timezone is the configured
 // business time zone (compared with the property's).
 func New(p config.Plugin, timezone string) (*Source, error) {
-	spec := Spec{PurchaseEvent: "purchase", MinDailyTokens: 2000}
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

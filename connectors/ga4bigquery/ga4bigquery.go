@@ -44,8 +44,10 @@ func init() {
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// Project holds the export dataset; BillingProject runs the query (default Project).
-	Project        string `yaml:"project"`
+	// Project is the Google Cloud project that holds the export dataset.
+	Project string `yaml:"project"`
+	// BillingProject is the project that runs (and pays for) the query
+	// (default: project).
 	BillingProject string `yaml:"billing_project"`
 	// Dataset is the export's dataset (analytics_<property id>).
 	Dataset string `yaml:"dataset"`
@@ -91,9 +93,14 @@ var (
 	keyRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
 )
 
+// DefaultSpec is the config block of a ga4_bigquery source before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{} }
+
 // New builds a ga4_bigquery source; timezone defines the business day.
 func New(p config.Plugin, timezone string) (*Source, error) {
-	var spec Spec
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

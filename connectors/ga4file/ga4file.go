@@ -55,9 +55,14 @@ type Source struct {
 	kpi            bool // false: use: reconcile
 }
 
+// DefaultSpec is the config block of a ga4_export_file source before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{} }
+
 // New builds the source; timezone defines the business day.
 func New(p config.Plugin, timezone string) (*Source, error) {
-	var spec Spec
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}

@@ -100,9 +100,14 @@ type Destination struct {
 // refill (Google asks for about a minute after a 429).
 var writeBackoff = backoff.Policy{Service: "sheets", LoggedByTransport: true, Base: 2 * time.Second, Max: 64 * time.Second, Attempts: 8}
 
+// DefaultSpec is the config block of a sheets destination before its keys are read:
+// the defaults of the keys a config leaves out (the configuration
+// reference shows them).
+func DefaultSpec() Spec { return Spec{} }
+
 // New builds a sheets destination from its config block.
 func New(p config.Plugin) (*Destination, error) {
-	var spec Spec
+	spec := DefaultSpec()
 	if err := config.DecodeStrict(p.File, p.Node, &spec); err != nil {
 		return nil, err
 	}
