@@ -21,15 +21,24 @@ import (
 type Config struct {
 	// File is the path the config was read from (for messages).
 	File string `yaml:"-"`
-	// Warehouse is the DuckDB file that keeps raw tables, models, runs and rejects.
+	// Warehouse is the DuckDB file that keeps the raw tables, the models,
+	// the history of runs and the rejected rows (a relative path is relative
+	// to the folder uptake runs from).
 	Warehouse string `yaml:"warehouse"`
-	// Timezone is the IANA zone that defines the business day.
+	// Timezone is the IANA time zone that defines the business day, such as
+	// `Europe/Paris`.
 	Timezone string `yaml:"timezone"`
 	// DuckDB holds engine settings.
 	DuckDB DuckDB `yaml:"duckdb"`
-	// Sources are the systems data is pulled from.
+	// Sources are the systems data is pulled from: a list of blocks, each
+	// with a `kind` (`csvexport`, `ga4`, `ga4_bigquery` or `ga4_export_file`,
+	// whose keys are below) and an optional `name` (default: the kind; the
+	// names of the sources must differ). Required: at least one source.
 	Sources []Plugin `yaml:"sources"`
-	// Destinations are where the KPI tables are published.
+	// Destinations are where the KPI tables are published: a list of blocks,
+	// each with a `kind` (`files`, `bigquery` or `sheets`, whose keys are
+	// below) and an optional `name` (default: the kind; the names of the
+	// destinations must differ). Required: at least one destination.
 	Destinations []Plugin `yaml:"destinations"`
 	// KPI holds the thresholds of the KPI definitions.
 	KPI KPI `yaml:"kpi"`
@@ -41,7 +50,9 @@ type Config struct {
 	LookerStudio LookerStudio `yaml:"looker_studio"`
 	// Notify sends the outcome of runs to a chat webhook.
 	Notify Notify `yaml:"notify"`
-	// Jobs are the runs `uptake schedule` fires (none: one nightly job, see DefaultJob).
+	// Jobs are the runs `uptake schedule` fires, each with the keys below
+	// (default: one job named `nightly`, at `0 2 * * *`, every day at
+	// 02:00).
 	Jobs []Job `yaml:"jobs"`
 	// Scheduler holds the settings of `uptake schedule`.
 	Scheduler Scheduler `yaml:"scheduler"`
@@ -51,40 +62,57 @@ type Config struct {
 
 // DuckDB holds the embedded engine's settings.
 type DuckDB struct {
-	// MemoryLimit is DuckDB's memory_limit, e.g. "2GB" (empty: DuckDB's default, 80 % of RAM).
+	// MemoryLimit is the memory DuckDB may use, such as `2GB`; past it,
+	// DuckDB spills to disk (default: DuckDB's, 80 % of the RAM).
 	MemoryLimit string `yaml:"memory_limit"`
-	// Threads is DuckDB's thread count (0: one per core).
+	// Threads is the number of threads DuckDB runs (default, or 0: one per
+	// core).
 	Threads int `yaml:"threads"`
-	// TempDirectory is where DuckDB spills when memory runs short.
+	// TempDirectory is the folder DuckDB spills to when memory runs short
+	// (default: DuckDB's, a `.tmp` folder beside the warehouse file).
 	TempDirectory string `yaml:"temp_directory"`
 }
 
 // KPI holds the thresholds used by sql/ (see DESIGN.md, KPI definitions).
 type KPI struct {
-	// ScoreEvents are the events summed into a customer's activity score.
+	// ScoreEvents are the events summed into a customer's activity score (at
+	// least one).
 	ScoreEvents []string `yaml:"score_events"`
-	// ActiveMinScore is the score from which an activated customer is active.
+	// ActiveMinScore is the activity score from which an activated customer
+	// is active (0 or more).
 	ActiveMinScore float64 `yaml:"active_min_score"`
-	// ChampionTopPct is the share (percent) of active customers, by score, who are champions.
+	// ChampionTopPct is the share (percent) of the month's active customers,
+	// by score, who are champions (at least one a month; ties included).
 	ChampionTopPct float64 `yaml:"champion_top_pct"`
-	// ChampionMinScore, when set, makes every active customer at or above it a champion.
+	// ChampionMinScore, when set, makes every active customer whose score is
+	// at or above it a champion too, besides the top `champion_top_pct`
+	// (default: not set).
 	ChampionMinScore *float64 `yaml:"champion_min_score"`
-	// DropAlertPct is the score drop (percent) that flags a churn risk.
+	// DropAlertPct is the drop of a customer's score on the month before
+	// (percent) that makes it a churn risk (as does becoming inactive).
 	DropAlertPct float64 `yaml:"drop_alert_pct"`
-	// UsageEvents are the events that make a user active (empty: every event).
+	// UsageEvents are the events that make a user active (default, or
+	// empty: every event).
 	UsageEvents []string `yaml:"usage_events"`
-	// LowUtilizationPct is the licence utilization (percent) below which a customer is flagged.
+	// LowUtilizationPct is the licence utilization (active users per seat,
+	// percent) below which a customer is flagged.
 	LowUtilizationPct float64 `yaml:"low_utilization_pct"`
-	// IncreasingUtilizationPts is the rise (percentage points) that counts as increasing utilization.
+	// IncreasingUtilizationPts is the rise of licence utilization on the
+	// month before (percentage points) that counts as increasing.
 	IncreasingUtilizationPts float64 `yaml:"increasing_utilization_pts"`
-	// Features are the high-value features whose adoption is tracked (at
-	// most 4: their combinations make at most 16 segments).
+	// Features are the high-value features whose adoption is tracked, at
+	// most 4 (their combinations make the 16 segments of `feature_segments`),
+	// each with the keys below: a customer uses a feature in a month when the
+	// feature's events add up to `min_uses` (default: none).
 	Features []Feature `yaml:"features"`
 	// MilestoneEvents are the events a customer must each have done once to
-	// reach the activation stage (none: the stage is not tracked).
+	// reach the `activation` adoption stage (default, or none: the stage is
+	// not tracked and its count stays empty).
 	MilestoneEvents []string `yaml:"milestone_events"`
-	// LowEngagementUsagePct flags a customer, in its first month after the
-	// one it was onboarded in, whose usage % is below it (or that is not active).
+	// LowEngagementUsagePct is the usage (active users per user, percent)
+	// below which a customer, in the first complete month after the month
+	// it was onboarded in, is flagged as low engagement (as it is when not
+	// active).
 	LowEngagementUsagePct float64 `yaml:"low_engagement_usage_pct"`
 }
 
@@ -94,31 +122,42 @@ const MaxFeatures = 4
 // Feature is a high-value feature: a customer uses it in a month when its
 // events add up to at least MinUses.
 type Feature struct {
-	// Name labels the feature in the outputs.
+	// Name labels the feature in the outputs. Required; the names of the
+	// features must differ.
 	Name string `yaml:"name"`
 	// Events are the activity events that are uses of the feature.
+	// Required: at least one.
 	Events []string `yaml:"events"`
-	// MinUses is the number of uses in a month that counts as using it (default 1).
+	// MinUses is the number of uses in a month from which a customer uses
+	// the feature (default 1).
 	MinUses int `yaml:"min_uses"`
 }
 
 // Exclude lists accounts left out of every KPI.
 type Exclude struct {
-	// Customers are customer references to drop.
+	// Customers are the customer references left out of every KPI (test
+	// accounts).
 	Customers []string `yaml:"customers"`
-	// EmailDomains are user e-mail domains to drop (internal and test accounts).
+	// EmailDomains are the e-mail domains whose users are left out of every
+	// KPI (internal and test users), such as `example.com` (without `@`).
 	EmailDomains []string `yaml:"email_domains"`
 }
 
 // Checks are the limits that fail a run before anything is published.
 type Checks struct {
-	// MaxRejectPct fails the run when rejected rows pass this share (percent) of the rows read.
+	// MaxRejectPct fails the run, before anything is published, when the
+	// rows rejected for a raw table pass this share (percent) of the rows
+	// read for it; below it, the rejects are a warning.
 	MaxRejectPct float64 `yaml:"max_reject_pct"`
-	// MaxShrinkPct fails the run when a table's row count drops by more than this (percent)
-	// against the last successful run.
+	// MaxShrinkPct fails the run, before anything is published, when a raw
+	// or output table has lost more than this share (percent) of its rows
+	// since the last successful run (unless the run is given
+	// `--allow-shrink`).
 	MaxShrinkPct float64 `yaml:"max_shrink_pct"`
 	// MaxCellChars rejects an input row holding a value longer than this many
-	// characters (default DefaultMaxCellChars).
+	// characters (counted as characters, not bytes): far above any real name
+	// or reference, far below the 50,000 characters a Google Sheets cell
+	// holds. Must be above 0.
 	MaxCellChars int `yaml:"max_cell_chars"`
 }
 
@@ -129,26 +168,33 @@ const DefaultMaxCellChars = 10000
 
 // Notify is where run outcomes are sent.
 type Notify struct {
-	// WebhookURL receives a Slack-compatible JSON message ({"text": ...}) when
-	// a run fails; keep it in an environment variable (${UPTAKE_WEBHOOK}).
+	// WebhookURL is a chat webhook told when a run fails, with the run id,
+	// the period and the error: uptake posts a Slack-compatible JSON message
+	// (`{"text": "…"}`). Keep it in an environment variable
+	// (`${UPTAKE_WEBHOOK}`). It is retried briefly and never changes the
+	// run's outcome (default: none).
 	WebhookURL string `yaml:"webhook_url"`
-	// OnSuccess also reports successful runs.
+	// OnSuccess also tells the webhook of successful runs.
 	OnSuccess bool `yaml:"on_success"`
 }
 
 // Job is a scheduled run.
 type Job struct {
-	// Name identifies the job in history, logs and metrics.
+	// Name identifies the job in the history of runs, the logs and the
+	// metrics. Required; the names of the jobs must differ.
 	Name string `yaml:"name"`
-	// Schedule is a cron expression: five fields (minute hour day month
-	// weekday), six with seconds first, or @daily, @hourly...
+	// Schedule is the cron expression that says when the job runs: five
+	// fields (`minute hour day month weekday`, such as `0 2 * * *`), six
+	// with seconds first, or `@daily`, `@hourly`… Required.
 	Schedule string `yaml:"schedule"`
-	// Timezone is the zone Schedule reads in (default: the top-level timezone).
+	// Timezone is the IANA time zone the schedule is read in (default: the
+	// top-level `timezone`).
 	Timezone string `yaml:"timezone"`
-	// Retries is how many times a failed run is tried again (default 2).
+	// Retries is how many times a failed run is tried again (default 2; 0:
+	// never).
 	Retries *int `yaml:"retries"`
 	// RetryDelay is the wait before the first retry, doubled for each next
-	// one (default 5m).
+	// one, at most 1h (default 5m).
 	RetryDelay time.Duration `yaml:"retry_delay"`
 }
 
@@ -157,11 +203,12 @@ var DefaultJob = Job{Name: "nightly", Schedule: "0 2 * * *"}
 
 // Scheduler holds the settings of the long-running `uptake schedule`.
 type Scheduler struct {
-	// Listen is the address of /healthz and /metrics (default
-	// 127.0.0.1:9464; "off" serves neither).
+	// Listen is the address (`host:port`) that serves `/healthz` and
+	// `/metrics`; `off` serves neither. Keep it on localhost unless a
+	// firewall guards it.
 	Listen string `yaml:"listen"`
 	// OverdueAfter is how long after its time a job may go without a
-	// successful run before /healthz reports it overdue (default 6h).
+	// successful run before `/healthz` reports it overdue.
 	OverdueAfter time.Duration `yaml:"overdue_after"`
 }
 
@@ -191,12 +238,15 @@ func (c *Config) ScheduledJobs() []Job {
 // LookerStudio is a Looker Studio template report and the published tables
 // its data sources read.
 type LookerStudio struct {
-	// TemplateReportID is the id of the report to copy (in its URL: /reporting/<id>).
+	// TemplateReportID is the id of the template report `uptake looker-link`
+	// copies (in its URL: `/reporting/<id>`).
 	TemplateReportID string `yaml:"template_report_id"`
 	// ReportName is the new report's name.
 	ReportName string `yaml:"report_name"`
-	// DataSources maps each data source alias of the template (ds0, ds1…) to
-	// a published table.
+	// DataSources maps each data source alias of the template (`ds0`,
+	// `ds1`…) to a published table, as `{destination: <name>, table:
+	// <table>}`: the name of a `bigquery` or `sheets` destination, and an
+	// output table such as `kpi_overview_monthly`.
 	DataSources map[string]LookerDataSource `yaml:"data_sources"`
 }
 

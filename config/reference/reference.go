@@ -1,5 +1,5 @@
 // Package reference writes the configuration reference of
-// docs/configuration.md from the structs a config is decoded into: their
+// docs/reference.md from the structs a config is decoded into: their
 // yaml keys, their types, the doc comments of their fields, and the values
 // of their defaults. The decoder (strict: an unknown key is an error) and
 // the reference read the same structs, so a key cannot be accepted without
@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Block is one table of the reference: a config block and its defaults.
@@ -168,12 +170,14 @@ func walkGroup(docs *docIndex, v reflect.Value, t reflect.Type, group []int, pre
 		if err != nil {
 			return err
 		}
-		names = append(names, name)
-		docsText = append(docsText, "`"+name+"`: "+strings.TrimSuffix(doc, "."))
+		names = append(names, "`"+name+"`")
+		docsText = append(docsText, "`"+name+"`: "+strings.TrimSuffix(doc, ".")+".")
 	}
 	ft := t.Field(group[0]).Type
 	label := "<" + strings.ToLower(ft.Name()) + ">"
-	*keys = append(*keys, Key{Path: prefix + label, Type: "block", Doc: "One of " + strings.Join(docsText, "; ") + "."})
+	list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	*keys = append(*keys, Key{Path: prefix + label, Type: "block",
+		Doc: "Stands for " + list + ", each a block of the keys below. " + strings.Join(docsText, " ")})
 	var sub []Key
 	for _, j := range group {
 		var these []Key
@@ -223,7 +227,7 @@ func valueText(v reflect.Value) string {
 	}
 	switch {
 	case v.Type() == durationType:
-		return v.Interface().(time.Duration).String()
+		return durationText(v.Interface().(time.Duration))
 	case v.Kind() == reflect.Slice:
 		var parts []string
 		for i := 0; i < v.Len(); i++ {
@@ -239,6 +243,19 @@ func valueText(v reflect.Value) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// durationText is a duration as a config would write it: 6h, 5m, 1h30m
+// (time.Duration.String's zero minutes and seconds dropped: 6h0m0s).
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // docIndex reads the doc comments of struct fields from the Go sources.
@@ -318,16 +335,29 @@ func userSentence(field, doc string) string {
 	}
 	for _, verb := range []string{" is ", " are "} {
 		if strings.HasPrefix(s, field+verb) {
-			s = strings.TrimPrefix(s, field+verb)
-			return strings.ToUpper(s[:1]) + s[1:]
+			return capitalize(strings.TrimPrefix(s, field+verb))
 		}
 	}
 	if strings.HasPrefix(s, field+", ") || strings.HasPrefix(s, field+" ") {
 		s = strings.TrimPrefix(strings.TrimPrefix(s, field), ",")
-		s = strings.TrimSpace(s)
-		return strings.ToUpper(s[:1]) + s[1:]
+		return capitalize(strings.TrimSpace(s))
 	}
 	return s
+}
+
+// capitalize starts a sentence with a capital, unless it starts with a
+// value (`kpi`, a number) or a code word (raw_orders, uptake.duckdb,
+// ${VAR}), whose case matters.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	word, _, _ := strings.Cut(s, " ")
+	if strings.ContainsAny(word, "`_./:@${}<>0123456789") {
+		return s
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }
 
 func escape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -11,23 +11,37 @@ import (
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// Project is the Google Cloud project that holds the dataset and runs the jobs.
+	// Project is the id of the Google Cloud project that holds the dataset
+	// and runs the jobs. Required.
 	Project string `yaml:"project"`
-	// Dataset receives the published tables (created when missing).
+	// Dataset is the dataset of the published tables, in letters, digits
+	// and underscores (created in `location` when missing). Required.
 	Dataset string `yaml:"dataset"`
-	// Location is where the dataset lives and the jobs run (e.g. EU, US, europe-west1).
+	// Location is where the dataset lives and the jobs run: `EU`, `US`,
+	// `europe-west1`… Required.
 	Location string `yaml:"location"`
-	// TablePrefix is put before every published table name.
+	// TablePrefix is put before every published table name, such as
+	// `uptake_` (letters, digits and underscores; default: none).
 	TablePrefix string `yaml:"table_prefix"`
-	// CredentialsFile is a service-account key file; empty uses Application
-	// Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, metadata server).
+	// CredentialsFile is a service-account key file; the account needs
+	// BigQuery Data Editor on the dataset (or on the project, for uptake to
+	// create the dataset) and BigQuery Job User on the project. Default:
+	// Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`,
+	// `gcloud auth application-default login`, the metadata server).
 	CredentialsFile string `yaml:"credentials_file"`
-	// Mode is full (replace every row, default) or incremental (replace the
-	// months of the run's window only).
+	// Mode is `full` (the default: every row of a published table is
+	// replaced) or `incremental` (only the rows of the run's months are
+	// replaced; tables without a month or day column are replaced whole).
 	Mode string `yaml:"mode"`
-	// Endpoint overrides the API address, for the BigQuery emulator
-	// (http://localhost:9050); no credentials are sent then. Unset, it is
-	// http://$BIGQUERY_EMULATOR_HOST when that variable is set.
+	// Endpoint is another address of the BigQuery API, reached without
+	// credentials, such as `http://localhost:9050` for the BigQuery
+	// emulator: a base URL with its scheme, `http://host:port` or
+	// `https://host`, without the API's path, which uptake adds
+	// (`/bigquery/v2/`; a trailing slash is dropped first). The project id
+	// is then not checked against Google's rules. Default: `http://`
+	// followed by the `BIGQUERY_EMULATOR_HOST` environment variable
+	// (`host:port`) when that is set, else Google's; the run summary names
+	// the address in use.
 	Endpoint string `yaml:"endpoint"`
 }
 

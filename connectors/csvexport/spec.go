@@ -15,13 +15,15 @@ type Spec struct {
 	Kind string `yaml:"kind"`
 	// Format holds defaults shared by the exports.
 	Format `yaml:",inline"`
-	// Establishments is the monthly establishment export (required).
+	// Establishments is the monthly establishment export, one file a month.
+	// Required.
 	Establishments Dataset `yaml:"establishments"`
-	// Users is the users export (a snapshot; optional).
+	// Users is the users export, a snapshot of the users (optional).
 	Users Dataset `yaml:"users"`
 	// Activity is the daily per-user activity export (optional).
 	Activity Dataset `yaml:"activity"`
-	// Orders is the ERP's orders export, one row per order (optional).
+	// Orders is the ERP's orders export, one row per order, loaded into
+	// `raw_orders` (optional).
 	Orders Dataset `yaml:"orders"`
 	// Remote holds the connection settings of paths that are URLs
 	// (gs://, sftp://, https://).
@@ -30,15 +32,25 @@ type Spec struct {
 
 // Format says how files are written. Empty fields are detected or defaulted.
 type Format struct {
-	// Delimiter is ",", ";", "tab" or "|"; empty detects it from the header line.
+	// Delimiter is the character between fields: `,`, `;`, `tab` or `|`
+	// (default: detected, the most frequent of the four in the header
+	// line). Like `encoding`, `fallback_encoding`, `decimal` and
+	// `date_format`, it may be set at the top of the source's block, for
+	// every export, or in an export's block, for that export alone.
 	Delimiter string `yaml:"delimiter"`
-	// Encoding is auto (BOM, else UTF-8 if valid, else fallback_encoding) or a fixed encoding.
+	// Encoding is the character encoding of the files: `auto` (the default:
+	// a byte order mark, else UTF-8 when the file is valid UTF-8, else
+	// `fallback_encoding`), or `utf-8`, `windows-1252`, `iso-8859-1`,
+	// `iso-8859-15` or `utf-16`.
 	Encoding string `yaml:"encoding"`
-	// FallbackEncoding is used by auto for files that are not valid UTF-8 (default windows-1252).
+	// FallbackEncoding is the encoding `auto` reads a file in when it is not
+	// valid UTF-8: one of the fixed encodings of `encoding` (default
+	// `windows-1252`).
 	FallbackEncoding string `yaml:"fallback_encoding"`
-	// Decimal is the decimal separator of numbers, "." (default) or ",".
+	// Decimal is the decimal separator of numbers: `.` (the default) or `,`.
 	Decimal string `yaml:"decimal"`
-	// DateFormat is a strftime format for date columns (default ISO 8601, e.g. 2026-09-30).
+	// DateFormat is the strftime format of date columns, such as `%d/%m/%Y`
+	// (default: ISO 8601, such as 2026-09-30).
 	DateFormat string `yaml:"date_format"`
 }
 
@@ -46,27 +58,59 @@ type Format struct {
 type Dataset struct {
 	// Format overrides the source-wide format for this export.
 	Format `yaml:",inline"`
-	// Path is a file glob, or a URL of one (gs://bucket/folder/pattern,
-	// sftp://user@host/folder/pattern, https://host/folder/pattern).
+	// Path is where the export's files are: a glob of local files (a
+	// relative path is relative to the folder uptake runs from), or a URL
+	// with wildcards in the file name only: `gs://bucket/folder/pattern`,
+	// `sftp://user@host[:port]/folder/pattern` (absolute on the server;
+	// `sftp://host/~/folder/pattern` is under the login folder) or
+	// `https://host/folder/pattern` (read from the folder's directory
+	// listing; without a wildcard, one file, its query string kept; plain
+	// `http://` is refused), whose connection settings are the `remote.*`
+	// keys. Required for establishments; an export without a path is not
+	// read. A users file is dated by the date in its name, else by the day
+	// it was written; orders may come in one file a month or one for
+	// everything.
 	Path string `yaml:"path"`
-	// Month says where a row's month comes from: "filename" (default) or "column"
-	// (establishments only).
+	// Month is where an establishments row's month comes from:
+	// `filename` (the default: a month or date in the file's name, as in
+	// `establishments_2026-09.csv`, `establishments_202609.csv` or
+	// `establishments_2026-09-30.csv`) or `column` (the month field of each
+	// row; establishments only).
 	Month string `yaml:"month"`
-	// MonthOffset shifts the month read, e.g. -1 when files are named by export date.
+	// MonthOffset is the number of months added to the month read, such as
+	// `-1` when files are named by the date of the export, the month after
+	// their data (establishments only).
 	MonthOffset int `yaml:"month_offset"`
-	// Columns maps a field to its header in the file (matched case-insensitively, trimmed).
+	// Columns maps a field to its header in the file, as `field: header`,
+	// the header matched case-insensitively after trimming (default: the
+	// platform's headers, each field's name, except `portal views` for
+	// `portal_views`). The fields: establishments `reference`, `name`,
+	// `archived`, `has_portal_access`, `portal_views`, `downloads`,
+	// `shares`, `salesperson`, `seats`, `month` (with `month: column`);
+	// users `user_id`, `customer_reference`, `email`, `created`,
+	// `first_login`, `deactivated`, `archived`; activity `date`, `user_id`,
+	// `customer_reference`, `event`, `count`; orders `order_id`,
+	// `customer_reference`, `user_id`, `date`, `channel`, `amount`.
 	Columns map[string]string `yaml:"columns"`
 	// ExpectByDay makes the run fail when the previous month's export is
-	// missing after this day of the current month (0 disables; establishments only).
+	// still missing after this day of the current month: from 0 (never) to
+	// 28 (establishments only).
 	ExpectByDay int `yaml:"expect_by_day"`
-	// Incremental reads only the activity files of the months from the
-	// watermark minus LookbackDays (files named by month), keeping the rows
-	// of earlier months from the last run (activity only).
+	// Incremental, when true, reads only the activity files of the months
+	// from the watermark minus `lookback_days` on, and keeps the rows of the
+	// earlier months from the last run; it needs files named by month (when
+	// a file's name has no month, every file is read). `uptake run --from`
+	// reads older files again (activity only; default false).
 	Incremental bool `yaml:"incremental"`
-	// LookbackDays is how far before the watermark an incremental read goes back (default 3).
+	// LookbackDays is how many days before the watermark an incremental read
+	// of activity goes back: from 0 to 60, where 0, like leaving it out,
+	// means the default, 3.
 	LookbackDays int `yaml:"lookback_days"`
-	// Channels maps a channel as written in the file (matched
-	// case-insensitively, trimmed) to web, email, edi, phone or other (orders only).
+	// Channels maps a channel as written in the file to a channel of uptake,
+	// as `value in the file: channel`, such as `{webshop: web, "b2b
+	// portal": web, fax: phone}`; values are matched case-insensitively
+	// after trimming, and a channel is `web`, `email`, `edi`, `phone` or
+	// `other` (orders only).
 	Channels map[string]string `yaml:"channels"`
 }
 

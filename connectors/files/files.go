@@ -34,13 +34,16 @@ func init() {
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// Path is the output folder (default "out").
+	// Path is the output folder, replaced as a whole at each successful run
+	// (keep nothing else in it).
 	Path string `yaml:"path"`
-	// Formats lists the table formats to write: parquet, csv (default both).
+	// Formats are the formats each table is written in: `parquet`, `csv`,
+	// or both.
 	Formats []string `yaml:"formats"`
-	// DuckDB writes uptake.duckdb with the output tables (default true).
+	// DuckDB, when true (the default), writes `uptake.duckdb` with the output
+	// tables.
 	DuckDB *bool `yaml:"duckdb"`
-	// Report writes report.html (default true).
+	// Report, when true (the default), writes `report.html`.
 	Report *bool `yaml:"report"`
 }
 

@@ -53,31 +53,44 @@ func init() {
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// PropertyID is the GA4 property (digits).
+	// PropertyID is the GA4 property's number, such as `123456789`.
+	// Required.
 	PropertyID string `yaml:"property_id"`
-	// CredentialsFile is a service-account key file; empty uses Application
-	// Default Credentials. The account needs Viewer on the property.
+	// CredentialsFile is a service-account key file; add the account as a
+	// Viewer of the property (default: Application Default Credentials).
 	CredentialsFile string `yaml:"credentials_file"`
 	// CustomerDimension is the custom dimension carrying the customer
-	// reference, e.g. customUser:customer_ref.
+	// reference, `customUser:<name>` or `customEvent:<name>`, such as
+	// `customUser:customer_ref`. Required.
 	CustomerDimension string `yaml:"customer_dimension"`
-	// UsageEvents are the events that count as usage (never session_start
-	// or first_visit alone).
+	// UsageEvents are the events that count as usage, such as `[page_view,
+	// view_item, add_to_cart, purchase]` (`session_start` or `first_visit`
+	// alone never do). Required.
 	UsageEvents []string `yaml:"usage_events"`
-	// PurchaseEvent is the purchase event (default purchase; "none" skips orders).
+	// PurchaseEvent is the event whose purchases become `raw_orders` (channel
+	// `web`, with GA4's `transactionId` and `purchaseRevenue`); `none` skips
+	// orders, as does `use: reconcile`.
 	PurchaseEvent string `yaml:"purchase_event"`
-	// StartDate is the first day pulled (YYYY-MM-DD).
+	// StartDate is the first day pulled, as YYYY-MM-DD; a run pulls up to
+	// yesterday. Required.
 	StartDate string `yaml:"start_date"`
-	// MinDailyTokens stops the pull when fewer tokens than this are left in
-	// the property's daily quota (default 2000).
+	// MinDailyTokens stops the pull, failing the run and publishing
+	// nothing, when fewer tokens than this are left in the property's daily
+	// quota (0: never stop); the next run pulls the rest.
 	MinDailyTokens int64 `yaml:"min_daily_tokens"`
-	// LookbackDays is how many days before the watermark a run pulls again
-	// (default 3: GA4 data settles within 72 hours).
+	// LookbackDays is how many days before the watermark a run pulls again,
+	// from 0 to 60 (default 3: GA4 data settles within 72 hours).
 	LookbackDays *int `yaml:"lookback_days"`
-	// Endpoint overrides the API address (tests).
+	// Endpoint is another address of the GA4 Data API, such as
+	// `http://localhost:8080` (a test server or an emulator), reached
+	// without credentials: a base URL with its scheme, `http://host:port`
+	// or `https://host`, to which the client adds the API's paths
+	// (`/v1beta/properties/…`); a trailing slash is optional. Default:
+	// Google's.
 	Endpoint string `yaml:"endpoint"`
-	// Use is kpi (the default) or reconcile: pulled for uptake reconcile
-	// only, into the raw_reconcile_ tables no KPI reads.
+	// Use is `kpi` (the default: the rows feed the KPIs) or `reconcile`:
+	// pulled for `uptake reconcile` only, into the `raw_reconcile_*` tables
+	// that no KPI reads (no purchases).
 	Use string `yaml:"use"`
 }
 

@@ -45,30 +45,45 @@ type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
 	// Project is the Google Cloud project that holds the export dataset.
+	// Required.
 	Project string `yaml:"project"`
 	// BillingProject is the project that runs (and pays for) the query
-	// (default: project).
+	// (default: `project`).
 	BillingProject string `yaml:"billing_project"`
-	// Dataset is the export's dataset (analytics_<property id>).
+	// Dataset is the export's dataset, `analytics_<property id>`. Required.
 	Dataset string `yaml:"dataset"`
-	// Location is the dataset's location.
+	// Location is the dataset's location, such as `EU` or `US`. Required.
 	Location string `yaml:"location"`
-	// CustomerProperty is the user property carrying the customer reference.
+	// CustomerProperty is the user property carrying the customer
+	// reference. Required.
 	CustomerProperty string `yaml:"customer_property"`
-	// UsageEvents are the events that count as usage.
+	// UsageEvents are the events that count as usage. Required.
 	UsageEvents []string `yaml:"usage_events"`
-	// StartDate is the first day pulled (YYYY-MM-DD).
+	// StartDate is the first day pulled, as YYYY-MM-DD; a run pulls up to
+	// yesterday. Required.
 	StartDate string `yaml:"start_date"`
-	// LookbackDays is how many days before the watermark are pulled again (default 3).
+	// LookbackDays is how many days before the watermark a run pulls again,
+	// from 0 to 60 (default 3).
 	LookbackDays *int `yaml:"lookback_days"`
-	// MaxBytesBilled caps the bytes the query may scan (0: no cap).
+	// MaxBytesBilled caps the bytes the query may scan: a dry run first
+	// tells the bytes it would scan, and above this the run fails before
+	// running it (default, or 0: no cap).
 	MaxBytesBilled int64 `yaml:"max_bytes_billed"`
-	// CredentialsFile is a service-account key file; empty uses ADC.
+	// CredentialsFile is a service-account key file; the account needs
+	// BigQuery Data Viewer on the dataset and BigQuery Job User on the
+	// billing project (default: Application Default Credentials).
 	CredentialsFile string `yaml:"credentials_file"`
-	// Endpoint overrides the API address (the BigQuery emulator).
+	// Endpoint is another address of the BigQuery API, reached without
+	// credentials, such as `http://localhost:9050` for the BigQuery
+	// emulator: a base URL with its scheme, `http://host:port` or
+	// `https://host`, without the API's path, which uptake adds
+	// (`/bigquery/v2/`; a trailing slash is dropped first). Default:
+	// `http://` followed by the `BIGQUERY_EMULATOR_HOST` environment
+	// variable (`host:port`) when that is set, else Google's.
 	Endpoint string `yaml:"endpoint"`
-	// Use is kpi (the default) or reconcile: pulled for uptake reconcile
-	// only, into raw_reconcile_activity, which no KPI reads.
+	// Use is `kpi` (the default: the rows feed the KPIs) or `reconcile`:
+	// pulled for `uptake reconcile` only, into `raw_reconcile_activity`, which
+	// no KPI reads.
 	Use string `yaml:"use"`
 }
 

@@ -31,19 +31,25 @@ func init() {
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// Path is a glob of .jsonl or .jsonl.gz files.
+	// Path is a glob of the export's files: newline-delimited JSON, `.jsonl`
+	// or `.jsonl.gz`, one event a line, as `bq extract
+	// --destination_format NEWLINE_DELIMITED_JSON` writes them. Required.
 	Path string `yaml:"path"`
-	// CustomerProperty is the user property carrying the customer reference.
+	// CustomerProperty is the user property carrying the customer
+	// reference. Required.
 	CustomerProperty string `yaml:"customer_property"`
-	// UsageEvents are the events that count as usage.
+	// UsageEvents are the events that count as usage. Required.
 	UsageEvents []string `yaml:"usage_events"`
-	// LookbackDays is how many days before the watermark are read again (default 3).
+	// LookbackDays is how many days before the watermark a run reads again,
+	// from 0 to 60 (default 3).
 	LookbackDays *int `yaml:"lookback_days"`
-	// PropertyID is the GA4 property the files were exported from
-	// (optional: it lets uptake refuse two KPI sources of one property).
+	// PropertyID is the number of the GA4 property the files were exported
+	// from (optional: it lets uptake refuse this source beside another KPI
+	// source of the same property).
 	PropertyID string `yaml:"property_id"`
-	// Use is kpi (the default) or reconcile: read for uptake reconcile
-	// only, into raw_reconcile_activity, which no KPI reads.
+	// Use is `kpi` (the default: the rows feed the KPIs) or `reconcile`:
+	// read for `uptake reconcile` only, into `raw_reconcile_activity`, which
+	// no KPI reads.
 	Use string `yaml:"use"`
 }
 

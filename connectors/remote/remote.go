@@ -87,34 +87,50 @@ type Store interface {
 // `remote:` block of a csvexport source). Secrets come from the
 // environment through ${VAR} in the config.
 type Settings struct {
-	// CredentialsFile is a Google service-account key file for gs://
-	// (empty: Application Default Credentials).
+	// CredentialsFile is the Google service-account key file of `gs://`
+	// paths; the account needs the role Storage Object Viewer on the bucket
+	// (default: Application Default Credentials).
 	CredentialsFile string `yaml:"credentials_file"`
-	// Endpoint is another address of the Cloud Storage API (an emulator
-	// such as fake-gcs-server), reached without credentials.
+	// Endpoint is another address of the Cloud Storage API for `gs://`
+	// paths, reached without credentials, such as `http://localhost:4443`
+	// for fake-gcs-server: a base URL with its scheme, `http://host:port`
+	// or `https://host`, without the API's path, which uptake adds
+	// (`/storage/v1/`; a trailing slash is dropped first). Default:
+	// Google's.
 	Endpoint string `yaml:"endpoint"`
-	// Password is the SFTP password.
+	// Password is the password of `sftp://` paths, best as `${VAR}` (with
+	// or without a private key: at least one of them is needed).
 	Password string `yaml:"password"`
-	// PrivateKey is an SFTP private key in PEM (OpenSSH) form.
+	// PrivateKey is the private key of `sftp://` paths, in PEM (OpenSSH)
+	// form, best as `${VAR}` (not with `key_file`).
 	PrivateKey string `yaml:"private_key"`
-	// KeyFile is a file holding an SFTP private key.
+	// KeyFile is a file holding the private key of `sftp://` paths (not
+	// with `private_key`).
 	KeyFile string `yaml:"key_file"`
-	// KeyPassphrase decrypts an encrypted private key.
+	// KeyPassphrase is the passphrase of an encrypted private key of
+	// `sftp://` paths, best as `${VAR}`.
 	KeyPassphrase string `yaml:"key_passphrase"`
-	// KnownHosts is an OpenSSH known_hosts file that must list the SFTP
-	// server's host key (default ~/.ssh/known_hosts).
+	// KnownHosts is the OpenSSH known_hosts file that must list the host
+	// key of the server of `sftp://` paths: the key is always checked, and
+	// an unknown or different one stops the run (default
+	// `~/.ssh/known_hosts`).
 	KnownHosts string `yaml:"known_hosts"`
-	// HostKey pins the SFTP server's host key by its fingerprint
-	// ("SHA256:..." as ssh-keygen -l prints it), instead of known_hosts.
+	// HostKey is the fingerprint of the host key of the server of `sftp://`
+	// paths (`SHA256:…`, as `ssh-keygen -l` prints it), checked instead of
+	// known_hosts.
 	HostKey string `yaml:"host_key"`
-	// Headers are sent with every HTTPS request (an Authorization header,
-	// say, its value from ${VAR}).
+	// Headers are the headers sent with every request of `https://` paths,
+	// such as `{Authorization: "Bearer ${PLATFORM_TOKEN}"}` (default: none).
 	Headers map[string]string `yaml:"headers"`
-	// CAFile is a PEM file of certificate authorities trusted for HTTPS
-	// besides the system's (a company's own CA).
+	// CAFile is a PEM file of certificate authorities trusted for `https://`
+	// paths besides the system's (a company's own CA).
 	CAFile string `yaml:"ca_file"`
-	// Timeout bounds a listing and the wait for an answer; during a
-	// download, it is the longest the data may stall (default 5 minutes).
+	// Timeout bounds the waits of remote paths: for `sftp://` and
+	// `https://`, the longest a connection, a listing or the wait for an
+	// answer may take, and, during a download, the longest the data may
+	// stall (a download may take longer while it moves); for `gs://`, the
+	// longest a listing or a download may take, its retries included
+	// (default 5m).
 	Timeout time.Duration `yaml:"timeout"`
 }
 

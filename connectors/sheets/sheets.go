@@ -45,26 +45,38 @@ func init() {
 type Spec struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// SpreadsheetID is the id in the spreadsheet's URL (/d/<id>/edit).
+	// SpreadsheetID is the id in the spreadsheet's URL (`/d/<id>/edit`).
+	// Required.
 	SpreadsheetID string `yaml:"spreadsheet_id"`
-	// Tabs maps an output table to its tab's name; empty publishes every
-	// output table to a tab of the same name.
+	// Tabs maps an output table to the name of its tab, as `table: tab
+	// name`, such as `{kpi_overview_monthly: Overview}`; only the tables
+	// listed are published (default: every output table, to a tab of the
+	// same name). A tab name may not be `_meta` nor start with
+	// `_uptake_stage_`.
 	Tabs map[string]string `yaml:"tabs"`
-	// MaxRows caps the data rows of each tab (the most recent are kept); 0: no cap.
+	// MaxRows caps the data rows of each tab, the most recent kept (default,
+	// or 0: no cap).
 	MaxRows int `yaml:"max_rows"`
-	// TruncateLongText cuts text longer than the 50,000 characters of a
-	// cell (with a warning) instead of failing the run.
+	// TruncateLongText, when true, cuts text longer than the 50,000
+	// characters of a cell (ending it with `…`) and warns, instead of
+	// failing the run (default false).
 	TruncateLongText bool `yaml:"truncate_long_text"`
-	// CredentialsFile is a service-account key file; empty uses Application
-	// Default Credentials. The spreadsheet must be shared with the account.
+	// CredentialsFile is a service-account key file; share the spreadsheet
+	// (Editor) with the account's e-mail address (default: Application
+	// Default Credentials).
 	CredentialsFile string `yaml:"credentials_file"`
-	// Endpoint points the client at another Sheets API (an emulator, a
-	// private endpoint); no credentials are sent to it.
+	// Endpoint is another address of the Sheets API, such as
+	// `http://localhost:8080` (an emulator, a private endpoint), reached
+	// without credentials: a base URL with its scheme, `http://host:port`
+	// or `https://host`, to which the client adds the API's paths
+	// (`/v4/spreadsheets/…`); a trailing slash is optional. Default:
+	// Google's.
 	Endpoint string `yaml:"endpoint"`
-	// Refresh is how the tabs become visible: all_at_once (the default:
-	// every tab and _meta in one batchUpdate) or tab_by_tab (one tab after
-	// the other, then _meta: for spreadsheets too small to hold a staging
-	// copy of every tab).
+	// Refresh is how the tabs are replaced: `all_at_once` (the default:
+	// every tab and `_meta` change together, in one request) or `tab_by_tab`
+	// (one tab after the other, then `_meta`: for a spreadsheet too full to
+	// hold a staging copy of every tab, at the cost of readers possibly
+	// seeing tabs of two runs side by side).
 	Refresh string `yaml:"refresh"`
 }
 
