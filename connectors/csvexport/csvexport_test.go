@@ -389,6 +389,8 @@ func TestConfigProblems(t *testing.T) {
 	_, err := f.extract("establishments:\n  path: x\n  month: header\n  delimiter: '#'\n  columns: {referense: Ref}\nusers:\n  path: y\n  month: column\n")
 	wantErr(t, err, `uptake.yaml:7: csvexport "platform": unknown field "referense"`, `month must be filename or column, not "header"`,
 		`delimiter must be`, `month: column is only for establishments`)
+	_, err = f.extract("establishments:\n  path: x\nactivity:\n  path: y\n  month_offset: -1\n  expect_by_day: 5\n")
+	wantErr(t, err, "month_offset is only for establishments", "expect_by_day is only for establishments")
 	_, err = f.extract("establishments:\n  path: x\n  colums: {}\n")
 	wantErr(t, err, `uptake.yaml:5: unknown key "colums"`)
 }

@@ -246,6 +246,12 @@ func (d Dataset) validate(p config.Plugin, key string, fields []field, required 
 	if d.Incremental && key != "activity" {
 		errs = append(errs, p.PluginErrorf(key+".incremental", "incremental is only for activity (the other exports are snapshots)"))
 	}
+	if key != "establishments" && key != "" && d.MonthOffset != 0 {
+		errs = append(errs, p.PluginErrorf(key+".month_offset", "month_offset is only for establishments (the other exports take no month from their file names)"))
+	}
+	if key != "establishments" && key != "" && d.ExpectByDay != 0 {
+		errs = append(errs, p.PluginErrorf(key+".expect_by_day", "expect_by_day is only for establishments (the monthly export)"))
+	}
 	if d.ExpectByDay < 0 || d.ExpectByDay > 28 {
 		errs = append(errs, p.PluginErrorf(key+".expect_by_day", "expect_by_day must be between 0 (off) and 28"))
 	}
