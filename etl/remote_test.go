@@ -3,6 +3,7 @@ package etl_test
 import (
 	"context"
 	"encoding/pem"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -68,13 +69,24 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 	}
 
 	w := remoteWorkspace(t, srv)
+	// validate reads the bucket into a folder of its own: the run's copies
+	// beside the warehouse are not made, nor changed.
+	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	if err != nil || len(v.Problems) > 0 {
+		t.Fatalf("validate = %v, %v", v.Problems, err)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "wh", "remote")); !os.IsNotExist(err) {
+		t.Errorf("validate made the run's copies (%v)", err)
+	}
+	srv.Heal() // forget validate's downloads
+	before := srv.Downloads()
 	res, err := w.run(etl.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := published(t, w, res)
 	sameTables(t, "bucket against folder", published(t, local, want), first)
-	if n := srv.Downloads(); n != 7 {
+	if n := srv.Downloads() - before; n != 7 {
 		t.Errorf("first run: %d downloads, want the 7 files", n)
 	}
 
@@ -83,7 +95,7 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.Downloads(); n != 7 || res.FilesRead != 0 || res.FilesKept != 7 {
+	if n := srv.Downloads() - before; n != 7 || res.FilesRead != 0 || res.FilesKept != 7 {
 		t.Errorf("second run: %d downloads (want 7 in all), %d files read, %d kept (want 0, 7)", n, res.FilesRead, res.FilesKept)
 	}
 
@@ -171,6 +183,9 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameTables(t, "sftp against folder", want, published(t, w, res))
+		if n := srv.Logins(); n != 1 {
+			t.Errorf("%d logins for the three exports of one folder, want 1", n)
+		}
 
 		// Another host key in known_hosts: refused, naming what was presented.
 		other := sftpserver.Start(t, sftpserver.Config{Root: filepath.Dir(in), User: "uptake", Password: "s3cret"})
@@ -187,7 +202,7 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 		if n := strings.Count(err.Error(), "host key mismatch"); n != 1 {
 			t.Errorf("the mismatch is told %d times, want once:\n%v", n, err)
 		}
-		if !strings.Contains(err.Error(), "users.path: not fetched: its server failed for establishments.path") {
+		if !strings.Contains(err.Error(), "not fetched: its server could not be reached for establishments.path") {
 			t.Errorf("the users export does not point at the first failure:\n%v", err)
 		}
 	})
@@ -250,20 +265,11 @@ func TestGA4OnlyConfigWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := `warehouse: ` + filepath.Join(dir, "warehouse.duckdb") + `
-sources:
-  - kind: ga4_export_file
-    path: ` + sample + `/ga4_events_*.jsonl.gz
+	cfg := configIn(t, dir, `  - kind: ga4_export_file
+    path: `+sample+`/ga4_events_*.jsonl.gz
     customer_property: customer_ref
     usage_events: [page_view]
-destinations:
-  - kind: files
-    path: ` + filepath.Join(dir, "out") + `
-`
-	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	const want = "no establishments export (a source of kind csvexport)"
 	res, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: discard()})
 	if err != nil {
@@ -289,4 +295,64 @@ destinations:
 	if slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
 		t.Errorf("warned with an establishments export: %q", res.Warnings)
 	}
+}
+
+// TestRemoteQueryValuesStaySecret: a signed URL's token reaches the server
+// but never a log line, a warning or an error, whether the run succeeds or
+// the server refuses the file.
+func TestRemoteQueryValuesStaySecret(t *testing.T) {
+	local := newWorkspace(t, "")
+	in := filepath.Join(local.dir, "input")
+	missing := false
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("token") != "SENTINEL" || missing {
+			http.Error(rw, "no such file", http.StatusNotFound)
+			return
+		}
+		http.ServeFile(rw, r, filepath.Join(in, filepath.Base(r.URL.Path)))
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := configIn(t, dir, `  - kind: csvexport
+    remote: {ca_file: `+ca+`}
+    establishments:
+      path: "`+srv.URL+`/dl/establishments_2026-09.csv?token=SENTINEL"
+      expect_by_day: 0
+`)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	res, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing = true
+	_, err = etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: log})
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("run with the file gone = %v, want a 404", err)
+	}
+	for what, text := range map[string]string{"logs": logs.String(), "error": err.Error(), "warnings": strings.Join(res.Warnings, "\n"),
+		"report": readFile(t, filepath.Join(dir, "out", "report.html"))} {
+		if strings.Contains(text, "SENTINEL") {
+			t.Errorf("the token is in the %s", what)
+		}
+	}
+	if !strings.Contains(logs.String(), "token=REDACTED") {
+		t.Errorf("the logs do not name the URL (redacted):\n%s", logs.String())
+	}
+}
+
+// configIn is a config with these sources, its warehouse and out/ in dir.
+func configIn(t *testing.T, dir, sources string) *config.Config {
+	t.Helper()
+	text := "warehouse: " + filepath.Join(dir, "warehouse.duckdb") + "\nsources:\n" + sources +
+		"destinations:\n  - kind: files\n    path: " + filepath.Join(dir, "out") + "\n"
+	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

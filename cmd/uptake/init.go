@@ -45,10 +45,7 @@ func newInitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(out); err == nil && !force {
-				return fmt.Errorf("%s exists: choose another --out, or --force to replace it", out)
-			}
-			if err := os.WriteFile(out, text, 0o600); err != nil {
+			if err := writeConfig(out, text, force); err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "wrote %s\n", out)
@@ -68,6 +65,27 @@ func newInitCmd() *cobra.Command {
 	f.StringVar(&s.BigQueryDataset, "bigquery-dataset", "", "the BigQuery dataset (default uptake)")
 	f.StringVar(&s.SpreadsheetID, "sheets", "", "publish to Google Sheets, in the spreadsheet with this id")
 	return cmd
+}
+
+// writeConfig writes the config at path, refusing to replace a file
+// unless force (created exclusively: no other process's file is lost).
+func writeConfig(path string, text []byte, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s exists: choose another --out, or --force to replace it", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // setupFlags are the flags that describe the setup: with any of them,
@@ -193,7 +211,7 @@ func nextSteps(w io.Writer, path string, s starter.Setup) error {
 	}
 	if err != nil {
 		printProblems(w, path, err)
-		fmt.Fprintf(w, "fix them in %s (or run uptake init again), then: uptake validate --config-only --config %s\n", path, path)
+		fmt.Fprintf(w, "fix them in %s (or run uptake init --force again), then: uptake validate --config-only --config %s\n", path, path)
 		return exitError{code: 1}
 	}
 	fmt.Fprintln(w, "next:")

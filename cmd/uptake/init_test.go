@@ -91,6 +91,25 @@ func TestSetupSecretsAreEnvironmentVariables(t *testing.T) {
 			t.Errorf("the Sheets destination lacks the tab %q", tab)
 		}
 	}
+	if err := (starter.Setup{Exports: "https", GA4: "none", ExportsAt: "https://h.example/out?token=abc"}).Check(); err == nil || !strings.Contains(err.Error(), "query string") {
+		t.Errorf("a folder with a query: %v", err)
+	}
+	// A folder name with a space and a # stays whole.
+	text, err := starter.Setup{Exports: "local", GA4: "none", ExportsAt: "my exports #1"}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "uptake.yaml")
+	if err := os.WriteFile(path, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), `path: "my exports #1/users_*.csv"`) || len(cfg.Sources) != 1 {
+		t.Errorf("config:\n%s", text)
+	}
 	if err := (starter.Setup{Exports: "ftp", GA4: "none"}).Check(); err == nil {
 		t.Error("exports ftp accepted")
 	}
@@ -120,7 +139,7 @@ func TestInitAsksThenValidatesAndRuns(t *testing.T) {
 		}
 	}
 	text := readText(t, filepath.Join(dir, "uptake.yaml"))
-	if !strings.Contains(text, "path: "+sample+"/activity_*.csv") || strings.Contains(text, "kind: bigquery") {
+	if !strings.Contains(text, `path: "`+sample+`/activity_*.csv"`) || strings.Contains(text, "kind: bigquery") {
 		t.Errorf("config:\n%s", text)
 	}
 	// The bundled sample ends in October 2026: as of then, every export is there.
@@ -224,7 +243,7 @@ func TestValidateConfigOnly(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	text := strings.Replace(readText(t, filepath.Join(dir, "examples", "local-files.yaml")), "path: exports/users_*.csv", "path: http://x.example/users_*.csv", 1)
+	text := strings.Replace(readText(t, filepath.Join(dir, "examples", "local-files.yaml")), `path: "exports/users_*.csv"`, "path: http://x.example/users_*.csv", 1)
 	if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 )
@@ -48,7 +49,11 @@ const ChangeMe = "change-me"
 //go:embed uptake.yaml.tmpl
 var configTemplate string
 
-var tmpl = template.Must(template.New("uptake.yaml").Parse(configTemplate))
+var tmpl = template.Must(template.New("uptake.yaml").Funcs(template.FuncMap{"q": quote}).Parse(configTemplate))
+
+// quote writes a value as a YAML double-quoted string, so that a space, a
+// # or a colon in it stays part of it.
+func quote(s string) string { return strconv.Quote(s) }
 
 // Check tells what is wrong with a setup's choices.
 func (s Setup) Check() error {
@@ -68,6 +73,9 @@ func (s Setup) Check() error {
 	want := map[string]string{"gcs": "gs://", "sftp": "sftp://", "https": "https://"}[s.Exports]
 	if at != "" && want != "" && !strings.HasPrefix(at, want) {
 		return fmt.Errorf("exports on %s: the folder must be a URL starting with %s, not %q", s.Exports, want, s.ExportsAt)
+	}
+	if s.Exports != "local" && strings.ContainsAny(s.ExportsAt, "?#") {
+		return fmt.Errorf("the exports' folder %q holds a query string or a fragment: give the folder alone (a signed URL's token goes in a file's path in the config)", s.ExportsAt)
 	}
 	if at != "" && s.Exports == "local" && strings.Contains(at, "://") {
 		return fmt.Errorf("exports on local: %q is a URL; choose gcs, sftp or https", s.ExportsAt)

@@ -29,6 +29,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
+	"github.com/uptake-dev/uptake/connectors/remote"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
@@ -106,6 +107,16 @@ func New(p config.Plugin, checks config.Checks) (*Source, error) {
 	return &Source{name: p.Name, spec: spec, tmpDir: os.TempDir(), maxCellChars: maxCell, remoteRoot: filepath.Join(os.TempDir(), "uptake-"+RemoteDir)}, nil
 }
 
+// hasRemote tells whether a dataset's path is a URL.
+func (s *Source) hasRemote() bool {
+	for _, d := range s.datasets() {
+		if remote.IsRemote(d.cfg.Path) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Source) datasets() []dataset {
 	all := []dataset{
 		{"establishments", "raw_customers", establishmentFields, s.spec.Establishments, nil},
@@ -129,7 +140,18 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		Relations: map[string][]string{}, Kept: map[string][]string{}, RowsIn: map[string]int64{},
 		RowsRead: map[string]int64{}, Rejected: map[string]int64{},
 	}
-	sets, err := s.fetchRemote(ctx, run, s.datasets())
+	root := s.remoteRoot
+	if run.Files == nil && s.hasRemote() {
+		// uptake validate: the copies of the run's mirror are left alone
+		// (a run may be reading them), at the cost of fetching everything.
+		tmp, err := os.MkdirTemp("", "uptake-validate-remote-")
+		if err != nil {
+			return out, err
+		}
+		defer os.RemoveAll(tmp)
+		root = tmp
+	}
+	sets, err := s.fetchRemote(ctx, run, s.datasets(), root)
 	errs := []error{err}
 	for _, ds := range sets {
 		if err := ctx.Err(); err != nil {
@@ -162,7 +184,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		return nil, fmt.Errorf("%s: %s.path %q: %w", s.name, ds.key, ds.cfg.Path, err)
 	}
 	if len(files) == 0 && ds.remote != nil {
-		return nil, fmt.Errorf("%s: no file matches %s.path %q", s.name, ds.key, ds.remote.url)
+		return nil, fmt.Errorf("%s: no file matches %s.path %q", s.name, ds.key, ds.remote.loc.Redacted())
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: no file matches %s.path %q (working directory %s)", s.name, ds.key, ds.cfg.Path, cwd())

@@ -399,11 +399,18 @@ func TestRemotePathProblems(t *testing.T) {
 	f := newFixture(t, nil)
 	_, err := f.extract("establishments:\n  path: http://x.example/e_*.csv\nusers:\n  path: gs://b/2026-*/users.csv\nactivity:\n  path: sftp://u:pw@h/a_*.csv\n")
 	wantErr(t, err, `uptake.yaml:4: csvexport "platform": establishments.path: "http://x.example/e_*.csv": plain http is refused`,
-		`users.path: "gs://b/2026-*/users.csv": wildcards are only allowed in the file name`, `activity.path: "sftp://u:xxxxx@h/a_*.csv": a password in the URL`)
+		`users.path: "gs://b/2026-*/users.csv": wildcards are only allowed in the file name`, `activity.path: "sftp://u@h/a_*.csv": a password in the URL`)
 	_, err = f.extract("establishments:\n  path: DIR/establishments_*.csv\nremote: {endpoint: http://localhost:4443}\n")
 	wantErr(t, err, "remote: is set but no path is a URL")
 	_, err = f.extract("establishments:\n  path: gs://b/e_*.csv\nremote: {endpont: x}\n")
 	wantErr(t, err, `unknown key "endpont"`)
+	_, err = f.extract("establishments:\n  path: sftp://h/e_*.csv\nremote: {password: x, private_key: y, key_file: z, host_key: 'MD5:ab', timeout: -1s}\n")
+	wantErr(t, err, `sftp://h/e_*.csv": no user name: put it in the URL (sftp://user@h/...)`, "set private_key or key_file, not both",
+		`remote.host_key must be a SHA256 fingerprint as ssh-keygen -l prints it (SHA256:...), not "MD5:ab"`, "remote.timeout must not be negative")
+	_, err = f.extract("establishments:\n  path: \"https://h/e.csv?token=SENTINEL#x\"\n")
+	if err == nil || strings.Contains(err.Error(), "SENTINEL") {
+		t.Errorf("a query's value in an error: %v", err)
+	}
 }
 
 func TestDateInName(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ const RemoteDir = "remote"
 // validateRemote checks the remote paths of the source's datasets.
 func validateRemote(p config.Plugin, spec Spec) []error {
 	var errs []error
-	any := false
+	someURL := false
 	for _, kd := range []struct {
 		key string
 		d   Dataset
@@ -29,12 +30,27 @@ func validateRemote(p config.Plugin, spec Spec) []error {
 		if !remote.IsRemote(d.Path) {
 			continue
 		}
-		any = true
-		if _, err := remote.Parse(d.Path); err != nil {
+		someURL = true
+		loc, err := remote.Parse(d.Path)
+		if err != nil {
 			errs = append(errs, p.PluginErrorf(key+".path", "%s.path: %v", key, err))
+			continue
+		}
+		if loc.Scheme == "sftp" && loc.User == "" {
+			errs = append(errs, p.PluginErrorf(key+".path", "%s.path: %q: no user name: put it in the URL (sftp://user@%s/...)", key, loc.Redacted(), loc.Host))
 		}
 	}
-	if !any && !isZeroSettings(spec.Remote) {
+	r := spec.Remote
+	if r.PrivateKey != "" && r.KeyFile != "" {
+		errs = append(errs, p.PluginErrorf("remote.key_file", "remote: set private_key or key_file, not both"))
+	}
+	if r.HostKey != "" && !strings.HasPrefix(r.HostKey, "SHA256:") {
+		errs = append(errs, p.PluginErrorf("remote.host_key", "remote.host_key must be a SHA256 fingerprint as ssh-keygen -l prints it (SHA256:...), not %q", r.HostKey))
+	}
+	if r.Timeout < 0 {
+		errs = append(errs, p.PluginErrorf("remote.timeout", "remote.timeout must not be negative"))
+	}
+	if !someURL && !isZeroSettings(spec.Remote) {
 		errs = append(errs, p.PluginErrorf("remote", "remote: is set but no path is a URL (gs://, sftp:// or https://)"))
 	}
 	return errs
@@ -47,78 +63,73 @@ func isZeroSettings(s remote.Settings) bool {
 
 // fetched is a remote dataset's local copy.
 type fetched struct {
-	// url is the path as configured.
-	url string
+	// loc is the path as configured.
+	loc remote.Location
 	// others are the names in the remote folder the pattern did not match.
 	others []string
 }
 
 // fetchRemote brings the local copies of the remote datasets' files up to
 // date, and points those datasets at their copies. A dataset whose fetch
-// failed is left out, its error returned: the run fails, and the copies and
-// the warehouse keep what the last run read.
-func (s *Source) fetchRemote(ctx context.Context, run connectors.Run, sets []dataset) ([]dataset, error) {
+// failed is left out, its error returned: the run fails before it
+// publishes, and the copies and the warehouse keep what the last run read.
+// Without a FileStore (uptake validate), the copies go to a folder of
+// their own, removed after the run's Extract (see Source.Extract).
+func (s *Source) fetchRemote(ctx context.Context, run connectors.Run, sets []dataset, root string) ([]dataset, error) {
 	var kept []dataset
 	var errs []error
-	failed := map[string]string{} // server → the first dataset whose fetch from it failed
+	unreachable := map[string]string{}  // server → the first dataset that could not connect to it
+	stores := map[string]remote.Store{} // folder → its store, shared by the datasets of one folder
+	defer func() {
+		for _, st := range stores {
+			st.Close()
+		}
+	}()
+	m := &remote.Mirror{Root: root, Log: run.Logger, Retry: s.remoteRetry}
 	for _, ds := range sets {
 		if !remote.IsRemote(ds.cfg.Path) {
 			kept = append(kept, ds)
 			continue
 		}
-		server := serverOf(ds.cfg.Path)
-		if first, ok := failed[server]; ok {
-			errs = append(errs, fmt.Errorf("%s: %s.path: not fetched: its server failed for %s.path", s.name, ds.key, first))
-			continue
-		}
-		synced, err := s.sync(ctx, run, ds.cfg.Path)
+		loc, err := remote.Parse(ds.cfg.Path)
 		if err != nil {
-			if !errors.Is(err, remote.ErrNoMatch) {
-				failed[server] = ds.key
-			}
-			errs = append(errs, fmt.Errorf("%s: %s.path: %w (nothing was read or published; the copies of earlier runs are kept)", s.name, ds.key, err))
+			errs = append(errs, fmt.Errorf("%s: %s.path: %w", s.name, ds.key, err))
 			continue
 		}
-		run.Logger.Info("remote files", "source", s.name, "dataset", ds.key, "url", ds.cfg.Path,
+		server := loc.Scheme + "://" + loc.User + "@" + loc.Host
+		if first, ok := unreachable[server]; ok {
+			errs = append(errs, fmt.Errorf("%s: %s.path %s: not fetched: its server could not be reached for %s.path", s.name, ds.key, loc.Redacted(), first))
+			continue
+		}
+		folder := server + "/" + loc.Dir + "?" + loc.Query
+		st := stores[folder]
+		if st == nil {
+			if st, err = m.Open(ctx, loc, s.spec.Remote); err != nil {
+				unreachable[server] = ds.key
+				errs = append(errs, fmt.Errorf("%s: %s.path: %w (nothing was published; the copies of earlier runs are kept)", s.name, ds.key, err))
+				continue
+			}
+			stores[folder] = st
+		}
+		synced, err := m.Sync(ctx, st, loc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s.path: %w (nothing was published; the copies of earlier runs are kept)", s.name, ds.key, err))
+			continue
+		}
+		run.Logger.Info("remote files", "source", s.name, "dataset", ds.key, "url", loc.Redacted(),
 			"fetched", synced.Fetched, "unchanged", synced.Unchanged, "removed", synced.Removed)
-		ds.remote = &fetched{url: ds.cfg.Path, others: synced.Others}
+		ds.remote = &fetched{loc: loc, others: synced.Others}
 		ds.cfg.Path = synced.Pattern
 		kept = append(kept, ds)
 	}
 	return kept, errors.Join(errs...)
 }
 
-func (s *Source) sync(ctx context.Context, run connectors.Run, url string) (remote.Synced, error) {
-	loc, err := remote.Parse(url)
-	if err != nil {
-		return remote.Synced{}, err
-	}
-	st, err := remote.Open(ctx, loc, s.spec.Remote)
-	if err != nil {
-		return remote.Synced{}, err
-	}
-	defer st.Close()
-	m := &remote.Mirror{Root: s.remoteRoot, Log: run.Logger, Retry: s.remoteRetry}
-	return m.Sync(ctx, st, loc)
-}
-
-// serverOf names the server of a remote path (scheme, user and host).
-func serverOf(url string) string {
-	loc, err := remote.Parse(url)
-	if err != nil {
-		return url
-	}
-	return loc.Scheme + "://" + loc.User + "@" + loc.Host
-}
-
 // remoteLookalikes are the warnings naming the files of a remote dataset's
 // folder that look like its export but that its pattern does not match
 // (see lookalikes, for local files).
 func (s *Source) remoteLookalikes(ds dataset, sets []dataset) []string {
-	loc, err := remote.Parse(ds.remote.url)
-	if err != nil {
-		return nil
-	}
+	loc := ds.remote.loc
 	base := loc.Pattern
 	stem, ext := patternStem(base)
 	var out []string
@@ -127,7 +138,7 @@ func (s *Source) remoteLookalikes(ds dataset, sets []dataset) []string {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s: %s is not read: it looks like one of the %s files but does not match %s.path %q (rename it, move it away, or widen the path)",
-			s.name, loc.FileURL(name), ds.key, ds.key, ds.remote.url))
+			s.name, loc.FileURL(name), ds.key, ds.key, loc.Redacted()))
 	}
 	return out
 }
@@ -139,8 +150,8 @@ func readByAnother(loc remote.Location, name string, sets []dataset) bool {
 		if d.remote == nil {
 			continue
 		}
-		other, err := remote.Parse(d.remote.url)
-		if err != nil || other.Scheme != loc.Scheme || other.Host != loc.Host || other.Dir != loc.Dir {
+		other := d.remote.loc
+		if other.Scheme != loc.Scheme || other.Host != loc.Host || other.Dir != loc.Dir {
 			continue
 		}
 		if ok, _ := path.Match(other.Pattern, name); ok {
@@ -153,7 +164,7 @@ func readByAnother(loc remote.Location, name string, sets []dataset) bool {
 // remoteRootFor is the folder of remote copies for a warehouse file.
 func remoteRootFor(warehouse string) string {
 	if warehouse == "" || strings.HasPrefix(warehouse, ":memory:") {
-		return ""
+		return filepath.Join(os.TempDir(), "uptake-"+RemoteDir)
 	}
 	return filepath.Join(filepath.Dir(warehouse), RemoteDir)
 }

@@ -58,6 +58,9 @@ type Synced struct {
 // meta is what the mirror keeps of one copy.
 type meta struct {
 	Version
+	// Listed is the file's size as the listing gave it (-1 unknown): it
+	// may differ from the copy's (an object stored gzip-compressed).
+	Listed int64 `json:"listed"`
 	// SHA256 is the hex digest of the copy's content.
 	SHA256 string `json:"sha256"`
 	// URL is where it came from.
@@ -67,10 +70,17 @@ type meta struct {
 }
 
 // LocalDir is the folder of loc's copies under root:
-// root/scheme/host/dir, with a port's colon made an underscore.
+// root/scheme/host/dir, with a port's colon made an underscore, and a
+// folder of its own per query string (q-<digest>: two URLs that differ by
+// their query are two files).
 func LocalDir(root string, loc Location) string {
 	host := strings.ReplaceAll(loc.Host, ":", "_")
-	return filepath.Join(root, loc.Scheme, host, filepath.FromSlash(loc.Dir))
+	dir := filepath.Join(root, loc.Scheme, host, filepath.FromSlash(loc.Dir))
+	if loc.Query != "" {
+		sum := sha256.Sum256([]byte(loc.Query))
+		dir = filepath.Join(dir, "q-"+hex.EncodeToString(sum[:6]))
+	}
+	return dir
 }
 
 // Sync brings the local copies of the files loc matches up to date with
@@ -81,12 +91,16 @@ func LocalDir(root string, loc Location) string {
 func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, error) {
 	dir := LocalDir(m.Root, loc)
 	out := Synced{Dir: dir, Pattern: filepath.Join(dir, loc.Pattern)}
+	if rel, err := filepath.Rel(m.Root, dir); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return out, Permanent(fmt.Errorf("%s: its copies would be outside %s", loc.Redacted(), m.Root))
+	}
+	m.clearPartial()
 	objs, err := m.list(ctx, st, loc)
 	if err != nil {
 		return out, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return out, fmt.Errorf("mirror of %s: %w", loc.URL, err)
+		return out, fmt.Errorf("mirror of %s: %w", loc.Redacted(), err)
 	}
 	want := map[string]bool{}
 	var matched []Object
@@ -123,6 +137,28 @@ func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, erro
 	removed, err := m.removeGone(loc, dir, want)
 	out.Removed = removed
 	return out, err
+}
+
+// Open connects to the folder of loc, retrying what may mend (a refused
+// or cut first connection) as a fetch is.
+func (m *Mirror) Open(ctx context.Context, loc Location, s Settings) (Store, error) {
+	var st Store
+	err := m.policy(loc).Do(ctx, "connect to "+loc.FileURL(""), retryable(ctx), func(ctx context.Context) error {
+		var err error
+		st, err = Open(ctx, loc, s)
+		return err
+	})
+	return st, err
+}
+
+// clearPartial removes the partial downloads a killed run left (runs hold
+// the warehouse's lock, and validate mirrors into a folder of its own, so
+// none is in progress).
+func (m *Mirror) clearPartial() {
+	entries, _ := os.ReadDir(filepath.Join(m.Root, ".partial"))
+	for _, e := range entries {
+		os.Remove(filepath.Join(m.Root, ".partial", e.Name()))
+	}
 }
 
 // list lists the folder, retrying what may mend.
@@ -165,18 +201,14 @@ func (m *Mirror) syncFile(ctx context.Context, st Store, loc Location, dir strin
 	local := filepath.Join(dir, o.Name)
 	metaPath := m.metaPath(local)
 	have, haveOK := m.readMeta(metaPath, local)
-	if haveOK && o.Version != "" && have.Version.Version == o.Version && (o.Size < 0 || o.Size == have.Size) {
+	if haveOK && o.Version != "" && have.Version.Version == o.Version && (o.Size < 0 || o.Size == have.Listed) {
 		return false, nil
-	}
-	var have0 Version
-	if haveOK {
-		have0 = have.Version
 	}
 	url := loc.FileURL(o.Name)
 	var fetched bool
 	err := m.policy(loc).Do(ctx, "fetch "+url, retryable(ctx), func(ctx context.Context) error {
 		var err error
-		fetched, err = m.fetch(ctx, st, o, have0, local, metaPath, url)
+		fetched, err = m.fetch(ctx, st, o, have, haveOK, local, metaPath, url)
 		return err
 	})
 	return fetched, err
@@ -184,7 +216,11 @@ func (m *Mirror) syncFile(ctx context.Context, st Store, loc Location, dir strin
 
 // fetch downloads o into a partial file, checks and flushes it, then
 // renames it over the copy and writes its meta.
-func (m *Mirror) fetch(ctx context.Context, st Store, o Object, have Version, local, metaPath, url string) (bool, error) {
+func (m *Mirror) fetch(ctx context.Context, st Store, o Object, kept meta, keptOK bool, local, metaPath, url string) (bool, error) {
+	var have Version
+	if keptOK {
+		have = kept.Version
+	}
 	partialDir := filepath.Join(m.Root, ".partial")
 	if err := os.MkdirAll(partialDir, 0o700); err != nil {
 		return false, err
@@ -227,10 +263,16 @@ func (m *Mirror) fetch(ctx context.Context, st Store, o Object, have Version, lo
 			return false, err
 		}
 	}
+	mt := meta{Version: got, Listed: o.Size, SHA256: hexSum(sum), URL: url, Fetched: time.Now().UTC()}
+	if keptOK && kept.SHA256 == mt.SHA256 {
+		// The same bytes again (a server without validators): the copy
+		// stays as it is, times included, so nothing downstream sees a change.
+		mt.Modified = kept.Modified
+		return false, writeMeta(metaPath, mt)
+	}
 	if err := os.Rename(f.Name(), local); err != nil {
 		return false, fmt.Errorf("put the copy of %s in place: %w", url, err)
 	}
-	mt := meta{Version: got, SHA256: hexSum(sum), URL: url, Fetched: time.Now().UTC()}
 	if err := writeMeta(metaPath, mt); err != nil {
 		return false, err
 	}
@@ -268,12 +310,12 @@ func (m *Mirror) removeGone(loc Location, dir string, want map[string]bool) (int
 		}
 		local := filepath.Join(dir, name)
 		if err := os.Remove(local); err != nil {
-			return n, fmt.Errorf("remove the copy of %s, gone from %s: %w", name, loc.URL, err)
+			return n, fmt.Errorf("remove the copy of %s, gone from %s: %w", name, loc.FileURL(""), err)
 		}
 		os.Remove(m.metaPath(local))
 		n++
 		if m.Log != nil {
-			m.Log.Info("removed the copy of a file gone from its folder", "url", loc.FileURL(name), "path", local)
+			m.Log.Warn("a file is gone from its remote folder: its copy is removed, and its rows leave the KPIs", "url", loc.FileURL(name), "path", local)
 		}
 	}
 	return n, nil

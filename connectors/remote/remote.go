@@ -190,55 +190,83 @@ func IsRemote(p string) bool {
 func Parse(raw string) (Location, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Location{}, fmt.Errorf("not a URL: %w", err)
+		// url's errors quote the whole input, which may hold a secret.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return Location{}, fmt.Errorf("not a URL (%v)", err)
 	}
-	loc := Location{URL: raw, Scheme: u.Scheme, Host: u.Host, Query: u.RawQuery}
-	raw = loc.Redacted()
-	if _, has := u.User.Password(); has {
-		raw = u.Redacted()
-	}
+	shown := display(u)
 	switch u.Scheme {
 	case "gs", "sftp", "https":
 	case "http":
-		return Location{}, fmt.Errorf("%q: plain http is refused (the export and any credentials would travel in clear); use https", raw)
+		return Location{}, fmt.Errorf("%q: plain http is refused (the export and any credentials would travel in clear); use https", shown)
 	default:
-		return Location{}, fmt.Errorf("%q: unknown scheme %q (gs://, sftp:// or https://)", raw, u.Scheme)
+		return Location{}, fmt.Errorf("%q: unknown scheme %q (gs://, sftp:// or https://)", shown, u.Scheme)
 	}
 	if u.Host == "" {
 		what := "host"
 		if u.Scheme == "gs" {
 			what = "bucket"
 		}
-		return Location{}, fmt.Errorf("%q: no %s in the URL", raw, what)
+		return Location{}, fmt.Errorf("%q: no %s in the URL", shown, what)
 	}
+	loc := Location{URL: raw, Scheme: u.Scheme, Host: u.Host, Query: u.RawQuery}
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
-			return Location{}, fmt.Errorf("%q: a password in the URL would be written in the config and the logs; set it as remote.password: ${VAR}", raw)
+			return Location{}, fmt.Errorf("%q: a password in the URL would be written in the config and the logs; set it as remote.password: ${VAR}", shown)
 		}
 		if u.Scheme != "sftp" {
-			return Location{}, fmt.Errorf("%q: a user name in the URL is only for sftp://", raw)
+			return Location{}, fmt.Errorf("%q: a user name in the URL is only for sftp://", shown)
 		}
 		loc.User = u.User.Username()
 	}
 	if u.Fragment != "" {
-		return Location{}, fmt.Errorf("%q: a URL fragment (#...) has no meaning here", raw)
+		return Location{}, fmt.Errorf("%q: a URL fragment (#...) has no meaning here", shown)
 	}
 	p := strings.Trim(u.Path, "/")
 	if p == "" || strings.HasSuffix(u.Path, "/") {
-		return Location{}, fmt.Errorf("%q: the URL names a folder; add the file name or a pattern (…/activity_*.csv)", raw)
+		return Location{}, fmt.Errorf("%q: the URL names a folder; add the file name or a pattern (…/activity_*.csv)", shown)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." || seg == "" {
+			return Location{}, fmt.Errorf("%q: a path segment %q is refused (the copies of the files are kept under the same path)", shown, seg)
+		}
 	}
 	dir, pattern := path.Split(p)
 	loc.Dir, loc.Pattern = strings.Trim(dir, "/"), pattern
 	if strings.ContainsAny(loc.Dir, "*?[") {
-		return Location{}, fmt.Errorf("%q: wildcards are only allowed in the file name, not in the folder %q", raw, loc.Dir)
+		return Location{}, fmt.Errorf("%q: wildcards are only allowed in the file name, not in the folder %q", shown, loc.Dir)
 	}
 	if _, err := path.Match(loc.Pattern, ""); err != nil {
-		return Location{}, fmt.Errorf("%q: bad pattern %q: %w", raw, loc.Pattern, err)
+		return Location{}, fmt.Errorf("%q: bad pattern %q: %w", shown, loc.Pattern, err)
 	}
 	if loc.Query != "" && loc.Scheme != "https" {
-		return Location{}, fmt.Errorf("%q: a query string is only for https://", raw)
+		return Location{}, fmt.Errorf("%q: a query string is only for https://", shown)
 	}
 	return loc, nil
+}
+
+// display is a URL for messages: no password, query values REDACTED.
+func display(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		c.User = url.User(c.User.Username())
+	}
+	if c.RawQuery != "" {
+		q, err := url.ParseQuery(c.RawQuery)
+		if err != nil {
+			c.RawQuery = "REDACTED"
+		} else {
+			for k := range q {
+				q[k] = []string{"REDACTED"}
+			}
+			c.RawQuery = q.Encode()
+		}
+	}
+	c.Fragment = ""
+	return c.String()
 }
 
 // FileURL is the URL of the file name in loc's folder, for messages.
@@ -257,17 +285,11 @@ func (loc Location) FileURL(name string) string {
 // Redacted is the URL for messages: a query string's values (a token, a
 // signature) are replaced by REDACTED.
 func (loc Location) Redacted() string {
-	if loc.Query == "" {
-		return loc.URL
-	}
-	q, err := url.ParseQuery(loc.Query)
+	u, err := url.Parse(loc.URL)
 	if err != nil {
-		return strings.SplitN(loc.URL, "?", 2)[0] + "?REDACTED"
+		return loc.FileURL(loc.Pattern)
 	}
-	for k := range q {
-		q[k] = []string{"REDACTED"}
-	}
-	return strings.SplitN(loc.URL, "?", 2)[0] + "?" + q.Encode()
+	return display(u)
 }
 
 // HasWildcard tells whether the pattern matches a family of files rather

@@ -57,7 +57,7 @@ const defaultTimeout = 5 * time.Minute
 func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.Store, error) {
 	opts, err := googleauth.ClientOptions(ctx, googleauth.Settings{
 		Service: "storage", Scopes: []string{storage.ScopeReadOnly},
-		CredentialsFile: s.CredentialsFile, Endpoint: s.Endpoint, APIPath: "storage/v1/",
+		CredentialsFile: s.CredentialsFile, Endpoint: endpointBase(s.Endpoint), APIPath: "storage/v1/",
 	})
 	if err != nil {
 		return nil, err
@@ -76,6 +76,12 @@ func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.S
 		prefix = loc.Dir + "/"
 	}
 	return &Store{client: client, bucket: loc.Host, prefix: prefix, loc: loc, timeout: timeout}, nil
+}
+
+// endpointBase is the endpoint without the API path that uptake adds
+// (fake-gcs-server's README gives it with /storage/v1/).
+func endpointBase(e string) string {
+	return strings.TrimSuffix(strings.TrimRight(e, "/"), "/storage/v1")
 }
 
 // List returns the objects directly in the folder.

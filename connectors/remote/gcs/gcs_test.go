@@ -2,6 +2,7 @@ package gcs_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,9 +37,12 @@ func sync(t *testing.T, srv *gcstest.Server, root, url string) (remote.Synced, e
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m := &remote.Mirror{Root: root, Retry: backoff.Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}}
+	m := &remote.Mirror{Root: root, Log: slog.New(slog.NewTextHandler(&logs, nil)), Retry: backoff.Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 3}}
 	return m.Sync(ctx, st, loc)
 }
+
+// logs are the mirror's log lines.
+var logs strings.Builder
 
 func read(t *testing.T, p string) string {
 	t.Helper()
@@ -103,6 +107,9 @@ func TestMirrorFetchesOnlyNewOrChangedObjects(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(got.Dir, "activity_2026-10.csv")); !os.IsNotExist(err) {
 		t.Errorf("the copy of the deleted object is still there (%v)", err)
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="a file is gone from its remote folder: its copy is removed, and its rows leave the KPIs" url=gs://exports/platform/activity_2026-10.csv`) {
+		t.Errorf("no warning names the removed file:\n%s", logs.String())
 	}
 }
 
@@ -172,6 +179,21 @@ func TestMirrorKeepsTheCompleteCopyWhenADownloadFails(t *testing.T) {
 	// 14,040 bytes in pieces of 100: 141 requests.
 	if n := srv.Downloads() - before; n != (len(v3)+99)/100 {
 		t.Errorf("%d download requests, want %d (one per 100 bytes)", n, (len(v3)+99)/100)
+	}
+}
+
+func TestEndpointWithTheAPIPath(t *testing.T) {
+	srv := gcstest.New(t)
+	srv.Put("exports", "p/a_1.csv", "x\n", day1)
+	loc, _ := remote.Parse("gs://exports/p/a_*.csv")
+	st, err := remote.Open(context.Background(), loc, remote.Settings{Endpoint: srv.URL + "/storage/v1/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	objs, err := st.List(context.Background())
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("list through an endpoint given with /storage/v1/ = %v, %v", objs, err)
 	}
 }
 

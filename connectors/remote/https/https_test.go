@@ -533,7 +533,7 @@ func TestRedirects(t *testing.T) {
 	if _, err := syncURL(t, m, srv.URL+"/away.csv?token=abc", settings); err != nil {
 		t.Fatal(err)
 	}
-	if b := readFile(t, filepath.Join(localDir(t, m, srv.URL+"/away.csv"), "away.csv")); b != "there\n" {
+	if b := readFile(t, filepath.Join(localDir(t, m, srv.URL+"/away.csv?token=abc"), "away.csv")); b != "there\n" {
 		t.Errorf("copy: %q", b)
 	}
 	if reqs := other.take(); len(reqs) != 1 || reqs[0].Authorization != "" || reqs[0].APIKey != "" || reqs[0].Referer != "" {
