@@ -194,9 +194,14 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 		if err := os.WriteFile(known, []byte(strings.Join(line, " ")+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		out := readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv"))
 		_, err = w.run(etl.Options{})
 		if err == nil || !strings.Contains(err.Error(), "host key mismatch") || !strings.Contains(err.Error(), srv.Fingerprint()) {
 			t.Fatalf("run with another host key = %v, want a mismatch naming %s", err, srv.Fingerprint())
+		}
+		sameTables(t, "after a refused host key", want, published(t, w, res))
+		if readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv")) != out {
+			t.Error("out/ changed after a refused host key")
 		}
 		// Said once, for the first export; the others name it.
 		if n := strings.Count(err.Error(), "host key mismatch"); n != 1 {
@@ -244,9 +249,14 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 		// A file answered 503 at every try: 4 tries, then the run fails
 		// naming it and its status.
 		failing, auth = "activity_2026-09.csv", nil
+		out := readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv"))
 		_, err = w.run(etl.Options{})
 		if err == nil || !strings.Contains(err.Error(), srv.URL+"/exports/activity_2026-09.csv") || !strings.Contains(err.Error(), "503") {
 			t.Fatalf("run with a file answered 503 = %v", err)
+		}
+		sameTables(t, "after a 503", want, published(t, w, res))
+		if readFile(t, filepath.Join(w.dir, "out", "customer_monthly.csv")) != out {
+			t.Error("out/ changed after a 503")
 		}
 		// 3 listings; conditional requests answered 304 for the 3
 		// establishments files, the users file, activity_2026-07 and -08;
