@@ -69,6 +69,20 @@ func TestPublishReplacesItsOwnFolder(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(out, "kpi.csv")); string(b) != "n\n0\n1\n2\n" {
 		t.Errorf("kpi.csv = %q", b)
 	}
+	// uptake.duckdb opens on its own (detached, checkpointed: no WAL left)
+	// and holds the table.
+	if _, err := os.Stat(filepath.Join(out, "uptake.duckdb.wal")); !os.IsNotExist(err) {
+		t.Errorf("uptake.duckdb.wal left (%v)", err)
+	}
+	outDB, err := sql.Open("duckdb", filepath.Join(out, "uptake.duckdb")+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, sum int64
+	if err := outDB.QueryRow("SELECT count(*), sum(n) FROM kpi").Scan(&n, &sum); err != nil || n != 3 || sum != 3 {
+		t.Errorf("uptake.duckdb's kpi: %d rows, sum %d, %v; want 3 rows, sum 0+1+2 = 3", n, sum, err)
+	}
+	outDB.Close()
 	// A staging folder left by a killed run is cleaned up by the next one.
 	left := filepath.Join(dir, ".out.new-123")
 	os.MkdirAll(left, 0o755)
