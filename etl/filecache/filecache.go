@@ -22,7 +22,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,6 +81,10 @@ type Store struct {
 	// contracts digests each raw table's DDL (sql/contract).
 	contracts map[string]string
 	hashes    map[*connectors.FileVersion]chan hashed
+	// catalog is kept.files as the run found it (read once, at the first
+	// Open), keyed by source, table and path: only rows whose relation
+	// still exists.
+	catalog map[[3]string]record
 }
 
 type hashed struct {
@@ -161,16 +164,12 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 	if err != nil {
 		return nil, err
 	}
-	var r record
-	err = s.conn.QueryRowContext(ctx, `SELECT reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected
-		FROM kept.files f WHERE source = ? AND target_table = ? AND path = ?
-		  AND EXISTS (SELECT 1 FROM duckdb_views() WHERE schema_name = 'kept' AND 'kept.' || view_name = f.relation
-		      UNION ALL SELECT 1 FROM duckdb_tables() WHERE schema_name = 'kept' AND 'kept.' || table_name = f.relation)`, key.Source, key.Table, key.Path).
-		Scan(&r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected)
-	found := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("file cache: look up %s: %w", key.Path, err)
+	if s.catalog == nil {
+		if s.catalog, err = loadCatalog(ctx, s.conn); err != nil {
+			return nil, err
+		}
 	}
+	r, found := s.catalog[[3]string{key.Source, key.Table, key.Path}]
 	hashedSum := "" // the content's hash, when computed to compare
 	if found && !s.refresh && r.reading == reading && r.size == v.Size {
 		same := r.mtimeNS == v.ModTime.UnixNano() && change != "" && r.change == change &&
@@ -193,6 +192,9 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 		if same {
 			v.SHA256 = r.sha
 			v.Kept = &connectors.KeptFile{Relation: r.relation, Rows: r.rows, Read: r.read, Rejected: r.rejected}
+			if r.rejected == 0 {
+				return v, nil
+			}
 			// Its bad lines are this run's too.
 			if _, err := s.conn.ExecContext(ctx, `INSERT INTO temp.load_rejects
 				SELECT source, target_table, file, line, "column", reason, raw_line FROM kept.rejects WHERE relation = ? ORDER BY line`, r.relation); err != nil {
@@ -219,6 +221,29 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 	}
 	s.hashes[v] = ch
 	return v, nil
+}
+
+// loadCatalog reads kept.files, leaving out the rows whose relation is
+// gone (dropped by hand, or by an older uptake): those files are read again.
+func loadCatalog(ctx context.Context, conn *sql.Conn) (map[[3]string]record, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT source, target_table, path, reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected
+		FROM kept.files f
+		WHERE relation IN (SELECT 'kept.' || view_name FROM duckdb_views() WHERE schema_name = 'kept'
+		                   UNION ALL SELECT 'kept.' || table_name FROM duckdb_tables() WHERE schema_name = 'kept')`)
+	if err != nil {
+		return nil, fmt.Errorf("file cache: read the catalog: %w", err)
+	}
+	defer rows.Close()
+	out := map[[3]string]record{}
+	for rows.Next() {
+		var k [3]string
+		var r record
+		if err := rows.Scan(&k[0], &k[1], &k[2], &r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected); err != nil {
+			return nil, fmt.Errorf("file cache: read the catalog: %w", err)
+		}
+		out[k] = r
+	}
+	return out, rows.Err()
 }
 
 // Keep makes the relation of a version the source read and records it.
