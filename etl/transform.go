@@ -204,14 +204,14 @@ func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []str
 	} else if _, err := conn.ExecContext(ctx, "DROP TABLE "+part); err != nil {
 		return fmt.Errorf("load %s: %w", table, err)
 	}
+	types, err := columnTypes(ctx, conn, kept)
+	if err != nil {
+		return err
+	}
 	for _, rel := range kept {
-		relCols, err := sqltext.Columns(ctx, conn, rel)
-		if err != nil {
-			return err
-		}
-		stored := map[string]string{}
-		for _, c := range relCols {
-			stored[c.Name] = c.Type
+		stored := types[rel]
+		if len(stored) == 0 {
+			return fmt.Errorf("load %s: kept relation %s not found in the warehouse", table, rel)
 		}
 		sel := make([]string, len(cols))
 		for i, c := range cols {
@@ -227,6 +227,37 @@ func viewRaw(ctx context.Context, conn *sql.Conn, table, part string, kept []str
 		return fmt.Errorf("load %s from kept files: %w", table, err)
 	}
 	return nil
+}
+
+// columnTypes reads the column types of schema-qualified relations in one
+// catalog query (duckdb_columns() reads the whole catalog at each call):
+// relation → column → type.
+func columnTypes(ctx context.Context, conn *sql.Conn, relations []string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	if len(relations) == 0 {
+		return out, nil
+	}
+	quoted := make([]string, len(relations))
+	for i, r := range relations {
+		quoted[i] = sqltext.Quote(r)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT schema_name || '.' || table_name, column_name, data_type FROM duckdb_columns()
+		WHERE NOT internal AND schema_name || '.' || table_name IN (`+strings.Join(quoted, ", ")+`)`)
+	if err != nil {
+		return nil, fmt.Errorf("columns of kept relations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rel, col, typ string
+		if err := rows.Scan(&rel, &col, &typ); err != nil {
+			return nil, err
+		}
+		if out[rel] == nil {
+			out[rel] = map[string]string{}
+		}
+		out[rel][col] = typ
+	}
+	return out, rows.Err()
 }
 
 // keptAcrossRuns are the raw tables whose earlier periods the warehouse
