@@ -246,6 +246,8 @@ func TestEndToEndBundledSample(t *testing.T) {
 	}
 	text := strings.Replace(string(b), "warehouse: .uptake/warehouse.duckdb", "warehouse: "+filepath.Join(dir, "wh.duckdb"), 1)
 	text = strings.Replace(text, "    path: out\n", "    path: "+filepath.Join(dir, "out")+"\n", 1)
+	// A threshold of its own: the summary and the report show it, not the default.
+	text = strings.Replace(text, "low_utilization_pct: 60", "low_utilization_pct: 45", 1)
 	cfg := filepath.Join(dir, "sample.yaml")
 	os.WriteFile(cfg, []byte(text), 0o644)
 	stdout, stderr, code := runBin(t, repoRoot(t), "run", "--config", cfg)
@@ -257,8 +259,12 @@ func TestEndToEndBundledSample(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "out", "report.html")); err != nil {
-		t.Error(err)
+	if !strings.Contains(stdout, "customers below 45 %)") {
+		t.Errorf("summary lacks the threshold of 45 %%:\n%s", stdout)
+	}
+	report := readText(t, filepath.Join(dir, "out", "report.html"))
+	if !strings.Contains(report, "below 45 %:") || !strings.Contains(report, "low utilization = below 45 %.") || strings.Contains(report, "below 60 %") {
+		t.Error("report.html does not show the configured low-utilization threshold of 45 %")
 	}
 }
 

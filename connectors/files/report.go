@@ -10,6 +10,8 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"github.com/uptake-dev/uptake/config"
 )
 
 // Querier is what the report needs from the warehouse: *sql.DB and *sql.Conn satisfy it.
@@ -47,8 +49,6 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 const (
 	thinSpace = "\u2009"
 	dash      = "—"
-	// lowUtilizationLabel mirrors the threshold used upstream for low_utilization.
-	lowUtilizationLabel = "60 %"
 	// maxCustomerRows caps the champions / churn-risk tables.
 	maxCustomerRows = 25
 	// maxChartWeeks is how many of the latest weeks the weekly-active chart shows.
@@ -209,17 +209,51 @@ type reportView struct {
 	LowUtil      string
 }
 
-var definitions = [][2]string{
-	{"Activated customer", "a customer flagged activated in customer_monthly (onboarded, not archived, with portal access)."},
-	{"Active customer", "an activated customer whose monthly adoption score is at or above the activity threshold."},
-	{"Monthly active rate", "active customers ÷ activated customers."},
-	{"Usage %", "active users ÷ users of the customers."},
-	{"License utilization", "seat-active users ÷ seats, pooled over customers with seats (can exceed 100 %); low utilization = below " + lowUtilizationLabel + "."},
-	{"Utilization increasing", "customers whose license utilization is higher than the previous month."},
-	{"Champion / churn risk", "customers flagged champion or churn risk in customer_monthly for the month."},
-	{"Score MoM", "(score − previous month's score) ÷ previous month's score."},
-	{"DAU/MAU", "average daily active users ÷ monthly active users."},
-	{"Weekly-active customer", "an activated customer with at least one usage event in each of the last 4 complete ISO weeks (Monday to Sunday); a week counts the customers of the month of its Sunday."},
+// thresholds are the KPI settings of the run the report shows, as the
+// models read them (kpi.low_utilization_pct, kpi.increasing_utilization_pts).
+type thresholds struct {
+	LowUtilizationPct, IncreasingUtilizationPts float64
+}
+
+// readThresholds reads the thresholds from the connection's variables,
+// which the engine sets from the config before the models run; a
+// connection without them (a report rendered from tables alone) gets the
+// config's defaults.
+func readThresholds(ctx context.Context, q Querier) thresholds {
+	d := config.Defaults().KPI
+	t := thresholds{LowUtilizationPct: d.LowUtilizationPct, IncreasingUtilizationPts: d.IncreasingUtilizationPts}
+	var low, inc sql.NullFloat64
+	rows, err := q.QueryContext(ctx, `SELECT getvariable('low_utilization_pct')::DOUBLE, getvariable('increasing_utilization_pts')::DOUBLE`)
+	if err != nil {
+		return t
+	}
+	defer rows.Close()
+	if !rows.Next() || rows.Scan(&low, &inc) != nil {
+		return t
+	}
+	if low.Valid {
+		t.LowUtilizationPct = low.Float64
+	}
+	if inc.Valid {
+		t.IncreasingUtilizationPts = inc.Float64
+	}
+	return t
+}
+
+// definitions are the report's footer, with the run's thresholds.
+func definitions(t thresholds) [][2]string {
+	return [][2]string{
+		{"Activated customer", "a customer flagged activated in customer_monthly (onboarded, not archived, with portal access)."},
+		{"Active customer", "an activated customer whose monthly adoption score is at or above the activity threshold."},
+		{"Monthly active rate", "active customers ÷ activated customers."},
+		{"Usage %", "active users ÷ users of the customers."},
+		{"License utilization", fmt.Sprintf("seat-active users ÷ seats, pooled over customers with seats (can exceed 100 %%); low utilization = below %g %%.", t.LowUtilizationPct)},
+		{"Utilization increasing", fmt.Sprintf("customers whose license utilization rose by at least %g points on the previous month.", t.IncreasingUtilizationPts)},
+		{"Champion / churn risk", "customers flagged champion or churn risk in customer_monthly for the month."},
+		{"Score MoM", "(score − previous month's score) ÷ previous month's score."},
+		{"DAU/MAU", "average daily active users ÷ monthly active users."},
+		{"Weekly-active customer", "an activated customer with at least one usage event in each of the last 4 complete ISO weeks (Monday to Sunday); a week counts the customers of the month of its Sunday."},
+	}
 }
 
 // RenderReport reads the KPI tables through q and writes a self-contained HTML report to w.
@@ -229,7 +263,8 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 	if err != nil {
 		return fmt.Errorf("report: read kpi_overview_monthly: %w", err)
 	}
-	v := reportView{Info: info, Definitions: definitions, LowUtil: lowUtilizationLabel, Period: dash, Duration: dash}
+	th := readThresholds(ctx, q)
+	v := reportView{Info: info, Definitions: definitions(th), LowUtil: fmt.Sprintf("%g %%", th.LowUtilizationPct), Period: dash, Duration: dash}
 	if !info.StartedAt.IsZero() {
 		v.Generated = info.StartedAt.Format("2006-01-02 15:04:05 MST")
 	}

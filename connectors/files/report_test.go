@@ -577,3 +577,25 @@ func TestWeeklyChartEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+// TestReportThresholdsComeFromTheRun: the thresholds the report shows are
+// those the models used (the run's variables, from the config), and the
+// config's defaults when the connection has none.
+func TestReportThresholdsComeFromTheRun(t *testing.T) {
+	db := openDB(t, handMade)
+	out := render(t, db, ReportInfo{RunID: "r"})
+	mustContain(t, "defaults", out, "below 60 %", "low utilization = below 60 %.", "rose by at least 10 points")
+
+	for _, q := range []string{"SET VARIABLE low_utilization_pct = 45::DOUBLE", "SET VARIABLE increasing_utilization_pts = 5::DOUBLE"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out = render(t, db, ReportInfo{RunID: "r"})
+	mustContain(t, "from the run", out, "below 45 %:", "low utilization = below 45 %.", "rose by at least 5 points")
+	for _, old := range []string{"below 60 %:", "below 60 %.", "at least 10 points"} { // the action list's reasons are data, made by the models
+		if i := strings.Index(out, old); i >= 0 {
+			t.Errorf("the report still shows a default threshold: …%s…", out[max(0, i-150):i+20])
+		}
+	}
+}
