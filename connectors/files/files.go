@@ -340,20 +340,23 @@ func syncPath(path string) error {
 // the run's connection (a second database instance would cost a quarter of
 // a second to start and stop), copied table by table, then detached, which
 // checkpoints it. The warehouse is only read.
-func writeDuckDB(ctx context.Context, conn *sql.Conn, path string, tables []string) error {
+func writeDuckDB(ctx context.Context, conn *sql.Conn, path string, tables []string) (err error) {
 	const alias = "uptake_out"
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ATTACH %s AS %s", sqltext.Quote(path), alias)); err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
+	// Detached whatever happens (a stopped run included), so that the
+	// connection is left as it was found.
+	defer func() {
+		if _, derr := conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE IF EXISTS "+alias); derr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", path, derr)
+		}
+	}()
 	for _, t := range tables {
 		q := fmt.Sprintf("CREATE TABLE %s.%s AS FROM %s", alias, sqltext.Ident(t), sqltext.Ident(t))
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			conn.ExecContext(context.WithoutCancel(ctx), "DETACH "+alias)
 			return fmt.Errorf("write %s into %s: %w", t, path, err)
 		}
-	}
-	if _, err := conn.ExecContext(ctx, "DETACH "+alias); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
 	}
 	return nil
 }

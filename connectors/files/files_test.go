@@ -208,3 +208,25 @@ func TestTargetIsTheAbsoluteFolder(t *testing.T) {
 		t.Errorf("%q, %q", a.Target(), b.Target())
 	}
 }
+
+// TestWriteDuckDBLeavesTheConnectionAsFound: a failed copy, or a stopped
+// run, detaches the file, so the connection can write another.
+func TestWriteDuckDBLeavesTheConnectionAsFound(t *testing.T) {
+	conn := tableConn(t, 3)
+	dir := t.TempDir()
+	if err := writeDuckDB(context.Background(), conn, filepath.Join(dir, "a.duckdb"), []string{"kpi", "missing"}); err == nil || !strings.Contains(err.Error(), "write missing into") {
+		t.Fatalf("writeDuckDB with a missing table = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := writeDuckDB(ctx, conn, filepath.Join(dir, "b.duckdb"), []string{"kpi"}); err == nil {
+		t.Fatal("writeDuckDB with a stopped context succeeded")
+	}
+	var n int
+	if err := conn.QueryRowContext(context.Background(), `SELECT count(*) FROM duckdb_databases() WHERE database_name = 'uptake_out'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("uptake_out still attached (%d, %v)", n, err)
+	}
+	if err := writeDuckDB(context.Background(), conn, filepath.Join(dir, "c.duckdb"), []string{"kpi"}); err != nil {
+		t.Fatalf("writeDuckDB after two failures = %v", err)
+	}
+}

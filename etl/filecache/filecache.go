@@ -83,7 +83,9 @@ type Store struct {
 	hashes    map[*connectors.FileVersion]chan hashed
 	// catalog is kept.files as the run found it (read once, at the first
 	// Open), keyed by source, table and path: only rows whose relation
-	// still exists.
+	// still exists. A run opens each key once (source names are unique,
+	// a source reads a path once per raw table), so the run's own Keep
+	// and stamp updates need not reach it.
 	catalog map[[3]string]record
 }
 
