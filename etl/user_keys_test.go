@@ -1,0 +1,77 @@
+package etl_test
+
+import (
+	"database/sql"
+	"testing"
+
+	uptakesql "github.com/uptake-dev/uptake/sql"
+)
+
+// TestUserKeysAreStableAndCollisionsFail: a user's key is the same whatever
+// the other users (a hash of its id, not a position), and the data test
+// catches two ids that would share a key.
+func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	models, err := uptakesql.Models()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys string
+	for _, m := range models {
+		if m.Name == "stg_user_keys" {
+			keys = m.SQL
+		}
+	}
+	for _, q := range []string{
+		"SET VARIABLE as_of = DATE '2026-10-01'",
+		"SET VARIABLE exclude_email_domains = []::VARCHAR[]",
+		"SET VARIABLE exclude_customers = []::VARCHAR[]",
+		"CREATE TABLE raw_users (user_id VARCHAR, customer_ref VARCHAR, email_domain VARCHAR, snapshot_date DATE)",
+		"INSERT INTO raw_users VALUES ('u1', 'C1', 'a.example', DATE '2026-09-01'), ('u2', 'C1', 'a.example', DATE '2026-09-01')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keyOf := func(id string) int64 {
+		t.Helper()
+		var k int64
+		if err := db.QueryRow("SELECT user_key FROM ("+keys+") WHERE user_id = ?", id).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	before := keyOf("u2")
+	// Another user, sorted before u2: u2's key does not move.
+	if _, err := db.Exec("INSERT INTO raw_users VALUES ('u0', 'C2', 'b.example', DATE '2026-09-01')"); err != nil {
+		t.Fatal(err)
+	}
+	if after := keyOf("u2"); after != before || before < 0 {
+		t.Errorf("u2's key moved from %d to %d when another user came (or is negative)", before, after)
+	}
+
+	tests, err := uptakesql.Tests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unique string
+	for _, m := range tests {
+		if m.Name == "test_user_keys_unique" {
+			unique = m.SQL
+		}
+	}
+	// A hand-made collision: two ids with one key is one offending row.
+	if _, err := db.Exec("CREATE TABLE stg_user_keys AS SELECT * FROM (VALUES ('u1', 7), ('u2', 7), ('u3', 8)) t(user_id, user_key)"); err != nil {
+		t.Fatal(err)
+	}
+	var key, ids int64
+	var id string
+	if err := db.QueryRow(unique).Scan(&key, &ids, &id); err != nil || key != 7 || ids != 2 || id != "u1" {
+		t.Errorf("collision test = key %d, %d ids (%s), %v; want key 7 shared by 2 ids, u1 first", key, ids, id, err)
+	}
+}
