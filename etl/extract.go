@@ -1,0 +1,86 @@
+package etl
+
+// The extract step: every source pulls its inputs into the raw contract
+// tables of the run's connection, its rejects kept whatever happens next.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptake-dev/uptake/connectors"
+)
+
+// watermarks reads the last day each incremental source pulled.
+func watermarks(ctx context.Context, conn *sql.Conn) (map[string]time.Time, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT source, last_day FROM main.watermarks`)
+	if err != nil {
+		return nil, fmt.Errorf("read watermarks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var name string
+		var day time.Time
+		if err := rows.Scan(&name, &day); err != nil {
+			return nil, err
+		}
+		out[name] = day.UTC()
+	}
+	return out, rows.Err()
+}
+
+func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, log *slog.Logger, onStep func(Step)) (connectors.Extracted, error) {
+	var all connectors.Extracted
+	connectors.MergeExtracted(&all, connectors.Extracted{})
+	var errs []error
+	for i, src := range p.sources {
+		name := p.sourceNames[i]
+		t0 := time.Now()
+		ex, err := src.Extract(ctx, conn, run)
+		for i := range ex.Windows {
+			ex.Windows[i].Name = name
+		}
+		connectors.MergeExtracted(&all, ex)
+		if err != nil {
+			errs = append(errs, err) // connectors name their files and themselves
+			continue
+		}
+		for _, table := range sortedKeys(ex.RowsIn) {
+			log.Info("extracted", "step", "extract", "source", name, "table", table, "rows", ex.RowsIn[table],
+				"rejected", ex.Rejected[table], "duration", took(t0))
+			onStep(Step{Name: "extract", Table: table, Rows: ex.RowsIn[table]})
+		}
+	}
+	errs = append(errs, sharedTags(all.Windows)...)
+	return all, errors.Join(errs...)
+}
+
+// sharedTags refuses two sources that tag their rows of a table alike: the
+// engine keeps a source's earlier rows by its tag, so it would copy the
+// other's rows again at each run.
+func sharedTags(windows []connectors.Window) []error {
+	var errs []error
+	seen := map[[2]string]string{}
+	for _, w := range windows {
+		key := [2]string{w.Table, w.Source}
+		if other, ok := seen[key]; ok && other != w.Name {
+			errs = append(errs, fmt.Errorf("sources %s and %s both load %s rows tagged %q: uptake could not tell their rows apart; "+
+				"configure one source of that kind (one GA4 property) per config", other, w.Name, w.Table, w.Source))
+			continue
+		}
+		seen[key] = w.Name
+	}
+	return errs
+}
+
+func keepRejects(ctx context.Context, conn *sql.Conn, runID string) error {
+	_, err := conn.ExecContext(context.WithoutCancel(ctx), `INSERT INTO main.rejects SELECT ?, * FROM temp.load_rejects`, runID)
+	if err != nil {
+		return fmt.Errorf("keep rejects: %w", err)
+	}
+	return nil
+}
