@@ -20,18 +20,8 @@ import (
 // establishments export is not drowned in millions of activity rows), quoting
 // the first rejects so the message says what is wrong.
 func checkRejects(ctx context.Context, conn *sql.Conn, cfg *config.Config, ex connectors.Extracted, res *Result) error {
-	var over []string
-	for _, table := range sortedKeys(ex.RowsRead) {
-		read, rejected := ex.RowsRead[table], ex.Rejected[table]
-		if rejected == 0 || read == 0 {
-			continue
-		}
-		pct := 100 * float64(rejected) / float64(read)
-		msg := fmt.Sprintf("%s: %d of %d rows rejected (%.2f %%)", table, rejected, read, pct)
-		if pct > cfg.Checks.MaxRejectPct {
-			over = append(over, msg)
-			continue
-		}
+	over, within := rejectShares(cfg, ex)
+	for _, msg := range within {
 		res.Warnings = append(res.Warnings, msg+fmt.Sprintf(", within checks.max_reject_pct = %g %%: see the rejects table", cfg.Checks.MaxRejectPct))
 	}
 	if len(over) == 0 {
@@ -43,6 +33,27 @@ func checkRejects(ctx context.Context, conn *sql.Conn, cfg *config.Config, ex co
 	}
 	return fmt.Errorf("%s; above checks.max_reject_pct = %g %%, nothing was published. First rejects:\n%s",
 		strings.Join(over, "; "), cfg.Checks.MaxRejectPct, strings.Join(examples, "\n"))
+}
+
+// rejectShares says, per raw table with rejected rows, how many of the rows
+// read were rejected: over lists the tables past checks.max_reject_pct (a
+// run fails), within the others (a warning). uptake validate reports the
+// same.
+func rejectShares(cfg *config.Config, ex connectors.Extracted) (over, within []string) {
+	for _, table := range sortedKeys(ex.RowsRead) {
+		read, rejected := ex.RowsRead[table], ex.Rejected[table]
+		if rejected == 0 || read == 0 {
+			continue
+		}
+		pct := 100 * float64(rejected) / float64(read)
+		msg := fmt.Sprintf("%s: %d of %d rows rejected (%.2f %%)", table, rejected, read, pct)
+		if pct > cfg.Checks.MaxRejectPct {
+			over = append(over, msg)
+		} else {
+			within = append(within, msg)
+		}
+	}
+	return over, within
 }
 
 func rejectExamples(ctx context.Context, conn *sql.Conn, n int) ([]string, error) {

@@ -53,12 +53,14 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	if _, err := Jobs(cfg); err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)
 	}
+	// The run's own extract step: the same sources, and the same checks
+	// across them (two sources claiming the same rows).
+	ex, err := extract(ctx, conn, p, run, log, func(Step) {})
+	connectors.MergeExtracted(&v.Extracted, ex)
+	if err != nil {
+		v.Problems = append(v.Problems, flatten(err)...) // connectors name their files and themselves
+	}
 	for _, src := range p.sources {
-		ex, err := src.Extract(ctx, conn, run)
-		connectors.MergeExtracted(&v.Extracted, ex)
-		if err != nil {
-			v.Problems = append(v.Problems, err) // connectors name their files and themselves
-		}
 		if c, ok := src.(connectors.Checker); ok {
 			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
 		}
@@ -72,12 +74,9 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
 		return nil, err
 	}
-	for _, table := range sortedKeys(v.Extracted.RowsRead) {
-		read, rejected := v.Extracted.RowsRead[table], v.Extracted.Rejected[table]
-		if read > 0 && 100*float64(rejected)/float64(read) > cfg.Checks.MaxRejectPct {
-			v.Problems = append(v.Problems, fmt.Errorf("%s: %d of %d rows rejected (%.2f %%), above checks.max_reject_pct = %g %%: a run would fail",
-				table, rejected, read, 100*float64(rejected)/float64(read), cfg.Checks.MaxRejectPct))
-		}
+	over, _ := rejectShares(cfg, v.Extracted)
+	for _, msg := range over {
+		v.Problems = append(v.Problems, fmt.Errorf("%s, above checks.max_reject_pct = %g %%: a run would fail", msg, cfg.Checks.MaxRejectPct))
 	}
 	return v, nil
 }
