@@ -35,6 +35,8 @@ func anchor(heading string) string {
 func TestDocsLinksResolve(t *testing.T) {
 	root := repoRoot(t)
 	pages, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	connectorPages, _ := filepath.Glob(filepath.Join(root, "connectors", "*", "README.md"))
+	pages = append(pages, connectorPages...)
 	pages = append(pages, filepath.Join(root, "README.md"), filepath.Join(root, "examples", "README.md"))
 	for _, page := range pages {
 		text := readText(t, page)
@@ -117,5 +119,32 @@ func TestConfigurationReference(t *testing.T) {
 	}
 	if got := readText(t, path); got != want {
 		t.Errorf("docs/reference.md is stale: run UPDATE_DOCS=1 go test ./cmd/uptake -run TestConfigurationReference")
+	}
+}
+
+// TestEveryConnectorHasAReadme: each package that registers a kind (and
+// remote, which the csvexport source uses) says what it is in a README.
+func TestEveryConnectorHasAReadme(t *testing.T) {
+	root := repoRoot(t)
+	dirs, _ := filepath.Glob(filepath.Join(root, "connectors", "*"))
+	n := 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		registers := filepath.Base(dir) == "remote"
+		for _, f := range files {
+			if !strings.HasSuffix(f, "_test.go") && strings.Contains(readText(t, f), "connectors.Register") {
+				registers = true
+			}
+		}
+		if !registers {
+			continue
+		}
+		n++
+		if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+			t.Errorf("%s has no README.md", rel(root, dir))
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d connector folders, want 8 (7 kinds and remote)", n)
 	}
 }
