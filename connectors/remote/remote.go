@@ -125,12 +125,10 @@ type Settings struct {
 	// CAFile is a PEM file of certificate authorities trusted for `https://`
 	// paths besides the system's (a company's own CA).
 	CAFile string `yaml:"ca_file"`
-	// Timeout bounds the waits of remote paths: for `sftp://` and
-	// `https://`, the longest a connection, a listing or the wait for an
-	// answer may take, and, during a download, the longest the data may
-	// stall (a download may take longer while it moves); for `gs://`, the
-	// longest a listing or a download may take, its retries included
-	// (default 5m).
+	// Timeout bounds the waits of remote paths: the longest a connection,
+	// a listing or the wait for an answer may take (for `gs://`, a listing
+	// with its retries), and, during a download, the longest the data may
+	// stall: a download may take longer while it moves (default 5m).
 	Timeout time.Duration `yaml:"timeout"`
 }
 

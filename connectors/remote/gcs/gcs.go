@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -112,27 +113,77 @@ func (s *Store) List(ctx context.Context) ([]remote.Object, error) {
 	}
 }
 
-// Fetch downloads the object at the generation listed.
+// Fetch downloads the object at the generation listed. remote.timeout is
+// the longest the download may go without a byte (the storage client's
+// retries and resumes included), not a bound on the whole download: a
+// large export on a slow link keeps going as long as it moves.
 func (s *Store) Fetch(ctx context.Context, obj remote.Object, _ remote.Version, w io.Writer) (remote.Version, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
+	ctx, stalled := watchdog(ctx, s.timeout)
+	defer stalled.stop()
 	h := s.client.Bucket(s.bucket).Object(s.prefix + obj.Name)
 	if gen, err := strconv.ParseInt(obj.Version, 10, 64); err == nil {
 		h = h.Generation(gen)
 	}
 	r, err := h.NewReader(ctx)
 	if err != nil {
-		return remote.Version{}, false, s.explain(err)
+		return remote.Version{}, false, stalled.explain(s.explain(err))
 	}
 	defer r.Close()
 	size := r.Attrs.Size
 	if r.Attrs.Decompressed {
 		size = -1 // gzip-encoded, decompressed on the way: the length is not the object's
 	}
-	if _, err := io.Copy(w, r); err != nil {
-		return remote.Version{}, false, remote.Permanent(err)
+	if _, err := io.Copy(w, progress{r, stalled}); err != nil {
+		return remote.Version{}, false, stalled.explain(remote.Permanent(err))
 	}
 	return remote.Version{Version: obj.Version, Modified: obj.Modified, Size: size}, false, nil
+}
+
+// stallTimer cancels a download's context when no byte came for a while.
+type stallTimer struct {
+	timer   *time.Timer
+	timeout time.Duration
+	fired   chan struct{}
+	once    sync.Once
+	cancel  context.CancelFunc
+}
+
+// watchdog returns a context that ends when timeout passes without a call
+// to moved.
+func watchdog(ctx context.Context, timeout time.Duration) (context.Context, *stallTimer) {
+	ctx, cancel := context.WithCancel(ctx)
+	t := &stallTimer{timeout: timeout, fired: make(chan struct{}), cancel: cancel}
+	t.timer = time.AfterFunc(timeout, func() { t.once.Do(func() { close(t.fired) }); cancel() })
+	return ctx, t
+}
+
+// moved restarts the wait.
+func (t *stallTimer) moved() { t.timer.Reset(t.timeout) }
+
+func (t *stallTimer) stop() { t.timer.Stop(); t.cancel() }
+
+// explain says that err came from a stalled download, when it did.
+func (t *stallTimer) explain(err error) error {
+	select {
+	case <-t.fired:
+		return remote.Permanent(fmt.Errorf("no data for %s (remote.timeout): %w", t.timeout, err))
+	default:
+		return err
+	}
+}
+
+// progress restarts a stall timer at each read that brings bytes.
+type progress struct {
+	r io.Reader
+	t *stallTimer
+}
+
+func (p progress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.t.moved()
+	}
+	return n, err
 }
 
 // Close closes the client.

@@ -204,3 +204,51 @@ func TestMissingBucketIsPermanent(t *testing.T) {
 		t.Fatalf("sync = %v, want a permanent error naming the bucket", err)
 	}
 }
+
+// TestTimeoutIsAStallNotADeadline: remote.timeout bounds how long a
+// download may go without a byte: a slow but steady download longer than
+// it completes; one that stops fails, naming the timeout, and the copy
+// fetched before stays.
+func TestTimeoutIsAStallNotADeadline(t *testing.T) {
+	srv := gcstest.New(t)
+	content := strings.Repeat("2026-09-01,u1\n", 200) // 2,800 bytes
+	srv.Put("exports", "p/activity_2026-09.csv", content, day1)
+	root := t.TempDir()
+	loc, _ := remote.Parse("gs://exports/p/activity_*.csv")
+	syncWith := func() (remote.Synced, error) {
+		st, err := remote.Open(context.Background(), loc, remote.Settings{Endpoint: srv.URL, Timeout: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		m := &remote.Mirror{Root: root, Retry: backoff.Policy{Base: time.Millisecond, Max: time.Millisecond, Attempts: 2}}
+		return m.Sync(context.Background(), st, loc)
+	}
+	// 28 pieces of 100 bytes, 40 ms apart: about 1.1 s in all, never 300 ms idle.
+	srv.Slow("activity_2026-09.csv", 100, 40*time.Millisecond)
+	start := time.Now()
+	got, err := syncWith()
+	srv.Heal()
+	if err != nil || got.Fetched != 1 {
+		t.Fatalf("a slow, steady download = %+v, %v", got, err)
+	}
+	if took := time.Since(start); took < 600*time.Millisecond {
+		t.Errorf("the slow download took %v: the pacing did not happen", took)
+	}
+	copyPath := filepath.Join(got.Dir, "activity_2026-09.csv")
+	if s := read(t, copyPath); s != content {
+		t.Fatalf("copy: %d bytes, want %d", len(s), len(content))
+	}
+
+	// A new version whose download stops after 100 bytes.
+	srv.Put("exports", "p/activity_2026-09.csv", content+"2026-09-02,u2\n", day2)
+	srv.StallAfter("activity_2026-09.csv", 100)
+	_, err = syncWith()
+	srv.Heal()
+	if err == nil || !strings.Contains(err.Error(), "no data for 300ms (remote.timeout)") {
+		t.Fatalf("a stalled download = %v, want the timeout named", err)
+	}
+	if s := read(t, copyPath); s != content {
+		t.Errorf("the earlier copy changed after a stalled download")
+	}
+}

@@ -31,6 +31,16 @@ type Server struct {
 	requests []string       // method and path of each request
 	// downloadStatus, when set, answers every download.
 	downloadStatus int
+	// paced sends the downloads of an object in pieces: name → pace.
+	paced map[string]pace
+}
+
+// pace is how a download is sent: piece bytes, then a wait; stallAfter > 0
+// stops sending after that many bytes until the client goes away.
+type pace struct {
+	piece      int
+	wait       time.Duration
+	stallAfter int
 }
 
 // New starts a server that the test stops when it ends.
@@ -40,7 +50,7 @@ func New(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Fake: fake, cuts: map[string]int{}}
+	s := &Server{Fake: fake, cuts: map[string]int{}, paced: map[string]pace{}}
 	ts := httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = ts.URL
 	t.Cleanup(func() { ts.Close(); fake.Stop() })
@@ -69,6 +79,22 @@ func (s *Server) FailDownloads(status int) {
 	s.downloadStatus = status
 }
 
+// Slow sends every download of the object whose name ends with name in
+// pieces of n bytes, waiting between them, until Heal.
+func (s *Server) Slow(name string, n int, wait time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paced[name] = pace{piece: n, wait: wait}
+}
+
+// StallAfter sends n bytes of every download of the object whose name ends
+// with name, then nothing until the client goes away, until Heal.
+func (s *Server) StallAfter(name string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paced[name] = pace{piece: n, stallAfter: n}
+}
+
 // CutAfter makes every download of the object whose name ends with name
 // stop after n bytes, its connection closed, until Heal.
 func (s *Server) CutAfter(name string, n int) {
@@ -81,7 +107,7 @@ func (s *Server) CutAfter(name string, n int) {
 func (s *Server) Heal() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.statuses, s.cuts, s.downloadStatus = nil, map[string]int{}, 0
+	s.statuses, s.cuts, s.downloadStatus, s.paced = nil, map[string]int{}, 0, map[string]pace{}
 }
 
 // Downloads counts the requests that read an object's content.
@@ -109,8 +135,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		status, s.statuses = s.statuses[0], s.statuses[1:]
 	}
 	cut := -1
+	var slow *pace
 	if isDownload(r.Method+" "+r.URL.RequestURI()) && status == 0 {
 		status = s.downloadStatus
+		for name, p := range s.paced {
+			if strings.HasSuffix(r.URL.Path, name) {
+				p := p
+				slow = &p
+			}
+		}
 		for name, n := range s.cuts {
 			if strings.HasSuffix(r.URL.Path, name) {
 				cut = n
@@ -126,6 +159,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if cut >= 0 {
 		s.serveCut(w, r, cut)
+		return
+	}
+	if slow != nil {
+		s.servePaced(w, r, *slow)
 		return
 	}
 	s.Fake.HTTPHandler().ServeHTTP(w, r)
@@ -154,6 +191,31 @@ func (s *Server) serveCut(w http.ResponseWriter, r *http.Request, n int) {
 	}
 	buf.Write(body[:n])
 	buf.Flush()
+}
+
+// servePaced answers the download in pieces (see pace).
+func (s *Server) servePaced(w http.ResponseWriter, r *http.Request, p pace) {
+	rec := httptest.NewRecorder()
+	s.Fake.HTTPHandler().ServeHTTP(rec, r)
+	for k, vs := range rec.Result().Header {
+		w.Header()[k] = vs
+	}
+	body := rec.Body.Bytes()
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	for sent := 0; sent < len(body); sent += p.piece {
+		if p.stallAfter > 0 && sent >= p.stallAfter {
+			<-r.Context().Done()
+			return
+		}
+		w.Write(body[sent:min(sent+p.piece, len(body))])
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(p.wait):
+		}
+	}
 }
 
 func writeHead(buf *bufio.ReadWriter, resp *http.Response, length int) {
