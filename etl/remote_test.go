@@ -24,22 +24,7 @@ import (
 func remoteWorkspace(t *testing.T, srv *gcstest.Server) *workspace {
 	t.Helper()
 	w := newWorkspace(t, "")
-	text := `warehouse: ` + filepath.Join(w.dir, "wh", "warehouse.duckdb") + `
-sources:
-  - kind: csvexport
-    remote: {endpoint: ` + srv.URL + `, timeout: 3s}
-    establishments: {path: gs://exports/platform/establishments_*.csv}
-    users: {path: gs://exports/platform/users_*.csv}
-    activity: {path: gs://exports/platform/activity_*.csv}
-destinations:
-  - kind: files
-    path: ` + filepath.Join(w.dir, "out") + `
-`
-	cfg, err := config.Parse(filepath.Join(w.dir, "uptake.yaml"), []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cfg = cfg
+	remoteConfig(t, w, "gs://exports/platform", "      endpoint: "+srv.URL+"\n      timeout: 3s")
 	return w
 }
 
@@ -75,7 +60,7 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 	if err != nil || len(v.Problems) > 0 {
 		t.Fatalf("validate = %v, %v", v.Problems, err)
 	}
-	if _, err := os.Stat(filepath.Join(w.dir, "wh", "remote")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(w.dir, "remote")); !os.IsNotExist(err) {
 		t.Errorf("validate made the run's copies (%v)", err)
 	}
 	srv.Heal() // forget validate's downloads
@@ -137,23 +122,13 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 // export files) with the given remote: settings, files published to out/.
 func remoteConfig(t *testing.T, w *workspace, base, settings string) {
 	t.Helper()
-	text := `warehouse: ` + filepath.Join(w.dir, "wh", "warehouse.duckdb") + `
-sources:
-  - kind: csvexport
+	w.cfg = configIn(t, w.dir, `  - kind: csvexport
     remote:
-` + settings + `
-    establishments: {path: "` + base + `/establishments_*.csv"}
-    users: {path: "` + base + `/users_*.csv"}
-    activity: {path: "` + base + `/activity_*.csv"}
-destinations:
-  - kind: files
-    path: ` + filepath.Join(w.dir, "out") + `
-`
-	cfg, err := config.Parse(filepath.Join(w.dir, "uptake.yaml"), []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cfg = cfg
+`+settings+`
+    establishments: {path: "`+base+`/establishments_*.csv"}
+    users: {path: "`+base+`/users_*.csv"}
+    activity: {path: "`+base+`/activity_*.csv"}
+`)
 }
 
 // TestSFTPAndHTTPSExportsRunLikeLocalOnes: the same exports served by an

@@ -132,6 +132,17 @@ type Settings struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
+// DefaultTimeout is remote.timeout's default.
+const DefaultTimeout = 5 * time.Minute
+
+// WaitLimit is remote.timeout, or DefaultTimeout when it is not set.
+func (s Settings) WaitLimit() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
+}
+
 // Opener connects to the folder of loc.
 type Opener func(ctx context.Context, loc Location, s Settings) (Store, error)
 

@@ -51,8 +51,6 @@ type Store struct {
 	timeout time.Duration
 }
 
-// defaultTimeout is remote.timeout's default.
-const defaultTimeout = 5 * time.Minute
 
 // Open connects to the folder of loc.
 func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.Store, error) {
@@ -68,10 +66,7 @@ func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.S
 		return nil, fmt.Errorf("storage client: %w", err)
 	}
 	client.SetRetry(storage.WithBackoff(retryBackoff), storage.WithMaxAttempts(retryAttempts))
-	timeout := s.Timeout
-	if timeout <= 0 {
-		timeout = defaultTimeout
-	}
+	timeout := s.WaitLimit()
 	prefix := ""
 	if loc.Dir != "" {
 		prefix = loc.Dir + "/"

@@ -61,10 +61,6 @@ import (
 
 func init() { remote.Register("https", Open) }
 
-// DefaultTimeout bounds each wait of a request (for its answer, then for
-// more of its body) when the settings give no timeout.
-const DefaultTimeout = 5 * time.Minute
-
 // userAgent names the tool to the server (some firewalls refuse Go's
 // default); a User-Agent in the headers setting replaces it.
 const userAgent = "uptake (remote https)"
@@ -87,7 +83,7 @@ func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.S
 		return nil, fmt.Errorf("the https store needs a host and a file name or pattern")
 	}
 	if s.Timeout < 0 {
-		return nil, fmt.Errorf("remote.timeout is %s; it must be positive (0 for the default, %s)", s.Timeout, DefaultTimeout)
+		return nil, fmt.Errorf("remote.timeout is %s; it must be positive (0 for the default, %s)", s.Timeout, remote.DefaultTimeout)
 	}
 	headers := http.Header{}
 	for k, v := range s.Headers {
@@ -115,10 +111,7 @@ func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.S
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	st := &store{loc: loc, headers: headers, timeout: s.Timeout, transport: tr}
-	if st.timeout == 0 {
-		st.timeout = DefaultTimeout
-	}
+	st := &store{loc: loc, headers: headers, timeout: s.WaitLimit(), transport: tr}
 	st.client = &http.Client{Transport: tr, CheckRedirect: st.checkRedirect}
 	st.single = singleURL(loc)
 	return st, nil

@@ -55,8 +55,6 @@ import (
 
 func init() { remote.Register("sftp", Open) }
 
-// DefaultTimeout bounds each operation when remote.timeout is not set.
-const DefaultTimeout = 5 * time.Minute
 
 // Store is one folder of an SFTP server, over one SSH connection.
 type Store struct {
@@ -117,10 +115,7 @@ func newStore(loc remote.Location, s remote.Settings) (*Store, error) {
 	if err != nil {
 		return nil, remote.Permanent(err)
 	}
-	timeout := s.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := s.WaitLimit()
 	st := &Store{
 		loc:     loc,
 		addr:    addr,

@@ -530,11 +530,9 @@ func TestMissingFolder(t *testing.T) {
 	t.Log(err)
 }
 
-// TestFetchUnchanged: Fetch writes nothing when the version it is given is
-// the file's.
-func TestFetchUnchanged(t *testing.T) {
-	e := newEnv(t, sftpserver.Config{})
-	e.put(t, "a.csv", []byte("x\n"), time.Now())
+// openOne opens the served folder and lists its one file.
+func openOne(t *testing.T, e *env) (remote.Store, remote.Object) {
+	t.Helper()
 	_, st, err := open(t, e.url("*.csv"), e.settings)
 	if err != nil {
 		t.Fatal(err)
@@ -543,13 +541,22 @@ func TestFetchUnchanged(t *testing.T) {
 	if err != nil || len(objs) != 1 {
 		t.Fatal(objs, err)
 	}
+	return st, objs[0]
+}
+
+// TestFetchUnchanged: Fetch writes nothing when the version it is given is
+// the file's.
+func TestFetchUnchanged(t *testing.T) {
+	e := newEnv(t, sftpserver.Config{})
+	e.put(t, "a.csv", []byte("x\n"), time.Now())
+	st, obj := openOne(t, e)
 	var buf bytes.Buffer
-	v, unchanged, err := st.Fetch(context.Background(), objs[0], remote.Version{}, &buf)
-	if err != nil || unchanged || buf.String() != "x\n" || v.Version != objs[0].Version || v.Size != 2 {
+	v, unchanged, err := st.Fetch(context.Background(), obj, remote.Version{}, &buf)
+	if err != nil || unchanged || buf.String() != "x\n" || v.Version != obj.Version || v.Size != 2 {
 		t.Fatalf("first Fetch: %+v %v %v %q", v, unchanged, err, buf.String())
 	}
 	buf.Reset()
-	v2, unchanged, err := st.Fetch(context.Background(), objs[0], v, &buf)
+	v2, unchanged, err := st.Fetch(context.Background(), obj, v, &buf)
 	if err != nil || !unchanged || buf.Len() != 0 || v2.Version != v.Version {
 		t.Fatalf("second Fetch: %+v %v %v %q", v2, unchanged, err, buf.String())
 	}
@@ -567,16 +574,9 @@ func TestFetchEndingEarly(t *testing.T) {
 	e := newEnv(t, sftpserver.Config{})
 	e.put(t, "a.csv", randomBytes(200_000, 5), time.Now())
 	e.srv.EndEarly("exports/a.csv", 70_000, -1)
-	_, st, err := open(t, e.url("*.csv"), e.settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := st.List(context.Background())
-	if err != nil || len(objs) != 1 {
-		t.Fatal(objs, err)
-	}
+	st, obj := openOne(t, e)
 	var buf bytes.Buffer
-	_, _, err = st.Fetch(context.Background(), objs[0], remote.Version{}, &buf)
+	_, _, err := st.Fetch(context.Background(), obj, remote.Version{}, &buf)
 	mustContain(t, err, "got 65536 bytes where the server announced 200000")
 	t.Log(err)
 }
