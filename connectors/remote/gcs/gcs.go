@@ -51,7 +51,6 @@ type Store struct {
 	timeout time.Duration
 }
 
-
 // Open connects to the folder of loc.
 func Open(ctx context.Context, loc remote.Location, s remote.Settings) (remote.Store, error) {
 	opts, err := googleauth.ClientOptions(ctx, googleauth.Settings{

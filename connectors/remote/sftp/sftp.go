@@ -55,7 +55,6 @@ import (
 
 func init() { remote.Register("sftp", Open) }
 
-
 // Store is one folder of an SFTP server, over one SSH connection.
 type Store struct {
 	loc     remote.Location
