@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptake-dev/uptake/connectors/backoff"
@@ -34,6 +35,8 @@ type Mirror struct {
 	// Retry is the policy of a failed fetch (default: 4 tries, waits up to
 	// 1, 2, 4 s); a failure marked Permanent is not retried.
 	Retry backoff.Policy
+
+	cleared sync.Once // the partial files of a killed run, removed at the first Sync
 }
 
 // ErrNoMatch is Sync's error when the folder holds no file the pattern
@@ -94,7 +97,7 @@ func (m *Mirror) Sync(ctx context.Context, st Store, loc Location) (Synced, erro
 	if rel, err := filepath.Rel(m.Root, dir); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return out, Permanent(fmt.Errorf("%s: its copies would be outside %s", loc.Redacted(), m.Root))
 	}
-	m.clearPartial()
+	m.cleared.Do(m.clearPartial)
 	objs, err := m.list(ctx, st, loc)
 	if err != nil {
 		return out, err
@@ -153,7 +156,7 @@ func (m *Mirror) Open(ctx context.Context, loc Location, s Settings) (Store, err
 
 // clearPartial removes the partial downloads a killed run left (runs hold
 // the warehouse's lock, and validate mirrors into a folder of its own, so
-// none is in progress).
+// none is in progress); Sync calls it once per Mirror.
 func (m *Mirror) clearPartial() {
 	entries, _ := os.ReadDir(filepath.Join(m.Root, ".partial"))
 	for _, e := range entries {
@@ -256,19 +259,19 @@ func (m *Mirror) fetch(ctx context.Context, st Store, o Object, kept meta, keptO
 	if got.Version == "" {
 		got.Version = o.Version
 	}
-	if !got.Modified.IsZero() {
-		// The copy carries the store's time: a users snapshot without a
-		// date in its name is dated by it, as a local file is.
-		if err := os.Chtimes(f.Name(), got.Modified, got.Modified); err != nil {
-			return false, err
-		}
-	}
 	mt := meta{Version: got, Listed: o.Size, SHA256: hexSum(sum), URL: url, Fetched: time.Now().UTC()}
 	if keptOK && kept.SHA256 == mt.SHA256 {
 		// The same bytes again (a server without validators): the copy
 		// stays as it is, times included, so nothing downstream sees a change.
 		mt.Modified = kept.Modified
 		return false, writeMeta(metaPath, mt)
+	}
+	if !got.Modified.IsZero() {
+		// The copy carries the store's time: a users snapshot without a
+		// date in its name is dated by it, as a local file is.
+		if err := os.Chtimes(f.Name(), got.Modified, got.Modified); err != nil {
+			return false, err
+		}
 	}
 	if err := os.Rename(f.Name(), local); err != nil {
 		return false, fmt.Errorf("put the copy of %s in place: %w", url, err)
