@@ -192,3 +192,14 @@ func TestFeatures(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvVars(t *testing.T) {
+	text := []byte("a: ${B_VAR}\nb: \"x ${A_VAR} y ${B_VAR}\"  # not ${C_VAR}\n# ${D_VAR}\nc: [\"${E_VAR}\"]\n")
+	got, err := EnvVars(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "A_VAR,B_VAR,E_VAR" {
+		t.Errorf("EnvVars = %v, want A_VAR, B_VAR, E_VAR (none from comments)", got)
+	}
+}

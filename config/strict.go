@@ -135,6 +135,34 @@ func child(n *yaml.Node, key string) *yaml.Node {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
+// EnvVars lists, sorted, the environment variables a config's text reads:
+// the ${VAR} of its values (those of comments are not read).
+func EnvVars(text []byte) ([]string, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(text, &root); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			for _, m := range envRef.FindAllStringSubmatch(n.Value, -1) {
+				seen[m[1]] = true
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&root)
+	names := make([]string, 0, len(seen))
+	for name := range seen {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
 // expandEnv replaces ${VAR} in every scalar value. A variable that is not set
 // is an error naming the file and line (never the value).
 func expandEnv(file string, n *yaml.Node) error {

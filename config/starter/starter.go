@@ -9,10 +9,11 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/uptake-dev/uptake/config"
 )
 
 // Setup is what a config is made for.
@@ -102,26 +103,10 @@ func (s Setup) Env() []string {
 	if err != nil {
 		return nil
 	}
-	seen := map[string]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if i := strings.Index(line, "#"); i >= 0 {
-			line = line[:i] // a comment's variables are not read
-		}
-		for rest := line; strings.Contains(rest, "${"); {
-			i := strings.Index(rest, "${")
-			j := strings.Index(rest[i:], "}")
-			if j < 0 {
-				break
-			}
-			seen[rest[i+2:i+j]] = true
-			rest = rest[i+j:]
-		}
+	names, err := config.EnvVars(out)
+	if err != nil {
+		return nil
 	}
-	var names []string
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	return names
 }
 
