@@ -163,11 +163,15 @@ func TestNightlyRunReadsOnlyChangedFilesAndPublishesWhatAFullRefreshDoes(t *test
 	// keeps one relation per file (and a scan table under each activity
 	// view), no more.
 	db := w.db()
-	var files, views, tables int
+	var files, views, tables, orphanMonths int
 	if err := db.QueryRow(`SELECT (SELECT count(*) FROM kept.files),
 		(SELECT count(*) FROM duckdb_views() WHERE schema_name = 'kept'),
-		(SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects'))`).Scan(&files, &views, &tables); err != nil {
+		(SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects', 'months')),
+		(SELECT count(*) FROM kept.months WHERE relation NOT IN (SELECT relation FROM kept.files))`).Scan(&files, &views, &tables, &orphanMonths); err != nil {
 		t.Fatal(err)
+	}
+	if orphanMonths != 0 {
+		t.Errorf("kept.months has %d rows of relations no file has", orphanMonths)
 	}
 	if files != 6 || views != 2 || tables != 6 {
 		t.Errorf("kept: %d files, %d views, %d tables; want 6 files, 2 activity views over 2 scans, 4 tables of the other exports", files, views, tables)

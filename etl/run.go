@@ -103,6 +103,11 @@ type Result struct {
 	// FilesRead and FilesKept count the input files the sources parsed, and
 	// those unchanged since an earlier run read them (not parsed again).
 	FilesRead, FilesKept int
+	// MonthsBuilt and MonthsKept count the months of the monthly models
+	// (sql/ "-- @month") the run built, and those it kept from the live
+	// tables, their inputs unchanged; ModelsKept counts the other models
+	// kept whole.
+	MonthsBuilt, MonthsKept, ModelsKept int
 	// Excluded counts the accounts left out by the exclude: lists.
 	Excluded Excluded
 	// Headline is the latest complete month's KPIs (nil when none).
@@ -261,7 +266,8 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		return err
 	}
 	res.Destinations = p.describe()
-	if err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt); err != nil {
+	vars, err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt)
+	if err != nil {
 		return err
 	}
 	// The run's rejects, and the cache that keeps files' rejects beside it.
@@ -299,7 +305,15 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := loadRaw(ctx, conn, ex, res, log); err != nil {
 		return err
 	}
-	if err := transform(ctx, conn, res, log, opt.OnStep); err != nil {
+	raw, err := rawKeys(ctx, conn, files, ex)
+	if err != nil {
+		return err
+	}
+	b, err := newBuilder(ctx, conn, build, live, opt.FullRefresh, vars, run.AsOf, raw)
+	if err != nil {
+		return err
+	}
+	if err := transform(ctx, b, res, log, opt.OnStep); err != nil {
 		return err
 	}
 	if err := dataTests(ctx, conn); err != nil {

@@ -61,7 +61,9 @@ sources:
 
 func (w *workspace) run(opt etl.Options) (*etl.Result, error) {
 	opt.Config = w.cfg
-	opt.AsOf = date(2026, 10, 15)
+	if opt.AsOf.IsZero() {
+		opt.AsOf = date(2026, 10, 15)
+	}
 	opt.Logger = discard()
 	return etl.Run(context.Background(), opt)
 }

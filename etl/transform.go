@@ -31,17 +31,19 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 	return fmt.Errorf("sql: no %s/%s.sql", layer, name)
 }
 
-// transform builds every model of sql/ in dependency order.
-func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logger, onStep func(Step)) error {
+// transform builds every model of sql/ in dependency order, keeping from
+// the live schema what b finds unchanged (see monthly.go).
+func transform(ctx context.Context, b *builder, res *Result, log *slog.Logger, onStep func(Step)) error {
 	models, err := uptakesql.Models()
 	if err != nil {
 		return err
 	}
+	conn := b.conn
 	for _, m := range models {
 		t0 := time.Now()
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("sql/%s/%s.sql: %w", m.Layer, m.Name, err)
+		how, err := b.build(ctx, m)
+		if err != nil {
+			return err
 		}
 		n, err := sqltext.Count(ctx, conn, m.Name)
 		if err != nil {
@@ -55,8 +57,20 @@ func transform(ctx context.Context, conn *sql.Conn, res *Result, log *slog.Logge
 			}
 			res.docs[m.Name] = m.Doc
 		}
-		log.Info("built", "step", "transform", "table", m.Name, "rows", n, "duration", took(t0))
+		res.MonthsBuilt += how.rebuilt
+		res.MonthsKept += how.kept
+		if how.copied {
+			res.ModelsKept++
+		}
+		attrs := []any{"step", "transform", "table", m.Name, "rows", n}
+		switch {
+		case how.copied:
+			attrs = append(attrs, "kept", true)
+		case m.Month != "":
+			attrs = append(attrs, "months_kept", how.kept, "months_built", how.rebuilt)
+		}
+		log.Info("built", append(attrs, "duration", took(t0))...)
 		onStep(Step{Name: "transform", Table: m.Name, Rows: n})
 	}
-	return nil
+	return b.saveKeys(ctx)
 }

@@ -13,7 +13,8 @@ import (
 
 // setVariables hands the KPI thresholds and the run's dates to sql/ as
 // DuckDB variables, read there with getvariable('name').
-func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf, publishedAt time.Time) error {
+// It returns them, name → the value's SQL literal.
+func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf, publishedAt time.Time) (map[string]string, error) {
 	k := cfg.KPI
 	champMin := "NULL::DOUBLE"
 	if k.ChampionMinScore != nil {
@@ -36,12 +37,14 @@ func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf,
 		{"exclude_customers", list(cfg.Exclude.Customers)},
 		{"exclude_email_domains", list(lower(cfg.Exclude.EmailDomains))},
 	}
+	set := map[string]string{}
 	for _, v := range vars {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET VARIABLE %s = %s", v[0], v[1])); err != nil {
-			return fmt.Errorf("set variable %s: %w", v[0], err)
+			return nil, fmt.Errorf("set variable %s: %w", v[0], err)
 		}
+		set[v[0]] = v[1]
 	}
-	return nil
+	return set, nil
 }
 
 func list(items []string) string {

@@ -14,6 +14,12 @@
 // A model file is one SELECT; its table is named after the file. The run
 // order is derived from the models' references to each other, never kept by
 // hand. KPI thresholds reach the SQL as DuckDB variables (getvariable('...')).
+//
+// A header line "-- @month: expr" builds a model month by month (expr is a
+// row's month), and "-- @lookback: input n, other all" says which earlier
+// months of an input a month reads: a run rebuilds only the months whose
+// inputs changed (etl/monthly.go). A contract table's @month is the month
+// of the rows its sources load.
 // All KPI arithmetic lives in these files; Go only orders and runs them.
 package sql
 
@@ -25,6 +31,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -44,7 +51,24 @@ type Model struct {
 	Doc string
 	// Deps are the other models this one reads.
 	Deps []string
+	// Raw are the raw tables (sql/contract) this model reads.
+	Raw []string
+	// Month, when set, is the SQL expression giving the month (a DATE) of
+	// each of the model's rows, never NULL (header line "-- @month: expr"):
+	// the model is then built month by month, and a run rebuilds only the
+	// months whose inputs changed. For a raw table, it is the month of each
+	// row its sources load.
+	Month string
+	// Lookback maps an input of a monthly model to how many of its earlier
+	// months a month reads besides its own (header line "-- @lookback:
+	// input n, other all"); LookbackAll stands for every earlier month. An
+	// input not listed is read at the month itself only.
+	Lookback map[string]int
 }
+
+// LookbackAll is the Lookback of an input every earlier month of which a
+// month reads.
+const LookbackAll = -1
 
 // Contract returns the DDL of the raw tables, by name, the
 // raw_reconcile_ twins included.
@@ -157,7 +181,11 @@ func layer(dir string) ([]Model, error) {
 			return nil, err
 		}
 		text := string(b)
-		out = append(out, Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: dir, SQL: text, Doc: headerDoc(text)})
+		m := Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: dir, SQL: text, Doc: headerDoc(text)}
+		if err := m.parseDirectives(); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -169,10 +197,57 @@ func headerDoc(text string) string {
 		if !strings.HasPrefix(l, "--") {
 			break
 		}
+		if strings.HasPrefix(l, "-- @") {
+			continue // a directive, not documentation
+		}
 		// keep the indentation after "-- ": it marks column descriptions
 		lines = append(lines, strings.TrimRight(strings.TrimPrefix(strings.TrimPrefix(l, "--"), " "), " "))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// parseDirectives reads the header's "-- @name: value" lines.
+func (m *Model) parseDirectives() error {
+	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
+	for _, l := range strings.Split(m.SQL, "\n") {
+		if !strings.HasPrefix(l, "--") {
+			break
+		}
+		name, value, ok := strings.Cut(strings.TrimPrefix(l, "-- @"), ":")
+		if !strings.HasPrefix(l, "-- @") {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		if !ok || value == "" {
+			return fmt.Errorf("%s: directive %q: want \"-- @name: value\"", where, l)
+		}
+		switch name {
+		case "month":
+			m.Month = value
+		case "lookback":
+			m.Lookback = map[string]int{}
+			for _, item := range strings.Split(value, ",") {
+				f := strings.Fields(item)
+				if len(f) != 2 {
+					return fmt.Errorf("%s: @lookback %q: want \"input n\" or \"input all\"", where, strings.TrimSpace(item))
+				}
+				n := LookbackAll
+				if f[1] != "all" {
+					var err error
+					if n, err = strconv.Atoi(f[1]); err != nil || n < 0 {
+						return fmt.Errorf("%s: @lookback %q: months back must be a number of 0 or more, or all", where, strings.TrimSpace(item))
+					}
+				}
+				m.Lookback[f[0]] = n
+			}
+		default:
+			return fmt.Errorf("%s: unknown directive @%s (known: @month, @lookback)", where, name)
+		}
+	}
+	if m.Lookback != nil && m.Month == "" {
+		return fmt.Errorf("%s: @lookback without @month: only a monthly model reads months back", where)
+	}
+	return nil
 }
 
 var (
@@ -187,7 +262,16 @@ func order(models []Model) ([]Model, error) {
 	for i, m := range models {
 		byName[m.Name] = i
 	}
+	contract, err := layer("contract")
+	if err != nil {
+		return nil, err
+	}
+	raw := map[string]bool{}
+	for _, c := range contract {
+		raw[c.Name] = true
+	}
 	for i, m := range models {
+		models[i].Deps, models[i].Raw = nil, nil
 		seen := map[string]bool{}
 		for _, id := range identRE.FindAllString(commentRE.ReplaceAllString(m.SQL, ""), -1) {
 			if j, ok := byName[id]; ok && id != m.Name && !seen[id] {
@@ -197,9 +281,18 @@ func order(models []Model) ([]Model, error) {
 				}
 				seen[id] = true
 				models[i].Deps = append(models[i].Deps, id)
+			} else if raw[id] && !seen[id] {
+				seen[id] = true
+				models[i].Raw = append(models[i].Raw, id)
 			}
 		}
 		sort.Strings(models[i].Deps)
+		sort.Strings(models[i].Raw)
+		for in := range m.Lookback {
+			if !slices.Contains(models[i].Deps, in) && !slices.Contains(models[i].Raw, in) {
+				return nil, fmt.Errorf("sql/%s/%s.sql: @lookback names %s, which the model does not read", m.Layer, m.Name, in)
+			}
+		}
 	}
 	var out []Model
 	state := map[string]int{} // 1 visiting, 2 done

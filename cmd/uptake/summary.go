@@ -40,6 +40,9 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	if res.FilesRead+res.FilesKept > 0 {
 		fmt.Fprintf(w, "  %-24s %d read, %d unchanged since an earlier run read them\n", "files", res.FilesRead, res.FilesKept)
 	}
+	if res.MonthsKept+res.ModelsKept > 0 {
+		fmt.Fprintf(w, "  %-24s %d months built, %d kept (inputs unchanged); %d other models kept\n", "models", res.MonthsBuilt, res.MonthsKept, res.ModelsKept)
+	}
 	if e := res.Excluded; e.Customers+e.Users > 0 {
 		fmt.Fprintf(w, "  %-24s %d customers, %d users (exclude: in the config)\n", "excluded", e.Customers, e.Users)
 	}

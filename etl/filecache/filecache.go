@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +69,16 @@ var ddl = []string{
 	// temp.load_rejects (sql/contract): a run that keeps a file reports
 	// its bad lines again.
 	`CREATE TABLE IF NOT EXISTS kept.rejects AS SELECT NULL::VARCHAR AS relation, * FROM temp.load_rejects LIMIT 0`,
+	// Each kept relation's rows per month (the raw table's month of a
+	// row, sql/contract's @month) and their digest, a sum of row hashes:
+	// what tells the engine which months of a raw table changed without
+	// reading its kept rows again (see Months).
+	`CREATE TABLE IF NOT EXISTS kept.months (
+		relation VARCHAR NOT NULL,
+		month DATE,
+		rows BIGINT NOT NULL,
+		digest HUGEINT NOT NULL
+	)`,
 }
 
 // Store keeps files' rows for the runs of one warehouse. It uses the run's
@@ -129,6 +140,7 @@ func dropOlderShapes(ctx context.Context, conn *sql.Conn) error {
 	want := map[string]string{
 		"files":   "source,target_table,path,reading,size,mtime_ns,change,sha256,stamped_at,relation,scan,rows,read,rejected,run_id",
 		"rejects": "relation,source,target_table,file,line,column,reason,raw_line",
+		"months":  "relation,month,rows,digest",
 	}
 	for table, cols := range want {
 		got, err := warehouse.Names(ctx, conn, `SELECT string_agg(column_name, ',' ORDER BY column_index) FROM duckdb_columns()
@@ -337,14 +349,16 @@ func (s *Store) Collect(ctx context.Context) error {
 			return fmt.Errorf("file cache: forget %s: %w", k[2], err)
 		}
 	}
-	if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.rejects WHERE relation NOT IN (SELECT relation FROM kept.files)`); err != nil {
-		return fmt.Errorf("file cache: %w", err)
+	for _, table := range []string{"rejects", "months"} {
+		if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.`+table+` WHERE relation NOT IN (SELECT relation FROM kept.files)`); err != nil {
+			return fmt.Errorf("file cache: %w", err)
+		}
 	}
 	// Views first: a view over a scan table goes before the table.
 	for _, kind := range []string{"VIEW", "TABLE"} {
 		q := `SELECT view_name FROM duckdb_views() WHERE schema_name = 'kept' AND NOT internal AND database_name = current_database()`
 		if kind == "TABLE" {
-			q = `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects') AND database_name = current_database()`
+			q = `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects', 'months') AND database_name = current_database()`
 		}
 		names, err := warehouse.Names(ctx, s.conn, q)
 		if err != nil {
@@ -365,6 +379,34 @@ func (s *Store) Collect(ctx context.Context) error {
 			if _, err := s.conn.ExecContext(ctx, "DROP "+kind+" IF EXISTS "+Schema+"."+sqltext.Ident(n)); err != nil {
 				return fmt.Errorf("file cache: drop %s: %w", n, err)
 			}
+		}
+	}
+	return nil
+}
+
+// Months makes sure kept.months has the rows per month of each kept
+// relation (schema-qualified, as Keep named it), month being the SQL
+// expression of a row's month: a relation never changes, so each is read
+// once, by the first run that needs it.
+func (s *Store) Months(ctx context.Context, relations []string, month string) error {
+	if len(relations) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(relations))
+	for i, r := range relations {
+		quoted[i] = sqltext.Quote(r)
+	}
+	done, err := warehouse.Names(ctx, s.conn, `SELECT DISTINCT relation FROM kept.months WHERE relation IN (`+strings.Join(quoted, ", ")+`)`)
+	if err != nil {
+		return fmt.Errorf("file cache: %w", err)
+	}
+	for _, r := range relations {
+		if slices.Contains(done, r) {
+			continue
+		}
+		q := fmt.Sprintf(`INSERT INTO kept.months SELECT %s, (%s)::DATE AS m, count(*), sum(hash(t)) FROM %s t GROUP BY m`, sqltext.Quote(r), month, r)
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("file cache: months of %s: %w", r, err)
 		}
 	}
 	return nil

@@ -145,18 +145,38 @@ func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 		t.Error("after the catalog was made anew, the file was not kept")
 	}
 
-	// Collect forgets what the run did not open and drops what nothing uses.
+	// The rows per month of a kept relation are counted once: a second
+	// call finds them (a relation never changes), and Collect drops them
+	// with their relation.
 	s := store()
+	v, rel = keepFile(t, ctx, s, conn, path)
+	month := "DATE '2026-10-01' + (CASE WHEN line = 'x' THEN 0 ELSE 1 END) * INTERVAL 1 MONTH"
+	for i := 0; i < 2; i++ {
+		if err := s.Months(ctx, []string{rel}, month); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var months string
+	if err := conn.QueryRowContext(ctx, `SELECT string_agg(strftime(month, '%Y-%m') || '=' || rows, ',' ORDER BY month) FROM kept.months WHERE relation = ?`, rel).Scan(&months); err != nil {
+		t.Fatal(err)
+	}
+	if months != "2026-10=1,2026-11=1" {
+		t.Errorf("kept.months of x,z: %s, want one row of 2026-10 and one of 2026-11, once", months)
+	}
+
+	// Collect forgets what the run did not open and drops what nothing uses.
+	s = store()
 	if err := s.Collect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var files, views, tables int
+	var files, views, tables, monthRows int
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM kept.files),
 		(SELECT count(*) FROM duckdb_views() WHERE schema_name = 'kept'),
-		(SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects'))`).Scan(&files, &views, &tables); err != nil {
+		(SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects', 'months')),
+		(SELECT count(*) FROM kept.months)`).Scan(&files, &views, &tables, &monthRows); err != nil {
 		t.Fatal(err)
 	}
-	if files != 0 || views != 0 || tables != 0 {
-		t.Errorf("after a run that opened nothing: %d files, %d views, %d tables kept", files, views, tables)
+	if files != 0 || views != 0 || tables != 0 || monthRows != 0 {
+		t.Errorf("after a run that opened nothing: %d files, %d views, %d tables, %d rows of months kept", files, views, tables, monthRows)
 	}
 }

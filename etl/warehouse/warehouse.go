@@ -215,11 +215,12 @@ func StartBuild(ctx context.Context, conn *sql.Conn, build string) error {
 
 // PartSuffix ends the name of a build table that holds part of a raw
 // table's rows, the raw table being a view of it and of the file cache's
-// relations: main gets no view of it.
+// relations: main gets no view of it, nor of any build table whose name
+// has a double underscore (the build's own bookkeeping).
 const PartSuffix = "__copied"
 
 // Swap makes the build schema live: in one transaction every table (and
-// view) of it
+// view) of it, but the build's own (a name with "__"),
 // gets a view of the same name in main (except main's own bookkeeping
 // tables: the runs mart is a published copy of main.runs), views of tables
 // it no longer has are dropped, and the state records it. The previous
@@ -228,9 +229,9 @@ const PartSuffix = "__copied"
 // watermarks).
 func Swap(ctx context.Context, conn *sql.Conn, build, previous string, extra ...string) error {
 	tables, err := Names(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = $1 AND database_name = current_database()
-		AND NOT suffix(table_name, $2)
+		AND NOT contains(table_name, '__')
 		UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = $1 AND NOT internal AND database_name = current_database()
-		ORDER BY 1`, build, PartSuffix)
+		ORDER BY 1`, build)
 	if err != nil {
 		return err
 	}

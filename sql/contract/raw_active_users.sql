@@ -10,6 +10,7 @@
 --   active_users  distinct active users of the period and scope
 -- No NOT NULL constraints: they cost DuckDB more than the load itself; the
 -- connectors guarantee the key columns and sql/tests checks them.
+-- @month: date_trunc('month', day)::DATE
 CREATE OR REPLACE TABLE raw_active_users (
     day DATE,
     period VARCHAR,

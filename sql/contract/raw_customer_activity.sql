@@ -3,6 +3,7 @@
 -- distinct users that day (not additive across days).
 -- No NOT NULL constraints: they cost DuckDB more than the load itself; the
 -- connectors guarantee the key columns and sql/tests checks them.
+-- @month: date_trunc('month', day)::DATE
 CREATE OR REPLACE TABLE raw_customer_activity (
     day DATE,
     customer_ref VARCHAR,

@@ -2,6 +2,7 @@
 -- month is the first day of the month the row describes.
 -- No NOT NULL constraints: they cost DuckDB more than the load itself; the
 -- connectors guarantee the key columns and sql/tests checks them.
+-- @month: month
 CREATE OR REPLACE TABLE raw_customers (
     month DATE,
     customer_ref VARCHAR,

@@ -2,6 +2,7 @@
 -- customers known that month, with the salesperson of the user's customer in
 -- that month. A user active for two customers on one day has two rows:
 -- count users with count(DISTINCT user_key).
+-- @month: month
 SELECT
     d.day,
     date_trunc('month', d.day)::DATE AS month,

@@ -4,6 +4,7 @@
 -- daily active users (stg_reported_users) and there are no salesperson rows
 -- (GA4 counts a user once per day across customers; a sum per salesperson
 -- would not be GA4's figure).
+-- @month: month
 SELECT day, month, salesperson, count(DISTINCT user_key) AS dau
 FROM stg_active_user_days
 GROUP BY GROUPING SETS ((day, month, salesperson), (day, month))

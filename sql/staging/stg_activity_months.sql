@@ -6,6 +6,7 @@
 -- source, the monthly active users for all are GA4's own figure for the
 -- calendar month (stg_reported_users), and the mean is over GA4's daily
 -- active users (stg_activity_days).
+-- @month: month
 WITH mau AS (
     SELECT month, salesperson, count(DISTINCT user_key) AS mau
     FROM stg_active_user_days

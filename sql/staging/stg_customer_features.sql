@@ -19,6 +19,8 @@
 -- raw_activity is read once, filtered to the feature and milestone events, and
 -- summed per month and customer with one sum per feature (kpi.features holds
 -- at most 4) and a bit per milestone event: no feature rescans anything.
+-- @month: month
+-- @lookback: raw_activity all, raw_customer_activity all, stg_customer_usage_days all, stg_customer_months all
 WITH activity AS (
     -- the feature and milestone events of both levels, user-level rows of
     -- excluded users left out; one scan of raw_activity

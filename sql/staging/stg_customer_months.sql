@@ -5,6 +5,8 @@
 -- export it has no customers, and sql/tests fails the run. Excluded
 -- references are dropped.
 -- activated = not archived and has portal access.
+-- @month: month
+-- @lookback: raw_customers all
 WITH export_months AS (
     SELECT DISTINCT month AS export_month FROM raw_customers
 ),

@@ -6,6 +6,7 @@
 -- the same event summed from the activity exports, so nothing is counted
 -- twice. Score events the export does not count always come from the
 -- activity exports.
+-- @month: month
 WITH activity AS (
     SELECT month, customer_ref,
         sum(portal_view) AS portal_view, sum(download) AS download, sum(share) AS share, sum(other) AS other

@@ -3,6 +3,7 @@
 -- activity (stg_user_days, which drops excluded users and customers) and the
 -- customer-level activity (raw_customer_activity: the GA4 Data API). Days
 -- are already in the configured time zone.
+-- @month: date_trunc('month', day)::DATE
 SELECT DISTINCT customer_ref, day
 FROM (
     SELECT customer_ref, day FROM stg_user_days WHERE usage_count > 0

@@ -5,6 +5,8 @@
 -- has ended before the as-of date and its establishments export is in; the
 -- current month, and a month over whose export has not arrived yet (the
 -- grace days of establishments.expect_by_day), are "to date".
+-- @month: month
+-- @lookback: raw_customers all
 WITH data_months AS (
     SELECT DISTINCT month FROM raw_customers
     UNION SELECT DISTINCT date_trunc('month', day)::DATE FROM raw_activity

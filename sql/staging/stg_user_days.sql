@@ -12,6 +12,7 @@
 -- aggregated first (10 M rows → a few million user-days), then joined.
 -- Sums are cast back to BIGINT: DuckDB sums BIGINT into HUGEINT, which is
 -- several times slower to store and scan.
+-- @month: date_trunc('month', day)::DATE
 WITH user_days AS (
     SELECT
         day,

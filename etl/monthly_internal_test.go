@@ -1,0 +1,49 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	uptakesql "github.com/uptake-dev/uptake/sql"
+)
+
+// TestAMonthlyModelMustKeepToItsInputsMonths: a model whose rows fall in a
+// month none of its monthly inputs has (a wrong @month or @lookback) fails
+// the run, naming the file: a run that keeps months would lose those rows.
+func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`); err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{conn: conn, schema: "main", prev: map[string]storedKeys{}, asOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC),
+		keys: map[string]keys{"raw_x": {monthly: true, months: map[string]string{"2026-09-01": "k"}}}, monthOf: map[string]string{"raw_x": "day"}}
+	month := "date_trunc('month', day)::DATE"
+	good := uptakesql.Model{Name: "stg_good", Layer: "staging", SQL: "SELECT day FROM raw_x", Month: month, Raw: []string{"raw_x"}}
+	if how, err := b.build(ctx, good); err != nil || how.rebuilt != 1 {
+		t.Fatalf("a model of its input's month: %+v, %v", how, err)
+	}
+	bad := uptakesql.Model{Name: "stg_bad", Layer: "staging", SQL: "SELECT (day + INTERVAL 1 MONTH)::DATE AS day FROM raw_x", Month: month, Raw: []string{"raw_x"}}
+	_, err = b.build(ctx, bad)
+	if err == nil || !strings.Contains(err.Error(), "sql/staging/stg_bad.sql: rows of month 2026-10-01") {
+		t.Errorf("got %v, want the file and the month no input has", err)
+	}
+	bad.Lookback = map[string]int{"raw_x": 1} // month m reads m-1 too: October is now the model's
+	if how, err := b.build(ctx, bad); err != nil || how.rebuilt != 2 {
+		t.Errorf("with @lookback: raw_x 1: %+v, %v; want September and October built", how, err)
+	}
+}

@@ -1,0 +1,134 @@
+package etl_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptake-dev/uptake/etl"
+	uptakesql "github.com/uptake-dev/uptake/sql"
+)
+
+// TestMonthlyModelsRebuildOnlyTheMonthsThatChanged runs the kpi fixture
+// night after night (a new day in a new month, the next day, a revised
+// past day, a customer moved to another salesperson, a removed file) and
+// checks after each that the run rebuilt the months it had to, kept the
+// others, and published exactly what --full-refresh publishes on the same
+// inputs and date.
+func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
+	models, err := uptakesql.Models()
+	if err != nil {
+		t.Fatal(err)
+	}
+	monthly := 0
+	for _, m := range models {
+		if m.Month != "" {
+			monthly++
+		}
+	}
+	if monthly < 5 {
+		t.Fatalf("only %d monthly models: the test means little", monthly)
+	}
+
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	// The fixture holds July to September, as of October 15: stg_months
+	// has 3 months, and every monthly model has them all to build.
+	first, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.MonthsKept != 0 || first.MonthsBuilt < 3*monthly {
+		t.Fatalf("first run: %d months built, %d kept; want at least %d built, none kept", first.MonthsBuilt, first.MonthsKept, 3*monthly)
+	}
+
+	// The same run again: every month is kept.
+	again, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.MonthsBuilt != 0 || again.MonthsKept != first.MonthsBuilt {
+		t.Errorf("same inputs: %d months built, %d kept; want 0 built, %d kept", again.MonthsBuilt, again.MonthsKept, first.MonthsBuilt)
+	}
+	sameTables(t, "same inputs", published(t, w, again), published(t, w, first))
+
+	// night runs a nightly run as of asOf, then a full refresh, and
+	// compares them; it returns the nightly run.
+	night := func(what string, asOf time.Time, change func()) *etl.Result {
+		t.Helper()
+		change()
+		inc, err := w.run(etl.Options{AsOf: asOf})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		incTables := published(t, w, inc)
+		full, err := w.run(etl.Options{AsOf: asOf, FullRefresh: true})
+		if err != nil {
+			t.Fatalf("%s: full refresh: %v", what, err)
+		}
+		if full.MonthsKept != 0 {
+			t.Errorf("%s: the full refresh kept %d months", what, full.MonthsKept)
+		}
+		sameTables(t, what, incTables, published(t, w, full))
+		return inc
+	}
+
+	// October's first day of activity: October is new to every monthly
+	// model; July to September are kept.
+	inc := night("a new month", date(2026, 10, 15), func() {
+		w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n2026-10-02,u1,E1,portal_view,3\n2026-10-02,u4,E2,download,1\n")
+	})
+	if inc.MonthsBuilt != monthly || inc.MonthsKept != 3*monthly {
+		t.Errorf("a new month: %d months built, %d kept; want %d built (October of each monthly model), %d kept", inc.MonthsBuilt, inc.MonthsKept, monthly, 3*monthly)
+	}
+
+	// The next night: a day more of October, as of a day later. Only
+	// October is built again.
+	inc = night("the next day", date(2026, 10, 16), func() {
+		w.write("activity_2026-10.csv", readFile(t, filepath.Join(in, "activity_2026-10.csv"))+"2026-10-15,u2,E1,share,2\n")
+	})
+	if inc.MonthsBuilt != monthly {
+		t.Errorf("the next day: %d months built, want %d (October of each monthly model)", inc.MonthsBuilt, monthly)
+	}
+
+	// Days later, no new activity: October's days elapsed (the
+	// denominator of its mean daily users) grew, so October is built again.
+	inc = night("days later", date(2026, 10, 20), func() {})
+	if inc.MonthsBuilt == 0 {
+		t.Error("days later: no month built, but the month to date has more days")
+	}
+
+	// A past day revised: July is built again, and the months that read
+	// it (the features' "ever used" and milestones look back), not all.
+	inc = night("a revised July day", date(2026, 10, 20), func() {
+		w.write("activity_2026-07.csv", strings.Replace(readFile(t, filepath.Join(in, "activity_2026-07.csv")),
+			"2026-07-03,u2,E1,download,1", "2026-07-02,u3,E1,share,2\n2026-07-03,u2,E1,download,4", 1))
+	})
+	if inc.MonthsKept == 0 || inc.MonthsBuilt >= 4*monthly {
+		t.Errorf("a revised July day: %d months built, %d kept; want some kept", inc.MonthsBuilt, inc.MonthsKept)
+	}
+
+	// A customer moved to another salesperson in September's export.
+	night("a customer moved", date(2026, 10, 20), func() {
+		text := readFile(t, filepath.Join(in, "establishments_2026-09.csv"))
+		if !strings.Contains(text, "Alice") {
+			t.Fatal("fixture: no Alice in September")
+		}
+		w.write("establishments_2026-09.csv", strings.Replace(text, "Alice", "Bruno", 1))
+	})
+
+	// August's activity removed.
+	night("a removed file", date(2026, 10, 20), func() {
+		if err := os.Remove(filepath.Join(in, "activity_2026-08.csv")); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	// The first of the month: September's last day is in, October has
+	// ended for none, and November has no day yet.
+	night("the first of November", date(2026, 11, 1), func() {
+		w.write("activity_2026-10.csv", readFile(t, filepath.Join(in, "activity_2026-10.csv"))+"2026-10-31,u1,E1,download,1\n")
+	})
+}

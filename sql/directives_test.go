@@ -1,0 +1,53 @@
+package sql
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDirectives(t *testing.T) {
+	m := Model{Name: "stg_x", Layer: "staging", SQL: "-- stg_x: a model.\n-- @month: date_trunc('month', day)::DATE\n" +
+		"-- @lookback: raw_activity all, stg_y 1\nSELECT 1"}
+	if err := m.parseDirectives(); err != nil {
+		t.Fatal(err)
+	}
+	if m.Month != "date_trunc('month', day)::DATE" || m.Lookback["raw_activity"] != LookbackAll || m.Lookback["stg_y"] != 1 || len(m.Lookback) != 2 {
+		t.Errorf("month %q, lookback %v", m.Month, m.Lookback)
+	}
+	if doc := headerDoc(m.SQL); doc != "stg_x: a model." {
+		t.Errorf("doc %q keeps the directives", doc)
+	}
+	for header, want := range map[string]string{
+		"-- @mnth: month":                          "unknown directive @mnth",
+		"-- @month:":                               `want "-- @name: value"`,
+		"-- @month: month\n-- @lookback: stg_y":    `want "input n" or "input all"`,
+		"-- @month: month\n-- @lookback: stg_y -1": "a number of 0 or more, or all",
+		"-- @lookback: stg_y 1":                    "@lookback without @month",
+	} {
+		m := Model{Name: "stg_x", Layer: "staging", SQL: header + "\nSELECT 1"}
+		err := m.parseDirectives()
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "sql/staging/stg_x.sql") {
+			t.Errorf("%q: %v, want an error naming the file and saying %q", header, err, want)
+		}
+	}
+}
+
+// TestLookbackNamesAnInput: a @lookback of a table the model does not
+// read is a typo the run would never notice.
+func TestLookbackNamesAnInput(t *testing.T) {
+	models := []Model{
+		{Name: "stg_a", Layer: "staging", SQL: "SELECT day FROM raw_activity"},
+		{Name: "stg_b", Layer: "staging", SQL: "-- @month: month\n-- @lookback: stg_c all\nSELECT * FROM stg_a", Month: "month", Lookback: map[string]int{"stg_c": LookbackAll}},
+	}
+	if _, err := order(models); err == nil || !strings.Contains(err.Error(), "@lookback names stg_c, which the model does not read") {
+		t.Errorf("got %v", err)
+	}
+	models[1].Lookback = map[string]int{"stg_a": 1}
+	out, err := order(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(out[0].Raw, ","); out[0].Name != "stg_a" || got != "raw_activity" {
+		t.Errorf("%s reads raw tables %q, want raw_activity", out[0].Name, got)
+	}
+}
