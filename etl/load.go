@@ -23,7 +23,7 @@ import (
 // the live tables) go to a table; rows kept across runs in the file cache
 // (Extracted.Kept) are read where they are: the raw table is then a view
 // of them and of the copied rows.
-func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *Result, log *slog.Logger) error {
+func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *builder, res *Result, log *slog.Logger) error {
 	contract, err := uptakesql.Contract()
 	if err != nil {
 		return err
@@ -37,8 +37,24 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 			return fmt.Errorf("contract/%s.sql: %w", m.Name, err)
 		}
 		copied, kept := ex.Relations[m.Name], ex.Kept[m.Name]
+		var saveAsPart func() error
 		if keptAcrossRuns[m.Name] != "" {
-			// The engine compacts these rows: it needs them in a table.
+			// The engine compacts these rows: it needs them in a table. The
+			// same kept files as the live table's (no file changed): the
+			// live table is the same too.
+			if len(copied) == 0 && len(kept) > 0 {
+				same, save, err := b.keepRaw(ctx, m.Name, kept)
+				if err != nil {
+					return err
+				}
+				if same {
+					if err := logLoaded(ctx, conn, m.Name, len(kept), t0, res, log); err != nil {
+						return err
+					}
+					continue
+				}
+				saveAsPart = save
+			}
 			copied, kept = append(slices.Clone(copied), kept...), nil
 		}
 		target := m.Name
@@ -56,13 +72,26 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, res *
 				return err
 			}
 		}
-		n, err := sqltext.Count(ctx, conn, m.Name)
-		if err != nil {
+		if saveAsPart != nil {
+			if err := saveAsPart(); err != nil {
+				return err
+			}
+		}
+		if err := logLoaded(ctx, conn, m.Name, len(kept), t0, res, log); err != nil {
 			return err
 		}
-		res.RowsIn[m.Name] = n
-		log.Info("loaded", "step", "load", "table", m.Name, "rows", n, "kept_files", len(kept), "duration", took(t0))
 	}
+	return nil
+}
+
+// logLoaded counts and logs a loaded raw table.
+func logLoaded(ctx context.Context, conn *sql.Conn, table string, kept int, t0 time.Time, res *Result, log *slog.Logger) error {
+	n, err := sqltext.Count(ctx, conn, table)
+	if err != nil {
+		return err
+	}
+	res.RowsIn[table] = n
+	log.Info("loaded", "step", "load", "table", table, "rows", n, "kept_files", kept, "duration", took(t0))
 	return nil
 }
 

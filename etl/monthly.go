@@ -5,11 +5,12 @@ package etl
 // has one key per month, made of its SQL, the variables it reads and the
 // keys of what its month reads (the same month of a monthly input, or as
 // many earlier months as its @lookback says; the whole of any other input).
-// A run rebuilds the months whose key changed and copies the others from
-// the live schema; a model without @month is copied whole when its key is
-// the same, else rebuilt. The keys of the live tables are kept in the build
-// schema (modelKeysTable), so they move with the swap, and a failed run
-// leaves them as they were. --full-refresh ignores them.
+// Models are built into parts (schema parts), indexed by their keys, and
+// a build schema's model is a view of its parts: a run builds the months
+// whose key no part has, and reads the others where they are; a model
+// without @month is read from its part when its key is the same. A failed
+// run leaves the live views and their parts as they were. --full-refresh
+// builds every part anew.
 
 import (
 	"context"
@@ -34,10 +35,6 @@ import (
 // everything once.
 const keyScheme = "uptake-keys-1"
 
-// modelKeysTable holds, in each build schema, the keys of its models (a
-// double underscore: the build's own, no view in main).
-const modelKeysTable = "models__keys"
-
 // keys is what a model or raw table holds, as far as its readers are
 // concerned: one key per month (monthly), or one for the whole table.
 type keys struct {
@@ -49,9 +46,19 @@ type keys struct {
 // monthLayout formats a month as keys map it.
 const monthLayout = "2006-01-02"
 
+// digestRaw gives the raw tables of the build their keys, after the load.
 // rawKeys digests the raw tables of the build after the load: per month
 // for a raw table with @month (from kept.months for the rows of kept files,
 // from the rows themselves for the copied ones), whole for the others.
+func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex connectors.Extracted) error {
+	raw, err := rawKeys(ctx, b.conn, files, ex)
+	if err != nil {
+		return err
+	}
+	maps.Copy(b.keys, raw)
+	return nil
+}
+
 func rawKeys(ctx context.Context, conn *sql.Conn, files *filecache.Store, ex connectors.Extracted) (map[string]keys, error) {
 	contract, err := uptakesql.Contract()
 	if err != nil {
@@ -143,40 +150,56 @@ func digest(ctx context.Context, conn *sql.Conn, table string) (string, error) {
 	return d, nil
 }
 
-// builder builds the models of a run, keeping what it can of the live ones.
+// partsSchema holds the tables models are built into, each named after
+// the model and the run that built it, and indexed by the keys it was built
+// for (parts.index): a build schema's model is a view of its parts. A part
+// never changes, so a later run whose keys are the same reads it as it is
+// (content addressed: a part a failed run built is as good), and parts no
+// live model reads are dropped after each successful run (collect).
+const partsSchema = "parts"
+
+var partsDDL = []string{
+	`CREATE SCHEMA IF NOT EXISTS parts`,
+	// One row per model (and month, for a monthly model) a part holds.
+	`CREATE TABLE IF NOT EXISTS parts.index (
+		model VARCHAR NOT NULL,
+		month DATE,
+		key VARCHAR NOT NULL,
+		part VARCHAR NOT NULL,
+		digest VARCHAR
+	)`,
+}
+
+// builder builds the models of a run, reading what it can from the parts
+// of earlier ones.
 type builder struct {
 	conn *sql.Conn
-	// schema is the schema being built.
-	schema string
+	// schema is the build schema; runID names the run's parts.
+	schema, runID string
 	// monthOf maps each monthly raw table and model to its @month.
 	monthOf map[string]string
-	// live is the live schema ("" before the first run), prev its keys
-	// (empty on --full-refresh): model → its keys and, for a model without
-	// @month, its content digest.
-	live string
-	prev map[string]storedKeys
 	// vars are the run's variables as set (name → SQL literal); asOf its date.
 	vars map[string]string
 	asOf time.Time
 	// keys are the keys of the raw tables and of the models built so far.
 	keys map[string]keys
-	// stored are the rows of this build's modelKeysTable.
-	stored []storedKey
+	// index is parts.index, of the parts that exist (empty on
+	// --full-refresh); monthsOf counts the months each part holds.
+	index    map[indexKey]indexEntry
+	monthsOf map[string]int
+	// used are the parts the build's views read.
+	used map[string]bool
 }
 
-// storedKeys are a model's keys as the live schema's modelKeysTable has them.
-type storedKeys struct {
-	months map[string]string // monthly: month → key
-	key    string            // whole: the key it was built with
-	digest string            // whole: its content
-}
+type indexKey struct{ model, month, key string }
 
-type storedKey struct{ model, month, key, digest string }
+type indexEntry struct{ part, digest string }
 
-// newBuilder reads the live schema's keys (none when refresh).
-func newBuilder(ctx context.Context, conn *sql.Conn, build, live string, refresh bool, vars map[string]string, asOf time.Time, raw map[string]keys) (*builder, error) {
-	b := &builder{conn: conn, schema: build, live: live, prev: map[string]storedKeys{}, vars: vars, asOf: asOf, keys: maps.Clone(raw),
-		monthOf: map[string]string{}}
+// newBuilder reads the index of the parts (none when refresh). The raw
+// tables' keys come after the load (digestRaw).
+func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refresh bool, vars map[string]string, asOf time.Time) (*builder, error) {
+	b := &builder{conn: conn, schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
+		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}}
 	contract, err := uptakesql.Contract()
 	if err != nil {
 		return nil, err
@@ -190,110 +213,211 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, live string, refresh
 			b.monthOf[m.Name] = m.Month
 		}
 	}
-	if live == "" || refresh {
+	for _, q := range partsDDL {
+		if err := b.exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("parts: %w", err)
+		}
+	}
+	if refresh {
 		return b, nil
 	}
-	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND database_name = current_database()`,
-		live, modelKeysTable).Scan(&n); err != nil || n == 0 {
-		return b, err // a warehouse of an older uptake: everything is built
-	}
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT model, coalesce(strftime(month, '%%Y-%%m-%%d'), ''), key, coalesce(digest, '') FROM %s.%s`,
-		sqltext.Ident(live), modelKeysTable))
+	rows, err := conn.QueryContext(ctx, `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
+		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`)
 	if err != nil {
-		return nil, fmt.Errorf("keys of the live models: %w", err)
+		return nil, fmt.Errorf("parts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k storedKey
-		if err := rows.Scan(&k.model, &k.month, &k.key, &k.digest); err != nil {
+		var k indexKey
+		var e indexEntry
+		if err := rows.Scan(&k.model, &k.month, &k.key, &e.part, &e.digest); err != nil {
 			return nil, err
 		}
-		s := b.prev[k.model]
-		if k.month == "" {
-			s.key, s.digest = k.key, k.digest
-		} else {
-			if s.months == nil {
-				s.months = map[string]string{}
-			}
-			s.months[k.month] = k.key
+		b.index[k] = e
+		if k.month != "" {
+			b.monthsOf[e.part]++
 		}
-		b.prev[k.model] = s
 	}
 	return b, rows.Err()
 }
 
+// partName names a new part of model for this run.
+func (b *builder) partName(model string, keys ...string) string {
+	return model + "__" + hashOf(append([]string{b.runID, model}, keys...), nil)[:12]
+}
+
+// record adds a new part's rows to parts.index.
+func (b *builder) record(ctx context.Context, model, part string, months map[string]string, key, digest string) error {
+	var values []string
+	add := func(month, key, digest string) {
+		m, d := "NULL", "NULL"
+		if month != "" {
+			m = "DATE " + sqltext.Quote(month)
+		}
+		if digest != "" {
+			d = sqltext.Quote(digest)
+		}
+		values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", sqltext.Quote(model), m, sqltext.Quote(key), sqltext.Quote(part), d))
+		b.index[indexKey{model, month, key}] = indexEntry{part, digest}
+	}
+	if months == nil {
+		add("", key, digest)
+	}
+	for _, mo := range slices.Sorted(maps.Keys(months)) {
+		add(mo, months[mo], "")
+		b.monthsOf[part]++
+	}
+	for chunk := range slices.Chunk(values, 500) {
+		if err := b.exec(ctx, "INSERT INTO parts.index VALUES "+strings.Join(chunk, ", ")); err != nil {
+			return fmt.Errorf("parts: %w", err)
+		}
+	}
+	return nil
+}
+
+// keepRaw makes a raw table of the build a view of the part built from the
+// same relations (their names change with their content) by an earlier
+// run, and says whether there was one; else, once the load has filled the
+// table, save makes it a part for the next runs.
+func (b *builder) keepRaw(ctx context.Context, table string, relations []string) (kept bool, save func() error, err error) {
+	key := hashOf(append([]string{keyScheme, table}, slices.Sorted(slices.Values(relations))...), nil)
+	if e, ok := b.index[indexKey{table, "", key}]; ok {
+		if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
+			return false, nil, fmt.Errorf("load %s: %w", table, err)
+		}
+		return true, nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
+	}
+	save = func() error {
+		part := b.partName(table, key)
+		for _, q := range []string{
+			fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s", part, table),
+			"DROP TABLE " + table,
+		} {
+			if err := b.exec(ctx, q); err != nil {
+				return fmt.Errorf("load %s: %w", table, err)
+			}
+		}
+		if err := b.record(ctx, table, part, nil, key, ""); err != nil {
+			return err
+		}
+		return b.view(ctx, table, "", map[string][]string{part: nil})
+	}
+	return false, save, nil
+}
+
+// view makes name, in the build schema, a view of its parts: each part is
+// read whole, or, given months, only those (month being the @month).
+func (b *builder) view(ctx context.Context, name, month string, parts map[string][]string) error {
+	var selects []string
+	for _, p := range slices.Sorted(maps.Keys(parts)) {
+		b.used[p] = true
+		sel := "SELECT * FROM parts." + p
+		if months := parts[p]; months != nil && len(months) < b.monthsOf[p] {
+			sel += fmt.Sprintf(" WHERE (%s) IN (%s)", month, dateList(months))
+		}
+		selects = append(selects, sel)
+	}
+	if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", name, strings.Join(selects, " UNION ALL "))); err != nil {
+		return fmt.Errorf("view of %s: %w", name, err)
+	}
+	return nil
+}
+
+// collect drops the parts no model of the build (now live) reads, once it
+// is live: those of the build before it, and those of failed runs.
+func (b *builder) collect(ctx context.Context) error {
+	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name <> 'index' AND database_name = current_database()`)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if !b.used[n] {
+			if err := b.exec(ctx, "DROP TABLE IF EXISTS parts."+sqltext.Ident(n)); err != nil {
+				return fmt.Errorf("parts: drop %s: %w", n, err)
+			}
+		}
+	}
+	used := make([]string, 0, len(b.used))
+	for p := range b.used {
+		used = append(used, sqltext.Quote(p))
+	}
+	q := "DELETE FROM parts.index"
+	if len(used) > 0 {
+		q += " WHERE part NOT IN (" + strings.Join(used, ", ") + ")"
+	}
+	if err := b.exec(ctx, q); err != nil {
+		return fmt.Errorf("parts: %w", err)
+	}
+	return nil
+}
+
 // built says what build did with a model.
 type built struct {
-	// kept and rebuilt count the months of a monthly model; whole is true
-	// for a model without @month, copied when it was kept as it was.
+	// kept and rebuilt count the months of a monthly model; copied is
+	// true for a model without @month read from an earlier part.
 	kept, rebuilt int
 	copied        bool
 }
 
-// build makes model m in the build schema.
+// build makes model m in the build schema: a view of parts, new or kept.
 func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
 	base := b.baseKey(m)
 	if m.Month == "" {
 		key := hashOf(base, b.wholeInputs(m))
-		prev := b.prev[m.Name]
-		if prev.key == key && b.liveHas(m.Name) {
-			if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s", m.Name, sqltext.Ident(b.live), m.Name)); err != nil {
-				return built{}, fmt.Errorf("%s: keep: %w", where, err)
-			}
-			b.keys[m.Name] = keys{whole: prev.digest}
-			b.stored = append(b.stored, storedKey{model: m.Name, key: key, digest: prev.digest})
-			return built{copied: true}, nil
+		if e, ok := b.index[indexKey{m.Name, "", key}]; ok {
+			b.keys[m.Name] = keys{whole: e.digest}
+			return built{copied: true}, b.view(ctx, m.Name, "", map[string][]string{e.part: nil})
 		}
-		if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)); err != nil {
+		part := b.partName(m.Name, key)
+		if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS\n%s", part, m.SQL)); err != nil {
 			return built{}, fmt.Errorf("%s: %w", where, err)
 		}
-		d, err := digest(ctx, b.conn, m.Name)
+		d, err := digest(ctx, b.conn, "parts."+part)
 		if err != nil {
 			return built{}, err
 		}
+		if err := b.record(ctx, m.Name, part, nil, key, d); err != nil {
+			return built{}, err
+		}
 		b.keys[m.Name] = keys{whole: d}
-		b.stored = append(b.stored, storedKey{model: m.Name, key: key, digest: d})
-		return built{}, nil
+		return built{}, b.view(ctx, m.Name, "", map[string][]string{part: nil})
 	}
 
 	months := b.monthKeys(m, base)
-	prev := b.prev[m.Name].months
-	var keep, rebuild []string
+	parts := map[string][]string{}
+	rebuild := map[string]string{}
 	for _, mo := range slices.Sorted(maps.Keys(months)) {
-		if prev[mo] == months[mo] {
-			keep = append(keep, mo)
+		if e, ok := b.index[indexKey{m.Name, mo, months[mo]}]; ok {
+			parts[e.part] = append(parts[e.part], mo)
 		} else {
-			rebuild = append(rebuild, mo)
+			rebuild[mo] = months[mo]
 		}
 	}
-	var res built
-	if len(keep) == 0 || !b.liveHas(m.Name) {
-		if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)); err != nil {
-			return built{}, fmt.Errorf("%s: %w", where, err)
+	res := built{kept: len(months) - len(rebuild), rebuilt: len(rebuild)}
+	if len(rebuild) > 0 || len(months) == 0 {
+		var ks []string
+		for _, mo := range slices.Sorted(maps.Keys(rebuild)) {
+			ks = append(ks, mo+"="+rebuild[mo])
 		}
-		res.rebuilt = len(months)
-	} else {
-		if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE (%s) IN (%s)",
-			m.Name, sqltext.Ident(b.live), m.Name, m.Month, dateList(keep))); err != nil {
-			return built{}, fmt.Errorf("%s: keep months: %w", where, err)
-		}
-		if len(rebuild) > 0 {
-			if err := b.buildMonths(ctx, m, rebuild); err != nil {
+		part := b.partName(m.Name, ks...)
+		if len(rebuild) == len(months) {
+			if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS\n%s", part, m.SQL)); err != nil {
 				return built{}, fmt.Errorf("%s: %w", where, err)
 			}
+		} else if err := b.buildMonths(ctx, m, part, slices.Sorted(maps.Keys(rebuild))); err != nil {
+			return built{}, fmt.Errorf("%s: %w", where, err)
 		}
-		res.kept, res.rebuilt = len(keep), len(rebuild)
-	}
-	if err := b.checkMonths(ctx, m, months); err != nil {
-		return built{}, err
+		if err := b.checkMonths(ctx, m, "parts."+part, rebuild); err != nil {
+			return built{}, err
+		}
+		if err := b.record(ctx, m.Name, part, rebuild, "", ""); err != nil {
+			return built{}, err
+		}
+		parts[part] = slices.Sorted(maps.Keys(rebuild))
 	}
 	b.keys[m.Name] = keys{monthly: true, months: months}
-	for _, mo := range slices.Sorted(maps.Keys(months)) {
-		b.stored = append(b.stored, storedKey{model: m.Name, month: mo, key: months[mo]})
-	}
-	return res, nil
+	return res, b.view(ctx, m.Name, m.Month, parts)
 }
 
 // buildMonths adds to a monthly model the rows of the months given
@@ -301,7 +425,7 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 // view of the months those need (back as far as the model's @lookback
 // says), so that the model's SQL reads no more than it must; the rows are
 // then kept to the months asked for.
-func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, months []string) error {
+func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, part string, months []string) error {
 	first, _ := time.Parse(monthLayout, months[0])
 	last, _ := time.Parse(monthLayout, months[len(months)-1])
 	until := last.AddDate(0, 1, 0)
@@ -327,12 +451,15 @@ func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, months []s
 		}
 		cond := monthRange(b.monthOf[in], from, until)
 		shadows = append(shadows, in)
-		if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s.%s WHERE %s", in, sqltext.Ident(b.schema), in, cond)); err != nil {
+		if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s WHERE %s", in, b.source(in), cond)); err != nil {
 			return fmt.Errorf("months of %s: %w", in, err)
 		}
 	}
-	return b.exec(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM (\n%s\n) WHERE (%s) IN (%s)", m.Name, m.SQL, m.Month, dateList(months)))
+	return b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM (\n%s\n) WHERE (%s) IN (%s)", part, m.SQL, m.Month, dateList(months)))
 }
+
+// source is the relation of the build schema an input name stands for.
+func (b *builder) source(name string) string { return sqltext.Ident(b.schema) + "." + name }
 
 // monthColumnRE matches a month expression that truncates (or is) one
 // column: a range of that column is one DuckDB skips row groups with.
@@ -355,8 +482,8 @@ func monthRange(expr string, from, until time.Time) string {
 // checkMonths fails when a monthly model has rows of a month its inputs do
 // not have, or without a month: its @month or @lookback is wrong, and a
 // run that keeps months would lose those rows.
-func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, months map[string]string) error {
-	got, err := warehouse.Names(ctx, b.conn, fmt.Sprintf(`SELECT coalesce(strftime(m, '%%Y-%%m-%%d'), 'NULL') FROM (SELECT DISTINCT (%s)::DATE AS m FROM %s)`, m.Month, m.Name))
+func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table string, months map[string]string) error {
+	got, err := warehouse.Names(ctx, b.conn, fmt.Sprintf(`SELECT coalesce(strftime(m, '%%Y-%%m-%%d'), 'NULL') FROM (SELECT DISTINCT (%s)::DATE AS m FROM %s)`, m.Month, table))
 	if err != nil {
 		return fmt.Errorf("sql/%s/%s.sql: months: %w", m.Layer, m.Name, err)
 	}
@@ -369,43 +496,9 @@ func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, months map
 	return nil
 }
 
-// saveKeys writes the build's keys, to be read by the next run once this
-// build is live.
-func (b *builder) saveKeys(ctx context.Context) error {
-	if err := b.exec(ctx, "CREATE OR REPLACE TABLE "+modelKeysTable+" (model VARCHAR NOT NULL, month DATE, key VARCHAR NOT NULL, digest VARCHAR)"); err != nil {
-		return fmt.Errorf("model keys: %w", err)
-	}
-	var values []string
-	for _, k := range b.stored {
-		month, digest := "NULL", "NULL"
-		if k.month != "" {
-			month = "DATE " + sqltext.Quote(k.month)
-		}
-		if k.digest != "" {
-			digest = sqltext.Quote(k.digest)
-		}
-		values = append(values, fmt.Sprintf("(%s, %s, %s, %s)", sqltext.Quote(k.model), month, sqltext.Quote(k.key), digest))
-	}
-	for chunk := range slices.Chunk(values, 500) {
-		if err := b.exec(ctx, "INSERT INTO "+modelKeysTable+" VALUES "+strings.Join(chunk, ", ")); err != nil {
-			return fmt.Errorf("model keys: %w", err)
-		}
-	}
-	return nil
-}
-
 func (b *builder) exec(ctx context.Context, q string) error {
 	_, err := b.conn.ExecContext(ctx, q)
 	return err
-}
-
-// liveHas says whether the live schema has a table of that name.
-func (b *builder) liveHas(name string) bool {
-	if b.live == "" {
-		return false
-	}
-	_, ok := b.prev[name]
-	return ok
 }
 
 var variableRE = regexp.MustCompile(`getvariable\('([a-z_]+)'\)`)

@@ -30,8 +30,12 @@ func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`); err != nil {
 		t.Fatal(err)
 	}
-	b := &builder{conn: conn, schema: "main", prev: map[string]storedKeys{}, asOf: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC),
-		keys: map[string]keys{"raw_x": {monthly: true, months: map[string]string{"2026-09-01": "k"}}}, monthOf: map[string]string{"raw_x": "day"}}
+	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.keys["raw_x"] = keys{monthly: true, months: map[string]string{"2026-09-01": "k"}}
+	b.monthOf["raw_x"] = "day"
 	month := "date_trunc('month', day)::DATE"
 	good := uptakesql.Model{Name: "stg_good", Layer: "staging", SQL: "SELECT day FROM raw_x", Month: month, Raw: []string{"raw_x"}}
 	if how, err := b.build(ctx, good); err != nil || how.rebuilt != 1 {

@@ -126,6 +126,18 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		}
 	})
 
+	// A new users snapshot: u2 archived, a user added. The users models
+	// read it (and the earlier one, for "archived since"); the unchanged
+	// nights before kept them.
+	night("a new users snapshot", date(2026, 10, 20), func() {
+		text := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+		if !strings.Contains(text, "2026-07-03,,no") {
+			t.Fatal("fixture: u2 is not as expected")
+		}
+		text = strings.Replace(text, "2026-07-03,,no", "2026-07-03,,yes", 1) + "u99,E1,zoe@alpha.example,2026-10-10,2026-10-12,,no\n"
+		w.write("users_2026-10-18.csv", text)
+	})
+
 	// The first of the month: September's last day is in, October has
 	// ended for none, and November has no day yet.
 	night("the first of November", date(2026, 11, 1), func() {

@@ -302,15 +302,17 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SET search_path = 'main'")
-	if err := loadRaw(ctx, conn, ex, res, log); err != nil {
-		return err
-	}
-	raw, err := rawKeys(ctx, conn, files, ex)
+	b, err := newBuilder(ctx, conn, build, res.RunID, opt.FullRefresh, vars, run.AsOf)
 	if err != nil {
 		return err
 	}
-	b, err := newBuilder(ctx, conn, build, live, opt.FullRefresh, vars, run.AsOf, raw)
-	if err != nil {
+	if err := loadRaw(ctx, conn, ex, b, res, log); err != nil {
+		return err
+	}
+	if err := setUsersAsOf(ctx, conn, vars); err != nil {
+		return err
+	}
+	if err := b.digestRaw(ctx, files, ex); err != nil {
 		return err
 	}
 	if err := transform(ctx, b, res, log, opt.OnStep); err != nil {
@@ -375,6 +377,9 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 		return err
 	}
 	// The live tables read only what this run kept: the rest may go.
+	if err := b.collect(ctx); err != nil {
+		log.Warn("the warehouse keeps model parts no run needs any more; the next run tries again", "error", err)
+	}
 	if err := files.Collect(ctx); err != nil {
 		log.Warn("the file cache keeps files no run needs any more; the next run tries again", "error", err)
 	}

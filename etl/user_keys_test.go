@@ -29,6 +29,7 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 	}
 	for _, q := range []string{
 		"SET VARIABLE as_of = DATE '2026-10-01'",
+		"SET VARIABLE users_as_of = DATE '2026-10-01'",
 		"SET VARIABLE exclude_email_domains = []::VARCHAR[]",
 		"SET VARIABLE exclude_customers = []::VARCHAR[]",
 		"CREATE TABLE raw_users (user_id VARCHAR, customer_ref VARCHAR, email_domain VARCHAR, snapshot_date DATE)",

@@ -72,3 +72,21 @@ func features(fs []config.Feature) string {
 	}
 	return "[" + strings.Join(items, ", ") + "]::STRUCT(name VARCHAR, events VARCHAR[], min_uses BIGINT, bit INTEGER)[]"
 }
+
+// setUsersAsOf sets users_as_of, once the raw tables are loaded: the date of
+// the latest users snapshot on or before the as-of date. The users models
+// read the snapshots up to it, which are those up to the as-of date: their
+// keys then stay the same from one night to the next until a snapshot
+// arrives, and they are kept instead of built again (see monthly.go).
+func setUsersAsOf(ctx context.Context, conn *sql.Conn, vars map[string]string) error {
+	var d string
+	if err := conn.QueryRowContext(ctx, `SELECT strftime(coalesce(max(snapshot_date), DATE '0001-01-01'), '%Y-%m-%d') FROM raw_users
+		WHERE snapshot_date <= getvariable('as_of')`).Scan(&d); err != nil {
+		return fmt.Errorf("latest users snapshot: %w", err)
+	}
+	vars["users_as_of"] = "DATE " + sqltext.Quote(d)
+	if _, err := conn.ExecContext(ctx, "SET VARIABLE users_as_of = "+vars["users_as_of"]); err != nil {
+		return fmt.Errorf("set variable users_as_of: %w", err)
+	}
+	return nil
+}

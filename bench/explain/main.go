@@ -47,7 +47,7 @@ func run(ctx context.Context, warehouse, model string) error {
 	// The variables the models read, with the config defaults.
 	for _, v := range []string{
 		"SET search_path = '" + live + ",main'",
-		"SET VARIABLE as_of = DATE '2026-11-15'", "SET VARIABLE published_at = now()::TIMESTAMP",
+		"SET VARIABLE as_of = DATE '2026-11-15'", "SET VARIABLE users_as_of = DATE '2026-11-15'", "SET VARIABLE published_at = now()::TIMESTAMP",
 		"SET VARIABLE score_events = ['portal_view', 'download', 'share']", "SET VARIABLE usage_events = []::VARCHAR[]",
 		"SET VARIABLE active_min_score = 1::DOUBLE", "SET VARIABLE champion_top_pct = 10::DOUBLE",
 		"SET VARIABLE champion_min_score = NULL::DOUBLE", "SET VARIABLE drop_alert_pct = 50::DOUBLE",

@@ -15,5 +15,5 @@ SELECT
     list_contains(getvariable('exclude_email_domains'), coalesce(arg_max_null(email_domain, snapshot_date), ''))
         OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(customer_ref, snapshot_date), '')) AS excluded
 FROM raw_users
-WHERE snapshot_date <= getvariable('as_of')
+WHERE snapshot_date <= getvariable('users_as_of')
 GROUP BY user_id

@@ -1,5 +1,7 @@
 -- stg_users: one row per user, from the latest users snapshot that lists it
--- (snapshots dated after the run's as-of date are ignored).
+-- (snapshots dated after the run's as-of date are ignored: users_as_of is
+-- the latest snapshot on or before it, which keeps this model unchanged
+-- from one night to the next until a snapshot arrives).
 -- A user counts as deactivated from:
 --   its deactivation date, when the export has one;
 --   else, when its latest snapshot shows it archived, the first snapshot of
@@ -8,7 +10,7 @@
 --   platform), the first snapshot without it.
 -- Users of excluded customers or with an excluded e-mail domain are dropped.
 WITH snapshots AS (
-    SELECT * FROM raw_users WHERE snapshot_date <= getvariable('as_of')
+    SELECT * FROM raw_users WHERE snapshot_date <= getvariable('users_as_of')
 ),
 snapshot_dates AS (
     SELECT DISTINCT snapshot_date FROM snapshots
