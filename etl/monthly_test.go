@@ -144,3 +144,77 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		w.write("activity_2026-10.csv", readFile(t, filepath.Join(in, "activity_2026-10.csv"))+"2026-10-31,u1,E1,download,1\n")
 	})
 }
+
+// TestAFailedRunLeavesTheLiveModelsAndTheirParts: a run that fails after
+// building new parts (here at the shrink check, after the transform)
+// leaves the live tables as they were; the next successful run publishes
+// what a full refresh does, and drops every part no live model reads.
+func TestAFailedRunLeavesTheLiveModelsAndTheirParts(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	first, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := published(t, w, first)
+	parts := func() (tables, indexed int) {
+		t.Helper()
+		db := w.db()
+		defer db.Close()
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name <> 'index'),
+			(SELECT count(DISTINCT part) FROM parts.index)`).Scan(&tables, &indexed); err != nil {
+			t.Fatal(err)
+		}
+		return tables, indexed
+	}
+	tables, indexed := parts()
+	if tables == 0 || tables != indexed {
+		t.Fatalf("after the first run: %d parts, %d indexed; want every part indexed", tables, indexed)
+	}
+	// The same inputs: nothing new is built, nothing is left behind.
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := parts(); again != tables {
+		t.Errorf("a run with the same inputs: %d parts, want the %d of the first run", again, tables)
+	}
+
+	// August and September removed: the activity shrinks by more than
+	// half, and the run fails after building September anew.
+	for _, f := range []string{"activity_2026-08.csv", "activity_2026-09.csv"} {
+		if err := os.Rename(filepath.Join(in, f), filepath.Join(w.dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), "shr") {
+		t.Fatalf("want the shrink check to fail the run, got %v", err)
+	}
+	if failed.MonthsBuilt == 0 {
+		t.Fatal("the failed run built no month: the test means little")
+	}
+	sameTables(t, "after a failed run", published(t, w, first), before)
+
+	// Back as they were: the months the live tables have are kept.
+	for _, f := range []string{"activity_2026-08.csv", "activity_2026-09.csv"} {
+		if err := os.Rename(filepath.Join(w.dir, f), filepath.Join(in, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.MonthsBuilt != 0 {
+		t.Errorf("inputs back as the live tables had them: %d months built, want 0", back.MonthsBuilt)
+	}
+	sameTables(t, "back", published(t, w, back), before)
+	if tables, indexed := parts(); tables != indexed {
+		t.Errorf("after a successful run: %d parts, %d indexed; want every part indexed (the failed run's dropped)", tables, indexed)
+	}
+	full, err := w.run(etl.Options{FullRefresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTables(t, "full refresh", published(t, w, full), before)
+}
