@@ -1,12 +1,6 @@
 -- int_customer_monthly: one row per customer per month, every KPI flag of the
 -- customer_monthly mart (whose header defines the columns). Marts and the
 -- intermediate models read this one, never the published mart.
--- A month reads only itself and earlier months, so that a run builds only
--- the months whose inputs changed: onboarded_month here is the first month
--- activated up to the row's month (the mart gives every row the first one
--- overall), and published_at is the mart's.
--- @month: month
--- @lookback: stg_customer_months all, stg_months all, stg_customer_scores all, stg_customer_users 1
 WITH inputs AS (
     -- what the run has: a users export as of the run, an order source other than GA4
     SELECT EXISTS (SELECT 1 FROM stg_users) AS has_users, EXISTS (SELECT 1 FROM stg_customer_orders) AS has_orders
@@ -35,7 +29,7 @@ with_history AS (
     SELECT
         *,
         min(month) OVER (PARTITION BY customer_ref) AS created_month,
-        min(CASE WHEN activated THEN month END) OVER (PARTITION BY customer_ref ORDER BY month) AS onboarded_month,
+        min(CASE WHEN activated THEN month END) OVER (PARTITION BY customer_ref) AS onboarded_month,
         -- previous month's values, only when that row is the month just before
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(score) OVER w END AS prev_score,
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active) OVER w END AS prev_active,
@@ -91,7 +85,7 @@ SELECT
     prev_license_utilization,
     coalesce(license_utilization < getvariable('low_utilization_pct') / 100.0, false) AS low_utilization,
     coalesce(license_utilization - prev_license_utilization >= getvariable('increasing_utilization_pts') / 100.0, false) AS utilization_increasing,
-    NULL::TIMESTAMP AS published_at, -- the mart's
+    getvariable('published_at') AS published_at,
     -- columns added after the first release: at the end, after published_at
     -- onboarded in the first reported month means "at or before it": not judged
     coalesce(complete AND activated AND onboarded_month = month - INTERVAL 1 MONTH
@@ -110,3 +104,4 @@ SELECT
 FROM ratios
 LEFT JOIN stg_customer_features f USING (month, customer_ref)
 LEFT JOIN stg_customer_orders o USING (month, customer_ref)
+ORDER BY month, customer_ref

@@ -30,10 +30,4 @@
 --   orders, web_orders, web_order_share  orders of the month from an order source other
 --                    than the web shop's analytics (an ERP export), those placed on the
 --                    site, and their share; NULL without such a source
-SELECT * REPLACE (
-    -- the first month activated, of all the customer's months (int_customer_monthly's is up to the row's month)
-    min(onboarded_month) OVER (PARTITION BY customer_ref) AS onboarded_month,
-    getvariable('published_at') AS published_at
-)
-FROM int_customer_monthly
-ORDER BY month, customer_ref
+SELECT * FROM int_customer_monthly
