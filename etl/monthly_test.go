@@ -92,6 +92,11 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	if inc.MonthsBuilt != monthly {
 		t.Errorf("the next day: %d months built, want %d (October of each monthly model)", inc.MonthsBuilt, monthly)
 	}
+	// No new users snapshot: stg_user_keys and stg_users (as of the latest
+	// snapshot, not of the day) are read as they were, at least.
+	if inc.ModelsKept < 2 {
+		t.Errorf("the next day: %d models kept whole, want the users models at least", inc.ModelsKept)
+	}
 
 	// Days later, no new activity: October's days elapsed (the
 	// denominator of its mean daily users) grew, so October is built again.

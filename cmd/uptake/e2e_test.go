@@ -160,8 +160,9 @@ func TestEndToEndRun(t *testing.T) {
 	}
 	wh.Close()
 
-	// The same run again: every file is unchanged, none is parsed, and the
-	// summary says so; --full-refresh parses them all again.
+	// The same run again: every file is unchanged, none is parsed, no
+	// month is built again, and the summary says so; --full-refresh parses
+	// and builds everything again.
 	if !strings.Contains(stdout, "files                    7 read, 0 unchanged since an earlier run read them") {
 		t.Errorf("first summary:\n%s", stdout)
 	}
@@ -173,6 +174,10 @@ func TestEndToEndRun(t *testing.T) {
 		again, stderr, code := runBin(t, dir, args...)
 		if code != 0 || !strings.Contains(again, want) || !strings.Contains(again, "customer_monthly                 17 rows") {
 			t.Errorf("run %s: exit %d, want %q\n%s\n%s", flags, code, want, again, stderr)
+		}
+		models := regexp.MustCompile(`models +0 months built, [1-9][0-9]* kept \(inputs unchanged\); [0-9]+ other models kept`).MatchString(again)
+		if models != (flags == "") {
+			t.Errorf("run %s: a models line saying no month was built: %v, want %v\n%s", flags, models, flags == "", again)
 		}
 	}
 }
