@@ -307,6 +307,8 @@ func (b *builder) keepRaw(ctx context.Context, table string, relations []string)
 
 // view makes name, in the build schema, a view of its parts: each part is
 // read whole, or, given months, only those (month being the @month).
+// A published_at column is given the run's time (the parts hold NULL, or
+// the time of the run that built them, for a copy of a model's column).
 func (b *builder) view(ctx context.Context, name, month string, parts map[string][]string) error {
 	var selects []string
 	for _, p := range slices.Sorted(maps.Keys(parts)) {
@@ -317,7 +319,16 @@ func (b *builder) view(ctx context.Context, name, month string, parts map[string
 		}
 		selects = append(selects, sel)
 	}
-	if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", name, strings.Join(selects, " UNION ALL "))); err != nil {
+	q := strings.Join(selects, " UNION ALL ")
+	var stamped int
+	if err := b.conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()
+		AND schema_name = 'parts' AND table_name = ? AND column_name = 'published_at'`, slices.Min(slices.Collect(maps.Keys(parts)))).Scan(&stamped); err != nil {
+		return fmt.Errorf("view of %s: %w", name, err)
+	}
+	if stamped > 0 {
+		q = fmt.Sprintf("SELECT * REPLACE (%s AS published_at) FROM (%s)", b.vars["published_at"], q)
+	}
+	if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", name, q)); err != nil {
 		return fmt.Errorf("view of %s: %w", name, err)
 	}
 	return nil
@@ -363,6 +374,9 @@ type built struct {
 func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
 	base := b.baseKey(m)
+	if err := checkPublishedAt(m); err != nil {
+		return built{}, err
+	}
 	if m.Month == "" {
 		key := hashOf(base, b.wholeInputs(m))
 		if e, ok := b.index[indexKey{m.Name, "", key}]; ok {
@@ -510,13 +524,38 @@ func (b *builder) baseKey(m uptakesql.Model) []string {
 	parts := []string{keyScheme, m.SQL}
 	seen := map[string]bool{}
 	for _, v := range variableRE.FindAllStringSubmatch(m.SQL, -1) {
-		if name := v[1]; name != "as_of" && !seen[name] {
+		if name := v[1]; name != "as_of" && name != "published_at" && !seen[name] {
 			seen[name] = true
 			parts = append(parts, name+"="+b.vars[name])
 		}
 	}
 	slices.Sort(parts[2:])
+	if readsBookkeeping(m) {
+		parts = append(parts, "run="+b.runID) // main's tables change with every run
+	}
 	return parts
+}
+
+// readsBookkeeping says whether a model reads a table of main (the runs),
+// which no key describes: it is built at every run.
+func readsBookkeeping(m uptakesql.Model) bool {
+	return strings.Contains(sqltext.StripComments(m.SQL), "main.")
+}
+
+// publishedAtRE is the one way a model may read published_at: as a column
+// of that name, which its view gives the run's value (the parts hold NULL,
+// so that a part does not change with the time of the run that built it).
+var publishedAtRE = regexp.MustCompile(`getvariable\('published_at'\)(\s+AS\s+published_at\b)?`)
+
+// checkPublishedAt fails when m reads published_at other than as its
+// column of that name.
+func checkPublishedAt(m uptakesql.Model) error {
+	for _, g := range publishedAtRE.FindAllStringSubmatch(sqltext.StripComments(m.SQL), -1) {
+		if g[1] == "" {
+			return fmt.Errorf("sql/%s/%s.sql: getvariable('published_at') is only read as a column: getvariable('published_at') AS published_at", m.Layer, m.Name)
+		}
+	}
+	return nil
 }
 
 func readsAsOf(m uptakesql.Model) bool { return strings.Contains(m.SQL, "getvariable('as_of')") }

@@ -51,3 +51,17 @@ func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 		t.Errorf("with @lookback: raw_x 1: %+v, %v; want September and October built", how, err)
 	}
 }
+
+// TestPublishedAtIsOnlyAColumn: the parts hold no run's time (a kept part
+// would publish an old one); a model reads published_at only as its
+// column, which its view sets to the run's.
+func TestPublishedAtIsOnlyAColumn(t *testing.T) {
+	ok := uptakesql.Model{Name: "m", Layer: "marts", SQL: "-- getvariable('published_at') in a comment\nSELECT 1 AS x, getvariable('published_at')  AS published_at"}
+	if err := checkPublishedAt(ok); err != nil {
+		t.Errorf("as its column: %v", err)
+	}
+	bad := uptakesql.Model{Name: "m", Layer: "marts", SQL: "SELECT getvariable('published_at')::DATE AS day"}
+	if err := checkPublishedAt(bad); err == nil || !strings.Contains(err.Error(), "sql/marts/m.sql") {
+		t.Errorf("read another way: %v, want an error naming the file", err)
+	}
+}

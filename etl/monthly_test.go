@@ -53,6 +53,24 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		t.Errorf("same inputs: %d months built, %d kept; want 0 built, %d kept", again.MonthsBuilt, again.MonthsKept, first.MonthsBuilt)
 	}
 	sameTables(t, "same inputs", published(t, w, again), published(t, w, first))
+	// Kept or not, every table says when this run published it, and the
+	// runs table has this run (it reads main.runs: built at every run).
+	db := w.db()
+	for _, table := range []string{"customer_monthly", "kpi_daily", "kpi_overview_monthly", "action_list"} {
+		var stamps int
+		var at time.Time
+		if err := db.QueryRow(`SELECT count(DISTINCT published_at), max(published_at) FROM main.`+table).Scan(&stamps, &at); err != nil {
+			t.Fatal(err)
+		}
+		if stamps != 1 || !at.Equal(again.StartedAt.UTC().Truncate(time.Microsecond)) {
+			t.Errorf("%s: %d published_at values, the last %v; want this run's start %v", table, stamps, at, again.StartedAt.UTC())
+		}
+	}
+	var runs int
+	if err := db.QueryRow(`SELECT count(*) FROM main.runs WHERE run_id = ?`, again.RunID).Scan(&runs); err != nil || runs != 1 {
+		t.Errorf("the runs table has %d rows of the second run (%v)", runs, err)
+	}
+	db.Close()
 
 	// night runs a nightly run as of asOf, then a full refresh, and
 	// compares them; it returns the nightly run.

@@ -39,6 +39,12 @@ func transform(ctx context.Context, b *builder, res *Result, log *slog.Logger, o
 		return err
 	}
 	conn := b.conn
+	// Parts hold no run's time: a model's view gives its published_at
+	// column the run's (see publishedAt).
+	if _, err := conn.ExecContext(ctx, "SET VARIABLE published_at = NULL::TIMESTAMP"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SET VARIABLE published_at = "+b.vars["published_at"])
 	for _, m := range models {
 		t0 := time.Now()
 		how, err := b.build(ctx, m)

@@ -74,3 +74,9 @@ var nonWord = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 // SafeName turns a config name (a source's, a run id) into letters, digits
 // and underscores, for table names.
 func SafeName(s string) string { return nonWord.ReplaceAllString(s, "_") }
+
+var lineCommentRE = regexp.MustCompile(`--[^\n]*`)
+
+// StripComments removes the line comments of a SQL text ("--" to the end of
+// the line; a "--" inside a string literal is taken for one too).
+func StripComments(q string) string { return lineCommentRE.ReplaceAllString(q, "") }
