@@ -43,7 +43,7 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 			// same kept files as the live table's (no file changed): the
 			// live table is the same too.
 			if len(copied) == 0 && len(kept) > 0 {
-				same, save, err := b.keepRaw(ctx, m.Name, kept)
+				same, save, err := b.keepRaw(ctx, m.Name, keptAcrossRuns[m.Name], kept)
 				if err != nil {
 					return err
 				}
@@ -231,19 +231,26 @@ var keptAcrossRuns = map[string]string{"raw_users": "snapshot_date"} // compacti
 // never lost by a failed run.
 func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols []string) error {
 	var live int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?`, table).Scan(&live); err != nil || live == 0 {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?`, table).Scan(&live); err != nil {
 		return err
 	}
-	q := fmt.Sprintf("INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE %[3]s NOT IN (SELECT DISTINCT %[3]s FROM %[1]s)",
-		table, strings.Join(cols, ", "), period)
-	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("keep earlier %s of %s: %w", period, table, err)
+	if live > 0 {
+		q := fmt.Sprintf("INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE %[3]s NOT IN (SELECT DISTINCT %[3]s FROM %[1]s)",
+			table, strings.Join(cols, ", "), period)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("keep earlier %s of %s: %w", period, table, err)
+		}
 	}
 	// One row a month per user is enough for monthly KPIs, and keeps a daily
 	// export from growing the table without end: keep each user's latest row
 	// of each month (a user gone from later snapshots keeps its last row).
-	q = fmt.Sprintf(`DELETE FROM %[1]s r WHERE EXISTS (SELECT 1 FROM %[1]s n WHERE n.user_id = r.user_id
-		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s)`, table, period)
+	// Snapshots after the as-of date replace none (a run as of the 15th
+	// reads the snapshot of the 1st, not the 20th's). Every run compacts,
+	// the first one too: the same files give the same table, whatever the
+	// warehouse had (what lets a run read it from its part, keepRaw).
+	q := fmt.Sprintf(`DELETE FROM %[1]s r WHERE EXISTS (SELECT 1 FROM %[1]s n WHERE n.user_id = r.user_id
+		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s
+		AND (n.%[2]s <= getvariable('as_of') OR r.%[2]s > getvariable('as_of')))`, table, period)
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}

@@ -176,6 +176,9 @@ type builder struct {
 	conn *sql.Conn
 	// schema is the build schema; runID names the run's parts.
 	schema, runID string
+	// engine is the DuckDB version, part of every key: another version
+	// may hash (user keys) or compute otherwise.
+	engine string
 	// monthOf maps each monthly raw table and model to its @month.
 	monthOf map[string]string
 	// vars are the run's variables as set (name → SQL literal); asOf its date.
@@ -189,6 +192,9 @@ type builder struct {
 	monthsOf map[string]int
 	// used are the parts the build's views read.
 	used map[string]bool
+	// liveParts are the parts the live raw tables kept across runs read
+	// (main.state), rawParts those of the build.
+	liveParts, rawParts map[string]string
 }
 
 type indexKey struct{ model, month, key string }
@@ -199,7 +205,7 @@ type indexEntry struct{ part, digest string }
 // tables' keys come after the load (digestRaw).
 func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refresh bool, vars map[string]string, asOf time.Time) (*builder, error) {
 	b := &builder{conn: conn, schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
-		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}}
+		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}}
 	contract, err := uptakesql.Contract()
 	if err != nil {
 		return nil, err
@@ -213,6 +219,9 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 			b.monthOf[m.Name] = m.Month
 		}
 	}
+	if err := conn.QueryRowContext(ctx, `SELECT library_version FROM pragma_version()`).Scan(&b.engine); err != nil {
+		return nil, fmt.Errorf("DuckDB version: %w", err)
+	}
 	for _, q := range partsDDL {
 		if err := b.exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("parts: %w", err)
@@ -220,6 +229,22 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 	}
 	if refresh {
 		return b, nil
+	}
+	live, err := conn.QueryContext(ctx, `SELECT substr(key, 6), value FROM main.state WHERE prefix(key, 'part:')`)
+	if err != nil {
+		return nil, fmt.Errorf("parts: %w", err)
+	}
+	for live.Next() {
+		var table, part string
+		if err := live.Scan(&table, &part); err != nil {
+			live.Close()
+			return nil, err
+		}
+		b.liveParts[table] = part
+	}
+	live.Close()
+	if err := live.Err(); err != nil {
+		return nil, err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
 		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`)
@@ -275,17 +300,28 @@ func (b *builder) record(ctx context.Context, model, part string, months map[str
 	return nil
 }
 
-// keepRaw makes a raw table of the build a view of the part built from the
-// same relations (their names change with their content) by an earlier
-// run, and says whether there was one; else, once the load has filled the
-// table, save makes it a part for the next runs.
-func (b *builder) keepRaw(ctx context.Context, table string, relations []string) (kept bool, save func() error, err error) {
-	key := hashOf(append([]string{keyScheme, table}, slices.Sorted(slices.Values(relations))...), nil)
-	if e, ok := b.index[indexKey{table, "", key}]; ok {
-		if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
+// keepRaw makes a raw table kept across runs (keptAcrossRuns: its rows are
+// this run's files and the history of the live table) a view of the live
+// table's part, when that part was made from the same relations (their
+// names change with their content) and holds no period after the as-of
+// date (the compaction depends on it): the load would make the same rows.
+// It says whether it did; else, once the load has filled the table, save
+// makes it a part for the next runs. Only the live part is read: an older
+// one lacks the history gathered since.
+func (b *builder) keepRaw(ctx context.Context, table, period string, relations []string) (kept bool, save func() error, err error) {
+	key := hashOf(append([]string{keyScheme + "/" + b.engine, table}, slices.Sorted(slices.Values(relations))...), nil)
+	if e, ok := b.index[indexKey{table, "", key}]; ok && e.part == b.liveParts[table] {
+		var within bool
+		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s) <= getvariable('as_of'), true) FROM parts.%s", period, e.part)).Scan(&within); err != nil {
 			return false, nil, fmt.Errorf("load %s: %w", table, err)
 		}
-		return true, nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
+		if within {
+			if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
+				return false, nil, fmt.Errorf("load %s: %w", table, err)
+			}
+			b.rawParts[table] = e.part
+			return true, nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
+		}
 	}
 	save = func() error {
 		part := b.partName(table, key)
@@ -300,9 +336,26 @@ func (b *builder) keepRaw(ctx context.Context, table string, relations []string)
 		if err := b.record(ctx, table, part, nil, key, ""); err != nil {
 			return err
 		}
+		b.rawParts[table] = part
 		return b.view(ctx, table, "", map[string][]string{part: nil})
 	}
 	return false, save, nil
+}
+
+// liveState are the statements that record, in the swap's transaction,
+// the parts of the raw tables kept across runs that the build reads: the
+// live ones, for keepRaw.
+func (b *builder) liveState() []string {
+	var q []string
+	for _, table := range slices.Sorted(maps.Keys(keptAcrossRuns)) {
+		key := sqltext.Quote("part:" + table)
+		if part, ok := b.rawParts[table]; ok {
+			q = append(q, fmt.Sprintf("INSERT OR REPLACE INTO main.state VALUES (%s, %s)", key, sqltext.Quote(part)))
+		} else {
+			q = append(q, "DELETE FROM main.state WHERE key = "+key) // loaded otherwise: no part is live
+		}
+	}
+	return q
 }
 
 // view makes name, in the build schema, a view of its parts: each part is
@@ -521,7 +574,7 @@ var variableRE = regexp.MustCompile(`getvariable\('([a-z_]+)'\)`)
 // @lookback), and the values of the variables it reads but as_of, which
 // monthKeys and wholeInputs add as each needs.
 func (b *builder) baseKey(m uptakesql.Model) []string {
-	parts := []string{keyScheme, m.SQL}
+	parts := []string{keyScheme + "/" + b.engine, m.SQL}
 	seen := map[string]bool{}
 	for _, v := range variableRE.FindAllStringSubmatch(m.SQL, -1) {
 		if name := v[1]; name != "as_of" && name != "published_at" && !seen[name] {

@@ -27,8 +27,13 @@ func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{
+		`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`, // as the warehouse has it
+		`CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
 	if err != nil {

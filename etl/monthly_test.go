@@ -1,6 +1,8 @@
 package etl_test
 
 import (
+	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,4 +242,179 @@ func TestAFailedRunLeavesTheLiveModelsAndTheirParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTables(t, "full refresh", published(t, w, full), before)
+}
+
+// copyWarehouse is a workspace on a copy of w's warehouse folder as it is
+// now (same inputs and config).
+func copyWarehouse(t *testing.T, w *workspace) *workspace {
+	t.Helper()
+	src := filepath.Dir(w.cfg.Warehouse)
+	dst := filepath.Join(t.TempDir(), "wh")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == "lock" {
+			continue
+		}
+		in, err := os.Open(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.Create(filepath.Join(dst, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+		out.Close()
+	}
+	cfg := *w.cfg
+	cfg.Warehouse = filepath.Join(dst, filepath.Base(w.cfg.Warehouse))
+	return &workspace{t: t, dir: w.dir, cfg: &cfg}
+}
+
+// nightAgainstACopy runs a nightly run on w, and a full refresh on a copy
+// of w's warehouse as it was before it, and compares what they publish:
+// nightly runs then follow nightly runs, never a full refresh.
+func nightAgainstACopy(t *testing.T, w *workspace, what string, asOf time.Time) {
+	t.Helper()
+	c := copyWarehouse(t, w)
+	inc, err := w.run(etl.Options{AsOf: asOf, AllowShrink: true})
+	if err != nil {
+		t.Fatalf("%s: nightly: %v", what, err)
+	}
+	full, err := c.run(etl.Options{AsOf: asOf, FullRefresh: true, AllowShrink: true})
+	if err != nil {
+		t.Fatalf("%s: full refresh: %v", what, err)
+	}
+	sameTables(t, what, published(t, w, inc), published(t, c, full))
+}
+
+// TestNightAfterNightMatchesAFullRefresh chains nightly runs (the as-of
+// date back and forth, a month's export arriving then removed, the config's
+// exclusions and usage events changed, a new first month, activity dated
+// after the as-of date, a users snapshot, a month of activity removed),
+// each compared with a full refresh of the warehouse as it was before it.
+func TestNightAfterNightMatchesAFullRefresh(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	const header = "date,user_id,customer_reference,event,count\n"
+	for _, n := range []struct {
+		what   string
+		asOf   time.Time
+		change func()
+	}{
+		{"october's activity", date(2026, 10, 15), func() {
+			w.write("activity_2026-10.csv", header+"2026-10-02,u1,E1,portal_view,3\n2026-10-02,u4,E2,download,1\n2026-10-20,u5,E3,portal_view,2\n")
+		}},
+		{"as of a day of September", date(2026, 9, 20), func() {}},
+		{"as of October 16", date(2026, 10, 16), func() {}},
+		{"October's export", date(2026, 10, 16), func() {
+			w.write("establishments_2026-10.csv", strings.Replace(readFile(t, filepath.Join(in, "establishments_2026-09.csv")), "Alice", "Carol", 2))
+		}},
+		{"E2 excluded", date(2026, 10, 16), func() { w.cfg.Exclude.Customers = []string{"E2"} }},
+		{"portal views the only usage event", date(2026, 10, 16), func() { w.cfg.KPI.UsageEvents = []string{"portal_view"} }},
+		{"a new first month", date(2026, 10, 16), func() {
+			w.write("establishments_2026-06.csv", readFile(t, filepath.Join(in, "establishments_2026-07.csv")))
+		}},
+		{"the first of November", date(2026, 11, 1), func() {}},
+		{"the second of November", date(2026, 11, 2), func() {
+			w.write("activity_2026-11.csv", header+"2026-11-01,u1,E1,portal_view,3\n")
+		}},
+		{"activity after the as-of date", date(2026, 11, 2), func() {
+			w.write("activity_2026-12.csv", header+"2026-12-01,u1,E1,portal_view,3\n2026-11-05,u2,E1,share,1\n")
+		}},
+		{"a users snapshot", date(2026, 11, 2), func() {
+			text := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+			w.write("users_2026-11-01.csv", strings.Replace(text, "2026-07-03,,no", "2026-07-03,2026-08-10,no", 1))
+		}},
+		{"September's activity removed", date(2026, 11, 2), func() {
+			if err := os.Remove(filepath.Join(in, "activity_2026-09.csv")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"October's export removed", date(2026, 11, 2), func() {
+			if err := os.Remove(filepath.Join(in, "establishments_2026-10.csv")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		n.change()
+		nightAgainstACopy(t, w, n.what, n.asOf)
+	}
+}
+
+// TestTheUsersTableIsReadFromItsPartOnlyWhenTheLoadWouldMakeIt: raw_users
+// (this run's snapshots and the live table's history, compacted) is read
+// from the live table's part only when the same files and the as-of date
+// would make the same rows: a snapshot dated after the as-of date, or an
+// older part still in the warehouse (the users files back to an earlier
+// set), is not read.
+func TestTheUsersTableIsReadFromItsPartOnlyWhenTheLoadWouldMakeIt(t *testing.T) {
+	t.Run("a snapshot after the as-of date", func(t *testing.T) {
+		w := newWorkspace(t, "")
+		in := filepath.Join(w.dir, "input")
+		w.write("users_2026-10-20.csv", readFile(t, filepath.Join(in, "users_2026-10-01.csv")))
+		if _, err := w.run(etl.Options{AsOf: date(2026, 10, 15)}); err != nil {
+			t.Fatal(err)
+		}
+		nightAgainstACopy(t, w, "same files, same date", date(2026, 10, 15))
+		nightAgainstACopy(t, w, "same files, after the snapshot", date(2026, 10, 25))
+		nightAgainstACopy(t, w, "same files, before it again", date(2026, 10, 16))
+	})
+	t.Run("an older part left behind", func(t *testing.T) {
+		w := newWorkspace(t, "")
+		in := filepath.Join(w.dir, "input")
+		asOf := date(2026, 10, 20)
+		if _, err := w.run(etl.Options{AsOf: asOf}); err != nil {
+			t.Fatal(err)
+		}
+		// The first run's users part and its index row, kept aside.
+		exec := func(qs ...string) {
+			t.Helper()
+			db, err := sql.Open("duckdb", w.cfg.Warehouse)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			for _, q := range qs {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+		}
+		exec(`CREATE TABLE saved_index AS SELECT * FROM parts.index WHERE model = 'raw_users'`)
+		db := w.db()
+		var part string
+		if err := db.QueryRow(`SELECT part FROM saved_index`).Scan(&part); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		exec(`CREATE TABLE saved_part AS SELECT * FROM parts.` + part)
+		// A new snapshot: u2 deactivated on September 10.
+		text := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+		w.write("users_2026-10-18.csv", strings.Replace(text, "2026-07-03,,no", "2026-07-03,2026-09-10,no", 1))
+		if _, err := w.run(etl.Options{AsOf: asOf}); err != nil {
+			t.Fatal(err)
+		}
+		// As if that run had stopped before dropping the first run's part.
+		exec(`CREATE TABLE parts.`+part+` AS SELECT * FROM saved_part`, `INSERT INTO parts.index SELECT * FROM saved_index`,
+			`DROP TABLE saved_part`, `DROP TABLE saved_index`)
+		// The platform removed the October 18 file: the history keeps it.
+		if err := os.Remove(filepath.Join(in, "users_2026-10-18.csv")); err != nil {
+			t.Fatal(err)
+		}
+		nightAgainstACopy(t, w, "the users files back to the first run's", asOf)
+	})
 }

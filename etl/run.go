@@ -104,9 +104,9 @@ type Result struct {
 	// those unchanged since an earlier run read them (not parsed again).
 	FilesRead, FilesKept int
 	// MonthsBuilt and MonthsKept count the months of the monthly models
-	// (sql/ "-- @month") the run built, and those it kept from the live
-	// tables, their inputs unchanged; ModelsKept counts the other models
-	// kept whole.
+	// (sql/ "-- @month") the run built, and those it read from the parts
+	// earlier runs built, their inputs unchanged; ModelsKept counts the
+	// other models read whole from an earlier part.
 	MonthsBuilt, MonthsKept, ModelsKept int
 	// Excluded counts the accounts left out by the exclude: lists.
 	Excluded Excluded
@@ -373,7 +373,7 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 			ON CONFLICT (source) DO UPDATE SET last_day = greatest(last_day, excluded.last_day), updated_at = excluded.updated_at`,
 			sqltext.Quote(w.Name), sqltext.Quote(mark.Format("2006-01-02"))))
 	}
-	if err := warehouse.Swap(ctx, conn, build, live, marks...); err != nil {
+	if err := warehouse.Swap(ctx, conn, build, live, append(marks, b.liveState()...)...); err != nil {
 		return err
 	}
 	// The live tables read only what this run kept: the rest may go.

@@ -17,12 +17,20 @@ func TestDirectives(t *testing.T) {
 	if doc := headerDoc(m.SQL); doc != "stg_x: a model." {
 		t.Errorf("doc %q keeps the directives", doc)
 	}
+	// One @lookback line per input reads as one list.
+	two := Model{Name: "stg_x", Layer: "staging", SQL: "-- @month: month\n-- @lookback: raw_activity all\n-- @lookback: stg_y 2\nSELECT 1"}
+	if err := two.parseDirectives(); err != nil || two.Lookback["raw_activity"] != LookbackAll || two.Lookback["stg_y"] != 2 {
+		t.Errorf("two @lookback lines: %v, %v", two.Lookback, err)
+	}
 	for header, want := range map[string]string{
-		"-- @mnth: month":                          "unknown directive @mnth",
-		"-- @month:":                               `want "-- @name: value"`,
-		"-- @month: month\n-- @lookback: stg_y":    `want "input n" or "input all"`,
-		"-- @month: month\n-- @lookback: stg_y -1": "a number of 0 or more, or all",
-		"-- @lookback: stg_y 1":                    "@lookback without @month",
+		"-- @month: month\n-- @month: day":                               "two @month lines",
+		"-- @month: month\n-- @lookback: stg_y 1\n-- @lookback: stg_y 2": "@lookback names stg_y twice",
+		"-- a model\n\n-- @month: month":                                 "sql/staging/stg_x.sql:3: a directive (-- @month: month) belongs in the header",
+		"-- @mnth: month":                                                "unknown directive @mnth",
+		"-- @month:":                                                     `want "-- @name: value"`,
+		"-- @month: month\n-- @lookback: stg_y":                          `want "input n" or "input all"`,
+		"-- @month: month\n-- @lookback: stg_y -1":                       "a number of 0 or more, or all",
+		"-- @lookback: stg_y 1":                                          "@lookback without @month",
 	} {
 		m := Model{Name: "stg_x", Layer: "staging", SQL: header + "\nSELECT 1"}
 		err := m.parseDirectives()

@@ -209,23 +209,32 @@ func headerDoc(text string) string {
 // parseDirectives reads the header's "-- @name: value" lines.
 func (m *Model) parseDirectives() error {
 	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
-	for _, l := range strings.Split(m.SQL, "\n") {
+	header := true
+	for i, l := range strings.Split(m.SQL, "\n") {
 		if !strings.HasPrefix(l, "--") {
-			break
+			header = false
 		}
-		name, value, ok := strings.Cut(strings.TrimPrefix(l, "-- @"), ":")
-		if !strings.HasPrefix(l, "-- @") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "-- @") {
 			continue
 		}
+		if !header {
+			return fmt.Errorf("%s:%d: a directive (%s) belongs in the header, the comment lines the file begins with", where, i+1, strings.TrimSpace(l))
+		}
+		name, value, ok := strings.Cut(strings.TrimPrefix(l, "-- @"), ":")
 		value = strings.TrimSpace(value)
 		if !ok || value == "" {
 			return fmt.Errorf("%s: directive %q: want \"-- @name: value\"", where, l)
 		}
 		switch name {
 		case "month":
+			if m.Month != "" {
+				return fmt.Errorf("%s: two @month lines", where)
+			}
 			m.Month = value
 		case "lookback":
-			m.Lookback = map[string]int{}
+			if m.Lookback == nil {
+				m.Lookback = map[string]int{}
+			}
 			for _, item := range strings.Split(value, ",") {
 				f := strings.Fields(item)
 				if len(f) != 2 {
@@ -237,6 +246,9 @@ func (m *Model) parseDirectives() error {
 					if n, err = strconv.Atoi(f[1]); err != nil || n < 0 {
 						return fmt.Errorf("%s: @lookback %q: months back must be a number of 0 or more, or all", where, strings.TrimSpace(item))
 					}
+				}
+				if _, twice := m.Lookback[f[0]]; twice {
+					return fmt.Errorf("%s: @lookback names %s twice", where, f[0])
 				}
 				m.Lookback[f[0]] = n
 			}
