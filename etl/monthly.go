@@ -430,6 +430,14 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 	if err := checkPublishedAt(m); err != nil {
 		return built{}, err
 	}
+	if m.View {
+		// Read where its inputs are: its key is what it holds.
+		if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\n%s", m.Name, m.SQL)); err != nil {
+			return built{}, fmt.Errorf("%s: %w", where, err)
+		}
+		b.keys[m.Name] = keys{whole: hashOf(base, b.wholeInputs(m))}
+		return built{}, nil
+	}
 	if m.Month == "" {
 		key := hashOf(base, b.wholeInputs(m))
 		if e, ok := b.index[indexKey{m.Name, "", key}]; ok {

@@ -17,6 +17,10 @@ func TestDirectives(t *testing.T) {
 	if doc := headerDoc(m.SQL); doc != "stg_x: a model." {
 		t.Errorf("doc %q keeps the directives", doc)
 	}
+	view := Model{Name: "x", Layer: "marts", SQL: "-- @materialized: view\nSELECT 1"}
+	if err := view.parseDirectives(); err != nil || !view.View {
+		t.Errorf("@materialized: view: %v, %v", view.View, err)
+	}
 	// One @lookback line per input reads as one list.
 	two := Model{Name: "stg_x", Layer: "staging", SQL: "-- @month: month\n-- @lookback: raw_activity all\n-- @lookback: stg_y 2\nSELECT 1"}
 	if err := two.parseDirectives(); err != nil || two.Lookback["raw_activity"] != LookbackAll || two.Lookback["stg_y"] != 2 {
@@ -24,6 +28,8 @@ func TestDirectives(t *testing.T) {
 	}
 	for header, want := range map[string]string{
 		"-- @month: month\n-- @month: day":                               "two @month lines",
+		"-- @materialized: ephemeral":                                    "want view or table",
+		"-- @materialized: view\n-- @month: month":                       "a view has no months",
 		"-- @month: month\n-- @lookback: stg_y 1\n-- @lookback: stg_y 2": "@lookback names stg_y twice",
 		"-- a model\n\n-- @month: month":                                 "sql/staging/stg_x.sql:3: a directive (-- @month: month) belongs in the header",
 		"-- @mnth: month":                                                "unknown directive @mnth",

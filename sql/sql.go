@@ -64,6 +64,10 @@ type Model struct {
 	// input n, other all"); LookbackAll stands for every earlier month. An
 	// input not listed is read at the month itself only.
 	Lookback map[string]int
+	// View, when true ("-- @materialized: view", dbt's word), makes the
+	// model a view of its SQL rather than a table built by the run: for a
+	// model that only passes another on (a copy costs as much as a build).
+	View bool
 }
 
 // LookbackAll is the Lookback of an input every earlier month of which a
@@ -252,12 +256,20 @@ func (m *Model) parseDirectives() error {
 				}
 				m.Lookback[f[0]] = n
 			}
+		case "materialized":
+			if value != "view" && value != "table" {
+				return fmt.Errorf("%s: @materialized: %s: want view or table", where, value)
+			}
+			m.View = value == "view"
 		default:
-			return fmt.Errorf("%s: unknown directive @%s (known: @month, @lookback)", where, name)
+			return fmt.Errorf("%s: unknown directive @%s (known: @month, @lookback, @materialized)", where, name)
 		}
 	}
 	if m.Lookback != nil && m.Month == "" {
 		return fmt.Errorf("%s: @lookback without @month: only a monthly model reads months back", where)
+	}
+	if m.View && m.Month != "" {
+		return fmt.Errorf("%s: @materialized: view with @month: a view has no months to keep", where)
 	}
 	return nil
 }

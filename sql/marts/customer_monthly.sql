@@ -30,4 +30,5 @@
 --   orders, web_orders, web_order_share  orders of the month from an order source other
 --                    than the web shop's analytics (an ERP export), those placed on the
 --                    site, and their share; NULL without such a source
+-- @materialized: view
 SELECT * FROM int_customer_monthly
