@@ -3,6 +3,7 @@ package sql
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestDirectives(t *testing.T) {
@@ -63,5 +64,14 @@ func TestLookbackNamesAnInput(t *testing.T) {
 	}
 	if got := strings.Join(out[0].Raw, ","); out[0].Name != "stg_a" || got != "raw_activity" {
 		t.Errorf("%s reads raw tables %q, want raw_activity", out[0].Name, got)
+	}
+}
+
+// TestNoModelNameHasADoubleUnderscore: the warehouse's own tables (parts,
+// copied rows) have one, and the swap gives them no view in main.
+func TestNoModelNameHasADoubleUnderscore(t *testing.T) {
+	fsys := fstest.MapFS{"staging/stg__x.sql": {Data: []byte("SELECT 1")}}
+	if _, err := layerOf(fsys, "staging"); err == nil || !strings.Contains(err.Error(), "sql/staging/stg__x.sql") {
+		t.Errorf("got %v, want an error naming the file", err)
 	}
 }

@@ -170,8 +170,11 @@ func Outputs() []string {
 	return names
 }
 
-func layer(dir string) ([]Model, error) {
-	entries, err := fs.ReadDir(files, dir)
+func layer(dir string) ([]Model, error) { return layerOf(files, dir) }
+
+// layerOf reads the models of one folder of fsys.
+func layerOf(fsys fs.FS, dir string) ([]Model, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -180,12 +183,16 @@ func layer(dir string) ([]Model, error) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
 			continue
 		}
-		b, err := files.ReadFile(path.Join(dir, e.Name()))
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
 		text := string(b)
 		m := Model{Name: strings.TrimSuffix(e.Name(), ".sql"), Layer: dir, SQL: text, Doc: headerDoc(text)}
+		if strings.Contains(m.Name, "__") {
+			// the warehouse's own tables have a double underscore (parts, copied rows)
+			return nil, fmt.Errorf("sql/%s/%s: a model's name has no double underscore", dir, e.Name())
+		}
 		if err := m.parseDirectives(); err != nil {
 			return nil, err
 		}
