@@ -81,6 +81,17 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM main.runs WHERE run_id = ?`, again.RunID).Scan(&runs); err != nil || runs != 1 {
 		t.Errorf("the runs table has %d rows of the second run (%v)", runs, err)
 	}
+	// customer_monthly (@materialized: view) is a view of its SQL in the
+	// live build, no part of its own.
+	var views, parts int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = 'customer_monthly'
+			AND schema_name = (SELECT value FROM main.state WHERE key = 'live_schema') AND sql LIKE '%int_customer_monthly%'),
+		(SELECT count(*) FROM parts.index WHERE model = 'customer_monthly')`).Scan(&views, &parts); err != nil {
+		t.Fatal(err)
+	}
+	if views != 1 || parts != 0 {
+		t.Errorf("customer_monthly: %d views of int_customer_monthly in the live build, %d parts; want 1 and 0", views, parts)
+	}
 	db.Close()
 
 	// night runs a nightly run as of asOf, then a full refresh, and
