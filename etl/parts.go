@@ -1,0 +1,287 @@
+package etl
+
+// The parts models are built into, their index, and the views of the build
+// schema over them; the users table kept across runs is read from its part
+// when the load would make it again.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltext"
+)
+
+// The schema parts holds the tables models are built into, each named after
+// the model and the run that built it, and indexed by the keys it was built
+// for (parts.index): a build schema's model is a view of its parts. A part
+// never changes, so a later run whose keys are the same reads it as it is
+// (content addressed: a part a failed run built is as good), and parts no
+// live model reads are dropped after each successful run (collect).
+var partsDDL = []string{
+	`CREATE SCHEMA IF NOT EXISTS parts`,
+	// One row per model (and month, for a monthly model) a part holds.
+	`CREATE TABLE IF NOT EXISTS parts.index (
+		model VARCHAR NOT NULL,
+		month DATE,
+		key VARCHAR NOT NULL,
+		part VARCHAR NOT NULL,
+		digest VARCHAR
+	)`,
+}
+
+// builder builds the models of a run, reading what it can from the parts
+// of earlier ones.
+type builder struct {
+	conn *sql.Conn
+	// schema is the build schema; runID names the run's parts.
+	schema, runID string
+	// engine is the DuckDB version, part of every key: another version
+	// may hash (user keys) or compute otherwise.
+	engine string
+	// monthOf maps each monthly raw table and model to its @month.
+	monthOf map[string]string
+	// vars are the run's variables as set (name → SQL literal); asOf its date.
+	vars map[string]string
+	asOf time.Time
+	// keys are the keys of the raw tables and of the models built so far.
+	keys map[string]keys
+	// index is parts.index, of the parts that exist (empty on
+	// --full-refresh); monthsOf counts the months each part holds.
+	index    map[indexKey]indexEntry
+	monthsOf map[string]int
+	// used are the parts the build's views read.
+	used map[string]bool
+	// liveParts are the parts the live raw tables kept across runs read
+	// (main.state), rawParts those of the build.
+	liveParts, rawParts map[string]string
+}
+
+type indexKey struct{ model, month, key string }
+
+type indexEntry struct{ part, digest string }
+
+// newBuilder reads the index of the parts (none when refresh). The raw
+// tables' keys come after the load (digestRaw).
+func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refresh bool, vars map[string]string, asOf time.Time) (*builder, error) {
+	b := &builder{conn: conn, schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
+		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}}
+	contract, err := uptakesql.Contract()
+	if err != nil {
+		return nil, err
+	}
+	models, err := uptakesql.Models()
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range append(contract, models...) {
+		if m.Month != "" {
+			b.monthOf[m.Name] = m.Month
+		}
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT library_version FROM pragma_version()`).Scan(&b.engine); err != nil {
+		return nil, fmt.Errorf("DuckDB version: %w", err)
+	}
+	for _, q := range partsDDL {
+		if err := b.exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("parts: %w", err)
+		}
+	}
+	if refresh {
+		return b, nil
+	}
+	live, err := conn.QueryContext(ctx, `SELECT substr(key, 6), value FROM main.state WHERE prefix(key, 'part:')`)
+	if err != nil {
+		return nil, fmt.Errorf("parts: %w", err)
+	}
+	for live.Next() {
+		var table, part string
+		if err := live.Scan(&table, &part); err != nil {
+			live.Close()
+			return nil, err
+		}
+		b.liveParts[table] = part
+	}
+	live.Close()
+	if err := live.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
+		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`)
+	if err != nil {
+		return nil, fmt.Errorf("parts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k indexKey
+		var e indexEntry
+		if err := rows.Scan(&k.model, &k.month, &k.key, &e.part, &e.digest); err != nil {
+			return nil, err
+		}
+		b.index[k] = e
+		if k.month != "" {
+			b.monthsOf[e.part]++
+		}
+	}
+	return b, rows.Err()
+}
+
+// partName names a new part of model for this run.
+func (b *builder) partName(model string, keys ...string) string {
+	return model + "__" + hashOf(append([]string{b.runID, model}, keys...), nil)[:12]
+}
+
+// record adds a new part's rows to parts.index.
+func (b *builder) record(ctx context.Context, model, part string, months map[string]string, key, digest string) error {
+	var values []string
+	add := func(month, key, digest string) {
+		m, d := "NULL", "NULL"
+		if month != "" {
+			m = "DATE " + sqltext.Quote(month)
+		}
+		if digest != "" {
+			d = sqltext.Quote(digest)
+		}
+		values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", sqltext.Quote(model), m, sqltext.Quote(key), sqltext.Quote(part), d))
+		b.index[indexKey{model, month, key}] = indexEntry{part, digest}
+	}
+	if months == nil {
+		add("", key, digest)
+	}
+	for _, mo := range slices.Sorted(maps.Keys(months)) {
+		add(mo, months[mo], "")
+		b.monthsOf[part]++
+	}
+	for chunk := range slices.Chunk(values, 500) {
+		if err := b.exec(ctx, "INSERT INTO parts.index VALUES "+strings.Join(chunk, ", ")); err != nil {
+			return fmt.Errorf("parts: %w", err)
+		}
+	}
+	return nil
+}
+
+// keepRaw makes a raw table kept across runs (keptAcrossRuns: its rows are
+// this run's files and the history of the live table) a view of the live
+// table's part, when that part was made from the same relations (their
+// names change with their content) and holds no period after the as-of
+// date (the compaction depends on it): the load would make the same rows.
+// It says whether it did; else, once the load has filled the table, save
+// makes it a part for the next runs. Only the live part is read: an older
+// one lacks the history gathered since.
+func (b *builder) keepRaw(ctx context.Context, table, period string, relations []string) (kept bool, save func() error, err error) {
+	key := hashOf(append([]string{keyScheme + "/" + b.engine, table}, slices.Sorted(slices.Values(relations))...), nil)
+	if e, ok := b.index[indexKey{table, "", key}]; ok && e.part == b.liveParts[table] {
+		var within bool
+		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s) <= getvariable('as_of'), true) FROM parts.%s", period, e.part)).Scan(&within); err != nil {
+			return false, nil, fmt.Errorf("load %s: %w", table, err)
+		}
+		if within {
+			if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
+				return false, nil, fmt.Errorf("load %s: %w", table, err)
+			}
+			b.rawParts[table] = e.part
+			return true, nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
+		}
+	}
+	save = func() error {
+		part := b.partName(table, key)
+		for _, q := range []string{
+			fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s", part, table),
+			"DROP TABLE " + table,
+		} {
+			if err := b.exec(ctx, q); err != nil {
+				return fmt.Errorf("load %s: %w", table, err)
+			}
+		}
+		if err := b.record(ctx, table, part, nil, key, ""); err != nil {
+			return err
+		}
+		b.rawParts[table] = part
+		return b.view(ctx, table, "", map[string][]string{part: nil})
+	}
+	return false, save, nil
+}
+
+// liveState are the statements that record, in the swap's transaction,
+// the parts of the raw tables kept across runs that the build reads: the
+// live ones, for keepRaw.
+func (b *builder) liveState() []string {
+	var q []string
+	for _, table := range slices.Sorted(maps.Keys(keptAcrossRuns)) {
+		key := sqltext.Quote("part:" + table)
+		if part, ok := b.rawParts[table]; ok {
+			q = append(q, fmt.Sprintf("INSERT OR REPLACE INTO main.state VALUES (%s, %s)", key, sqltext.Quote(part)))
+		} else {
+			q = append(q, "DELETE FROM main.state WHERE key = "+key) // loaded otherwise: no part is live
+		}
+	}
+	return q
+}
+
+// view makes name, in the build schema, a view of its parts: each part is
+// read whole, or, given months, only those (month being the @month).
+// A published_at column is given the run's time (the parts hold NULL, or
+// the time of the run that built them, for a copy of a model's column).
+func (b *builder) view(ctx context.Context, name, month string, parts map[string][]string) error {
+	var selects []string
+	for _, p := range slices.Sorted(maps.Keys(parts)) {
+		b.used[p] = true
+		sel := "SELECT * FROM parts." + p
+		if months := parts[p]; months != nil && len(months) < b.monthsOf[p] {
+			sel += fmt.Sprintf(" WHERE (%s) IN (%s)", month, dateList(months))
+		}
+		selects = append(selects, sel)
+	}
+	q := strings.Join(selects, " UNION ALL ")
+	var stamped int
+	if err := b.conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()
+		AND schema_name = 'parts' AND table_name = ? AND column_name = 'published_at'`, slices.Min(slices.Collect(maps.Keys(parts)))).Scan(&stamped); err != nil {
+		return fmt.Errorf("view of %s: %w", name, err)
+	}
+	if stamped > 0 {
+		q = fmt.Sprintf("SELECT * REPLACE (%s AS published_at) FROM (%s)", b.vars["published_at"], q)
+	}
+	if err := b.exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", name, q)); err != nil {
+		return fmt.Errorf("view of %s: %w", name, err)
+	}
+	return nil
+}
+
+// collect drops the parts no model of the build (now live) reads, once it
+// is live: those of the build before it, and those of failed runs.
+func (b *builder) collect(ctx context.Context) error {
+	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name <> 'index' AND database_name = current_database()`)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if !b.used[n] {
+			if err := b.exec(ctx, "DROP TABLE IF EXISTS parts."+sqltext.Ident(n)); err != nil {
+				return fmt.Errorf("parts: drop %s: %w", n, err)
+			}
+		}
+	}
+	used := make([]string, 0, len(b.used))
+	for p := range b.used {
+		used = append(used, sqltext.Quote(p))
+	}
+	q := "DELETE FROM parts.index"
+	if len(used) > 0 {
+		q += " WHERE part NOT IN (" + strings.Join(used, ", ") + ")"
+	}
+	if err := b.exec(ctx, q); err != nil {
+		return fmt.Errorf("parts: %w", err)
+	}
+	return nil
+}
+
+func (b *builder) exec(ctx context.Context, q string) error {
+	_, err := b.conn.ExecContext(ctx, q)
+	return err
+}
