@@ -2,7 +2,6 @@ package etl_test
 
 import (
 	"database/sql"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,32 +268,9 @@ func TestAFailedRunLeavesTheLiveModelsAndTheirParts(t *testing.T) {
 // now (same inputs and config).
 func copyWarehouse(t *testing.T, w *workspace) *workspace {
 	t.Helper()
-	src := filepath.Dir(w.cfg.Warehouse)
 	dst := filepath.Join(t.TempDir(), "wh")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	if err := os.CopyFS(dst, os.DirFS(filepath.Dir(w.cfg.Warehouse))); err != nil {
 		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() || e.Name() == "lock" {
-			continue
-		}
-		in, err := os.Open(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := os.Create(filepath.Join(dst, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			t.Fatal(err)
-		}
-		in.Close()
-		out.Close()
 	}
 	cfg := *w.cfg
 	cfg.Warehouse = filepath.Join(dst, filepath.Base(w.cfg.Warehouse))

@@ -2,6 +2,8 @@ package sql
 
 import (
 	"strings"
+
+	"github.com/uptake-dev/uptake/sql/sqltext"
 	"testing"
 )
 
@@ -35,7 +37,7 @@ func TestReconcileTwinsFollowTheirTables(t *testing.T) {
 		if twin == "" {
 			t.Fatalf("no twin of %s", table)
 		}
-		columns := func(s string) string { _, cols, _ := strings.Cut(commentRE.ReplaceAllString(s, ""), "("); return cols }
+		columns := func(s string) string { _, cols, _ := strings.Cut(sqltext.StripComments(s), "("); return cols }
 		if columns(twin) != columns(ddl[table]) || !strings.Contains(twin, "CREATE OR REPLACE TABLE "+ReconcileTwin(table)+" (") {
 			t.Errorf("twin of %s:\n%s", table, twin)
 		}

@@ -33,6 +33,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 //go:embed contract/*.sql staging/*.sql intermediate/*.sql marts/*.sql tests/*.sql
@@ -119,7 +121,7 @@ func TempTable(contract, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sql: no contract table %s", contract)
 	}
-	text := commentRE.ReplaceAllString(string(b), "")
+	text := sqltext.StripComments(string(b))
 	m := contractHead.FindStringSubmatchIndex(text)
 	if m == nil || text[m[2]:m[3]] != contract {
 		return "", fmt.Errorf("sql: contract/%s.sql does not begin with CREATE OR REPLACE TABLE %s (", contract, contract)
@@ -281,10 +283,7 @@ func (m *Model) parseDirectives() error {
 	return nil
 }
 
-var (
-	identRE   = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
-	commentRE = regexp.MustCompile(`--[^\n]*`)
-)
+var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 
 // order sorts models so that dependencies come first (ties by name), and
 // fails on a cycle.
@@ -304,7 +303,7 @@ func order(models []Model) ([]Model, error) {
 	for i, m := range models {
 		models[i].Deps, models[i].Raw = nil, nil
 		seen := map[string]bool{}
-		for _, id := range identRE.FindAllString(commentRE.ReplaceAllString(m.SQL, ""), -1) {
+		for _, id := range identRE.FindAllString(sqltext.StripComments(m.SQL), -1) {
 			if j, ok := byName[id]; ok && id != m.Name && !seen[id] {
 				if why := flowsBack(m, models[j]); why != "" {
 					return nil, fmt.Errorf("sql/%s/%s.sql reads %s (sql/%s): %s; data flows staging → intermediate → marts",
