@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,28 @@ func TestPublishedAtIsOnlyAColumn(t *testing.T) {
 	bad := uptakesql.Model{Name: "m", Layer: "marts", SQL: "SELECT getvariable('published_at')::DATE AS day"}
 	if err := checkPublishedAt(bad); err == nil || !strings.Contains(err.Error(), "sql/marts/m.sql") {
 		t.Errorf("read another way: %v, want an error naming the file", err)
+	}
+}
+
+// TestAViewReadsItsPartsInMonthOrder: a view of parts reads them month by
+// month, a part whose months are not consecutive in twice, and whole parts
+// first, in name order.
+func TestAViewReadsItsPartsInMonthOrder(t *testing.T) {
+	got := inMonthOrder(map[string][]string{
+		"m__b": {"2026-02-01"},
+		"m__a": {"2026-01-01", "2026-03-01", "2026-04-01"},
+		"m__c": {"2026-05-01"},
+		"w__2": nil,
+		"w__1": nil,
+	})
+	want := []segment{
+		{"w__1", nil}, {"w__2", nil},
+		{"m__a", []string{"2026-01-01"}},
+		{"m__b", []string{"2026-02-01"}},
+		{"m__a", []string{"2026-03-01", "2026-04-01"}},
+		{"m__c", []string{"2026-05-01"}},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("segments %v, want %v", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package etl_test
 
 import (
 	"database/sql"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,19 +24,40 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// monthly counts the monthly models; reachNext those of them that read
-	// the month before (or n months before) of an input: a new month of
-	// that input is theirs, and so is the month after.
+	// monthly counts the monthly models; reachNext the months after a new
+	// month of an input that they build too: a model that reads the month
+	// before (or n months before) of an input has the month after each of
+	// its months, and one that reads such a model has that model's later
+	// months too (int_customer_flows reads int_customer_monthly's month
+	// after, and builds the month after that).
 	monthly, reachNext := 0, 0
+	reach := map[string]int{} // months past an input's new month a model has
+	for changed := true; changed; {
+		changed = false
+		for _, m := range models {
+			if m.Month == "" {
+				continue
+			}
+			r := 0
+			for _, in := range m.Deps {
+				n := m.Lookback[in]
+				if n < 0 { // all: every later month is an input's month already
+					n = 0
+				}
+				r = max(r, reach[in]+n)
+			}
+			for _, in := range m.Raw {
+				r = max(r, max(m.Lookback[in], 0))
+			}
+			if r != reach[m.Name] {
+				reach[m.Name], changed = r, true
+			}
+		}
+	}
 	for _, m := range models {
 		if m.Month != "" {
 			monthly++
-		}
-		for _, n := range m.Lookback {
-			if n > 0 {
-				reachNext++
-				break
-			}
+			reachNext += reach[m.Name]
 		}
 	}
 	if monthly < 5 {
@@ -103,6 +125,7 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		incTables := published(t, w, inc)
+		inMonthOrder(t, what, filepath.Join(w.dir, "out", "customer_monthly.csv"))
 		full, err := w.run(etl.Options{AsOf: asOf, FullRefresh: true})
 		if err != nil {
 			t.Fatalf("%s: full refresh: %v", what, err)
@@ -120,7 +143,7 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n2026-10-02,u1,E1,portal_view,3\n2026-10-02,u4,E2,download,1\n")
 	})
 	if inc.MonthsBuilt != monthly+reachNext || inc.MonthsKept != 3*monthly {
-		t.Errorf("a new month: %d months built, %d kept; want %d built (October of each monthly model, November of %d), %d kept",
+		t.Errorf("a new month: %d months built, %d kept; want %d built (October of each monthly model, %d months after it), %d kept",
 			inc.MonthsBuilt, inc.MonthsKept, monthly+reachNext, reachNext, 3*monthly)
 	}
 
@@ -130,7 +153,7 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		w.write("activity_2026-10.csv", readFile(t, filepath.Join(in, "activity_2026-10.csv"))+"2026-10-15,u2,E1,share,2\n")
 	})
 	if inc.MonthsBuilt != monthly+reachNext {
-		t.Errorf("the next day: %d months built, want %d (October of each monthly model, November of %d)", inc.MonthsBuilt, monthly+reachNext, reachNext)
+		t.Errorf("the next day: %d months built, want %d (October of each monthly model, %d months after it)", inc.MonthsBuilt, monthly+reachNext, reachNext)
 	}
 	// No new users snapshot: stg_user_keys and stg_users (as of the latest
 	// snapshot, not of the day) are read as they were, at least.
@@ -414,4 +437,30 @@ func TestTheUsersTableIsReadFromItsPartOnlyWhenTheLoadWouldMakeIt(t *testing.T) 
 		}
 		nightAgainstACopy(t, w, "the users files back to the first run's", asOf)
 	})
+}
+
+// inMonthOrder fails when the published customer_monthly CSV is not in its
+// model's order (month, then customer_ref), as it is once its months come
+// from several parts.
+func inMonthOrder(t *testing.T, what, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 3 || rows[0][0] != "month" || rows[0][1] != "customer_ref" {
+		t.Fatalf("%s: %s: %d rows, header %v", what, path, len(rows), rows[0])
+	}
+	for i := 2; i < len(rows); i++ {
+		prev, row := rows[i-1][0]+"|"+rows[i-1][1], rows[i][0]+"|"+rows[i][1]
+		if row < prev {
+			t.Errorf("%s: customer_monthly.csv line %d (%s) comes after %s: not in month and customer order", what, i+1, row, prev)
+			return
+		}
+	}
 }

@@ -230,11 +230,11 @@ func (b *builder) liveState() []string {
 // the time of the run that built them, for a copy of a model's column).
 func (b *builder) view(ctx context.Context, name, month string, parts map[string][]string) error {
 	var selects []string
-	for _, p := range slices.Sorted(maps.Keys(parts)) {
-		b.used[p] = true
-		sel := "SELECT * FROM parts." + p
-		if months := parts[p]; months != nil && len(months) < b.monthsOf[p] {
-			sel += fmt.Sprintf(" WHERE (%s) IN (%s)", month, dateList(months))
+	for _, s := range inMonthOrder(parts) {
+		b.used[s.part] = true
+		sel := "SELECT * FROM parts." + s.part
+		if s.months != nil && len(s.months) < b.monthsOf[s.part] {
+			sel += fmt.Sprintf(" WHERE (%s) IN (%s)", month, dateList(s.months))
 		}
 		selects = append(selects, sel)
 	}
@@ -284,4 +284,44 @@ func (b *builder) collect(ctx context.Context) error {
 func (b *builder) exec(ctx context.Context, q string) error {
 	_, err := b.conn.ExecContext(ctx, q)
 	return err
+}
+
+// segment is a run of consecutive months a view reads from one part (all
+// of it when months is nil).
+type segment struct {
+	part   string
+	months []string
+}
+
+// inMonthOrder lists the parts of a view as segments in month order, so
+// that the view reads its rows as a model ordered by month wrote them
+// (DuckDB keeps the order of a UNION ALL's branches when a COPY or a
+// table's insert needs it): a published model keeps its ORDER BY when its
+// months come from several parts. Parts read whole (nil months) come in
+// name order.
+func inMonthOrder(parts map[string][]string) []segment {
+	type partMonth struct{ month, part string }
+	var whole []segment
+	var pm []partMonth
+	for p, months := range parts {
+		if months == nil {
+			whole = append(whole, segment{part: p})
+			continue
+		}
+		for _, m := range months {
+			pm = append(pm, partMonth{m, p})
+		}
+	}
+	slices.SortFunc(whole, func(a, b segment) int { return strings.Compare(a.part, b.part) })
+	slices.SortFunc(pm, func(a, b partMonth) int { return strings.Compare(a.month, b.month) })
+	out := whole
+	for i, x := range pm {
+		if i > 0 && pm[i-1].part == x.part {
+			last := &out[len(out)-1]
+			last.months = append(last.months, x.month)
+			continue
+		}
+		out = append(out, segment{part: x.part, months: []string{x.month}})
+	}
+	return out
 }

@@ -19,6 +19,9 @@
 --   new_users_logged_in  of those, the ones whose first login is this month
 --   users_at_start       users at the end of last month (customers activated then)
 --   deactivated_users    of those, deactivated during this month
+-- Built month by month: a month reads itself and the month before.
+-- @month: month
+-- @lookback: int_customer_monthly 1, stg_months 1
 WITH cm AS (
     SELECT month, customer_ref, salesperson, archived, activated, active, created_month, users
     FROM int_customer_monthly

@@ -1,6 +1,11 @@
 -- int_customer_monthly: one row per customer per month, every KPI flag of the
 -- customer_monthly mart (whose header defines the columns). Marts and the
 -- intermediate models read this one, never the published mart.
+-- Built month by month: a month reads itself and the month before (the
+-- previous month's values); the facts of all the customer's months come
+-- from int_customer_firsts.
+-- @month: month
+-- @lookback: stg_customer_months 1, stg_months 1, stg_customer_scores 1, stg_customer_users 1
 WITH inputs AS (
     -- what the run has: a users export as of the run, an order source other than GA4
     SELECT EXISTS (SELECT 1 FROM stg_users) AS has_users, EXISTS (SELECT 1 FROM stg_customer_orders) AS has_orders
@@ -19,17 +24,19 @@ base AS (
         cm.activated AND s.score >= getvariable('active_min_score') AS active,
         coalesce(u.users, 0) AS users,
         coalesce(u.active_users, 0) AS active_users,
-        cm.seats
+        cm.seats,
+        f.created_month,
+        f.onboarded_month,
+        f.onboarding_judged
     FROM stg_customer_months cm
     JOIN stg_months m USING (month)
     JOIN stg_customer_scores s USING (month, customer_ref)
     LEFT JOIN stg_customer_users u USING (month, customer_ref)
+    JOIN int_customer_firsts f USING (customer_ref)
 ),
 with_history AS (
     SELECT
         *,
-        min(month) OVER (PARTITION BY customer_ref) AS created_month,
-        min(CASE WHEN activated THEN month END) OVER (PARTITION BY customer_ref) AS onboarded_month,
         -- previous month's values, only when that row is the month just before
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(score) OVER w END AS prev_score,
         CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active) OVER w END AS prev_active,
@@ -89,7 +96,7 @@ SELECT
     -- columns added after the first release: at the end, after published_at
     -- onboarded in the first reported month means "at or before it": not judged
     coalesce(complete AND activated AND onboarded_month = month - INTERVAL 1 MONTH
-        AND onboarded_month > (SELECT min(month) FROM stg_months) AND (
+        AND onboarding_judged AND (
         NOT active OR usage_pct < getvariable('low_engagement_usage_pct') / 100.0
     ), false) AS low_engagement,
     coalesce(complete AND activated AND prev_active_users > 0 AND active_users = 0, false) AS lost_active_users,
