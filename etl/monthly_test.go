@@ -3,6 +3,7 @@ package etl_test
 import (
 	"database/sql"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -462,5 +463,66 @@ func inMonthOrder(t *testing.T, what, path string) {
 			t.Errorf("%s: customer_monthly.csv line %d (%s) comes after %s: not in month and customer order", what, i+1, row, prev)
 			return
 		}
+	}
+}
+
+// TestTheDailyWindowsReadTwoMonthsBack: a day's 30-day window can reach two
+// months back (March 1st's starts on January 31st, February having 28
+// days), so a nightly run that builds March alone must read January's
+// active days too.
+func TestTheDailyWindowsReadTwoMonthsBack(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	files, err := filepath.Glob(filepath.Join(in, "*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		os.Remove(f)
+	}
+	const header = "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"
+	w.write("establishments_2026-01.csv", header+"E1,Alpha,no,yes,1,0,0,Alice,4\n")
+	w.write("establishments_2026-02.csv", header+"E1,Alpha,no,yes,0,0,0,Alice,4\n")
+	w.write("users_2026-03-01.csv", "user_id,customer_reference,email,created,first_login,deactivated,archived\n"+
+		"u1,E1,ann@alpha.example,2026-01-01,2026-01-31,,no\nu2,E1,ben@alpha.example,2026-01-01,2026-03-03,,no\n")
+	// u1 is active on January 31st only; u2 on March 3rd, the day the
+	// nightly run adds.
+	w.write("activity_2026-01.csv", "date,user_id,customer_reference,event,count\n2026-01-31,u1,E1,portal_view,1\n")
+	if _, err := w.run(etl.Options{AsOf: date(2026, 3, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	w.write("activity_2026-03.csv", "date,user_id,customer_reference,event,count\n2026-03-03,u2,E1,portal_view,1\n")
+	inc, err := w.run(etl.Options{AsOf: date(2026, 3, 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.MonthsKept == 0 {
+		t.Fatalf("the nightly run kept no month: it does not test a month built alone")
+	}
+	// Worked out by hand: u1's 30-day window runs from January 31st to
+	// March 1st (mau 1 that day) and ends March 2nd (mau 0); u2 is in it
+	// from March 3rd. The 7-day window of u1 ended February 7th.
+	want := map[string]string{
+		"2026-03-01": "dau 0, wau 0, mau 1",
+		"2026-03-02": "dau 0, wau 0, mau 0",
+		"2026-03-03": "dau 1, wau 1, mau 1",
+	}
+	db := w.db()
+	defer db.Close()
+	rows, err := db.Query(`SELECT strftime(day, '%Y-%m-%d'), format('dau {}, wau {}, mau {}', dau, wau, mau) FROM main.kpi_daily WHERE day >= DATE '2026-03-01'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var day, figures string
+		if err := rows.Scan(&day, &figures); err != nil {
+			t.Fatal(err)
+		}
+		got[day] = figures
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("kpi_daily in March after the nightly run:\n%v\nwant\n%v", got, want)
 	}
 }
