@@ -15,14 +15,23 @@
 WITH current_month AS (
     SELECT max(month) AS month FROM stg_months WHERE complete
 ),
+last_two AS (
+    -- the month and the month before, read once (a second read of the
+    -- model, for last month's active users, would make DuckDB keep all its
+    -- months aside)
+    SELECT cm.*,
+           CASE WHEN lag(cm.month) OVER w = (cm.month - INTERVAL 1 MONTH)::DATE THEN lag(cm.active_users) OVER w END AS prev_active_users
+    FROM int_customer_monthly cm
+    WHERE cm.month BETWEEN (SELECT (month - INTERVAL 1 MONTH)::DATE FROM current_month) AND (SELECT month FROM current_month)
+    WINDOW w AS (PARTITION BY cm.customer_ref ORDER BY cm.month)
+),
 c AS MATERIALIZED (
-    SELECT cm.*, p.active_users AS prev_active_users,
+    SELECT cm.*,
            strftime(cm.onboarded_month, '%B %Y') AS onboarded_name,
            sum(CASE WHEN cm.active THEN 1 ELSE 0 END) OVER () AS active_customers, -- not FILTER: slow in a window
            rank() OVER (ORDER BY CASE WHEN cm.active THEN cm.score END DESC NULLS LAST) AS score_rank
-    FROM int_customer_monthly cm
+    FROM last_two cm
     JOIN current_month USING (month)
-    LEFT JOIN int_customer_monthly p ON p.customer_ref = cm.customer_ref AND p.month = (cm.month - INTERVAL 1 MONTH)::DATE
 ),
 plays AS (
     SELECT c.*, 'churn_risk' AS play, 1 AS priority, 1 AS play_rank, -prev_score AS severity,
