@@ -334,3 +334,9 @@ func (e Extracted) String() string {
 
 // Elapsed is the time since the run started.
 func (r Run) Elapsed() time.Duration { return time.Since(r.StartedAt) }
+
+// ParquetCompression is how uptake compresses the Parquet files it writes:
+// zstd at level 1 takes half the time of the default level (3) for about
+// 5 % more bytes (customer_monthly of the bench data: 0.22 s against 0.43 s,
+// 6.7 MB against 6.4 MB).
+const ParquetCompression = "COMPRESSION zstd, COMPRESSION_LEVEL 1"

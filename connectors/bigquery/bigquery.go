@@ -230,8 +230,8 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	for _, col := range cols {
 		sel = append(sel, parquetExpr(col))
 	}
-	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
-		strings.Join(sel, ", "), sqltext.Ident(table), sqltext.Quote(file))
+	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT parquet, %s)",
+		strings.Join(sel, ", "), sqltext.Ident(table), sqltext.Quote(file), connectors.ParquetCompression)
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return s, fmt.Errorf("write %s: %w", file, err)
 	}

@@ -173,17 +173,19 @@ func shareTree(dir string) error {
 	return nil
 }
 
-// writeTables writes each table as Parquet (and CSV), then uptake.duckdb
-// from the Parquet files.
+// writeTables writes each table in the formats asked for (Parquet, CSV),
+// then uptake.duckdb.
 func (p *publication) writeTables(ctx context.Context) error {
 	formats := p.d.spec.Formats
 	for _, t := range p.out.Tables {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		parquet := filepath.Join(p.tmp, t+".parquet")
-		if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", sqltext.Ident(t), sqltext.Quote(parquet))); err != nil {
-			return fmt.Errorf("write %s: %w", parquet, err)
+		if slices.Contains(formats, "parquet") {
+			parquet := filepath.Join(p.tmp, t+".parquet")
+			if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, %s)", sqltext.Ident(t), sqltext.Quote(parquet), connectors.ParquetCompression)); err != nil {
+				return fmt.Errorf("write %s: %w", parquet, err)
+			}
 		}
 		if slices.Contains(formats, "csv") {
 			csv := filepath.Join(p.tmp, t+".csv")
@@ -195,11 +197,6 @@ func (p *publication) writeTables(ctx context.Context) error {
 	if p.d.on(p.d.spec.DuckDB) {
 		if err := writeDuckDB(ctx, p.conn, filepath.Join(p.tmp, "uptake.duckdb"), p.out.Tables); err != nil {
 			return err
-		}
-	}
-	if !slices.Contains(formats, "parquet") {
-		for _, t := range p.out.Tables {
-			os.Remove(filepath.Join(p.tmp, t+".parquet"))
 		}
 	}
 	return nil

@@ -230,3 +230,45 @@ func TestWriteDuckDBLeavesTheConnectionAsFound(t *testing.T) {
 		t.Fatalf("writeDuckDB after two failures = %v", err)
 	}
 }
+
+// TestFormatsSayWhichFilesAreWritten: formats lists the files written per
+// table; uptake.duckdb and the report are settings of their own. The
+// Parquet file reads back the table's rows.
+func TestFormatsSayWhichFilesAreWritten(t *testing.T) {
+	for _, tc := range []struct {
+		formats string
+		want    map[string]bool // file → written
+	}{
+		{"[csv]", map[string]bool{"kpi.csv": true, "kpi.parquet": false}},
+		{"[parquet]", map[string]bool{"kpi.csv": false, "kpi.parquet": true}},
+		{"[parquet, csv]", map[string]bool{"kpi.csv": true, "kpi.parquet": true}},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte("kind: files\npath: "+out+"\nreport: false\nduckdb: false\nformats: "+tc.formats+"\n"), &doc); err != nil {
+			t.Fatal(err)
+		}
+		d, err := New(config.Plugin{Name: "local", Kind: "files", Node: doc.Content[0], File: "u.yaml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn := tableConn(t, 3)
+		if err := publish(t, d, conn, "r1"); err != nil {
+			t.Fatal(err)
+		}
+		for f, written := range tc.want {
+			if _, err := os.Stat(filepath.Join(out, f)); (err == nil) != written {
+				t.Errorf("formats %s: %s written = %v, want %v", tc.formats, f, err == nil, written)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(out, "uptake.duckdb")); !os.IsNotExist(err) {
+			t.Errorf("formats %s, duckdb: false: uptake.duckdb written (%v)", tc.formats, err)
+		}
+		if tc.want["kpi.parquet"] {
+			var n, sum int64
+			if err := conn.QueryRowContext(context.Background(), "SELECT count(*), sum(n) FROM read_parquet(?)", filepath.Join(out, "kpi.parquet")).Scan(&n, &sum); err != nil || n != 3 || sum != 3 {
+				t.Errorf("formats %s: kpi.parquet has %d rows summing to %d (%v), want 3 rows of 0, 1, 2", tc.formats, n, sum, err)
+			}
+		}
+	}
+}
