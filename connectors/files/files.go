@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
@@ -147,16 +148,23 @@ func (p *publication) Prepare(ctx context.Context) error {
 		return err
 	}
 	if p.d.on(p.d.spec.Report) {
+		t0 := time.Now()
 		if err := writeReport(ctx, p.conn, filepath.Join(tmp, "report.html"), p.run, p.out); err != nil {
 			return err
 		}
+		p.run.Logger.Debug("wrote", "file", "report.html", "duration", time.Since(t0).Round(time.Millisecond).String())
 	}
 	// Readable by anyone who can read the folder, whatever the umask (uptake
 	// runs with 077 so that its warehouse stays private).
 	if err := shareTree(tmp); err != nil {
 		return err
 	}
-	return syncTree(tmp)
+	t0 := time.Now()
+	if err := syncTree(tmp); err != nil {
+		return err
+	}
+	p.run.Logger.Debug("flushed to disk", "folder", tmp, "duration", time.Since(t0).Round(time.Millisecond).String())
+	return nil
 }
 
 // shareTree makes the files of dir 0644.
@@ -183,22 +191,34 @@ func (p *publication) writeTables(ctx context.Context) error {
 		}
 		if slices.Contains(formats, "parquet") {
 			parquet := filepath.Join(p.tmp, t+".parquet")
-			if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, %s)", sqltext.Ident(t), sqltext.Quote(parquet), connectors.ParquetCompression)); err != nil {
-				return fmt.Errorf("write %s: %w", parquet, err)
+			if err := p.write(ctx, parquet, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, %s)", sqltext.Ident(t), sqltext.Quote(parquet), connectors.ParquetCompression)); err != nil {
+				return err
 			}
 		}
 		if slices.Contains(formats, "csv") {
 			csv := filepath.Join(p.tmp, t+".csv")
-			if _, err := p.conn.ExecContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", sqltext.Ident(t), sqltext.Quote(csv))); err != nil {
-				return fmt.Errorf("write %s: %w", csv, err)
+			if err := p.write(ctx, csv, fmt.Sprintf("COPY %s TO %s (FORMAT csv, HEADER)", sqltext.Ident(t), sqltext.Quote(csv))); err != nil {
+				return err
 			}
 		}
 	}
 	if p.d.on(p.d.spec.DuckDB) {
+		t0 := time.Now()
 		if err := writeDuckDB(ctx, p.conn, filepath.Join(p.tmp, "uptake.duckdb"), p.out.Tables); err != nil {
 			return err
 		}
+		p.run.Logger.Debug("wrote", "file", "uptake.duckdb", "duration", time.Since(t0).Round(time.Millisecond).String())
 	}
+	return nil
+}
+
+// write runs the statement that writes file, and logs its time (debug).
+func (p *publication) write(ctx context.Context, file, statement string) error {
+	t0 := time.Now()
+	if _, err := p.conn.ExecContext(ctx, statement); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	p.run.Logger.Debug("wrote", "file", filepath.Base(file), "duration", time.Since(t0).Round(time.Millisecond).String())
 	return nil
 }
 
