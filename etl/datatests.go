@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
-// dataTests runs sql/tests: each returns the rows that break its rule. A
-// failure quotes the rule and the first offending rows.
+// dataTests runs sql/tests, then the column tests of sql/marts/schema.yml:
+// each returns the rows that break its rule. A failure quotes the rule and
+// the first offending rows.
 func dataTests(ctx context.Context, conn *sql.Conn) error {
 	tests, err := uptakesql.Tests()
 	if err != nil {
@@ -28,6 +30,68 @@ func dataTests(ctx context.Context, conn *sql.Conn) error {
 		if n > 0 {
 			errs = append(errs, fmt.Errorf("data test sql/tests/%s.sql failed (%s): %d rows break the rule, e.g. %s",
 				t.Name, strings.ReplaceAll(t.Doc, "\n", " "), n, strings.Join(bad, "; ")))
+		}
+	}
+	if err := columnTests(ctx, conn); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// columnTests runs the tests sql/marts/schema.yml declares on the published
+// tables (each test's Detect, those of one row at a time in one scan of
+// their table); a failed test is run again for its count and first rows.
+func columnTests(ctx context.Context, conn *sql.Conn) error {
+	tests, err := uptakesql.ColumnTests()
+	if err != nil {
+		return err
+	}
+	// The tests of one row at a time share a scan of their table; a test
+	// across rows (unique, relationships) has its own, which is faster than
+	// a scan computing several.
+	type scan struct {
+		table string
+		tests []int
+	}
+	var scans []scan
+	rowScan := map[string]int{} // table → its scan of row tests
+	for i, t := range tests {
+		if !t.OneRow {
+			scans = append(scans, scan{t.Table, []int{i}})
+			continue
+		}
+		j, ok := rowScan[t.Table]
+		if !ok {
+			j = len(scans)
+			rowScan[t.Table] = j
+			scans = append(scans, scan{table: t.Table})
+		}
+		scans[j].tests = append(scans[j].tests, i)
+	}
+	var errs []error
+	for _, sc := range scans {
+		table, ids := sc.table, sc.tests
+		detects := make([]string, len(ids))
+		found := make([]int64, len(ids))
+		ptrs := make([]any, len(ids))
+		for j, i := range ids {
+			detects[j] = tests[i].Detect
+			ptrs[j] = &found[j]
+		}
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s", strings.Join(detects, ", "), sqltext.Ident(table))).Scan(ptrs...); err != nil {
+			return fmt.Errorf("%s: tests of %s: %w", uptakesql.SchemaFile, table, err)
+		}
+		for j, i := range ids {
+			if found[j] == 0 {
+				continue
+			}
+			t := tests[i]
+			bad, n, err := firstRows(ctx, conn, t.SQL, 3)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", uptakesql.SchemaFile, t.Name, err)
+			}
+			errs = append(errs, fmt.Errorf("data test %s of %s failed (%s): %d rows break the rule, e.g. %s",
+				t.Name, uptakesql.SchemaFile, t.Rule, n, strings.Join(bad, "; ")))
 		}
 	}
 	return errors.Join(errs...)

@@ -94,3 +94,63 @@ func TestAViewReadsItsPartsInMonthOrder(t *testing.T) {
 		t.Errorf("segments %v, want %v", got, want)
 	}
 }
+
+// TestAColumnTestFailsTheTestStep: the test step runs the column tests of
+// sql/marts/schema.yml on the published tables; a row breaking one fails
+// it, naming the test, the file, the rule and the row.
+func TestAColumnTestFailsTheTestStep(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	schema, err := uptakesql.ReadSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every published table, empty: every test passes.
+	for _, m := range schema.Models {
+		var cols []string
+		for _, c := range m.Columns {
+			cols = append(cols, c.Name+" "+c.DataType)
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+m.Name+" ("+strings.Join(cols, ", ")+")"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := columnTests(ctx, conn); err != nil {
+		t.Fatalf("empty tables: %v", err)
+	}
+	// A customer's month with a usage of 150 %, twice; an action for a
+	// customer customer_monthly does not have.
+	for _, q := range []string{
+		`INSERT INTO customer_monthly (month, customer_ref, name, salesperson, complete, activated, score, active, champion, churn_risk, users, active_users, usage_pct)
+			VALUES (DATE '2026-09-01', 'E1', 'Alpha', 'Alice', true, true, 3, true, false, false, 2, 3, 1.5)`,
+		`INSERT INTO customer_monthly SELECT * FROM customer_monthly`,
+		`INSERT INTO action_list (month, customer_ref, salesperson, play, priority, position) VALUES (DATE '2026-09-01', 'E9', 'Alice', 'champion', 3, 1)`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = columnTests(ctx, conn)
+	for _, want := range []string{
+		"data test customer_monthly.usage_pct accepted_range of sql/marts/schema.yml failed (usage_pct is from 0 to 1): 2 rows break the rule, e.g. month=2026-09-01",
+		"data test customer_monthly unique_combination_of_columns of sql/marts/schema.yml failed (one row per month × customer_ref): 1 rows break the rule",
+		"data test action_list.customer_ref relationships of sql/marts/schema.yml failed (every customer_ref is a customer_ref of customer_monthly): 1 rows",
+		"customer_ref=E9",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want it to say %q", err, want)
+		}
+	}
+	if n := strings.Count(err.Error(), "data test "); n != 3 {
+		t.Errorf("%d tests failed, want 3:\n%v", n, err)
+	}
+}

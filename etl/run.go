@@ -318,9 +318,11 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	if err := transform(ctx, b, res, log, opt.OnStep); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if err := dataTests(ctx, conn); err != nil {
 		return err
 	}
+	log.Info("tested", "step", "test", "duration", took(t0))
 	if err := window(ctx, conn, res); err != nil {
 		return err
 	}

@@ -5,7 +5,8 @@
 //   - staging/stg_*.sql: the raw tables cleaned, typed and joined.
 //   - intermediate/int_*.sql: what several marts share (a customer's month
 //     with every KPI flag, the monthly KPIs per salesperson).
-//   - marts/*.sql: the published output tables.
+//   - marts/*.sql: the published output tables; marts/schema.yml, their
+//     columns' types (frozen) and data tests, in dbt's layout (schema.go).
 //
 // Data flows one way, contract → staging → intermediate → marts: a model
 // reads its own layer or earlier ones, and a mart reads no other mart.
@@ -37,7 +38,7 @@ import (
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
-//go:embed contract/*.sql staging/*.sql intermediate/*.sql marts/*.sql tests/*.sql
+//go:embed contract/*.sql staging/*.sql intermediate/*.sql marts/*.sql marts/schema.yml tests/*.sql
 var files embed.FS
 
 // Model is one .sql file.
