@@ -2,7 +2,6 @@ package etl
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // TestAMonthlyModelMustKeepToItsInputsMonths: a model whose rows fall in a
@@ -18,16 +18,7 @@ import (
 // the run, naming the file: a run that keeps months would lose those rows.
 func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqltest.Conn(t)
 	for _, q := range []string{
 		`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`, // as the warehouse has it
 		`CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`,
@@ -100,16 +91,7 @@ func TestAViewReadsItsPartsInMonthOrder(t *testing.T) {
 // it, naming the test, the file, the rule and the row.
 func TestAColumnTestFailsTheTestStep(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqltest.Conn(t)
 	schema, err := uptakesql.ReadSchema()
 	if err != nil {
 		t.Fatal(err)

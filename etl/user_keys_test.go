@@ -1,22 +1,17 @@
 package etl_test
 
 import (
-	"database/sql"
 	"testing"
 
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // TestUserKeysAreStableAndCollisionsFail: a user's key is the same whatever
 // the other users (a hash of its id, not a position), and the data test
 // catches two ids that would share a key.
 func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
+	db := sqltest.DB(t)
 	models, err := uptakesql.Models()
 	if err != nil {
 		t.Fatal(err)

@@ -2,13 +2,13 @@ package sql_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // TestEachKindOfColumnTestFindsTheRowsThatBreakIt runs every kind of test
@@ -48,11 +48,7 @@ models:
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqltest.DB(t)
 	for _, q := range []string{
 		`CREATE TABLE refs AS SELECT * FROM (VALUES ('A'), ('B'), (NULL)) v(ref)`,
 		// Row by row: 1 good; 2 a NULL month; 3 same month and ref as 1, and

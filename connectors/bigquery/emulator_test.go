@@ -19,6 +19,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // emulator returns the BigQuery emulator's address and project, or skips.
@@ -56,16 +57,7 @@ func newDest(t *testing.T, yamlText string) *Destination {
 // kpi_monthly (month × salesperson) and kpi_daily (day).
 func warehouseWith(t *testing.T, monthly string) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sqltest.Conn(t)
 	for _, q := range []string{
 		`CREATE TABLE kpi_monthly (month DATE, salesperson VARCHAR, complete BOOLEAN, active_customers BIGINT, seats INTEGER, monthly_active_rate DOUBLE, published_at TIMESTAMP)`,
 		`INSERT INTO kpi_monthly VALUES ` + monthly,

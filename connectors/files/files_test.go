@@ -15,6 +15,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 func newDestination(t *testing.T, path string) *Destination {
@@ -32,16 +33,7 @@ func newDestination(t *testing.T, path string) *Destination {
 
 func tableConn(t *testing.T, rows int) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sqltest.Conn(t)
 	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE kpi AS SELECT range AS n FROM range(?)", rows); err != nil {
 		t.Fatal(err)
 	}

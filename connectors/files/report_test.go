@@ -13,6 +13,8 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 const kpiDDL = `complete BOOLEAN, customers BIGINT, activated_customers BIGINT, active_customers BIGINT,
@@ -91,12 +93,7 @@ var handMade = []string{
 
 func openDB(t *testing.T, stmts ...[]string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1) // one in-memory database for every statement
-	t.Cleanup(func() { db.Close() })
+	db := sqltest.DB(t)
 	for _, list := range append([][]string{schema}, stmts...) {
 		for _, s := range list {
 			if _, err := db.Exec(s); err != nil {
@@ -316,11 +313,7 @@ func TestRenderReportEmpty(t *testing.T) {
 }
 
 func TestRenderReportMissingTable(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqltest.DB(t)
 	if err := RenderReport(context.Background(), db, &bytes.Buffer{}, ReportInfo{}); err == nil ||
 		!strings.Contains(err.Error(), "kpi_overview_monthly") {
 		t.Errorf("want an error naming the missing table, got %v", err)

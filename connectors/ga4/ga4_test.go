@@ -22,6 +22,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 func newGA4(t *testing.T, fake *ga4fake.Server, extra string) *Source {
@@ -42,16 +43,7 @@ func newGA4(t *testing.T, fake *ga4fake.Server, extra string) *Source {
 
 func conn(t *testing.T) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	c, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := sqltest.Conn(t)
 	return c
 }
 

@@ -2,7 +2,6 @@ package ga4bigquery
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/ga4bigquery/ga4emu"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // TestPushdownOnTheEmulator runs the GA4 export query on the BigQuery
@@ -42,16 +42,7 @@ func TestPushdownOnTheEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqltest.Conn(t)
 	// As of Sep 5: the window is Sep 1 to Sep 4; Sep 3 and 4 have no table.
 	run := connectors.Run{ID: "r1", AsOf: time.Date(2026, 9, 5, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	run.Rows = warehouse.RowWriter{Conn: conn}

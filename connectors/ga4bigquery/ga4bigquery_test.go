@@ -18,6 +18,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 func TestConfigIsValidatedBeforeAnyQuery(t *testing.T) {
@@ -153,16 +154,7 @@ func extract(s *Source, c *sql.Conn, run connectors.Run) (connectors.Extracted, 
 
 func duck(t *testing.T) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	c, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := sqltest.Conn(t)
 	return c
 }
 

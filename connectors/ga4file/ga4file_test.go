@@ -2,7 +2,6 @@ package ga4file
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 func TestReadsTheGA4ExportLikeThePushdown(t *testing.T) {
@@ -36,10 +36,7 @@ func TestReadsTheGA4ExportLikeThePushdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, _ := sql.Open("duckdb", "")
-	defer db.Close()
-	conn, _ := db.Conn(context.Background())
-	defer conn.Close()
+	conn := sqltest.Conn(t)
 	ex, err := s.Extract(context.Background(), conn, connectors.Run{AsOf: time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -20,21 +20,13 @@ import (
 
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/sheets/sheetsfake"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // duck is a DuckDB connection holding the tables the statements create.
 func duck(t *testing.T, stmts ...string) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sqltest.Conn(t)
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(context.Background(), q); err != nil {
 			t.Fatal(err)

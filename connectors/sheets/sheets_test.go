@@ -26,6 +26,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/sheets/sheetsfake"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 func newSheetsDest(t *testing.T, fake *sheetsfake.Server, yamlText string) *Destination {
@@ -58,16 +59,7 @@ func newDest(t *testing.T, fake *sheetsfake.Server, yamlText string) (*Destinati
 // formula, a count, a ratio, a flag and a timestamp.
 func kpiTable(t *testing.T, rows string) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sqltest.Conn(t)
 	for _, q := range []string{
 		`CREATE TABLE kpi (month DATE, salesperson VARCHAR, active_customers BIGINT, monthly_active_rate DOUBLE, complete BOOLEAN, published_at TIMESTAMP)`,
 		`INSERT INTO kpi VALUES ` + rows,

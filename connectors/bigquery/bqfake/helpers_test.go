@@ -2,7 +2,6 @@ package bqfake_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 const project = "uptake-test"
@@ -47,11 +47,7 @@ var kpiSchema = bigquery.Schema{
 // its bytes.
 func writeParquet(t *testing.T, query string) []byte {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqltest.DB(t)
 	path := filepath.Join(t.TempDir(), "x.parquet")
 	if _, err := db.Exec("COPY (" + query + ") TO '" + path + "' (FORMAT parquet)"); err != nil {
 		t.Fatalf("COPY: %v", err)
