@@ -18,6 +18,7 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
+	"github.com/uptake-dev/uptake/connectors/bigquery/bqemu"
 	"github.com/uptake-dev/uptake/etl"
 )
 
@@ -315,14 +316,7 @@ func TestEndToEndValidateListsEveryProblem(t *testing.T) {
 // bigquery destination pointed at the BigQuery emulator, and reads the
 // published overview back with GoogleSQL.
 func TestEndToEndBigQueryEmulator(t *testing.T) {
-	host := os.Getenv("BIGQUERY_EMULATOR_HOST")
-	if host == "" {
-		t.Skip("BIGQUERY_EMULATOR_HOST is not set: start the BigQuery emulator to run this test")
-	}
-	project := os.Getenv("BIGQUERY_EMULATOR_PROJECT")
-	if project == "" {
-		project = "test"
-	}
+	host, project := bqemu.Address(t)
 	dir := t.TempDir()
 	cfg := fixtureConfig(t, dir)
 	dataset := fmt.Sprintf("uptake_cli_%d", time.Now().UnixNano())

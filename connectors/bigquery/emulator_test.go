@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,25 +18,12 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
+	"github.com/uptake-dev/uptake/connectors/bigquery/bqemu"
 	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // emulator returns the BigQuery emulator's address and project, or skips.
-// CI starts it (.ci/run); elsewhere: docker run -p 9050:9050
-// ghcr.io/goccy/bigquery-emulator --project=test, then
-// BIGQUERY_EMULATOR_HOST=localhost:9050.
-func emulator(t *testing.T) (host, project string) {
-	t.Helper()
-	host = os.Getenv("BIGQUERY_EMULATOR_HOST")
-	if host == "" {
-		t.Skip("BIGQUERY_EMULATOR_HOST is not set: start the BigQuery emulator to run this test")
-	}
-	project = os.Getenv("BIGQUERY_EMULATOR_PROJECT")
-	if project == "" {
-		project = "test"
-	}
-	return host, project
-}
+func emulator(t *testing.T) (host, project string) { return bqemu.Address(t) }
 
 func newDest(t *testing.T, yamlText string) *Destination {
 	t.Helper()

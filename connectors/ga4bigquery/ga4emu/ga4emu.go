@@ -7,13 +7,14 @@ package ga4emu
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	bq "cloud.google.com/go/bigquery"
 	"google.golang.org/api/option"
+
+	"github.com/uptake-dev/uptake/connectors/bigquery/bqemu"
 )
 
 // Dataset is a fresh GA4 export dataset on the emulator.
@@ -27,14 +28,7 @@ type Dataset struct {
 // New creates a dataset, or skips t when BIGQUERY_EMULATOR_HOST is unset.
 func New(t testing.TB) *Dataset {
 	t.Helper()
-	host := os.Getenv("BIGQUERY_EMULATOR_HOST")
-	if host == "" {
-		t.Skip("BIGQUERY_EMULATOR_HOST is not set: start the BigQuery emulator to run this test")
-	}
-	project := os.Getenv("BIGQUERY_EMULATOR_PROJECT")
-	if project == "" {
-		project = "test"
-	}
+	host, project := bqemu.Address(t)
 	ctx := context.Background()
 	c, err := bq.NewClient(ctx, project, option.WithEndpoint("http://"+host+"/bigquery/v2/"), option.WithoutAuthentication())
 	if err != nil {
