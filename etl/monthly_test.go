@@ -526,3 +526,74 @@ func TestTheDailyWindowsReadTwoMonthsBack(t *testing.T) {
 		t.Errorf("kpi_daily in March after the nightly run:\n%v\nwant\n%v", got, want)
 	}
 }
+
+// TestKPIDailyKeepsAMonthWithoutDataYet: a month with no activity whose
+// establishments export has not arrived yet (its grace days) is not a
+// reported month, but kpi_daily still lists its days from the first to the
+// last active day, the windows running down, in a nightly run as in a full
+// refresh.
+func TestKPIDailyKeepsAMonthWithoutDataYet(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	files, err := filepath.Glob(filepath.Join(in, "*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		os.Remove(f)
+	}
+	w.write("establishments_2026-01.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\nE1,Alpha,no,yes,1,0,0,Alice,4\n")
+	w.write("users_2026-03-01.csv", "user_id,customer_reference,email,created,first_login,deactivated,archived\n"+
+		"u1,E1,ann@alpha.example,2026-01-01,2026-01-20,,no\nu2,E1,ben@alpha.example,2026-01-01,2026-03-05,,no\n")
+	w.write("activity_2026-01.csv", "date,user_id,customer_reference,event,count\n2026-01-20,u1,E1,portal_view,1\n")
+	asOf := date(2026, 3, 6) // February's export may still come (expect_by_day)
+	if _, err := w.run(etl.Options{AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	// The nightly run: March 5th's activity arrives.
+	w.write("activity_2026-03.csv", "date,user_id,customer_reference,event,count\n2026-03-05,u2,E1,portal_view,1\n")
+	inc, err := w.run(etl.Options{AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.MonthsKept == 0 {
+		t.Fatal("the nightly run kept no month")
+	}
+	incDaily := kpiDaily(t, w)
+	if _, err := w.run(etl.Options{AsOf: asOf, FullRefresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	if full := kpiDaily(t, w); full != incDaily {
+		t.Errorf("kpi_daily: nightly\n%s\nfull refresh\n%s", incDaily, full)
+	}
+	// Worked out by hand: January 20th to March 5th is 45 days. u1's 7-day
+	// window covers January 20th to 26th, its 30-day window January 20th to
+	// February 18th; u2 is in both from March 5th.
+	var days, february int
+	var feb18, feb19, mar5 string
+	db := w.db()
+	defer db.Close()
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE month = DATE '2026-02-01'),
+			any_value(format('dau {}, wau {}, mau {}', dau, wau, mau)) FILTER (WHERE day = DATE '2026-02-18'),
+			any_value(format('dau {}, wau {}, mau {}', dau, wau, mau)) FILTER (WHERE day = DATE '2026-02-19'),
+			any_value(format('dau {}, wau {}, mau {}', dau, wau, mau)) FILTER (WHERE day = DATE '2026-03-05')
+		FROM main.kpi_daily`).Scan(&days, &february, &feb18, &feb19, &mar5); err != nil {
+		t.Fatal(err)
+	}
+	if days != 45 || february != 28 || feb18 != "dau 0, wau 0, mau 1" || feb19 != "dau 0, wau 0, mau 0" || mar5 != "dau 1, wau 1, mau 1" {
+		t.Errorf("kpi_daily: %d days, %d in February; Feb 18 %s, Feb 19 %s, Mar 5 %s; want 45, 28, mau 1, mau 0, dau 1 wau 1 mau 1",
+			days, february, feb18, feb19, mar5)
+	}
+}
+
+// kpiDaily lists the published kpi_daily, a day a line.
+func kpiDaily(t *testing.T, w *workspace) string {
+	t.Helper()
+	db := w.db()
+	defer db.Close()
+	var s string
+	if err := db.QueryRow(`SELECT string_agg(format('{} {} {} {} {}', day, dau, wau, mau, dau_mau), e'\n' ORDER BY day) FROM main.kpi_daily`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1,8 +1,10 @@
 -- int_kpi_daily: kpi_daily's figures (dau, wau, mau, dau_mau) for every day
--- of each reported month; kpi_daily keeps the days from the first to the
--- last day with activity. Built month by month: a day's 30-day window
--- reaches at most two months back (March 1st reads January 31st), so a
--- month reads its own active days and those of the two months before.
+-- of each month a run reports (stg_months) and of the two months after each
+-- month with activity; kpi_daily keeps the days from the first to the last
+-- day with activity (a day of another month has no user in its windows).
+-- Built month by month: a day's 30-day window reaches at most two months
+-- back (March 1st reads January 31st), so a month reads its own active days
+-- and those of the two months before.
 -- @month: month
 -- @lookback: stg_active_user_days 2
 WITH user_days AS (
@@ -36,11 +38,20 @@ changes AS (
     SELECT (day + 30)::DATE, 0, 0, 0, 0, count(*) FROM gaps WHERE until_next IS NULL OR until_next > 30 GROUP BY 1
 ),
 days AS (
-    -- every day of the reported months, and those of the months read before
-    -- them (the running sums start there)
+    -- every day from the first month read to the last month reported or
+    -- reached by a window (the running sums start there, and count on)
     SELECT unnest(generate_series(
         least((SELECT min(month) FROM stg_months), (SELECT date_trunc('month', min(day))::DATE FROM user_days)),
-        (SELECT max(month_end) FROM stg_months), INTERVAL 1 DAY))::DATE AS day
+        greatest((SELECT max(month_end) FROM stg_months),
+                 (SELECT (date_trunc('month', max(day)) + INTERVAL 3 MONTH - INTERVAL 1 DAY)::DATE FROM user_days)),
+        INTERVAL 1 DAY))::DATE AS day
+),
+months AS (
+    -- the months this model has: the reported ones, and the two after each
+    -- month with activity (its windows reach into them)
+    SELECT month FROM stg_months
+    UNION
+    SELECT DISTINCT (date_trunc('month', day) + to_months(k))::DATE FROM user_days, range(3) t(k)
 ),
 daily AS (
     SELECT d.day, sum(c.dau) AS dau, sum(c.in7) - sum(c.out7) AS d7, sum(c.in30) - sum(c.out30) AS d30
@@ -63,5 +74,5 @@ SELECT
     r.mau,
     r.dau / nullif(r.mau, 0) AS dau_mau
 FROM running r
-JOIN stg_months m ON m.month = date_trunc('month', r.day)
+WHERE date_trunc('month', r.day)::DATE IN (SELECT month FROM months)
 ORDER BY r.day

@@ -9,6 +9,13 @@
 WITH active AS (
     SELECT min(day) AS first_day, max(day) AS last_day FROM int_kpi_daily WHERE dau > 0
 ),
+active_days AS (
+    -- a day int_kpi_daily lacks (a month neither reported yet nor within
+    -- two months of activity) has no user in any of its windows
+    SELECT d.day, coalesce(k.dau, 0) AS dau, coalesce(k.wau, 0) AS wau, coalesce(k.mau, 0) AS mau, k.dau_mau
+    FROM (SELECT unnest(generate_series(first_day, last_day, INTERVAL 1 DAY))::DATE AS day FROM active) d
+    LEFT JOIN int_kpi_daily k USING (day)
+),
 reported AS (
     SELECT day, active_users AS dau FROM stg_reported_users WHERE period = 'day' AND customer_ref IS NULL
 ),
@@ -18,9 +25,7 @@ reported_days AS (
     LEFT JOIN reported r USING (day)
 ),
 all_days AS (
-    SELECT k.day, k.dau, k.wau, k.mau, k.dau_mau
-    FROM int_kpi_daily k, active a
-    WHERE k.day BETWEEN a.first_day AND a.last_day
+    SELECT day, dau, wau, mau, dau_mau FROM active_days
     UNION ALL
     -- GA4's own daily figures (only when no source loads user-level activity)
     SELECT day, dau, NULL, NULL, NULL FROM reported_days
