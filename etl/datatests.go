@@ -90,8 +90,8 @@ func columnTests(ctx context.Context, conn *sql.Conn) error {
 			if err != nil {
 				return fmt.Errorf("%s: %s: %w", uptakesql.SchemaFile, t.Name, err)
 			}
-			errs = append(errs, fmt.Errorf("data test %s of %s failed (%s): %d rows break the rule, e.g. %s",
-				t.Name, uptakesql.SchemaFile, t.Rule, n, strings.Join(bad, "; ")))
+			errs = append(errs, fmt.Errorf("data test %s of %s failed (%s): %d %s break the rule, e.g. %s",
+				t.Name, uptakesql.SchemaFile, t.Rule, n, t.Counts, strings.Join(bad, "; ")))
 		}
 	}
 	return errors.Join(errs...)

@@ -124,7 +124,7 @@ func TestAColumnTestFailsTheTestStep(t *testing.T) {
 	err = columnTests(ctx, conn)
 	for _, want := range []string{
 		"data test customer_monthly.usage_pct accepted_range of sql/marts/schema.yml failed (usage_pct is from 0 to 1): 2 rows break the rule, e.g. month=2026-09-01",
-		"data test customer_monthly unique_combination_of_columns of sql/marts/schema.yml failed (one row per month × customer_ref): 1 rows break the rule",
+		"data test customer_monthly unique_combination_of_columns of sql/marts/schema.yml failed (one row per month × customer_ref): 1 repeated values break the rule",
 		"data test action_list.customer_ref relationships of sql/marts/schema.yml failed (every customer_ref is a customer_ref of customer_monthly): 1 rows",
 		"customer_ref=E9",
 	} {

@@ -8,6 +8,7 @@ package sql
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -160,6 +161,9 @@ type ColumnTest struct {
 	Name string
 	// Rule is the test in words.
 	Rule string
+	// Counts names what SQL returns one row per: "rows" (that break the
+	// rule) or "repeated values" (of a unique test).
+	Counts string
 	// Table is the table tested.
 	Table string
 	// Detect is an aggregate over Table that is above 0 when a row breaks
@@ -192,12 +196,12 @@ func (s Schema) Tests() []ColumnTest {
 		}
 		for _, t := range m.DataTests {
 			q, _ := t.query(m.Name, "", cols)
-			out = append(out, ColumnTest{Name: m.Name + " " + t.Kind, Rule: t.rule(""), Table: m.Name, Detect: t.detect(""), SQL: q})
+			out = append(out, ColumnTest{Name: m.Name + " " + t.Kind, Rule: t.rule(""), Counts: t.counts(), Table: m.Name, Detect: t.detect(""), SQL: q})
 		}
 		for _, c := range m.Columns {
 			for _, t := range c.DataTests {
 				q, _ := t.query(m.Name, c.Name, cols)
-				out = append(out, ColumnTest{Name: m.Name + "." + c.Name + " " + t.Kind, Rule: t.rule(c.Name), Table: m.Name,
+				out = append(out, ColumnTest{Name: m.Name + "." + c.Name + " " + t.Kind, Rule: t.rule(c.Name), Counts: t.counts(), Table: m.Name,
 					Detect: t.detect(c.Name), OneRow: t.oneRow(), SQL: q})
 			}
 		}
@@ -268,6 +272,14 @@ func (t DataTest) query(table, column string, cols map[string]bool) (string, err
 		return fmt.Sprintf("SELECT %s, count(*) AS rows FROM %s GROUP BY ALL HAVING count(*) > 1", strings.Join(ids, ", "), tbl), nil
 	}
 	return "", fmt.Errorf("unknown test %q (known: not_null, unique, accepted_values, accepted_range, relationships, unique_combination_of_columns)", t.Kind)
+}
+
+// counts names what the test's SQL returns one row per.
+func (t DataTest) counts() string {
+	if t.Kind == "unique" || t.Kind == "unique_combination_of_columns" {
+		return "repeated values"
+	}
+	return "rows"
 }
 
 // oneRow says whether the test looks at one row at a time.
@@ -408,7 +420,11 @@ func (t DataTest) flow() string {
 	var args []string
 	list := func(key string, vals []string) {
 		if vals != nil {
-			args = append(args, fmt.Sprintf("%s: [%s]", key, strings.Join(vals, ", ")))
+			quoted := make([]string, len(vals))
+			for i, v := range vals {
+				quoted[i] = yamlScalar(v)
+			}
+			args = append(args, fmt.Sprintf("%s: [%s]", key, strings.Join(quoted, ", ")))
 		}
 	}
 	list("values", t.Args.Values)
@@ -419,11 +435,21 @@ func (t DataTest) flow() string {
 		args = append(args, fmt.Sprintf("max_value: %v", *t.Args.MaxValue))
 	}
 	if t.Args.To != "" {
-		args = append(args, "to: "+t.Args.To)
+		args = append(args, "to: "+yamlScalar(t.Args.To))
 	}
 	if t.Args.Field != "" {
-		args = append(args, "field: "+t.Args.Field)
+		args = append(args, "field: "+yamlScalar(t.Args.Field))
 	}
 	list("combination_of_columns", t.Args.CombinationOfColumns)
 	return fmt.Sprintf("%s: {%s}", t.Kind, strings.Join(args, ", "))
+}
+
+// yamlScalar writes v as a YAML flow scalar: as it is when YAML reads it
+// back as the same text, else double-quoted.
+func yamlScalar(v string) string {
+	var back []string
+	if !strings.ContainsAny(v, ",:[]{}#\"'\\") && yaml.Unmarshal([]byte("["+v+"]"), &back) == nil && len(back) == 1 && back[0] == v {
+		return v
+	}
+	return strconv.Quote(v)
 }

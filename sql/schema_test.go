@@ -152,3 +152,33 @@ func TestTheShippedSchemaDeclaresTests(t *testing.T) {
 		}
 	}
 }
+
+// TestASchemaWrittenReadsBackTheSame: Format writes a schema that parses
+// into the same tests, values YAML would misread quoted.
+func TestASchemaWrittenReadsBackTheSame(t *testing.T) {
+	zero, one := 0.0, 1.0
+	s := uptakesql.Schema{Version: 2, Models: []uptakesql.TableSchema{{
+		Name:      "t",
+		DataTests: []uptakesql.DataTest{{Kind: "unique_combination_of_columns", Args: uptakesql.TestArgs{CombinationOfColumns: []string{"a", "b"}}}},
+		Columns: []uptakesql.Column{
+			{Name: "a", DataType: "VARCHAR", DataTests: []uptakesql.DataTest{{Kind: "not_null"}, {Kind: "unique"}}},
+			{Name: "b", DataType: "VARCHAR", DataTests: []uptakesql.DataTest{
+				{Kind: "accepted_values", Args: uptakesql.TestArgs{Values: []string{"plain", "a, b", "x: y", "[z]", "true", "", " padded", `say "hi"`}}},
+				{Kind: "relationships", Args: uptakesql.TestArgs{To: "t", Field: "a"}},
+			}},
+			{Name: "c", DataType: "DOUBLE", DataTests: []uptakesql.DataTest{{Kind: "accepted_range", Args: uptakesql.TestArgs{MinValue: &zero, MaxValue: &one}}}},
+		},
+	}}}
+	text := s.Format()
+	back, err := uptakesql.ParseSchema(text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	if got := back.Format(); string(got) != string(text) {
+		t.Errorf("read back, written again:\n%s\nfirst written:\n%s", got, text)
+	}
+	vals := back.Models[0].Columns[1].DataTests[0].Args.Values
+	if strings.Join(vals, "|") != `plain|a, b|x: y|[z]|true|| padded|say "hi"` {
+		t.Errorf("values read back: %q\n%s", vals, text)
+	}
+}
