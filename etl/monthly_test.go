@@ -471,15 +471,7 @@ func inMonthOrder(t *testing.T, what, path string) {
 // days), so a nightly run that builds March alone must read January's
 // active days too.
 func TestTheDailyWindowsReadTwoMonthsBack(t *testing.T) {
-	w := newWorkspace(t, "")
-	in := filepath.Join(w.dir, "input")
-	files, err := filepath.Glob(filepath.Join(in, "*.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		os.Remove(f)
-	}
+	w := emptyWorkspace(t)
 	const header = "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"
 	w.write("establishments_2026-01.csv", header+"E1,Alpha,no,yes,1,0,0,Alice,4\n")
 	w.write("establishments_2026-02.csv", header+"E1,Alpha,no,yes,0,0,0,Alice,4\n")
@@ -533,15 +525,7 @@ func TestTheDailyWindowsReadTwoMonthsBack(t *testing.T) {
 // last active day, the windows running down, in a nightly run as in a full
 // refresh.
 func TestKPIDailyKeepsAMonthWithoutDataYet(t *testing.T) {
-	w := newWorkspace(t, "")
-	in := filepath.Join(w.dir, "input")
-	files, err := filepath.Glob(filepath.Join(in, "*.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		os.Remove(f)
-	}
+	w := emptyWorkspace(t)
 	w.write("establishments_2026-01.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\nE1,Alpha,no,yes,1,0,0,Alice,4\n")
 	w.write("users_2026-03-01.csv", "user_id,customer_reference,email,created,first_login,deactivated,archived\n"+
 		"u1,E1,ann@alpha.example,2026-01-01,2026-01-20,,no\nu2,E1,ben@alpha.example,2026-01-01,2026-03-05,,no\n")
@@ -596,4 +580,20 @@ func kpiDaily(t *testing.T, w *workspace) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// emptyWorkspace is a workspace whose input folder holds no file yet.
+func emptyWorkspace(t *testing.T) *workspace {
+	t.Helper()
+	w := newWorkspace(t, "")
+	files, err := filepath.Glob(filepath.Join(w.dir, "input", "*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
 }
