@@ -34,18 +34,13 @@ package etl_test
 //	    |                                       | u6's, C5, from the users export) |
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
-	"github.com/uptake-dev/uptake/etl"
 )
 
 // runFeatures runs testdata/features as of asOf, with a GA4 Data API source
@@ -55,15 +50,6 @@ func runFeatures(t *testing.T, asOf time.Time) *sql.DB {
 	fake := ga4fake.New(t)
 	fake.AddEvents("7", ga4fake.Event{Date: "20260909", Name: "quote_accept",
 		Dims: map[string]string{"customUser:customer_ref": "C3"}, Users: []string{"g-c3"}, Count: 2})
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(root, "testdata", "features", "uptake.yaml")
-	text, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ga4 := `  - name: shop
     kind: ga4
     property_id: "7"
@@ -72,30 +58,7 @@ func runFeatures(t *testing.T, asOf time.Time) *sql.DB {
     purchase_event: none
     start_date: 2026-09-01
     endpoint: ` + fake.URL() + "\n"
-	withGA4 := strings.Replace(string(text), "\ndestinations:", "\n"+ga4+"destinations:", 1)
-	cfg, err := config.Parse(path, []byte(withGA4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.Sources) != 2 {
-		t.Fatalf("the GA4 source was not added: %d sources", len(cfg.Sources))
-	}
-	dir := t.TempDir()
-	cfg.Warehouse = filepath.Join(dir, "warehouse.duckdb")
-	for i := range cfg.Sources {
-		chdirNode(t, cfg.Sources[i].Node, root)
-	}
-	for i := range cfg.Destinations {
-		setKey(cfg.Destinations[i].Node, "path", filepath.Join(dir, "out"))
-	}
-	if _, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: asOf, Logger: discard()}); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, _, _ := runFixtureWith(t, "features", asOf, ga4)
 	return db
 }
 

@@ -25,6 +25,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,11 +40,29 @@ const eps = 1e-9
 // returns the warehouse, opened read-only.
 func runFixture(t *testing.T, name string, asOf time.Time) (*sql.DB, *etl.Result, string) {
 	t.Helper()
+	return runFixtureWith(t, name, asOf, "")
+}
+
+// runFixtureWith is runFixture with more sources: YAML list items, indented
+// like the fixture's own, added after them. The one way etl/ tests run a
+// testdata case: its warehouse and out/ go to a temporary folder, its
+// sources read the case's files wherever the test runs. It returns the
+// warehouse (read-only), the run's result and the folder.
+func runFixtureWith(t *testing.T, name string, asOf time.Time, sourcesYAML string) (*sql.DB, *etl.Result, string) {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(filepath.Join(root, "testdata", name, "uptake.yaml"))
+	path := filepath.Join(root, "testdata", name, "uptake.yaml")
+	text := readFile(t, path)
+	if sourcesYAML != "" {
+		if !strings.Contains(text, "\ndestinations:") {
+			t.Fatalf("%s: no destinations: to add sources before", path)
+		}
+		text = strings.Replace(text, "\ndestinations:", "\n"+strings.TrimRight(sourcesYAML, "\n")+"\ndestinations:", 1)
+	}
+	cfg, err := config.Parse(path, []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +78,7 @@ func runFixture(t *testing.T, name string, asOf time.Time) (*sql.DB, *etl.Result
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, res, dir
+	return (&workspace{t: t, dir: dir, cfg: cfg}).db(), res, dir
 }
 
 func TestKPIOverviewMonthly(t *testing.T) {

@@ -34,7 +34,6 @@ package etl_test
 // C3 W1 W4 W5; C4 W1 W3 W4 W5 W6.
 
 import (
-	"context"
 	"database/sql"
 	"math"
 	"os"
@@ -43,9 +42,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
-	"github.com/uptake-dev/uptake/etl"
 )
 
 // weeklyRow is one row of weekly_active_customers; weekly and rate are NULL
@@ -233,27 +230,6 @@ func TestWeeklyActiveCustomerLevelActivity(t *testing.T) {
 // items, indented like the fixture's sources).
 func runWeeklyWithSource(t *testing.T, asOf time.Time, sourceYAML string) *sql.DB {
 	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(root, "testdata", "weekly", "uptake.yaml")
-	text := readFile(t, path)
-	text = strings.Replace(text, "\ndestinations:", strings.TrimRight(sourceYAML, "\n")+"\ndestinations:", 1)
-	cfg, err := config.Parse(path, []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cfg.Warehouse = filepath.Join(dir, "warehouse.duckdb")
-	for i := range cfg.Sources {
-		chdirNode(t, cfg.Sources[i].Node, root)
-	}
-	for i := range cfg.Destinations {
-		setKey(cfg.Destinations[i].Node, "path", filepath.Join(dir, "out"))
-	}
-	if _, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: asOf, Logger: discard()}); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return (&workspace{t: t, dir: dir, cfg: cfg}).db()
+	db, _, _ := runFixtureWith(t, "weekly", asOf, sourceYAML)
+	return db
 }
