@@ -148,23 +148,18 @@ func (p *publication) Prepare(ctx context.Context) error {
 		return err
 	}
 	if p.d.on(p.d.spec.Report) {
-		t0 := time.Now()
-		if err := writeReport(ctx, p.conn, filepath.Join(tmp, "report.html"), p.run, p.out); err != nil {
+		if err := p.timed("wrote", "file", "report.html", func() error {
+			return writeReport(ctx, p.conn, filepath.Join(tmp, "report.html"), p.run, p.out)
+		}); err != nil {
 			return err
 		}
-		p.run.Logger.Debug("wrote", "file", "report.html", "duration", time.Since(t0).Round(time.Millisecond).String())
 	}
 	// Readable by anyone who can read the folder, whatever the umask (uptake
 	// runs with 077 so that its warehouse stays private).
 	if err := shareTree(tmp); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := syncTree(tmp); err != nil {
-		return err
-	}
-	p.run.Logger.Debug("flushed to disk", "folder", tmp, "duration", time.Since(t0).Round(time.Millisecond).String())
-	return nil
+	return p.timed("flushed to disk", "folder", tmp, func() error { return syncTree(tmp) })
 }
 
 // shareTree makes the files of dir 0644.
@@ -203,22 +198,31 @@ func (p *publication) writeTables(ctx context.Context) error {
 		}
 	}
 	if p.d.on(p.d.spec.DuckDB) {
-		t0 := time.Now()
-		if err := writeDuckDB(ctx, p.conn, filepath.Join(p.tmp, "uptake.duckdb"), p.out.Tables); err != nil {
-			return err
-		}
-		p.run.Logger.Debug("wrote", "file", "uptake.duckdb", "duration", time.Since(t0).Round(time.Millisecond).String())
+		return p.timed("wrote", "file", "uptake.duckdb", func() error {
+			return writeDuckDB(ctx, p.conn, filepath.Join(p.tmp, "uptake.duckdb"), p.out.Tables)
+		})
 	}
 	return nil
 }
 
-// write runs the statement that writes file, and logs its time (debug).
+// write runs the statement that writes file.
 func (p *publication) write(ctx context.Context, file, statement string) error {
+	return p.timed("wrote", "file", filepath.Base(file), func() error {
+		if _, err := p.conn.ExecContext(ctx, statement); err != nil {
+			return fmt.Errorf("write %s: %w", file, err)
+		}
+		return nil
+	})
+}
+
+// timed runs one step of the publication and logs it, with what it worked
+// on (key and value) and its time (debug): where a publish's time goes.
+func (p *publication) timed(msg, key, value string, step func() error) error {
 	t0 := time.Now()
-	if _, err := p.conn.ExecContext(ctx, statement); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
+	if err := step(); err != nil {
+		return err
 	}
-	p.run.Logger.Debug("wrote", "file", filepath.Base(file), "duration", time.Since(t0).Round(time.Millisecond).String())
+	p.run.Logger.Debug(msg, key, value, "duration", time.Since(t0).Round(time.Millisecond).String())
 	return nil
 }
 
