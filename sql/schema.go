@@ -118,26 +118,8 @@ func ParseSchema(b []byte) (Schema, error) {
 	if err := d.Decode(&s); err != nil {
 		return Schema{}, fmt.Errorf("%s: %w", SchemaFile, err)
 	}
-	for _, m := range s.Models {
-		cols := map[string]bool{}
-		for _, c := range m.Columns {
-			cols[c.Name] = true
-		}
-		for _, t := range m.DataTests {
-			if _, err := t.query(m.Name, "", cols); err != nil {
-				return Schema{}, fmt.Errorf("%s: %s: %w", SchemaFile, m.Name, err)
-			}
-		}
-		for _, c := range m.Columns {
-			for _, t := range c.DataTests {
-				if _, err := t.query(m.Name, c.Name, cols); err != nil {
-					return Schema{}, fmt.Errorf("%s: %s.%s: %w", SchemaFile, m.Name, c.Name, err)
-				}
-				if t.Kind == "relationships" && !s.hasColumn(t.Args.To, t.Args.Field) {
-					return Schema{}, fmt.Errorf("%s: %s.%s: relationships: no column %s in %s", SchemaFile, m.Name, c.Name, t.Args.Field, t.Args.To)
-				}
-			}
-		}
+	if _, err := s.compile(); err != nil {
+		return Schema{}, err
 	}
 	return s, nil
 }
@@ -188,6 +170,12 @@ func ColumnTests() ([]ColumnTest, error) {
 
 // Tests returns the schema's data tests as queries, table by table.
 func (s Schema) Tests() []ColumnTest {
+	tests, _ := s.compile() // checked by ParseSchema
+	return tests
+}
+
+// compile makes each test a query, or fails naming the first wrong one.
+func (s Schema) compile() ([]ColumnTest, error) {
 	var out []ColumnTest
 	for _, m := range s.Models {
 		cols := map[string]bool{}
@@ -195,18 +183,27 @@ func (s Schema) Tests() []ColumnTest {
 			cols[c.Name] = true
 		}
 		for _, t := range m.DataTests {
-			q, _ := t.query(m.Name, "", cols)
+			q, err := t.query(m.Name, "", cols)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", SchemaFile, m.Name, err)
+			}
 			out = append(out, ColumnTest{Name: m.Name + " " + t.Kind, Rule: t.rule(""), Counts: t.counts(), Table: m.Name, Detect: t.detect(""), SQL: q})
 		}
 		for _, c := range m.Columns {
 			for _, t := range c.DataTests {
-				q, _ := t.query(m.Name, c.Name, cols)
+				q, err := t.query(m.Name, c.Name, cols)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s.%s: %w", SchemaFile, m.Name, c.Name, err)
+				}
+				if t.Kind == "relationships" && !s.hasColumn(t.Args.To, t.Args.Field) {
+					return nil, fmt.Errorf("%s: %s.%s: relationships: no column %s in %s", SchemaFile, m.Name, c.Name, t.Args.Field, t.Args.To)
+				}
 				out = append(out, ColumnTest{Name: m.Name + "." + c.Name + " " + t.Kind, Rule: t.rule(c.Name), Counts: t.counts(), Table: m.Name,
 					Detect: t.detect(c.Name), OneRow: t.oneRow(), SQL: q})
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // query is the SELECT returning the rows of table that break the test,
