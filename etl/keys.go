@@ -87,7 +87,7 @@ func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex conn
 			selects = append(selects, `SELECT month AS m, rows, digest FROM kept.months WHERE relation IN (`+strings.Join(quoted, ", ")+`)`)
 		}
 		if copied != "" {
-			selects = append(selects, fmt.Sprintf(`SELECT (%s)::DATE AS m, count(*) AS rows, sum(hash(t)) AS digest FROM %s t GROUP BY m`, m.Month, copied))
+			selects = append(selects, filecache.MonthDigests(copied, m.Month))
 		}
 		k := keys{monthly: true, months: map[string]string{}}
 		rows, err := conn.QueryContext(ctx, `SELECT strftime(m, '%Y-%m-%d'), sum(rows)::VARCHAR || ':' || sum(digest)::VARCHAR FROM (`+

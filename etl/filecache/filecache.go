@@ -404,12 +404,21 @@ func (s *Store) Months(ctx context.Context, relations []string, month string) er
 		if slices.Contains(done, r) {
 			continue
 		}
-		q := fmt.Sprintf(`INSERT INTO kept.months SELECT %s, (%s)::DATE AS m, count(*), sum(hash(t)) FROM %s t GROUP BY m`, sqltext.Quote(r), month, r)
+		q := fmt.Sprintf(`INSERT INTO kept.months SELECT %s, * FROM (%s)`, sqltext.Quote(r), MonthDigests(r, month))
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("file cache: months of %s: %w", r, err)
 		}
 	}
 	return nil
+}
+
+// MonthDigests is the SELECT of a relation's rows per month: the month (m,
+// the DATE month gives a row), how many rows and the sum of their hashes
+// (digest). A raw table's months add up those of its kept files
+// (kept.months) and of its copied rows, so both are digested by this one
+// query.
+func MonthDigests(relation, month string) string {
+	return fmt.Sprintf(`SELECT (%s)::DATE AS m, count(*) AS rows, sum(hash(t)) AS digest FROM %s t GROUP BY m`, month, relation)
 }
 
 // reading is the key's Reading with the raw table's contract: a new
