@@ -28,8 +28,7 @@ func dataTests(ctx context.Context, conn *sql.Conn) error {
 			return fmt.Errorf("sql/tests/%s.sql: %w", t.Name, err)
 		}
 		if n > 0 {
-			errs = append(errs, fmt.Errorf("data test sql/tests/%s.sql failed (%s): %d rows break the rule, e.g. %s",
-				t.Name, strings.ReplaceAll(t.Doc, "\n", " "), n, strings.Join(bad, "; ")))
+			errs = append(errs, failed("sql/tests/"+t.Name+".sql", strings.ReplaceAll(t.Doc, "\n", " "), n, "rows", bad))
 		}
 	}
 	if err := columnTests(ctx, conn); err != nil {
@@ -90,11 +89,16 @@ func columnTests(ctx context.Context, conn *sql.Conn) error {
 			if err != nil {
 				return fmt.Errorf("%s: %s: %w", uptakesql.SchemaFile, t.Name, err)
 			}
-			errs = append(errs, fmt.Errorf("data test %s of %s failed (%s): %d %s break the rule, e.g. %s",
-				t.Name, uptakesql.SchemaFile, t.Rule, n, t.Counts, strings.Join(bad, "; ")))
+			errs = append(errs, failed(t.Name+" of "+uptakesql.SchemaFile, t.Rule, n, t.Counts, bad))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// failed is the error of a data test that found n rows (or repeated
+// values: what) breaking its rule, quoting the first ones.
+func failed(test, rule string, n int64, what string, first []string) error {
+	return fmt.Errorf("data test %s failed (%s): %d %s break the rule, e.g. %s", test, rule, n, what, strings.Join(first, "; "))
 }
 
 // firstRows returns up to limit rows of q as "col=value" lists, and the row count.
