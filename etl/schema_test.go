@@ -9,13 +9,14 @@ import (
 	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
-var update = flag.Bool("update", false, "rewrite the types of sql/marts/schema.yml from the tables built, keeping its tests (review the diff by hand)")
+var update = flag.Bool("update", false, "rewrite the types of sql/marts/schema.yml from the tables built, keeping its descriptions and tests (review the diff by hand)")
 
 // TestOutputSchemasAreFrozen checks every published table's columns (name,
 // order, type) against sql/marts/schema.yml. Looker Studio reports break on a
 // renamed, reordered, retyped or dropped column: columns may only be added at
 // the end, and a breaking change needs a new table name (_v2). The file's
-// data tests stay as they are; its layout is the one Schema.Format writes.
+// descriptions and data tests stay as they are; its layout is the one
+// Schema.Format writes.
 func TestOutputSchemasAreFrozen(t *testing.T) {
 	db, _, _ := runFixture(t, "kpi", date(2026, 10, 15))
 	path := filepath.Join("..", "sql", "marts", "schema.yml")
@@ -23,15 +24,21 @@ func TestOutputSchemasAreFrozen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	declared, err := uptakesql.ParseSchema(text)
+	docs, err := os.ReadFile(filepath.Join("..", "sql", "marts", "docs.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := map[string][]uptakesql.DataTest{} // "table" or "table.column" → its tests
+	declared, err := uptakesql.ParseSchemaDocs(text, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What -update keeps: "table" or "table.column" → its description and tests.
+	tables := map[string]uptakesql.TableSchema{}
+	columns := map[string]uptakesql.Column{}
 	for _, m := range declared.Models {
-		tests[m.Name] = m.DataTests
+		tables[m.Name] = m
 		for _, c := range m.Columns {
-			tests[m.Name+"."+c.Name] = c.DataTests
+			columns[m.Name+"."+c.Name] = c
 		}
 	}
 	// The tables as built in the live schema: main has views of them, except
@@ -46,13 +53,14 @@ func TestOutputSchemasAreFrozen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := uptakesql.TableSchema{Name: table, DataTests: tests[table]}
+		m := uptakesql.TableSchema{Name: table, Description: tables[table].Description, DataTests: tables[table].DataTests}
 		for rows.Next() {
 			var c uptakesql.Column
 			if err := rows.Scan(&c.Name, &c.DataType); err != nil {
 				t.Fatal(err)
 			}
-			c.DataTests = tests[table+"."+c.Name]
+			declared := columns[table+"."+c.Name]
+			c.Description, c.DataTests = declared.Description, declared.DataTests
 			m.Columns = append(m.Columns, c)
 		}
 		rows.Close()

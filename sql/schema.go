@@ -1,7 +1,8 @@
 package sql
 
 // The published tables' schema file, marts/schema.yml, in dbt's layout: each
-// table's columns in order with their types (frozen: etl/schema_test.go
+// table's description and its columns in order with their descriptions (see
+// docs.go), their types (frozen: etl/schema_test.go
 // checks them against the tables built) and the data tests declared on
 // them, which a run executes after the models, as it does sql/tests.
 
@@ -23,11 +24,15 @@ const SchemaFile = "sql/marts/schema.yml"
 type Schema struct {
 	Version int           `yaml:"version"`
 	Models  []TableSchema `yaml:"models"`
+
+	blocks map[string]string // the docs blocks of marts/docs.md, by name
 }
 
 // TableSchema is one published table.
 type TableSchema struct {
 	Name string `yaml:"name"`
+	// Description says what one row is and who reads the table (markdown).
+	Description string `yaml:"description,omitempty"`
 	// DataTests are the table's tests (unique_combination_of_columns).
 	DataTests []DataTest `yaml:"data_tests,omitempty"`
 	Columns   []Column   `yaml:"columns"`
@@ -35,8 +40,11 @@ type TableSchema struct {
 
 // Column is one column of a published table.
 type Column struct {
-	Name     string `yaml:"name"`
-	DataType string `yaml:"data_type"`
+	Name string `yaml:"name"`
+	// Description is "**Label**: definition" (markdown), or a reference to a
+	// docs block of marts/docs.md, '{{ doc("name") }}'.
+	Description string `yaml:"description,omitempty"`
+	DataType    string `yaml:"data_type"`
 	// DataTests are the column's tests.
 	DataTests []DataTest `yaml:"data_tests,omitempty"`
 }
@@ -100,25 +108,45 @@ func (a TestArgs) empty() bool {
 	return a.Values == nil && a.MinValue == nil && a.MaxValue == nil && a.To == "" && a.Field == "" && a.CombinationOfColumns == nil
 }
 
-// ReadSchema returns the embedded marts/schema.yml.
+// ReadSchema returns the embedded marts/schema.yml, with the docs blocks of
+// marts/docs.md its descriptions use.
 func ReadSchema() (Schema, error) {
 	b, err := files.ReadFile("marts/schema.yml")
 	if err != nil {
 		return Schema{}, err
 	}
-	return ParseSchema(b)
+	docs, err := files.ReadFile("marts/docs.md")
+	if err != nil {
+		return Schema{}, err
+	}
+	return ParseSchemaDocs(b, docs)
 }
 
 // ParseSchema reads a schema file's text and checks its tests: each known,
 // with the arguments it needs, on a column of the table.
 func ParseSchema(b []byte) (Schema, error) {
+	return ParseSchemaDocs(b, nil)
+}
+
+// ParseSchemaDocs reads a schema file and the docs file beside it: the
+// tests are checked as ParseSchema does, and each doc reference must have
+// its block, each block a reference.
+func ParseSchemaDocs(schema, docs []byte) (Schema, error) {
 	var s Schema
-	d := yaml.NewDecoder(bytes.NewReader(b))
+	d := yaml.NewDecoder(bytes.NewReader(schema))
 	d.KnownFields(true)
 	if err := d.Decode(&s); err != nil {
 		return Schema{}, fmt.Errorf("%s: %w", SchemaFile, err)
 	}
 	if _, err := s.compile(); err != nil {
+		return Schema{}, err
+	}
+	blocks, err := parseDocBlocks(docs)
+	if err != nil {
+		return Schema{}, err
+	}
+	s.blocks = blocks
+	if err := s.checkDocs(); err != nil {
 		return Schema{}, err
 	}
 	return s, nil
@@ -356,13 +384,20 @@ func (t DataTest) rule(column string) string {
 }
 
 // SchemaHeader is the comment at the top of marts/schema.yml.
-const SchemaHeader = `# The published tables, in dbt's layout: each table's columns, in order,
-# with their types, and the data tests declared on them.
+const SchemaHeader = `# The published tables, in dbt's layout: each table's description, and its
+# columns, in order, with their descriptions, types and data tests.
+# - The descriptions are the one home of the KPI definitions: BigQuery's
+#   table and column descriptions, docs/kpis.md (generated) and the report's
+#   labels come from them. A column's starts with its label in bold
+#   ("**Usage %**: ..."), then its definition. A setting of the config is
+#   named by its key in backquotes (` + "`kpi.low_utilization_pct`" + `): the report and
+#   BigQuery show the run's value. A description several tables share is a
+#   docs block of docs.md, used as '{{ doc("name") }}'.
 # - The types are frozen (etl/schema_test.go checks them against the tables
 #   built): Looker Studio reports break on a renamed, reordered, retyped or
 #   dropped column. Add columns only at the end of a table; a breaking change
 #   gets a new table name (_v2). ` + "`go test ./etl -run Schema -update`" + ` rewrites
-#   the types from the tables built and keeps the tests; read the diff.
+#   the types from the tables built and keeps the rest; read the diff.
 # - The data tests run after the models, beside sql/tests, and a row that
 #   breaks one fails the run before anything is published. Tests, by dbt's
 #   names: not_null, unique, accepted_values {values}, accepted_range
@@ -378,6 +413,7 @@ func (s Schema) Format() []byte {
 	fmt.Fprintf(&b, "version: %d\nmodels:\n", s.Version)
 	for _, m := range s.Models {
 		fmt.Fprintf(&b, "  - name: %s\n", m.Name)
+		writeText(&b, "    ", "description", m.Description)
 		if len(m.DataTests) > 0 {
 			b.WriteString("    data_tests:\n")
 			for _, t := range m.DataTests {
@@ -386,7 +422,9 @@ func (s Schema) Format() []byte {
 		}
 		b.WriteString("    columns:\n")
 		for _, c := range m.Columns {
-			fmt.Fprintf(&b, "      - name: %s\n        data_type: %s\n", c.Name, c.DataType)
+			fmt.Fprintf(&b, "      - name: %s\n", c.Name)
+			writeText(&b, "        ", "description", c.Description)
+			fmt.Fprintf(&b, "        data_type: %s\n", c.DataType)
 			if len(c.DataTests) == 0 {
 				continue
 			}
@@ -407,6 +445,60 @@ func (s Schema) Format() []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// schemaWidth is the width schema.yml's lines are wrapped at.
+const schemaWidth = 100
+
+// writeText writes a text value: on the key's line when it fits, else
+// folded over several lines (a text of one paragraph) or as a literal block
+// (a text with line breaks, such as a markdown table).
+func writeText(b *strings.Builder, indent, key, text string) {
+	if text == "" {
+		return
+	}
+	if !strings.Contains(text, "\n") {
+		if line := indent + key + ": " + yamlText(text); len(line) <= schemaWidth {
+			b.WriteString(line + "\n")
+			return
+		}
+		fmt.Fprintf(b, "%s%s: >-\n", indent, key)
+		inner := indent + "  "
+		line := inner
+		for _, word := range strings.Fields(text) {
+			if line != inner && len(line)+1+len(word) > schemaWidth {
+				b.WriteString(line + "\n")
+				line = inner
+			}
+			if line != inner {
+				line += " "
+			}
+			line += word
+		}
+		b.WriteString(line + "\n")
+		return
+	}
+	fmt.Fprintf(b, "%s%s: |-\n", indent, key)
+	for _, l := range strings.Split(text, "\n") {
+		if l == "" {
+			b.WriteString("\n")
+			continue
+		}
+		b.WriteString(indent + "  " + l + "\n")
+	}
+}
+
+// yamlText writes a text as a YAML flow scalar: plain when YAML reads it back
+// the same, else single-quoted (no escapes to read), else double-quoted.
+func yamlText(v string) string {
+	var back string
+	if yaml.Unmarshal([]byte("v: "+v), &struct{ V *string }{&back}) == nil && back == v && !strings.ContainsAny(v, "#'\"") {
+		return v
+	}
+	if !strings.Contains(v, "'") {
+		return "'" + v + "'"
+	}
+	return strconv.Quote(v)
 }
 
 // flow writes a test on one line: its name, or "name: {arguments}".

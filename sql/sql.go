@@ -38,7 +38,7 @@ import (
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
-//go:embed contract/*.sql staging/*.sql intermediate/*.sql marts/*.sql marts/schema.yml tests/*.sql
+//go:embed contract/*.sql staging/*.sql intermediate/*.sql marts/*.sql marts/schema.yml marts/docs.md tests/*.sql
 var files embed.FS
 
 // Model is one .sql file.

@@ -1,24 +1,12 @@
 -- int_customer_flows: how each customer changed during a complete month
--- (grain: month × customer_ref), for the activation, deactivation, churn
--- and retention rates. One row per customer of the month, credited to the
--- month's salesperson, and per customer of the month before that is gone
--- from the month's export (deleted, not archived), credited to last month's
--- salesperson: a deletion is a churn, never a silent improvement. Its state
--- at the start is its row of the previous month. The first reported month
--- (no start) and the month to date have no rows: their rates are NULL.
---   to_activate          a customer not activated at the start (present then and not
---                        archived), or created this month
---   newly_activated      one of those, activated at the end
---   activated_at_start   activated at the start
---   deactivated          activated at the start, still a customer (not archived) at the end,
---                        no longer activated (portal access removed)
---   churned              activated at the start, archived or gone at the end
---   gone                 in last month's export, not in this month's
---   active_at_start, retained   active last month; and active this month too
---   new_users            users of the customer created this month;
---   new_users_logged_in  of those, the ones whose first login is this month
---   users_at_start       users at the end of last month (customers activated then)
---   deactivated_users    of those, deactivated during this month
+-- (grain: month × customer_ref), the flags int_kpi_flows counts into the rates
+-- of change (defined in sql/marts/schema.yml: customers_to_activate counts
+-- to_activate, and so on). One row per customer of the month, credited to the
+-- month's salesperson, and per customer of the month before that is gone from
+-- the month's export (deleted, not archived), credited to last month's
+-- salesperson: a deletion is a churn, never a silent improvement. Its state at
+-- the start is its row of the previous month. The first reported month (no
+-- start) and the month to date have no rows.
 -- Built month by month: a month reads itself and the month before.
 -- @month: month
 -- @lookback: int_customer_monthly 1, stg_months 1

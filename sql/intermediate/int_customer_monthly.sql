@@ -1,6 +1,6 @@
 -- int_customer_monthly: one row per customer per month, every KPI flag of the
--- customer_monthly mart (whose header defines the columns). Marts and the
--- intermediate models read this one, never the published mart.
+-- customer_monthly mart (each column defined in sql/marts/schema.yml). Marts
+-- and the intermediate models read this one, never the published mart.
 -- Built month by month: a month reads itself and the month before (the
 -- previous month's values); the facts of all the customer's months come
 -- from int_customer_firsts.

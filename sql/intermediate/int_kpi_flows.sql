@@ -1,20 +1,9 @@
 -- int_kpi_flows: the month's rates of change for every salesperson and for
 -- all customers (salesperson IS NULL), each with its numerator and
--- denominator (definitions: int_customer_flows). NULL when the denominator
--- is 0, for the first reported month (no start to compare with) and for the
--- month to date.
---   customer_activation_rate    newly_activated_customers / customers_to_activate
---   customer_deactivation_rate  deactivated_customers / activated_at_start
---   churn_rate                  churned_customers / activated_at_start (archived, or gone
---                               from the export: gone_customers, at the end of the table)
---   usage_retention             retained_active_customers / prev_active_customers
---   user_activation_rate        new_users_logged_in / new_users
---   user_deactivation_rate      deactivated_users / users_at_start
---   low_engagement_customers, lost_active_users_customers  (customer_monthly's flags)
---   setup_customers, discovery_customers, activation_stage_customers  activated customers
---                        per adoption stage (the last NULL without kpi.milestone_events)
---   orders, web_orders, web_order_share  web_orders / orders (NULL without an order
---                        source other than the web shop's analytics)
+-- denominator, from int_customer_flows: the columns kpi_overview_monthly and
+-- kpi_salesperson_monthly publish after published_at, each defined in
+-- sql/marts/schema.yml. NULL when the denominator is 0, for the first reported
+-- month (no start to compare with) and for the month to date.
 WITH flows AS (
     SELECT
         month,

@@ -1,18 +1,8 @@
 -- int_kpi_monthly: the monthly KPIs for every salesperson and for all
--- customers (salesperson IS NULL), from customer_monthly and the activity
--- months. Every ratio comes with its numerator and denominator so that a
--- report can roll it up as SUM(numerator) / SUM(denominator).
---   customers            not archived
---   activated_customers  not archived and with portal access
---   monthly_active_rate  active_customers / activated_customers
---   score_mom            (score - prev_score) / prev_score, where prev_score is the
---                        same scope's total last month (a salesperson's portfolio as
---                        it was then; customers gone since still count in it)
---   users, active_users  of activated customers; usage_pct = active_users / users
---   seats, seat_active_users  of activated customers with seats;
---   license_utilization  seat_active_users / seats (pooled)
---   avg_license_utilization  mean of the customers' utilization (a mean of ratios)
---   avg_dau, mau         mean daily active users, monthly active users; dau_mau = avg_dau / mau
+-- customers (salesperson IS NULL), from int_customer_monthly and the activity
+-- months: the columns of kpi_overview_monthly and kpi_salesperson_monthly up
+-- to published_at, each defined in sql/marts/schema.yml. Every ratio comes
+-- with its numerator and denominator.
 WITH grouped AS (
     SELECT
         month,

@@ -1,17 +1,8 @@
--- action_list: what each salesperson should do next (grain: customer × play),
--- for the latest complete month. One row per customer per play:
---   churn_risk         active last month, inactive now                      priority 1
---   lost_active_users  had active users last month, none now                priority 1
---   usage_drop         still active, score down by >= kpi.drop_alert_pct %  priority 2
---   low_engagement     first month after onboarding, not active or usage %
---                      below kpi.low_engagement_usage_pct                   priority 2
---   low_utilization    active users / seats below kpi.low_utilization_pct  priority 2
---   champion           among the month's most active customers              priority 3
--- A champion with a churn risk is not thanked. reason says why with the
--- figures; suggested_task is the play's first step. Sorted for a sales
--- manager reading it rep by rep: salesperson, priority, the play in the order
--- above, the most severe first within a play (the steepest drop, the lowest
--- utilization...); position numbers the rows of each salesperson.
+-- action_list: what each salesperson should do next, for the latest complete
+-- month (grain: customer × play). The plays, their rules and the columns are
+-- defined in sql/marts/schema.yml. Sorted for a sales manager reading it rep by
+-- rep: salesperson, priority, the play in the order of the plays CTE, the most
+-- severe first within a play; position numbers the rows of each salesperson.
 WITH current_month AS (
     SELECT max(month) AS month FROM stg_months WHERE complete
 ),

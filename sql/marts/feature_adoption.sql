@@ -1,14 +1,6 @@
 -- feature_adoption: adoption of each high-value feature (kpi.features) per
--- month and salesperson (grain: month × salesperson × feature). There are no
--- overall rows: overall = SUM(adopters) / SUM(activated_customers) over the
--- salespeople of a month. Empty when no features are configured.
---   complete             false for the month to date
---   feature              the feature's name in kpi.features
---   activated_customers  the salesperson's activated customers that month (the same
---                        for every feature)
---   adopters             those of them that used the feature that month (its events
---                        add up to its min_uses; stg_customer_features)
---   adoption_rate        adopters / activated_customers (NULL when none activated)
+-- month and salesperson (grain: month × salesperson × feature); no overall
+-- rows. Columns defined in sql/marts/schema.yml.
 WITH feats AS (
     SELECT unnest(getvariable('features'), recursive := true)
 ),

@@ -1,14 +1,6 @@
--- feature_segments: activated customers per combination of the high-value
--- features (kpi.features) they used that month, per month and salesperson
--- (grain: month × salesperson × segment). Only segments with at least one
--- customer appear: a missing segment has 0 customers. A salesperson's
--- customers over its segments add up to its activated customers
--- (feature_adoption); overall = SUM over salespeople. Empty when no features
--- are configured.
---   complete   false for the month to date
---   segment    the used features' names joined with ' + ' in config order, or 'none'
---   features   how many features the segment holds (0 to 4)
---   customers  activated customers in the segment
+-- feature_segments: activated customers per combination of the features they
+-- used, per month and salesperson (grain: month × salesperson × segment); only
+-- segments with a customer appear. Columns defined in sql/marts/schema.yml.
 SELECT
     cm.month,
     m.complete,

@@ -1,11 +1,7 @@
--- kpi_daily: daily active users for all customers (grain: day), with rolling
--- weekly (7 days ending that day) and monthly (30 days ending that day)
--- active users and dau_mau = dau / mau. Days run from the first to the last
--- day with activity; days without activity have dau = 0.
--- When the GA4 Data API is the only activity source, dau is GA4's own daily
--- active users (stg_reported_users) and wau, mau and dau_mau are NULL: GA4
--- users do not add up across days, and uptake asks GA4 for calendar months
--- (kpi_overview_monthly.mau), not for rolling windows.
+-- kpi_daily: daily active users for all customers (grain: day), from the
+-- first to the last day with activity (int_kpi_daily's figures; a day without
+-- a row has dau = 0), or GA4's own daily figures when the GA4 Data API is the
+-- only activity source. Columns defined in sql/marts/schema.yml.
 WITH active AS (
     SELECT min(day) AS first_day, max(day) AS last_day FROM int_kpi_daily WHERE dau > 0
 ),

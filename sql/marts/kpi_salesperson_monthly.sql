@@ -1,9 +1,6 @@
 -- kpi_salesperson_monthly: the monthly KPIs per salesperson (grain: month ×
--- salesperson). A customer counts for the salesperson on its row of that
--- month. Summing a numerator and its denominator over salespeople gives
--- kpi_overview_monthly's ratio.
--- Columns added after the first release come after published_at (definitions:
--- int_kpi_flows).
+-- salesperson), the columns of kpi_overview_monthly. Each column is defined in
+-- sql/marts/schema.yml.
 SELECT
     k.month,
     k.salesperson,

@@ -1,13 +1,7 @@
 -- source_quality: what the analytics sources said about their numbers (grain:
--- day × source_name × report), from the GA4 Data API's report metadata. A
--- flag on a day means that day's GA4 figures are incomplete or estimated:
---   subject_to_thresholding   GA4 withheld small counts (Google signals)
---   data_loss_from_other_row  rows fell into GA4's "(other)" row (too many distinct
---                             values); other_row_count of them were left out
---   sampled                   GA4 read samples_read of sampling_space events: estimates
---   property_time_zone        the zone the property counts its days in
---   run_id                    the run that pulled the day last
--- The whole report's metadata applies to each day of its window.
+-- day × source_name × report), from the GA4 Data API's report metadata; the
+-- whole report's metadata applies to each day of its window. Columns defined
+-- in sql/marts/schema.yml.
 SELECT
     day,
     source_name,

@@ -1,19 +1,9 @@
 -- weekly_active_customers: weekly-active customers per complete ISO week and
--- salesperson (grain: week × salesperson). A weekly-active customer is an
--- activated customer active (at least one usage event, kpi.usage_events) in
--- each of the 4 complete ISO weeks ending with this one. There are no overall
--- rows: every customer has one salesperson per week, so the overall figures
--- are the SUM of every column over the salespeople of a week. A week is
--- credited by the customer's row (salesperson, activated) of the month of its
--- Sunday; weeks run from the first Monday of the first reported month to the
--- last week whose Sunday is before the run's as-of date.
---   week                     the ISO week's Monday
---   salesperson              the salesperson of the customers that week
---   activated_customers      not archived and with portal access, in the month of the week's Sunday
---   active_customers         activated customers with at least one usage event that week
---   weekly_active_customers  activated customers active in each of the 4 weeks ending with this one;
---                            NULL for the first 3 weeks reported (fewer than 4 weeks of history)
---   weekly_active_rate       weekly_active_customers / activated_customers (NULL when none activated)
+-- salesperson (grain: week × salesperson); no overall rows. A week is credited
+-- by the customer's row (salesperson, activated) of the month of its Sunday;
+-- weeks run from the first Monday of the first reported month to the last week
+-- whose Sunday is before the run's as-of date. Columns defined in
+-- sql/marts/schema.yml.
 WITH portfolio AS (
     SELECT month, salesperson, count(*) FILTER (WHERE activated) AS activated_customers
     FROM stg_customer_months
