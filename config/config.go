@@ -480,3 +480,34 @@ func uniqueNames(c *Config, key string, ps []Plugin) []error {
 	}
 	return errs
 }
+
+// Settings are the KPI settings as the published descriptions show them
+// (see sql/docs.go): "kpi.low_utilization_pct" → "60". A setting left unset
+// (champion_min_score) is not there: its description names the key.
+func (k KPI) Settings() map[string]string {
+	s := map[string]string{
+		"kpi.score_events":               strings.Join(k.ScoreEvents, ", "),
+		"kpi.usage_events":               strings.Join(k.UsageEvents, ", "),
+		"kpi.milestone_events":           strings.Join(k.MilestoneEvents, ", "),
+		"kpi.active_min_score":           fmt.Sprintf("%g", k.ActiveMinScore),
+		"kpi.champion_top_pct":           fmt.Sprintf("%g", k.ChampionTopPct),
+		"kpi.drop_alert_pct":             fmt.Sprintf("%g", k.DropAlertPct),
+		"kpi.low_utilization_pct":        fmt.Sprintf("%g", k.LowUtilizationPct),
+		"kpi.increasing_utilization_pts": fmt.Sprintf("%g", k.IncreasingUtilizationPts),
+		"kpi.low_engagement_usage_pct":   fmt.Sprintf("%g", k.LowEngagementUsagePct),
+	}
+	if k.ChampionMinScore != nil {
+		s["kpi.champion_min_score"] = fmt.Sprintf("%g", *k.ChampionMinScore)
+	}
+	names := make([]string, len(k.Features))
+	for i, f := range k.Features {
+		names[i] = f.Name
+	}
+	s["kpi.features"] = strings.Join(names, ", ")
+	for key, v := range s {
+		if v == "" {
+			s[key] = "none"
+		}
+	}
+	return s
+}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
+
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 // Run is what a connector may know about the run it serves.
@@ -139,8 +141,12 @@ type Published struct {
 	Rejects int64
 	// Warnings are the run's warnings.
 	Warnings []string
-	// Docs holds each table's description (the header comment of its model).
-	Docs map[string]string
+	// Docs holds each table's description and its columns' labels and
+	// definitions (sql/marts/schema.yml), with the run's settings in them.
+	Docs map[string]uptakesql.TableDoc
+	// Settings are the run's KPI settings as the descriptions show them:
+	// "kpi.low_utilization_pct" → "60".
+	Settings map[string]string
 	// WindowStart and WindowEnd are the first and last month the run covers.
 	WindowStart, WindowEnd time.Time
 }

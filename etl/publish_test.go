@@ -296,3 +296,35 @@ func TestTwoKPISourcesOfOneGA4PropertyAreRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestBigQueryTablesAreDescribedFromTheSchemaFile: a run publishes each
+// table and column to BigQuery with its description from
+// sql/marts/schema.yml, the run's thresholds written in.
+func TestBigQueryTablesAreDescribedFromTheSchemaFile(t *testing.T) {
+	fake := bqfake.New(t, "test")
+	w := newWorkspace(t, bigqueryYAML(fake))
+	w.cfg.KPI.LowUtilizationPct = 45
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	tb, ok := fake.Table("kpis", "customer_monthly")
+	if !ok {
+		t.Fatal("customer_monthly not published")
+	}
+	if !strings.HasPrefix(tb.Description, "One row per customer and month") {
+		t.Errorf("table description %q", tb.Description)
+	}
+	descs := map[string]string{}
+	for _, f := range tb.Schema {
+		descs[f.Name] = f.Description
+	}
+	if d := descs["low_utilization"]; !strings.HasPrefix(d, "Low utilization: ") || !strings.Contains(d, "below 45 %") || strings.Contains(d, "`") {
+		t.Errorf("low_utilization: %q", d)
+	}
+	if d := descs["usage_pct"]; !strings.HasPrefix(d, "Usage %: active_users / users") {
+		t.Errorf("usage_pct: %q", d)
+	}
+	if len(descs) != len(tb.Schema) || descs["published_at"] == "" {
+		t.Errorf("descriptions: %v", descs)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/etl/filecache"
 	"github.com/uptake-dev/uptake/etl/warehouse"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
@@ -113,8 +114,7 @@ type Result struct {
 	// Headline is the latest complete month's KPIs (nil when none).
 	Headline *Headline
 
-	docs       map[string]string // output table → model header comment
-	publishing bool              // the publish has begun: a stop no longer stops the run
+	publishing bool // the publish has begun: a stop no longer stops the run
 	Err        error
 }
 
@@ -337,8 +337,13 @@ func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Ru
 	}
 	// The publish's first two phases change nothing readers see: a stop
 	// during them stops the run, and what was prepared is discarded.
+	settings := cfg.KPI.Settings()
+	schema, err := uptakesql.ReadSchema()
+	if err != nil {
+		return err
+	}
 	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
-		Docs: res.docs, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
+		Docs: schema.Docs(settings), Settings: settings, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
 	pubs, err := planAndPrepare(ctx, conn, p, run, out, log)
 	defer discard(ctx, pubs)
 	if err != nil {

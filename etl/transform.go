@@ -58,10 +58,6 @@ func transform(ctx context.Context, b *builder, res *Result, log *slog.Logger, o
 		if m.Layer == "marts" {
 			res.RowsOut[m.Name] = n
 			res.Outputs = append(res.Outputs, m.Name)
-			if res.docs == nil {
-				res.docs = map[string]string{}
-			}
-			res.docs[m.Name] = m.Doc
 		}
 		res.MonthsBuilt += how.rebuilt
 		res.MonthsKept += how.kept

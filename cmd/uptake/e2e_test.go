@@ -269,7 +269,7 @@ func TestEndToEndBundledSample(t *testing.T) {
 		t.Errorf("summary lacks the threshold of 45 %%:\n%s", stdout)
 	}
 	report := readText(t, filepath.Join(dir, "out", "report.html"))
-	if !strings.Contains(report, "below 45 %:") || !strings.Contains(report, "low utilization = below 45 %.") || strings.Contains(report, "below 60 %") {
+	if !strings.Contains(report, "below 45 %:") || !strings.Contains(report, "is below 45 %.") || strings.Contains(report, "below 60 %") {
 		t.Error("report.html does not show the configured low-utilization threshold of 45 %")
 	}
 }

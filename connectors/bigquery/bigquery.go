@@ -217,12 +217,12 @@ func (d *Destination) stage(ctx context.Context, c *bq.Client, conn *sql.Conn, d
 	if err != nil {
 		return staged{}, err
 	}
-	desc, colDescs := describe(out.Docs[table])
-	schema, err := schemaFor(cols, colDescs)
+	doc := out.Docs[table]
+	schema, err := schemaFor(cols, doc)
 	if err != nil {
 		return staged{}, fmt.Errorf("table %s: %w", table, err)
 	}
-	s := staged{table: table, published: d.spec.TablePrefix + table, cols: cols, schema: schema, description: desc}
+	s := staged{table: table, published: d.spec.TablePrefix + table, cols: cols, schema: schema, description: doc.Description}
 	s.stage = stageName(s.published, run.ID)
 
 	file := filepath.Join(dir, table+".parquet")

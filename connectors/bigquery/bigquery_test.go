@@ -68,7 +68,7 @@ func TestPublishCreatesPartitionedTablesWithRowsAndDescriptions(t *testing.T) {
 	if got := strings.Join(schema, " "); got != "month:DATE salesperson:STRING complete:BOOLEAN active_customers:INTEGER seats:INTEGER monthly_active_rate:FLOAT published_at:TIMESTAMP" {
 		t.Errorf("schema = %s", got)
 	}
-	if tb.Description != "kpi_monthly: the monthly KPIs per salesperson." || tb.Schema[5].Description != "active customers / activated customers" {
+	if tb.Description != "The monthly KPIs per salesperson." || tb.Schema[5].Description != "Monthly active rate: active customers / activated customers" {
 		t.Errorf("descriptions: table %q, monthly_active_rate %q", tb.Description, tb.Schema[5].Description)
 	}
 	if tb.Partitioning == nil || tb.Partitioning.Type != "MONTH" || tb.Partitioning.Field != "month" || strings.Join(tb.Clustering, ",") != "salesperson" {

@@ -156,8 +156,7 @@ func (d *Destination) checkTables(ctx context.Context, c *bq.Client, conn *sql.C
 		if err != nil {
 			return nil, err
 		}
-		_, colDescs := describe(out.Docs[table])
-		schema, err := schemaFor(cols, colDescs)
+		schema, err := schemaFor(cols, out.Docs[table])
 		if err != nil {
 			return nil, fmt.Errorf("bigquery: table %s: %w", table, err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqemu"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
@@ -62,8 +63,8 @@ func published(runID string, start, end time.Time) (connectors.Run, connectors.P
 	out := connectors.Published{
 		Tables:  []string{"kpi_monthly", "kpi_daily"},
 		RowsOut: map[string]int64{"kpi_monthly": 2, "kpi_daily": 3},
-		Docs: map[string]string{"kpi_monthly": "kpi_monthly: the monthly KPIs per salesperson.\n" +
-			"  monthly_active_rate  active customers / activated customers"},
+		Docs: map[string]uptakesql.TableDoc{"kpi_monthly": {Description: "The monthly KPIs per salesperson.",
+			Columns: map[string]uptakesql.ColumnDoc{"monthly_active_rate": {Label: "Monthly active rate", Definition: "active customers / activated customers"}}}},
 		WindowStart: start, WindowEnd: end,
 	}
 	return run, out

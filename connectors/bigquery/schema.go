@@ -4,11 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
 	"strings"
 
 	bq "cloud.google.com/go/bigquery"
 
+	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
@@ -65,47 +65,16 @@ func bqType(duck string) (bq.FieldType, string, error) {
 	return "", "", fmt.Errorf("no BigQuery type for DuckDB type %s", duck)
 }
 
-var docColumnRE = regexp.MustCompile(`^\s*([a-z_][a-z0-9_]*)\s{2,}(\S.*)$`)
-
-// describe splits a model's header comment into the table description (its
-// first paragraph) and column descriptions (indented "name  text" lines,
-// continued by more deeply indented lines).
-func describe(doc string) (string, map[string]string) {
-	cols := map[string]string{}
-	var table []string
-	var last string
-	inTable := true
-	for _, line := range strings.Split(doc, "\n") {
-		if m := docColumnRE.FindStringSubmatch(line); m != nil && strings.HasPrefix(line, " ") {
-			inTable = false
-			last = m[1]
-			cols[last] += m[2]
-			continue
-		}
-		if last != "" && strings.HasPrefix(line, "    ") {
-			cols[last] += " " + strings.TrimSpace(line)
-			continue
-		}
-		last = ""
-		if strings.TrimSpace(line) == "" {
-			inTable = false
-		}
-		if inTable {
-			table = append(table, strings.TrimSpace(line))
-		}
-	}
-	return strings.Join(table, " "), cols
-}
-
-// schemaFor builds the BigQuery schema of an output table.
-func schemaFor(cols []column, descs map[string]string) (bq.Schema, error) {
+// schemaFor builds the BigQuery schema of an output table, each column
+// described as sql/marts/schema.yml says.
+func schemaFor(cols []column, doc uptakesql.TableDoc) (bq.Schema, error) {
 	var s bq.Schema
 	for _, c := range cols {
 		t, _, err := bqType(c.duckType)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}
-		s = append(s, &bq.FieldSchema{Name: c.name, Type: t, Description: descs[c.name]})
+		s = append(s, &bq.FieldSchema{Name: c.name, Type: t, Description: describe(doc, c.name)})
 	}
 	return s, nil
 }
@@ -182,4 +151,14 @@ func sameType(a, b bq.FieldType) bool {
 		return t
 	}
 	return norm(a) == norm(b)
+}
+
+// describe is a column's description for BigQuery: its label and
+// definition, "" for a column schema.yml does not describe.
+func describe(doc uptakesql.TableDoc, column string) string {
+	c, ok := doc.Columns[column]
+	if !ok {
+		return ""
+	}
+	return c.Text()
 }

@@ -391,7 +391,7 @@ func writeReport(ctx context.Context, conn *sql.Conn, path string, run connector
 	if run.Warnings != nil { // with those of the destinations prepared before out/ (local files come last)
 		warnings = run.Warnings()
 	}
-	info := ReportInfo{RunID: run.ID, StartedAt: run.StartedAt, Duration: run.Elapsed(), RowsOut: out.RowsOut, Rejects: out.Rejects, Warnings: warnings}
+	info := ReportInfo{RunID: run.ID, StartedAt: run.StartedAt, Duration: run.Elapsed(), RowsOut: out.RowsOut, Rejects: out.Rejects, Warnings: warnings, Settings: out.Settings}
 	err = RenderReport(ctx, conn, f, info)
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 // Querier is what the report needs from the warehouse: *sql.DB and *sql.Conn satisfy it.
@@ -27,6 +28,9 @@ type ReportInfo struct {
 	RowsOut   map[string]int64 // table -> rows
 	Rejects   int64
 	Warnings  []string
+	// Settings are the run's KPI settings ("kpi.low_utilization_pct" → "60"),
+	// written into the definitions; nil for the config's defaults.
+	Settings map[string]string
 }
 
 //go:embed report.html.tmpl
@@ -93,6 +97,7 @@ type cust struct {
 
 type custList struct {
 	Title, Sort string
+	Head        template.HTML // the header cells
 	Rows        []cust
 	More        int
 }
@@ -207,53 +212,56 @@ type reportView struct {
 	RowsOut      []rowsOut
 	Definitions  [][2]string
 	LowUtil      string
+
+	docs map[string]uptakesql.TableDoc // the published tables' descriptions, with the run's settings
 }
 
-// thresholds are the KPI settings of the run the report shows, as the
-// models read them (kpi.low_utilization_pct, kpi.increasing_utilization_pts).
-type thresholds struct {
-	LowUtilizationPct, IncreasingUtilizationPts float64
+// definitionsShown are the columns the report's footer defines, in order:
+// table and column of sql/marts/schema.yml, whose label and definition
+// (with the run's settings) it prints.
+var definitionsShown = [][2]string{
+	{"kpi_overview_monthly", "activated_customers"},
+	{"kpi_overview_monthly", "active_customers"},
+	{"kpi_overview_monthly", "monthly_active_rate"},
+	{"kpi_overview_monthly", "usage_pct"},
+	{"kpi_overview_monthly", "license_utilization"},
+	{"kpi_overview_monthly", "low_utilization_customers"},
+	{"kpi_overview_monthly", "utilization_increasing_customers"},
+	{"kpi_overview_monthly", "champions"},
+	{"kpi_overview_monthly", "churn_risks"},
+	{"kpi_overview_monthly", "churn_rate"},
+	{"kpi_overview_monthly", "score_mom"},
+	{"kpi_overview_monthly", "dau_mau"},
+	{"weekly_active_customers", "weekly_active_customers"},
 }
 
-// readThresholds reads the thresholds from the connection's variables,
-// which the engine sets from the config before the models run; a
-// connection without them (a report rendered from tables alone) gets the
-// config's defaults.
-func readThresholds(ctx context.Context, q Querier) thresholds {
-	d := config.Defaults().KPI
-	t := thresholds{LowUtilizationPct: d.LowUtilizationPct, IncreasingUtilizationPts: d.IncreasingUtilizationPts}
-	var low, inc sql.NullFloat64
-	rows, err := q.QueryContext(ctx, `SELECT getvariable('low_utilization_pct')::DOUBLE, getvariable('increasing_utilization_pts')::DOUBLE`)
-	if err != nil {
-		return t
+// TH is the header cell of a table's column: its label, its definition as
+// the cell's tooltip (both from sql/marts/schema.yml); class "text" for a
+// column of text.
+func (v reportView) TH(table, column string, class ...string) template.HTML {
+	d := v.docs[table].Columns[column]
+	attr := ""
+	if len(class) > 0 {
+		attr = fmt.Sprintf(` class="%s"`, template.HTMLEscapeString(class[0]))
 	}
-	defer rows.Close()
-	if !rows.Next() || rows.Scan(&low, &inc) != nil {
-		return t
-	}
-	if low.Valid {
-		t.LowUtilizationPct = low.Float64
-	}
-	if inc.Valid {
-		t.IncreasingUtilizationPts = inc.Float64
-	}
-	return t
+	return template.HTML(fmt.Sprintf(`<th%s title="%s">%s</th>`, attr, template.HTMLEscapeString(d.Definition), template.HTMLEscapeString(d.Label)))
 }
 
-// definitions are the report's footer, with the run's thresholds.
-func definitions(t thresholds) [][2]string {
-	return [][2]string{
-		{"Activated customer", "a customer flagged activated in customer_monthly (onboarded, not archived, with portal access)."},
-		{"Active customer", "an activated customer whose monthly adoption score is at or above the activity threshold."},
-		{"Monthly active rate", "active customers ÷ activated customers."},
-		{"Usage %", "active users ÷ users of the customers."},
-		{"License utilization", fmt.Sprintf("seat-active users ÷ seats, pooled over customers with seats (can exceed 100 %%); low utilization = below %g %%.", t.LowUtilizationPct)},
-		{"Utilization increasing", fmt.Sprintf("customers whose license utilization rose by at least %g points on the previous month.", t.IncreasingUtilizationPts)},
-		{"Champion / churn risk", "customers flagged champion or churn risk in customer_monthly for the month."},
-		{"Score MoM", "(score − previous month's score) ÷ previous month's score."},
-		{"DAU/MAU", "average daily active users ÷ monthly active users."},
-		{"Weekly-active customer", "an activated customer with at least one usage event in each of the last 4 complete ISO weeks (Monday to Sunday); a week counts the customers of the month of its Sunday."},
+// Label is a column's label (from sql/marts/schema.yml).
+func (v reportView) Label(table, column string) string { return v.docs[table].Columns[column].Label }
+
+// Tip is a column's definition, with the run's settings.
+func (v reportView) Tip(table, column string) string { return v.docs[table].Columns[column].Definition }
+
+// definitions are the report's footer: each column of definitionsShown
+// with its label and definition.
+func definitions(docs map[string]uptakesql.TableDoc) [][2]string {
+	var out [][2]string
+	for _, tc := range definitionsShown {
+		d := docs[tc[0]].Columns[tc[1]]
+		out = append(out, [2]string{d.Label, d.Definition})
 	}
+	return out
 }
 
 // RenderReport reads the KPI tables through q and writes a self-contained HTML report to w.
@@ -263,8 +271,16 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 	if err != nil {
 		return fmt.Errorf("report: read kpi_overview_monthly: %w", err)
 	}
-	th := readThresholds(ctx, q)
-	v := reportView{Info: info, Definitions: definitions(th), LowUtil: fmt.Sprintf("%g %%", th.LowUtilizationPct), Period: dash, Duration: dash}
+	settings := info.Settings
+	if settings == nil {
+		settings = config.Defaults().KPI.Settings()
+	}
+	schema, err := uptakesql.ReadSchema()
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	docs := schema.Docs(settings)
+	v := reportView{Info: info, docs: docs, Definitions: definitions(docs), LowUtil: settings["kpi.low_utilization_pct"] + " %", Period: dash, Duration: dash}
 	if !info.StartedAt.IsZero() {
 		v.Generated = info.StartedAt.Format("2006-01-02 15:04:05 MST")
 	}
@@ -334,6 +350,9 @@ func RenderReport(ctx context.Context, q Querier, w io.Writer, info ReportInfo) 
 				return err
 			}
 			l.Title, l.Sort = s[0], s[1]
+			l.Head = v.TH("customer_monthly", "customer_ref") + v.TH("customer_monthly", "name", "text") +
+				v.TH("customer_monthly", "salesperson", "text") + v.TH("customer_monthly", "score") +
+				v.TH("customer_monthly", "prev_score") + v.TH("customer_monthly", "score_mom") + v.TH("customer_monthly", "usage_pct")
 			v.CustSections = append(v.CustSections, l)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"html/template"
 	"math"
 	"os"
 	"regexp"
@@ -14,6 +16,8 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/uptake-dev/uptake/config"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
@@ -250,7 +254,7 @@ func TestRenderReport(t *testing.T) {
 	if strings.Contains(out, "Sep Only Corp") || strings.Contains(cust, `class="more"`) {
 		t.Error("customers: wrong month or unexpected overflow line")
 	}
-	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "Monthly active rate</dt>", "Weekly-active customer</dt>")
+	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "Monthly active rate</dt>", "Weekly-active</dt>")
 
 	// The weekly trend: each week summed over the salespeople.
 	wk := section(t, out, "weekly-active")
@@ -572,23 +576,46 @@ func TestWeeklyChartEdgeCases(t *testing.T) {
 }
 
 // TestReportThresholdsComeFromTheRun: the thresholds the report shows are
-// those the models used (the run's variables, from the config), and the
-// config's defaults when the connection has none.
+// those of the run's config (the config's defaults when none is given), in
+// the headline and in the definitions and tooltips, which are the
+// descriptions of sql/marts/schema.yml.
 func TestReportThresholdsComeFromTheRun(t *testing.T) {
 	db := openDB(t, handMade)
 	out := render(t, db, ReportInfo{RunID: "r"})
-	mustContain(t, "defaults", out, "below 60 %", "low utilization = below 60 %.", "rose by at least 10 points")
+	mustContain(t, "defaults", out, "below 60 %:", "is below 60 %.", "rose by ≥ 10 points")
 
-	for _, q := range []string{"SET VARIABLE low_utilization_pct = 45::DOUBLE", "SET VARIABLE increasing_utilization_pts = 5::DOUBLE"} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
+	kpi := config.Defaults().KPI
+	kpi.LowUtilizationPct, kpi.IncreasingUtilizationPts = 45, 5
+	out = render(t, db, ReportInfo{RunID: "r", Settings: kpi.Settings()})
+	mustContain(t, "from the run", out, "below 45 %:", "is below 45 %.", "rose by ≥ 5 points")
+	for _, old := range []string{"below 60 %:", "below 60 %.", "≥ 10 points", "kpi.low_utilization_pct", "kpi.increasing_utilization_pts"} { // the action list's reasons are data, made by the models
+		if i := strings.Index(out, old); i >= 0 {
+			t.Errorf("the report still shows a default threshold or a setting's key: …%s…", out[max(0, i-150):i+20])
 		}
 	}
-	out = render(t, db, ReportInfo{RunID: "r"})
-	mustContain(t, "from the run", out, "below 45 %:", "low utilization = below 45 %.", "rose by at least 5 points")
-	for _, old := range []string{"below 60 %:", "below 60 %.", "at least 10 points"} { // the action list's reasons are data, made by the models
-		if i := strings.Index(out, old); i >= 0 {
-			t.Errorf("the report still shows a default threshold: …%s…", out[max(0, i-150):i+20])
-		}
+}
+
+// TestReportLabelsComeFromTheSchema: each column header of the report's
+// tables is the column's label in sql/marts/schema.yml, with its
+// definition as the tooltip; the footer defines the KPIs the same way.
+func TestReportLabelsComeFromTheSchema(t *testing.T) {
+	schema, err := uptakesql.ReadSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := schema.Docs(config.Defaults().KPI.Settings())
+	out := render(t, openDB(t, handMade), ReportInfo{RunID: "r"})
+	th := func(table, column string) string {
+		d := docs[table].Columns[column]
+		return fmt.Sprintf(`title="%s">%s</th>`, template.HTMLEscapeString(d.Definition), template.HTMLEscapeString(d.Label))
+	}
+	mustContain(t, "overview", section(t, out, "overview"), th("kpi_overview_monthly", "usage_pct"), th("kpi_overview_monthly", "dau_mau"))
+	mustContain(t, "salespeople", section(t, out, "salespeople"), th("kpi_salesperson_monthly", "monthly_active_rate"))
+	mustContain(t, "actions", section(t, out, "actions"), th("action_list", "reason"))
+	mustContain(t, "customers", section(t, out, "customers"), th("customer_monthly", "score_mom"))
+	d := docs["kpi_overview_monthly"].Columns["churn_rate"]
+	mustContain(t, "footer", out, "<dt>"+d.Label+"</dt><dd>"+template.HTMLEscapeString(d.Definition)+"</dd>")
+	if !strings.Contains(d.Definition, "churned_customers / activated_at_start") {
+		t.Errorf("churn_rate's definition has lost its formula: %q", d.Definition)
 	}
 }

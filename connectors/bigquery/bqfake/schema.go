@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	bq "google.golang.org/api/bigquery/v2"
 )
@@ -30,6 +31,9 @@ func parseSchema(ts *bq.TableSchema) ([]Field, *apiError) {
 			return nil, invalidf("Duplicate column names in the schema are not supported. Found duplicate(s): %s", f.Name)
 		}
 		seen[key] = true
+		if n := utf8.RuneCountInString(f.Description); n > 1024 { // TableFieldSchema.description: at most 1,024 characters
+			return nil, invalidf("The description of field %s is too long: %d characters, at most 1024 are allowed.", f.Name, n)
+		}
 		if f.Type == "" {
 			return nil, invalidf("Field %s: type must be specified", f.Name)
 		}
