@@ -60,6 +60,10 @@ type Run struct {
 	// Backfill says the run publishes an older month's view on purpose:
 	// fewer rows than published are expected (but not none).
 	Backfill bool
+	// Validate says the run is `uptake validate`'s, on a throwaway
+	// warehouse: a source leaves what the runs keep on disk as it is (a
+	// run may be reading it), such as the mirror of remote exports.
+	Validate bool
 }
 
 // Window is the part of a raw table an incremental source replaced: its rows

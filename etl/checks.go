@@ -31,7 +31,7 @@ func checkRejects(ctx context.Context, conn *sql.Conn, cfg *config.Config, ex co
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%s; above checks.max_reject_pct = %g %%, nothing was published. First rejects:\n%s",
+	return fmt.Errorf("%s; above checks.max_reject_pct = %g %%: a run stops here and publishes nothing. First rejects:\n%s",
 		strings.Join(over, "; "), cfg.Checks.MaxRejectPct, strings.Join(examples, "\n"))
 }
 

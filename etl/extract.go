@@ -1,7 +1,8 @@
 package etl
 
 // The extract step: every source pulls its inputs into the raw contract
-// tables of the run's connection, its rejects kept whatever happens next.
+// tables of the run's connection, its rejects kept whatever happens next
+// and checked.
 
 import (
 	"context"
@@ -33,6 +34,29 @@ func watermarks(ctx context.Context, conn *sql.Conn) (map[string]time.Time, erro
 	return out, rows.Err()
 }
 
+// extractStep runs every source, keeps the rejects whatever happens next
+// (they are what the ops person reads) and fails the run when a table's
+// rejects pass checks.max_reject_pct.
+func extractStep(ctx context.Context, p *pipeline) ([]any, error) {
+	res := p.res
+	ex, err := extract(ctx, p.conn, p.plugins, p.run, p.log, p.opt.OnStep)
+	p.ex = ex
+	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), append(setupWarnings(p.opt.Config), ex.Warnings...)
+	res.FilesRead, res.FilesKept = ex.FilesRead, ex.FilesKept
+	if kerr := keepRejects(ctx, p.conn, res.RunID); kerr != nil {
+		return nil, errors.Join(err, kerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRejects(ctx, p.conn, p.opt.Config, ex, res); err != nil {
+		return nil, err
+	}
+	return []any{"rows", sum(ex.RowsRead), "rejected", res.Rejected, "files_read", ex.FilesRead, "files_unchanged", ex.FilesKept}, nil
+}
+
+// extract runs every source in turn; a source's failure does not stop the
+// others, so that one run names every broken input.
 func extract(ctx context.Context, conn *sql.Conn, p *plugins, run connectors.Run, log *slog.Logger, onStep func(Step)) (connectors.Extracted, error) {
 	var all connectors.Extracted
 	connectors.MergeExtracted(&all, connectors.Extracted{})

@@ -18,6 +18,31 @@ import (
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
+// loadStep opens the run's build schema (the one not live: a failed run
+// leaves the previous tables live) and loads the raw tables into it.
+func loadStep(ctx context.Context, p *pipeline) ([]any, error) {
+	var err error
+	if p.build, p.live, err = warehouse.NextBuild(ctx, p.conn); err != nil {
+		return nil, err
+	}
+	if err := warehouse.StartBuild(ctx, p.conn, p.build); err != nil {
+		return nil, err
+	}
+	if p.builder, err = newBuilder(ctx, p.conn, p.build, p.res.RunID, p.opt.FullRefresh, p.vars, p.run.AsOf); err != nil {
+		return nil, err
+	}
+	if err := loadRaw(ctx, p.conn, p.ex, p.builder, p.res, p.log); err != nil {
+		return nil, err
+	}
+	if err := setUsersAsOf(ctx, p.conn, p.vars); err != nil {
+		return nil, err
+	}
+	if err := p.builder.digestRaw(ctx, p.files, p.ex); err != nil {
+		return nil, err
+	}
+	return []any{"rows", sum(p.res.RowsIn)}, nil
+}
+
 // loadRaw replaces the raw contract tables with what the sources extracted.
 // Rows a run copies (from connection-local relations, or carried over from
 // the live tables) go to a table; rows kept across runs in the file cache

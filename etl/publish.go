@@ -10,7 +10,44 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/connectors"
+	"github.com/uptake-dev/uptake/connectors/backoff"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
+
+// publishStep publishes the outputs to every destination: each is planned,
+// then prepared, and only then committed, remote ones first. Until the
+// commits a stop stops the run and what was prepared is discarded (by the
+// run, in any case); from the commits on, a stop waits for them and for the
+// swap, unless Options.Abandon says otherwise.
+func publishStep(ctx context.Context, p *pipeline) ([]any, error) {
+	res, cfg := p.res, p.opt.Config
+	settings := cfg.KPI.Settings()
+	schema, err := uptakesql.ReadSchema()
+	if err != nil {
+		return nil, err
+	}
+	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
+		Docs: schema.Docs(settings), Settings: settings, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
+	p.pubs, err = planAndPrepare(ctx, p.conn, p.plugins, p.run, out, p.log)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pubCtx := context.WithoutCancel(ctx)
+	if p.opt.Abandon != nil {
+		pubCtx = backoff.WithLogger(p.opt.Abandon, p.log) // the commits' retries are logged with the run's id
+	}
+	res.publishing = true
+	if err := commit(pubCtx, p.conn, p.pubs, res, p.log, p.opt.OnStep); err != nil {
+		if pubCtx.Err() != nil {
+			return nil, fmt.Errorf("publish abandoned (each destination is all or nothing): %w", err)
+		}
+		return nil, err
+	}
+	return []any{"destinations", len(res.Published)}, nil
+}
 
 // publication is one destination's share of the run's publish.
 type publication struct {

@@ -18,10 +18,7 @@ import (
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors"
 	"github.com/uptake-dev/uptake/connectors/backoff"
-	"github.com/uptake-dev/uptake/etl/filecache"
 	"github.com/uptake-dev/uptake/etl/warehouse"
-	uptakesql "github.com/uptake-dev/uptake/sql"
-	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // Options are the choices of one run.
@@ -256,141 +253,14 @@ func newRunID(t time.Time) string {
 	return fmt.Sprintf("%s-%04x", t.UTC().Format("20060102T150405Z"), rand.IntN(0x10000))
 }
 
-// execute is extract → keep rejects → load → transform → check → publish →
-// swap. Everything after the extract is built in a schema of its own, made
-// live only at the end: a failed run leaves the previous tables live.
+// execute runs the steps of a run (see steps.go). Everything after the
+// extract is built in a schema of its own, made live only by the last step:
+// a failed run leaves the previous tables live.
 func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
-	cfg := opt.Config
-	p, err := newPlugins(cfg)
-	if err != nil {
-		return err
-	}
-	res.Destinations = p.describe()
-	vars, err := setVariables(ctx, conn, cfg, run.AsOf, run.StartedAt)
-	if err != nil {
-		return err
-	}
-	// The run's rejects, and the cache that keeps files' rejects beside it.
-	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
-		return err
-	}
-	files, err := filecache.New(ctx, conn, filecache.Options{RunID: res.RunID, FullRefresh: opt.FullRefresh})
-	if err != nil {
-		return err
-	}
-	run.Files = files
-	run.Rows = warehouse.RowWriter{Conn: conn}
-	ex, err := extract(ctx, conn, p, run, log, opt.OnStep)
-	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), append(setupWarnings(opt.Config), ex.Warnings...)
-	res.FilesRead, res.FilesKept = ex.FilesRead, ex.FilesKept
-	// Rejects are kept whatever happens next: they are what the ops person reads.
-	if kerr := keepRejects(ctx, conn, res.RunID); kerr != nil {
-		return errors.Join(err, kerr)
-	}
-	if err != nil {
-		return err
-	}
-	if err := checkRejects(ctx, conn, cfg, ex, res); err != nil {
-		return err
-	}
-	// Build into the schema that is not live; swap it in only when all is done.
-	build, live, err := warehouse.NextBuild(ctx, conn)
-	if err != nil {
-		return err
-	}
-	if err := warehouse.StartBuild(ctx, conn, build); err != nil {
-		return err
-	}
+	p := &pipeline{conn: conn, opt: opt, run: run, res: res, log: log}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SET search_path = 'main'")
-	b, err := newBuilder(ctx, conn, build, res.RunID, opt.FullRefresh, vars, run.AsOf)
-	if err != nil {
-		return err
-	}
-	if err := loadRaw(ctx, conn, ex, b, res, log); err != nil {
-		return err
-	}
-	if err := setUsersAsOf(ctx, conn, vars); err != nil {
-		return err
-	}
-	if err := b.digestRaw(ctx, files, ex); err != nil {
-		return err
-	}
-	if err := transform(ctx, b, res, log, opt.OnStep); err != nil {
-		return err
-	}
-	t0 := time.Now()
-	if err := dataTests(ctx, conn); err != nil {
-		return err
-	}
-	log.Info("tested", "step", "test", "duration", took(t0))
-	if err := window(ctx, conn, res); err != nil {
-		return err
-	}
-	if err := checkShrink(ctx, conn, cfg, opt.AllowShrink, opt.ShrinkBaseline, res); err != nil {
-		return err
-	}
-	if res.Headline, err = headline(ctx, conn); err != nil {
-		return err
-	}
-	if res.Excluded, err = excluded(ctx, conn); err != nil {
-		return err
-	}
-	// The publish's first two phases change nothing readers see: a stop
-	// during them stops the run, and what was prepared is discarded.
-	settings := cfg.KPI.Settings()
-	schema, err := uptakesql.ReadSchema()
-	if err != nil {
-		return err
-	}
-	out := connectors.Published{Tables: res.Outputs, RowsOut: res.RowsOut, Rejects: res.Rejected, Warnings: res.Warnings,
-		Docs: schema.Docs(settings), Settings: settings, WindowStart: res.WindowStart, WindowEnd: res.WindowEnd}
-	pubs, err := planAndPrepare(ctx, conn, p, run, out, log)
-	defer discard(ctx, pubs)
-	if err != nil {
-		return err
-	}
-	// From here on, a stop waits for the commits and the swap (see Abandon).
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	pubCtx := context.WithoutCancel(ctx)
-	if opt.Abandon != nil {
-		pubCtx = backoff.WithLogger(opt.Abandon, log) // the commits' retries are logged with the run's id
-	}
-	res.publishing = true
-	if err := commit(pubCtx, conn, pubs, res, log, opt.OnStep); err != nil {
-		if pubCtx.Err() != nil {
-			return fmt.Errorf("publish abandoned (each destination is all or nothing): %w", err)
-		}
-		return err
-	}
-	// Every destination has the new tables: the warehouse follows, whatever
-	// signal comes now.
-	ctx = context.WithoutCancel(ctx)
-	// Watermarks move with the data: in the swap's transaction.
-	var marks []string
-	for _, w := range ex.Windows {
-		mark := w.To
-		if !w.Watermark.IsZero() {
-			mark = w.Watermark
-		}
-		// Never backwards: a backfill or a --from/--to re-pull of older days
-		// leaves the nightly runs where they were.
-		marks = append(marks, fmt.Sprintf(`INSERT INTO main.watermarks VALUES (%s, DATE %s, now())
-			ON CONFLICT (source) DO UPDATE SET last_day = greatest(last_day, excluded.last_day), updated_at = excluded.updated_at`,
-			sqltext.Quote(w.Name), sqltext.Quote(mark.Format("2006-01-02"))))
-	}
-	if err := warehouse.Swap(ctx, conn, build, live, append(marks, b.liveState()...)...); err != nil {
-		return err
-	}
-	// The live tables read only what this run kept: the rest may go.
-	if err := b.collect(ctx); err != nil {
-		log.Warn("the warehouse keeps model parts no run needs any more; the next run tries again", "error", err)
-	}
-	if err := files.Collect(ctx); err != nil {
-		log.Warn("the file cache keeps files no run needs any more; the next run tries again", "error", err)
-	}
-	return nil
+	defer func() { discard(ctx, p.pubs) }()
+	return p.do(ctx, runSteps...)
 }
 
 func finish(ctx context.Context, conn *sql.Conn, res *Result) error {

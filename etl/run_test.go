@@ -109,7 +109,7 @@ func TestFailedRunLeavesOutputsAndWarehouseTables(t *testing.T) {
 	if err == nil {
 		t.Fatal("run with 75 % rejected rows succeeded")
 	}
-	for _, part := range []string{"rows rejected", "above checks.max_reject_pct = 1 %", "nothing was published",
+	for _, part := range []string{"rows rejected", "above checks.max_reject_pct = 1 %", "publishes nothing",
 		"establishments_2026-10.csv:3: column \"archived\"", "establishments_2026-10.csv:4: column \"portal views\""} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q lacks %q", err, part)

@@ -31,6 +31,14 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 	return fmt.Errorf("sql: no %s/%s.sql", layer, name)
 }
 
+// transformStep builds the models.
+func transformStep(ctx context.Context, p *pipeline) ([]any, error) {
+	if err := transform(ctx, p.builder, p.res, p.log, p.opt.OnStep); err != nil {
+		return nil, err
+	}
+	return []any{"models_kept", p.res.ModelsKept, "months_built", p.res.MonthsBuilt, "months_kept", p.res.MonthsKept}, nil
+}
+
 // transform builds every model of sql/ in dependency order, keeping from
 // the live schema what b finds unchanged (see monthly.go).
 func transform(ctx context.Context, b *builder, res *Result, log *slog.Logger, onStep func(Step)) error {

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,14 +23,21 @@ type Validation struct {
 	// Warnings are what a run would warn about (files that look like an
 	// export but match no pattern, staging tables left by killed runs...).
 	Warnings []string
+	// RowsOut counts the rows of each table a run would publish (empty when
+	// a problem stopped validate before the models).
+	RowsOut map[string]int64
 }
 
-// Validate builds every connector and reads every input into a throwaway
-// in-memory database: the warehouse and the destinations are not touched.
+// Validate runs the steps of a run up to the publish (setup, extract,
+// load, transform, test) on a throwaway in-memory warehouse: the warehouse
+// and the destinations are not touched. It lists every problem it can find
+// at once: every broken connector and input, what each destination's own
+// check says; the models and data tests run when the inputs are fine.
 func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog.Logger) (*Validation, error) {
 	v := &Validation{}
 	connectors.MergeExtracted(&v.Extracted, connectors.Extracted{})
-	db, err := warehouse.Open(ctx, warehouse.Options{MemoryLimit: cfg.DuckDB.MemoryLimit, Threads: cfg.DuckDB.Threads, TimeZone: cfg.Timezone})
+	db, err := warehouse.Open(ctx, warehouse.Options{MemoryLimit: cfg.DuckDB.MemoryLimit, Threads: cfg.DuckDB.Threads,
+		TimeZone: cfg.Timezone, TempDirectory: cfg.DuckDB.TempDirectory})
 	if err != nil {
 		return nil, err
 	}
@@ -39,44 +47,53 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 		return nil, err
 	}
 	defer conn.Close()
-	if err := execModel(ctx, conn, "contract", "load_rejects"); err != nil {
-		return nil, err
-	}
-	run := connectors.Run{ID: "validate", StartedAt: time.Now(), AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
-		Location: cfg.Location(), Logger: log}
+	started := time.Now()
+	res := &Result{RunID: "validate", StartedAt: started, RowsRead: map[string]int64{}, RowsIn: map[string]int64{}, RowsOut: map[string]int64{}}
+	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
+		Location: cfg.Location(), Logger: log, Validate: true}
 	run.Warn = func(msg string) { v.Warnings = append(v.Warnings, msg) }
-	run.Rows = warehouse.RowWriter{Conn: conn}
-	p, err := newPlugins(cfg)
-	if err != nil {
+	p := &pipeline{conn: conn, opt: withDefaults(Options{Config: cfg, AsOf: asOf, Logger: log, FullRefresh: true}), run: run, res: res, log: log}
+	// The connectors that could be built are set up and run; the others
+	// are problems.
+	if p.plugins, err = newPlugins(cfg); err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)
 	}
 	if _, err := Jobs(cfg); err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)
 	}
+	if err := p.do(ctx, runSteps[0]); err != nil {
+		return nil, err
+	}
 	// The run's own extract step: the same sources, and the same checks
-	// across them (two sources claiming the same rows).
-	ex, err := extract(ctx, conn, p, run, log, func(Step) {})
-	connectors.MergeExtracted(&v.Extracted, ex)
-	if err != nil {
-		v.Problems = append(v.Problems, flatten(err)...) // connectors name their files and themselves
+	// across them (two sources claiming the same rows), the same reject
+	// check. Its problems are listed one by one, as the sources name them.
+	extracted := p.do(ctx, step{"extract", extractStep})
+	connectors.MergeExtracted(&v.Extracted, p.ex)
+	if extracted != nil {
+		v.Problems = append(v.Problems, flatten(errors.Unwrap(extracted))...) // connectors name their files and themselves
 	}
-	for _, src := range p.sources {
+	for _, src := range p.plugins.sources {
 		if c, ok := src.(connectors.Checker); ok {
-			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
+			v.Problems = append(v.Problems, c.Check(ctx, conn, p.run)...)
 		}
 	}
-	for _, dst := range p.dests {
+	for _, dst := range p.plugins.dests {
 		if c, ok := dst.(connectors.Checker); ok {
-			v.Problems = append(v.Problems, c.Check(ctx, conn, run)...)
+			v.Problems = append(v.Problems, c.Check(ctx, conn, p.run)...)
 		}
 	}
-	v.Warnings = append(append(setupWarnings(cfg), v.Extracted.Warnings...), v.Warnings...)
+	v.Warnings = append(res.Warnings, v.Warnings...)
 	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
 		return nil, err
 	}
-	over, _ := rejectShares(cfg, v.Extracted)
-	for _, msg := range over {
-		v.Problems = append(v.Problems, fmt.Errorf("%s, above checks.max_reject_pct = %g %%: a run would fail", msg, cfg.Checks.MaxRejectPct))
+	if len(v.Problems) == 0 {
+		// The inputs are fine: what the models and the data tests say.
+		if err := p.do(ctx, step{"load", loadStep}, step{"transform", transformStep}, step{"test", testStep}); err != nil {
+			v.Problems = append(v.Problems, fmt.Errorf("a run would fail at its %w", err))
+		} else {
+			v.RowsOut = res.RowsOut
+			delete(v.RowsOut, "runs") // the run history: validate is no run
+		}
 	}
 	return v, nil
 }

@@ -3,7 +3,9 @@ package etl_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -38,5 +40,35 @@ func TestValidateRunsTheRunsExtract(t *testing.T) {
 	}
 	if !strings.Contains(errors.Join(v.Problems...).Error(), want) {
 		t.Errorf("validate's problems = %v, want %q", v.Problems, want)
+	}
+}
+
+// TestValidateRunsTheStepsUpToThePublish: on the kpi fixture, validate
+// builds the same tables a run publishes, with the same rows (but runs:
+// validate is no run), and leaves no warehouse and no out/ behind.
+func TestValidateRunsTheStepsUpToThePublish(t *testing.T) {
+	w := newWorkspace(t, "")
+	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Problems) != 0 {
+		t.Fatalf("problems: %v", v.Problems)
+	}
+	for _, p := range []string{w.cfg.Warehouse, filepath.Join(w.dir, "out")} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("validate left %s behind (%v)", p, err)
+		}
+	}
+	res, err := w.run(etl.Options{AsOf: date(2026, 10, 15)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.RowsOut["runs"]; ok || v.RowsOut["customer_monthly"] == 0 || res.RowsOut["runs"] != 1 {
+		t.Errorf("validate built %v", v.RowsOut)
+	}
+	delete(res.RowsOut, "runs")
+	if !reflect.DeepEqual(v.RowsOut, res.RowsOut) {
+		t.Errorf("validate would publish %v, the run published %v", v.RowsOut, res.RowsOut)
 	}
 }

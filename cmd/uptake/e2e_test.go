@@ -219,6 +219,10 @@ func TestEndToEndValidate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "wh.duckdb")); !os.IsNotExist(err) {
 		t.Error("validate created the warehouse")
 	}
+	// It builds the models as a run would, and says what a run would publish.
+	if !regexp.MustCompile(`a run would publish\n(  .*\n)*  kpi_overview_monthly +\d+ rows\n`).MatchString(stdout) || strings.Contains(stdout, "  runs ") {
+		t.Errorf("validate does not say what a run would publish:\n%s", stdout)
+	}
 	// A typo in the config is named with its line.
 	os.WriteFile(cfg, []byte("warehouse: x.duckdb\nsources: []\ndestinatons: []\n"), 0o644)
 	stdout, _, code = runBin(t, dir, "validate", "--config", cfg)

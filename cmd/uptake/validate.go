@@ -83,6 +83,12 @@ func report(_ context.Context, w io.Writer, cfg *config.Config, rep *etl.Validat
 	for _, warn := range rep.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", indent(warn))
 	}
+	if len(rep.RowsOut) > 0 {
+		fmt.Fprintln(w, "a run would publish")
+		for _, t := range keys(rep.RowsOut) {
+			fmt.Fprintf(w, "  %-24s %10d rows\n", t, rep.RowsOut[t])
+		}
+	}
 	if len(rep.Problems) == 0 {
 		fmt.Fprintf(w, "ok: no problems found in %s and its inputs\n", cfg.File)
 		return nil

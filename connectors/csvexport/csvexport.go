@@ -141,7 +141,7 @@ func (s *Source) Extract(ctx context.Context, conn *sql.Conn, run connectors.Run
 		RowsRead: map[string]int64{}, Rejected: map[string]int64{},
 	}
 	root := s.remoteRoot
-	if run.Files == nil && s.hasRemote() {
+	if run.Validate && s.hasRemote() {
 		// uptake validate: the copies of the run's mirror are left alone
 		// (a run may be reading them), at the cost of fetching everything.
 		tmp, err := os.MkdirTemp("", "uptake-validate-remote-")

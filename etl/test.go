@@ -1,6 +1,8 @@
 package etl
 
-// The test step: sql/tests, each a query returning the rows that break a rule.
+// The test step: sql/tests and the column tests of sql/marts/schema.yml,
+// each a query returning the rows that break a rule; then the checks on the
+// outputs as a whole (the window they cover, the shrink guard).
 
 import (
 	"context"
@@ -12,6 +14,30 @@ import (
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
+
+// testStep runs the data tests, then checks the outputs: the months they
+// cover, no table shrinking past checks.max_shrink_pct, and reads the
+// headline and the exclusions the run reports.
+func testStep(ctx context.Context, p *pipeline) ([]any, error) {
+	conn, res, cfg := p.conn, p.res, p.opt.Config
+	if err := dataTests(ctx, conn); err != nil {
+		return nil, err
+	}
+	if err := window(ctx, conn, res); err != nil {
+		return nil, err
+	}
+	if err := checkShrink(ctx, conn, cfg, p.opt.AllowShrink, p.opt.ShrinkBaseline, res); err != nil {
+		return nil, err
+	}
+	var err error
+	if res.Headline, err = headline(ctx, conn); err != nil {
+		return nil, err
+	}
+	if res.Excluded, err = excluded(ctx, conn); err != nil {
+		return nil, err
+	}
+	return []any{"tables", len(res.Outputs), "rows", sum(res.RowsOut)}, nil
+}
 
 // dataTests runs sql/tests, then the column tests of sql/marts/schema.yml:
 // each returns the rows that break its rule. A failure quotes the rule and
