@@ -114,10 +114,10 @@ func TestTheSampleIsPublishedInFourWrites(t *testing.T) {
 	}
 	total := 0
 	for i, r := range staging {
-		t.Logf("staging write %d: %d bytes, %d updateCells", i+1, r.BodyBytes, strings.Count(string(r.Body), `"updateCells"`))
-		total += r.BodyBytes
-		if i < 2 && r.BodyBytes < maxRequestBytes-2309 {
-			t.Errorf("staging write %d: %d bytes, not filled to the budget", i+1, r.BodyBytes)
+		t.Logf("staging write %d: %d bytes, %d updateCells", i+1, len(r.Body), strings.Count(string(r.Body), `"updateCells"`))
+		total += len(r.Body)
+		if i < 2 && len(r.Body) < maxRequestBytes-2309 {
+			t.Errorf("staging write %d: %d bytes, not filled to the budget", i+1, len(r.Body))
 		}
 	}
 	if total < 3_180_000 || total > 3_200_000 {
@@ -167,8 +167,8 @@ func TestATableLargerThanARequestIsSplit(t *testing.T) {
 		t.Errorf("%d writes, %d of them staging rows: want 5 and 4", n, len(staging))
 	}
 	for i, r := range staging[:len(staging)-1] {
-		if r.BodyBytes < maxRequestBytes-423 {
-			t.Errorf("staging write %d: %d bytes, not filled to the budget", i+1, r.BodyBytes)
+		if len(r.Body) < maxRequestBytes-423 {
+			t.Errorf("staging write %d: %d bytes, not filled to the budget", i+1, len(r.Body))
 		}
 	}
 	s := mustSheet(t, fake, id, "big")
@@ -195,7 +195,7 @@ func TestRequestsNeverPassTheBudget(t *testing.T) {
 	}
 	largest := 0
 	for _, r := range fake.Requests() {
-		largest = max(largest, r.BodyBytes)
+		largest = max(largest, len(r.Body))
 	}
 	if largest < budget-500 {
 		t.Errorf("the largest request is %d bytes: requests not filled", largest)

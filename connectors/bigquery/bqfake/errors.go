@@ -1,22 +1,18 @@
 package bqfake
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/uptake-dev/uptake/connectors/googlefake"
 )
 
-// apiError is an error answered to the client in BigQuery's JSON format.
-type apiError struct {
-	status  int
-	reason  string
-	message string
-}
-
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.reason, e.message) }
+// apiError is an error answered in BigQuery's JSON format: Google's, with
+// the reason in errors[0].
+type apiError = googlefake.Error
 
 func errorf(status int, reason, format string, args ...any) *apiError {
-	return &apiError{status: status, reason: reason, message: fmt.Sprintf(format, args...)}
+	return &apiError{Code: status, Status: statusName(status), Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
 func invalidf(format string, args ...any) *apiError {
@@ -100,14 +96,4 @@ func defaultMessage(reason string) string {
 	return "Injected failure (" + reason + ")."
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	body := map[string]any{"error": map[string]any{
-		"code":    e.status,
-		"message": e.message,
-		"errors":  []map[string]any{{"reason": e.reason, "message": e.message, "domain": "global"}},
-		"status":  statusName(e.status),
-	}}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(body)
-}
+func writeError(w http.ResponseWriter, e *apiError) { e.Write(w) }

@@ -267,7 +267,7 @@ func (ec *execCtx) exec(st any, ov overlay, inTx bool) (*queryResult, *apiError)
 		}
 		_, key, err := ec.table(st.table, ov, false)
 		if err != nil {
-			if st.ifExists && err.reason == "notFound" && key.table != "" {
+			if st.ifExists && err.Reason == "notFound" && key.table != "" {
 				return &queryResult{}, nil
 			}
 			return nil, err

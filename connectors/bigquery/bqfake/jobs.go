@@ -124,8 +124,8 @@ func (s *Server) injectedFailure(cfg *bq.JobConfiguration) *bq.ErrorProto {
 }
 
 func (j *job) fail(e *apiError) {
-	j.errResult = &bq.ErrorProto{Reason: e.reason, Message: e.message}
-	if j.config.Query != nil && (e.reason == "invalidQuery" || e.reason == "notFound") {
+	j.errResult = &bq.ErrorProto{Reason: e.Reason, Message: e.Message}
+	if j.config.Query != nil && (e.Reason == "invalidQuery" || e.Reason == "notFound") {
 		j.errResult.Location = "query"
 	}
 }

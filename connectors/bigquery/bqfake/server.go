@@ -53,6 +53,8 @@
 package bqfake
 
 import (
+	"github.com/uptake-dev/uptake/connectors/googlefake"
+
 	"bytes"
 	"database/sql"
 	"encoding/json"
@@ -62,7 +64,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -83,8 +84,7 @@ type Server struct {
 	datasets  map[string]*dataset
 	jobs      map[string]*job
 	uploads   map[string]*upload
-	requests  []Request
-	faults    []*fault
+	log       googlefake.Log // the requests received, the failures injected
 	jobFaults []*jobFault
 	answers   []*answer
 	seq       int64
@@ -100,19 +100,7 @@ type Server struct {
 // Request is one HTTP request received by the fake, as logged by
 // Server.Requests. For media uploads Body holds only the JSON metadata part;
 // chunk uploads of a resumable session are logged with a nil Body.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Body   []byte
-}
-
-type fault struct {
-	match  func(Request) bool
-	status int
-	reason string
-	left   int
-}
+type Request = googlefake.Request
 
 type jobFault struct {
 	match   func(map[string]any) bool
@@ -192,11 +180,7 @@ func (s *Server) Table(datasetID, tableID string) (*Table, bool) {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = Request{Method: r.Method, Path: r.Path, Query: cloneValues(r.Query), Body: append([]byte(nil), r.Body...)}
-	}
-	return out
+	return s.log.Requests()
 }
 
 // FailNext makes the next n requests for which match returns true (a nil
@@ -206,7 +190,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) FailNext(match func(Request) bool, status int, reason string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{match: match, status: status, reason: reason, left: n})
+	s.log.FailNext(match, status, reason, n)
 }
 
 // FailJob makes the next job whose configuration (the JSON object
@@ -269,12 +253,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, perr)
 		return
 	}
-	for _, f := range s.faults {
-		if f.left > 0 && (f.match == nil || f.match(req)) {
-			f.left--
-			writeError(w, errorf(f.status, f.reason, "%s", defaultMessage(f.reason)))
-			return
-		}
+	if f := s.log.Injected(req); f != nil {
+		writeError(w, errorf(f.Status, f.Reason, "%s", defaultMessage(f.Reason)))
+		return
 	}
 	resp, aerr := s.route(w, r, body, parts)
 	if aerr != nil {
@@ -293,7 +274,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logRequest(r *http.Request, body []byte) Request {
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: append([]byte(nil), body...)}
-	s.requests = append(s.requests, req)
+	s.log.Record(req)
 	return req
 }
 
@@ -404,14 +385,6 @@ func parseMultipart(contentType string, body []byte) (*mediaParts, *apiError) {
 		return nil, invalidf("bqfake: multipart upload must have 2 parts (metadata, media), got %d", len(got))
 	}
 	return &mediaParts{metadata: got[0], media: got[1]}, nil
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
 }
 
 func (s *Server) nextID(prefix string) string {

@@ -1,25 +1,18 @@
 package ga4fake
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/uptake-dev/uptake/connectors/googlefake"
 )
 
-// apiError is an error answered to the client in Google's JSON error format
-// ({"error":{"code","message","status"}}), which the generated client turns
-// into a *googleapi.Error.
-type apiError struct {
-	status  int
-	message string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("%d %s: %s", e.status, statusName(e.status), e.message)
-}
+// apiError is an error answered in Google's JSON error format (the Data
+// API's has no reason).
+type apiError = googlefake.Error
 
 func errorf(status int, format string, args ...any) *apiError {
-	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+	return &apiError{Code: status, Status: statusName(status), Message: fmt.Sprintf(format, args...)}
 }
 
 func invalidf(format string, args ...any) *apiError {
@@ -71,17 +64,6 @@ func injectedError(status int) *apiError {
 	return errorf(status, "ga4fake: injected failure (HTTP %d).", status)
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-		"code":    e.status,
-		"message": e.message,
-		"status":  statusName(e.status),
-	}})
-}
+func writeError(w http.ResponseWriter, e *apiError) { e.Write(w) }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, v any) { googlefake.WriteJSON(w, v) }

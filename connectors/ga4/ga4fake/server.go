@@ -46,6 +46,8 @@
 package ga4fake
 
 import (
+	"github.com/uptake-dev/uptake/connectors/googlefake"
+
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -72,8 +74,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	properties map[string]*property
-	requests   []Request
-	faults     []*fault
+	log        googlefake.Log // the requests received, the failures injected
 	now        func() time.Time
 }
 
@@ -93,17 +94,7 @@ type Event struct {
 
 // Request is one HTTP request received by the fake, as logged by
 // Server.Requests; Body is a copy of the request body.
-type Request struct {
-	Method string
-	Path   string
-	Body   []byte
-}
-
-type fault struct {
-	match  func(Request) bool
-	status int
-	left   int
-}
+type Request = googlefake.Request
 
 type property struct {
 	events        []Event
@@ -249,11 +240,7 @@ func (s *Server) SetNow(now time.Time) {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = Request{Method: r.Method, Path: r.Path, Body: append([]byte(nil), r.Body...)}
-	}
-	return out
+	return s.log.Requests()
 }
 
 // FailNext makes the next n requests for which match returns true (a nil
@@ -264,7 +251,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) FailNext(match func(Request) bool, status int, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{match: match, status: status, left: n})
+	s.log.FailNext(match, status, "", n)
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +263,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req := Request{Method: r.Method, Path: r.URL.Path, Body: body}
-	s.requests = append(s.requests, req)
+	s.log.Record(req)
 	id, ok := strings.CutPrefix(r.URL.Path, "/v1beta/properties/")
 	id, verb, _ := strings.Cut(id, ":")
 	if !ok || verb != "runReport" || id == "" || strings.Contains(id, "/") || r.Method != http.MethodPost {
@@ -284,15 +271,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.properties[id]
-	for _, f := range s.faults {
-		if f.left > 0 && (f.match == nil || f.match(req)) {
-			f.left--
-			if p != nil && f.status >= 500 {
-				p.serverErrors++
-			}
-			writeError(w, injectedError(f.status))
-			return
+	if f := s.log.Injected(req); f != nil {
+		if p != nil && f.Status >= 500 {
+			p.serverErrors++
 		}
+		writeError(w, injectedError(f.Status))
+		return
 	}
 	if p == nil {
 		writeError(w, errorf(http.StatusNotFound, "Requested entity was not found."))

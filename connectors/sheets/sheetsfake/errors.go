@@ -1,26 +1,18 @@
 package sheetsfake
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/uptake-dev/uptake/connectors/googlefake"
 )
 
-// apiError is an error answered to the client in Google's JSON error format
-// ({"error":{"code","message","status"}}), which the generated client turns
-// into a *googleapi.Error.
-type apiError struct {
-	status  int
-	message string
-	details []map[string]any
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("%d %s: %s", e.status, statusName(e.status), e.message)
-}
+// apiError is an error answered in Google's JSON error format (Sheets'
+// has no reason, and details for quota errors).
+type apiError = googlefake.Error
 
 func errorf(status int, format string, args ...any) *apiError {
-	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+	return &apiError{Code: status, Status: statusName(status), Message: fmt.Sprintf(format, args...)}
 }
 
 func invalidf(format string, args ...any) *apiError {
@@ -78,7 +70,7 @@ func injectedError(status int, method string) *apiError {
 			metric, quota = "sheets.googleapis.com/read_requests", "ReadRequestsPerMinutePerUser"
 		}
 		e := errorf(status, "Quota exceeded for quota metric '%s' and limit '%s' of service 'sheets.googleapis.com' for consumer 'project_number:0'.", kind, limit)
-		e.details = []map[string]any{{
+		e.Details = []map[string]any{{
 			"@type":  "type.googleapis.com/google.rpc.ErrorInfo",
 			"reason": "RATE_LIMIT_EXCEEDED",
 			"domain": "googleapis.com",
@@ -107,16 +99,4 @@ func injectedError(status int, method string) *apiError {
 	return errorf(status, "sheetsfake: injected failure (HTTP %d).", status)
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	inner := map[string]any{
-		"code":    e.status,
-		"message": e.message,
-		"status":  statusName(e.status),
-	}
-	if len(e.details) > 0 {
-		inner["details"] = e.details
-	}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": inner})
-}
+func writeError(w http.ResponseWriter, e *apiError) { e.Write(w) }

@@ -88,8 +88,8 @@ func TestPayloadAndCellSize(t *testing.T) {
 	_, err = batch(svc, id, updateCells(0, 1, 0, "userEnteredValue", rows([]*sheets.CellData{str(strings.Repeat("a", 3000))})))
 	wantErr(t, err, 400, "INVALID_ARGUMENT", "Request payload size exceeds the limit: 2000 bytes.")
 	reqs := srv.Requests()
-	if last := reqs[len(reqs)-1]; last.BodyBytes <= 3000 || last.BodyBytes != len(last.Body) {
-		t.Errorf("logged body bytes = %d", last.BodyBytes)
+	if last := reqs[len(reqs)-1]; len(last.Body) <= 3000 {
+		t.Errorf("logged body bytes = %d", len(last.Body))
 	}
 	if c := sheetOf(t, srv, id, "Summary").Cells; len(c) != 1 {
 		t.Errorf("oversized request changed the sheet: %d rows", len(c))

@@ -76,7 +76,8 @@ func TestAManyTabBatchOverThePayloadLimitChangesNothing(t *testing.T) {
 		updateCells(b, 0, 0, "userEnteredValue", rows([]*sheets.CellData{str(text)})),
 	}
 	mustBatch(t, svc, id, reqs...)
-	size := srv.Requests()[len(srv.Requests())-1].BodyBytes
+	logged := srv.Requests()
+	size := len(logged[len(logged)-1].Body)
 	srv.SetMaxRequestBytes(size - 1)
 	reqs[0].UpdateCells.Rows[0].Values[0] = str(strings.Repeat("z", 400))
 	reqs[1].UpdateCells.Rows[0].Values[0] = str(strings.Repeat("y", 400))

@@ -44,13 +44,14 @@
 package sheetsfake
 
 import (
+	"github.com/uptake-dev/uptake/connectors/googlefake"
+
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -78,28 +79,13 @@ type Server struct {
 
 	mu           sync.Mutex
 	spreadsheets map[string]*spreadsheet
-	requests     []Request
-	faults       []*fault
+	log          googlefake.Log // the requests received, the failures injected
 	maxBytes     int
 }
 
 // Request is one HTTP request received by the fake, as logged by
-// Server.Requests. BodyBytes is the size of the body received; Body is a
-// copy of it.
-type Request struct {
-	Method    string
-	Path      string
-	Query     url.Values
-	Body      []byte
-	BodyBytes int
-}
-
-type fault struct {
-	match  func(Request) bool
-	status int
-	skip   int // matching requests served before the failures
-	left   int
-}
+// Server.Requests; Body is a copy of its body.
+type Request = googlefake.Request
 
 // New starts a fake Sheets server and registers its shutdown with
 // t.Cleanup.
@@ -187,15 +173,7 @@ func (s *Server) Sheets(spreadsheetID string) []Sheet {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		q := url.Values{}
-		for k, vs := range r.Query {
-			q[k] = append([]string(nil), vs...)
-		}
-		out[i] = Request{Method: r.Method, Path: r.Path, Query: q, Body: append([]byte(nil), r.Body...), BodyBytes: r.BodyBytes}
-	}
-	return out
+	return s.log.Requests()
 }
 
 // FailNext makes the next n requests for which match returns true (a nil
@@ -206,7 +184,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) FailNext(match func(Request) bool, status int, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{match: match, status: status, left: n})
+	s.log.FailNext(match, status, "", n)
 }
 
 // FailAt makes the nth request (counting from 1, from now on) for which
@@ -216,7 +194,7 @@ func (s *Server) FailNext(match func(Request) bool, status int, n int) {
 func (s *Server) FailAt(match func(Request) bool, n int, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{match: match, status: status, skip: n - 1, left: 1})
+	s.log.FailAt(match, n, status, "")
 }
 
 // IsWrite matches the requests that change a spreadsheet (batchUpdate).
@@ -241,10 +219,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, BodyBytes: len(body)}
-	s.requests = append(s.requests, req)
-	if f := s.fault(req); f != nil {
-		writeError(w, injectedError(f.status, r.Method))
+	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body}
+	s.log.Record(req)
+	if f := s.log.Injected(req); f != nil {
+		writeError(w, injectedError(f.Status, r.Method))
 		return
 	}
 	if len(body) > s.maxBytes {
@@ -257,22 +235,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, resp)
-}
-
-// fault is the injected failure req meets, if any. The server lock is held.
-func (s *Server) fault(req Request) *fault {
-	for _, f := range s.faults {
-		if f.left == 0 || (f.match != nil && !f.match(req)) {
-			continue
-		}
-		if f.skip > 0 {
-			f.skip--
-			continue
-		}
-		f.left--
-		return f
-	}
-	return nil
 }
 
 // route dispatches a request to its handler. The server lock is held.
