@@ -21,8 +21,9 @@ type lineMap struct {
 	hasSpans, hasSkipped bool
 }
 
-// load fills the tables of the map from DuckDB's rejects and the pass's result.
-func (m *lineMap) load(ctx context.Context, conn *sql.Conn, w connectors.RowWriter, rejects string, lint *lintResult) error {
+// load fills the tables of the map from DuckDB's rejects (when it rejected
+// any record) and the pass's result.
+func (m *lineMap) load(ctx context.Context, conn *sql.Conn, w connectors.RowWriter, rejects string, anyRejected bool, lint *lintResult) error {
 	if len(lint.spans) > 0 {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rec BIGINT, line BIGINT, lines BIGINT)", m.spans)); err != nil {
 			return fmt.Errorf("line map: %w", err)
@@ -35,6 +36,9 @@ func (m *lineMap) load(ctx context.Context, conn *sql.Conn, w connectors.RowWrit
 			return fmt.Errorf("line map: %w", err)
 		}
 		m.hasSpans = true
+	}
+	if !anyRejected && len(lint.blanks) == 0 {
+		return nil // no record without a row: no shift
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT line FROM %s", m.skipped, rejects)); err != nil {
 		return fmt.Errorf("line map: %w", err)

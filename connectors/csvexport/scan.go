@@ -70,15 +70,22 @@ func (s *Source) scanFile(ctx context.Context, conn *sql.Conn, w connectors.RowW
 	if _, err := conn.ExecContext(ctx, s.readQuery(sc, ds, h, path, lint)); err != nil {
 		return nil, fmt.Errorf("%s: read: %w", file, err)
 	}
-	if err := sc.lines.load(ctx, conn, w, sc.rejects, lint); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+sc.table).Scan(&sc.rows); err != nil {
+	// The rows DuckDB accepted and the records it rejected, in one query:
+	// most files have no reject, and then no line map of rejects to make
+	// nor rejects to keep.
+	var duckRejects int64
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT (SELECT count(*) FROM %s), (SELECT count(*) FROM %s)", sc.table, sc.rejects)).
+		Scan(&sc.rows, &duckRejects); err != nil {
 		return nil, fmt.Errorf("%s: count rows: %w", file, err)
 	}
-	kept, err := s.keepDuckDBRejects(ctx, conn, sc, ds, h)
-	if err != nil {
-		return nil, fmt.Errorf("%s: keep rejects: %w", file, err)
+	if err := sc.lines.load(ctx, conn, w, sc.rejects, duckRejects > 0, lint); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	var kept int64
+	if duckRejects > 0 {
+		if kept, err = s.keepDuckDBRejects(ctx, conn, sc, ds, h); err != nil {
+			return nil, fmt.Errorf("%s: keep rejects: %w", file, err)
+		}
 	}
 	sc.rejected = kept + dropped
 	if sc.rows+sc.rejected == 0 {

@@ -306,7 +306,9 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 		{"BEGIN TRANSACTION", nil},
 		{`INSERT INTO kept.rejects SELECT ?, * FROM temp.load_rejects WHERE source = ? AND target_table = ? AND file = ?`,
 			[]any{relation, key.Source, key.Table, key.Path}},
-		{`INSERT OR REPLACE INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		// A DELETE and an INSERT: DuckDB's INSERT OR REPLACE costs twice as much.
+		{`DELETE FROM kept.files WHERE source = ? AND target_table = ? AND path = ?`, []any{key.Source, key.Table, key.Path}},
+		{`INSERT INTO kept.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			[]any{key.Source, key.Table, key.Path, reading, v.Size, v.ModTime.UnixNano(), change, sum, s.now(),
 				relation, scan, k.Rows, k.Read, k.Rejected, s.runID}},
 		{"COMMIT", nil},
