@@ -1,12 +1,14 @@
 package etl_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -531,5 +533,43 @@ func TestFailureIsNotifiedAndADownWebhookDoesNotFailTheRun(t *testing.T) {
 	w.cfg.Notify.OnSuccess = true
 	if _, err := w.run(etl.Options{}); err != nil {
 		t.Fatalf("a down webhook failed the run: %v", err)
+	}
+}
+
+// TestEachStepLogsOneLineAndNamesItsFailure: a run logs one "step done"
+// line per step, in the run's order, with its counts and duration; a step
+// that fails prefixes its error with its name.
+func TestEachStepLogsOneLineAndNamesItsFailure(t *testing.T) {
+	w := newWorkspace(t, "")
+	var buf bytes.Buffer
+	opt := etl.Options{Config: w.cfg, AsOf: date(2026, 10, 15), Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	if _, err := etl.Run(context.Background(), opt); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["msg"] != "step done" {
+			continue
+		}
+		steps = append(steps, fmt.Sprint(rec["step"]))
+		if rec["duration"] == nil || rec["run_id"] == nil {
+			t.Errorf("step line without duration or run id: %s", line)
+		}
+		if rec["step"] == "extract" && rec["rows"] == nil {
+			t.Errorf("the extract's line has no rows: %s", line)
+		}
+	}
+	if got := strings.Join(steps, " "); got != "setup extract load transform test publish swap" {
+		t.Errorf("steps logged: %s", got)
+	}
+	// Establishments of September without its header's required column.
+	w.write("establishments_2026-09.csv", "reference,name\nE1,Alpha\n")
+	_, err := w.run(etl.Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "extract: ") || !strings.Contains(err.Error(), "establishments_2026-09.csv") {
+		t.Errorf("error = %v, want it to start with the step's name", err)
 	}
 }
