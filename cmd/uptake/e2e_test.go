@@ -95,9 +95,9 @@ func TestEndToEndRun(t *testing.T) {
 		"succeeded", "period     2026-07 to 2026-09",
 		"kpi_overview_monthly              3 rows", "customer_monthly                 17 rows",
 		"September 2026 (latest complete month)",
-		"monthly active rate    100.0 %  (5 active / 5 activated customers)",
-		"usage                   77.8 %  (7 active / 9 users)",
-		"churn risks                  2",
+		"Monthly active rate    100.0 %  (5 active / 5 activated customers)",
+		"Usage %                 77.8 %  (7 active / 9 users)",
+		"Churn risks                  2",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
@@ -264,7 +264,7 @@ func TestEndToEndBundledSample(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"period     2025-11 to 2026-10", "kpi_overview_monthly             12 rows", "October 2026 (latest complete month)", "monthly active rate"} {
+	for _, want := range []string{"period     2025-11 to 2026-10", "kpi_overview_monthly             12 rows", "October 2026 (latest complete month)", "Monthly active rate"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}

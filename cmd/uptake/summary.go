@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/etl"
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 // printSummary writes the one-screen summary of a run.
@@ -57,13 +58,17 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	}
 	if h := res.Headline; h != nil && runErr == nil {
 		fmt.Fprintf(w, "\n%s (latest complete month)\n", h.Month.Format("January 2006"))
-		fmt.Fprintf(w, "  monthly active rate   %8s  (%d active / %d activated customers)\n", pct(h.MonthlyActiveRate), h.ActiveCustomers, h.ActivatedCustomers)
-		fmt.Fprintf(w, "  score vs last month   %8s\n", signedPct(h.ScoreMoM))
-		fmt.Fprintf(w, "  usage                 %8s  (%d active / %d users)\n", pct(h.UsagePct), h.ActiveUsers, h.Users)
-		fmt.Fprintf(w, "  license utilization   %8s  (%d customers below %g %%)\n", pct(h.LicenseUtilization), h.LowUtilizationCustomers, cfg.KPI.LowUtilizationPct)
-		fmt.Fprintf(w, "  DAU/MAU               %8s\n", pct(h.DAUMAU))
-		fmt.Fprintf(w, "  champions             %8d\n", h.Champions)
-		fmt.Fprintf(w, "  churn risks           %8d\n", h.ChurnRisks)
+		label := overviewLabels()
+		line := func(column, value, detail string) {
+			fmt.Fprintf(w, "  %-22s%8s%s\n", label(column), value, detail)
+		}
+		line("monthly_active_rate", pct(h.MonthlyActiveRate), fmt.Sprintf("  (%d active / %d activated customers)", h.ActiveCustomers, h.ActivatedCustomers))
+		line("score_mom", signedPct(h.ScoreMoM), "")
+		line("usage_pct", pct(h.UsagePct), fmt.Sprintf("  (%d active / %d users)", h.ActiveUsers, h.Users))
+		line("license_utilization", pct(h.LicenseUtilization), fmt.Sprintf("  (%d customers below %g %%)", h.LowUtilizationCustomers, cfg.KPI.LowUtilizationPct))
+		line("dau_mau", pct(h.DAUMAU), "")
+		line("champions", fmt.Sprint(h.Champions), "")
+		line("churn_risks", fmt.Sprint(h.ChurnRisks), "")
 	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "\nwarning: %s\n", warn)
@@ -110,4 +115,20 @@ func keys(m map[string]int64) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// overviewLabels names kpi_overview_monthly's columns as
+// sql/marts/schema.yml labels them (the report and BigQuery do the same).
+func overviewLabels() func(column string) string {
+	schema, err := uptakesql.ReadSchema()
+	if err != nil {
+		return func(column string) string { return column }
+	}
+	docs := schema.Docs(nil)["kpi_overview_monthly"]
+	return func(column string) string {
+		if d, ok := docs.Columns[column]; ok {
+			return d.Label
+		}
+		return column
+	}
 }
