@@ -46,11 +46,10 @@ func extractStep(ctx context.Context, p *pipeline) ([]any, error) {
 	if kerr := keepRejects(ctx, p.conn, res.RunID); kerr != nil {
 		return nil, errors.Join(err, kerr)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRejects(ctx, p.conn, p.opt.Config, ex, res); err != nil {
-		return nil, err
+	// The reject check even when a source failed: one run (or validate)
+	// names every broken input.
+	if rerr := checkRejects(ctx, p.conn, p.opt.Config, ex, res); rerr != nil || err != nil {
+		return nil, errors.Join(err, rerr)
 	}
 	return []any{"rows", sum(ex.RowsRead), "rejected", res.Rejected, "files_read", ex.FilesRead, "files_unchanged", ex.FilesKept}, nil
 }

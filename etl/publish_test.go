@@ -299,7 +299,8 @@ func TestTwoKPISourcesOfOneGA4PropertyAreRefused(t *testing.T) {
 
 // TestBigQueryTablesAreDescribedFromTheSchemaFile: a run publishes each
 // table and column to BigQuery with its description from
-// sql/marts/schema.yml, the run's thresholds written in.
+// sql/marts/schema.yml, the run's thresholds written in; a later run with
+// another threshold updates them.
 func TestBigQueryTablesAreDescribedFromTheSchemaFile(t *testing.T) {
 	fake := bqfake.New(t, "test")
 	w := newWorkspace(t, bigqueryYAML(fake))
@@ -326,5 +327,16 @@ func TestBigQueryTablesAreDescribedFromTheSchemaFile(t *testing.T) {
 	}
 	if len(descs) != len(tb.Schema) || descs["published_at"] == "" {
 		t.Errorf("descriptions: %v", descs)
+	}
+	// The threshold changes: the next run brings the description up to date.
+	w.cfg.KPI.LowUtilizationPct = 30
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	tb, _ = fake.Table("kpis", "customer_monthly")
+	for _, f := range tb.Schema {
+		if f.Name == "low_utilization" && (!strings.Contains(f.Description, "below 30 %") || strings.Contains(f.Description, "45")) {
+			t.Errorf("low_utilization after the change: %q", f.Description)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
@@ -36,8 +37,21 @@ type Validation struct {
 func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog.Logger) (*Validation, error) {
 	v := &Validation{}
 	connectors.MergeExtracted(&v.Extracted, connectors.Extracted{})
+	// DuckDB names its spill files alike in every process and removes them
+	// as it closes: validate spills into a folder of its own, never into a
+	// run's (duckdb.temp_directory), which may be spilling at the same time.
+	if dir := cfg.DuckDB.TempDirectory; dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("validate: %w", err)
+		}
+	}
+	spill, err := os.MkdirTemp(cfg.DuckDB.TempDirectory, "uptake-validate-")
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	defer os.RemoveAll(spill)
 	db, err := warehouse.Open(ctx, warehouse.Options{MemoryLimit: cfg.DuckDB.MemoryLimit, Threads: cfg.DuckDB.Threads,
-		TimeZone: cfg.Timezone, TempDirectory: cfg.DuckDB.TempDirectory})
+		TimeZone: cfg.Timezone, TempDirectory: spill})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +96,6 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 			v.Problems = append(v.Problems, c.Check(ctx, conn, p.run)...)
 		}
 	}
-	v.Warnings = append(res.Warnings, v.Warnings...)
 	if v.Rejects, err = rejectExamples(ctx, conn, 20); err != nil {
 		return nil, err
 	}
@@ -95,13 +108,22 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 			delete(v.RowsOut, "runs") // the run history: validate is no run
 		}
 	}
+	// The run's warnings (setup, sources, reject shares, models), then
+	// those the connectors gave through run.Warn.
+	v.Warnings = append(append([]string(nil), res.Warnings...), v.Warnings...)
 	return v, nil
 }
 
-// flatten splits a joined error into its parts.
+// flatten splits a joined error into its parts, those of joined parts
+// included.
 func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }

@@ -72,3 +72,27 @@ func TestValidateRunsTheStepsUpToThePublish(t *testing.T) {
 		t.Errorf("validate would publish %v, the run published %v", v.RowsOut, res.RowsOut)
 	}
 }
+
+// TestValidateListsRejectsBesideABrokenSource: a source that cannot read
+// its files does not hide another's rejects past checks.max_reject_pct;
+// validate spills into a folder of its own, removed as it ends.
+func TestValidateListsRejectsBesideABrokenSource(t *testing.T) {
+	spill := t.TempDir()
+	w := newWorkspace(t, "  - name: broken_ga4\n    kind: ga4_export_file\n    path: "+filepath.Join(t.TempDir(), "ga4_*.jsonl")+
+		"\n    customer_property: customer_ref\nchecks:\n  max_reject_pct: 1\nduckdb:\n  temp_directory: "+spill+"\n")
+	w.write("establishments_2026-10.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"+
+		"E1,Alpha,no,yes,1,0,0,Alice,4\nE2,Beta,perhaps,yes,1,0,0,Alice,2\nE3,Gamma,no,yes,lots,0,0,Alice,\n")
+	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := errors.Join(v.Problems...).Error()
+	for _, want := range []string{"broken_ga4", "above checks.max_reject_pct = 1 %"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems lack %q: %v", want, v.Problems)
+		}
+	}
+	if left, _ := os.ReadDir(spill); len(left) != 0 {
+		t.Errorf("validate left %d entries in duckdb.temp_directory", len(left))
+	}
+}

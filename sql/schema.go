@@ -123,7 +123,9 @@ func ReadSchema() (Schema, error) {
 }
 
 // ParseSchema reads a schema file's text and checks its tests: each known,
-// with the arguments it needs, on a column of the table.
+// with the arguments it needs, on a column of the table. Without docs.md,
+// a description that uses a docs block is refused: ParseSchemaDocs reads
+// both.
 func ParseSchema(b []byte) (Schema, error) {
 	return ParseSchemaDocs(b, nil)
 }

@@ -315,11 +315,12 @@ func abandonJob(ctx context.Context, job *bq.Job) error {
 }
 
 // ensurePublished creates the published table (created is true then), or
-// adds the columns it lacks.
+// adds the columns it lacks and brings its descriptions up to date.
 //
 // BigQuery allows 5 table update operations per table every 10 seconds
 // (tables.insert/patch, load jobs, each DML statement); a run makes at most
-// 3 on a published table (a patch when columns were added, DELETE, INSERT)
+// 3 on a published table (a patch when columns were added or descriptions
+// changed, DELETE, INSERT)
 // and 2 when it creates it (create, INSERT), so two runs in a row stay
 // within the limit; past it, rateLimitExceeded is retried with backoff.
 func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s staged) (created bool, err error) {
@@ -346,10 +347,22 @@ func (d *Destination) ensurePublished(ctx context.Context, c *bq.Client, s stage
 			return err
 		}
 		merged, err := mergeSchema(s.published, md.Schema, s.schema)
-		if err != nil || merged == nil {
+		if err != nil {
 			return err
 		}
-		_, err = t.Update(ctx, bq.TableMetadataToUpdate{Schema: merged}, md.ETag)
+		// New columns, or descriptions that changed (sql/marts/schema.yml,
+		// or a threshold of the config written in them): one patch.
+		var update bq.TableMetadataToUpdate
+		if merged != nil {
+			update.Schema = merged
+		}
+		if md.Description != s.description {
+			update.Description = s.description
+		}
+		if merged == nil && md.Description == s.description {
+			return nil
+		}
+		_, err = t.Update(ctx, update, md.ETag)
 		return err
 	})
 	return created, err

@@ -106,13 +106,16 @@ func clusterColumns(cols []column) []string {
 }
 
 // mergeSchema compares the published schema with the new one: columns may
-// only be added, at the end. It returns the schema to patch the table to
-// (nil when nothing changed).
+// only be added, at the end. It returns the schema to patch the table to:
+// the published columns, described as next describes them, then the new
+// ones (nil when nothing changed, descriptions included).
 func mergeSchema(table string, published, next bq.Schema) (bq.Schema, error) {
 	byName := map[string]*bq.FieldSchema{}
 	for _, f := range next {
 		byName[f.Name] = f
 	}
+	merged := bq.Schema{}
+	changed := len(next) != len(published)
 	for _, f := range published {
 		n, ok := byName[f.Name]
 		if !ok {
@@ -121,11 +124,15 @@ func mergeSchema(table string, published, next bq.Schema) (bq.Schema, error) {
 		if !sameType(n.Type, f.Type) {
 			return nil, fmt.Errorf("table %s: column %s changed type from %s to %s; a published column keeps its type (give the table a new name, e.g. %s_v2)", table, f.Name, f.Type, n.Type, table)
 		}
+		field := *f
+		if field.Description != n.Description {
+			field.Description, changed = n.Description, true
+		}
+		merged = append(merged, &field)
 	}
-	if len(next) == len(published) {
+	if !changed {
 		return nil, nil
 	}
-	merged := append(bq.Schema{}, published...)
 	seen := map[string]bool{}
 	for _, f := range published {
 		seen[f.Name] = true
@@ -160,5 +167,14 @@ func describe(doc uptakesql.TableDoc, column string) string {
 	if !ok {
 		return ""
 	}
-	return c.Text()
+	// BigQuery takes at most 1,024 characters; a long list of events in a
+	// setting could pass it.
+	text := []rune(c.Text())
+	if len(text) > maxDescription {
+		return string(text[:maxDescription-1]) + "…"
+	}
+	return string(text)
 }
+
+// maxDescription is BigQuery's limit on a column description, in characters.
+const maxDescription = 1024

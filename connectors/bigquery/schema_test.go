@@ -3,6 +3,7 @@ package bigquery
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	uptakesql "github.com/uptake-dev/uptake/sql"
 )
@@ -27,8 +28,8 @@ func TestColumnDescriptionsComeFromTheSchemaFile(t *testing.T) {
 			t.Fatalf("%s: %v", m.Name, err)
 		}
 		for _, f := range bqs {
-			if f.Description == "" || len(f.Description) > 1024 {
-				t.Errorf("%s.%s: a description of %d characters (BigQuery takes 1 to 1,024)", m.Name, f.Name, len(f.Description))
+			if n := utf8.RuneCountInString(f.Description); n == 0 || n > 1024 {
+				t.Errorf("%s.%s: a description of %d characters (BigQuery takes 1 to 1,024)", m.Name, f.Name, n)
 			}
 			if strings.ContainsAny(f.Description, "`*") {
 				t.Errorf("%s.%s: markdown left in %q", m.Name, f.Name, f.Description)
@@ -38,8 +39,18 @@ func TestColumnDescriptionsComeFromTheSchemaFile(t *testing.T) {
 				t.Errorf("customer_monthly.low_utilization: %q (want its label, then the run's threshold)", f.Description)
 			}
 		}
-		if d := docs[m.Name].Description; d == "" || len(d) > 16384 {
-			t.Errorf("%s: a table description of %d characters (BigQuery takes up to 16,384)", m.Name, len(d))
+		if d := docs[m.Name].Description; d == "" || utf8.RuneCountInString(d) > 16384 {
+			t.Errorf("%s: a table description of %d characters (BigQuery takes up to 16,384)", m.Name, utf8.RuneCountInString(d))
 		}
+	}
+	// A setting's long list of events: the description is cut at the limit.
+	events := strings.Repeat("an_event_with_a_long_name, ", 60)
+	long := schema.Docs(map[string]string{"kpi.usage_events": events})["customer_monthly"]
+	bqs, err := schemaFor([]column{{name: "active_users", duckType: "BIGINT"}}, long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := bqs[0].Description; utf8.RuneCountInString(d) != 1024 || !strings.HasSuffix(d, "…") {
+		t.Errorf("a description past 1,024 characters: %d characters, %q at its end", utf8.RuneCountInString(d), d[len(d)-10:])
 	}
 }

@@ -53,8 +53,6 @@
 package bqfake
 
 import (
-	"github.com/uptake-dev/uptake/connectors/googlefake"
-
 	"bytes"
 	"database/sql"
 	"encoding/json"
@@ -71,6 +69,8 @@ import (
 	"time"
 
 	"google.golang.org/api/option"
+
+	"github.com/uptake-dev/uptake/connectors/googlefake"
 )
 
 // Server is a running fake BigQuery endpoint. All methods are safe for

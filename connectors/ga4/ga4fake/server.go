@@ -46,8 +46,6 @@
 package ga4fake
 
 import (
-	"github.com/uptake-dev/uptake/connectors/googlefake"
-
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +55,8 @@ import (
 	"time"
 
 	"google.golang.org/api/option"
+
+	"github.com/uptake-dev/uptake/connectors/googlefake"
 )
 
 // Default quota settings of a property (a standard GA4 property).

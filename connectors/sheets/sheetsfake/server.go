@@ -44,8 +44,6 @@
 package sheetsfake
 
 import (
-	"github.com/uptake-dev/uptake/connectors/googlefake"
-
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -57,6 +55,8 @@ import (
 	"testing"
 
 	"google.golang.org/api/option"
+
+	"github.com/uptake-dev/uptake/connectors/googlefake"
 )
 
 // DefaultMaxRequestBytes is the default request payload limit. Sheets
