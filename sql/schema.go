@@ -459,6 +459,12 @@ func writeText(b *strings.Builder, indent, key, text string) {
 	if text == "" {
 		return
 	}
+	if strings.Contains(text, "  ") || text != strings.TrimSpace(text) {
+		// Folding would lose spaces, a literal block the outer blank lines:
+		// one quoted line keeps them.
+		fmt.Fprintf(b, "%s%s: %s\n", indent, key, strconv.Quote(text))
+		return
+	}
 	if !strings.Contains(text, "\n") {
 		if line := indent + key + ": " + yamlText(text); len(line) <= schemaWidth {
 			b.WriteString(line + "\n")
