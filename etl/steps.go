@@ -62,6 +62,19 @@ var runSteps = []step{
 	{"swap", swapStep},
 }
 
+// stepsNamed are the run's steps of those names, in the order given.
+func stepsNamed(names ...string) []step {
+	var out []step
+	for _, n := range names {
+		for _, s := range runSteps {
+			if s.name == n {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // do runs steps in order and stops at the first that fails, its error
 // prefixed with the step's name. Each logs one line as it ends: the step,
 // its counts and its duration.

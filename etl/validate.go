@@ -75,13 +75,13 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	if _, err := Jobs(cfg); err != nil {
 		v.Problems = append(v.Problems, flatten(err)...)
 	}
-	if err := p.do(ctx, runSteps[0]); err != nil {
+	if err := p.do(ctx, stepsNamed("setup")...); err != nil {
 		return nil, err
 	}
 	// The run's own extract step: the same sources, and the same checks
 	// across them (two sources claiming the same rows), the same reject
 	// check. Its problems are listed one by one, as the sources name them.
-	extracted := p.do(ctx, step{"extract", extractStep})
+	extracted := p.do(ctx, stepsNamed("extract")...)
 	connectors.MergeExtracted(&v.Extracted, p.ex)
 	if extracted != nil {
 		v.Problems = append(v.Problems, flatten(errors.Unwrap(extracted))...) // connectors name their files and themselves
@@ -101,7 +101,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	}
 	if len(v.Problems) == 0 {
 		// The inputs are fine: what the models and the data tests say.
-		if err := p.do(ctx, step{"load", loadStep}, step{"transform", transformStep}, step{"test", testStep}); err != nil {
+		if err := p.do(ctx, stepsNamed("load", "transform", "test")...); err != nil {
 			v.Problems = append(v.Problems, fmt.Errorf("a run would fail at its %w", err))
 		} else {
 			v.RowsOut = res.RowsOut
