@@ -110,6 +110,13 @@ func (s Schema) checkDocs() error {
 	return nil
 }
 
+// text is a description with its doc references resolved (checkDocs
+// found each block when the schema was read).
+func (s Schema) text(description string) string {
+	text, _ := s.resolve(description)
+	return text
+}
+
 // Described is a column's description with its doc references resolved,
 // as written (markdown, settings named by their keys).
 func (s Schema) Described(table, column string) string {
@@ -118,13 +125,11 @@ func (s Schema) Described(table, column string) string {
 			continue
 		}
 		if column == "" {
-			text, _ := s.resolve(m.Description)
-			return text
+			return s.text(m.Description)
 		}
 		for _, c := range m.Columns {
 			if c.Name == column {
-				text, _ := s.resolve(c.Description)
-				return text
+				return s.text(c.Description)
 			}
 		}
 	}
@@ -147,9 +152,9 @@ func SplitLabel(text, fallback string) (label, definition string) {
 func (s Schema) Docs(settings map[string]string) map[string]TableDoc {
 	docs := map[string]TableDoc{}
 	for _, m := range s.Models {
-		d := TableDoc{Description: plain(s.Described(m.Name, ""), settings), Columns: map[string]ColumnDoc{}}
+		d := TableDoc{Description: plain(s.text(m.Description), settings), Columns: map[string]ColumnDoc{}}
 		for _, c := range m.Columns {
-			label, def := SplitLabel(s.Described(m.Name, c.Name), c.Name)
+			label, def := SplitLabel(s.text(c.Description), c.Name)
 			d.Columns[c.Name] = ColumnDoc{Label: label, Definition: plain(def, settings)}
 		}
 		docs[m.Name] = d
@@ -185,7 +190,7 @@ func (s Schema) Markdown() string {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "### `%s`\n\n", m.Name)
-		if d := s.Described(m.Name, ""); d != "" {
+		if d := s.text(m.Description); d != "" {
 			b.WriteString(d + "\n\n")
 		}
 		var table []string
@@ -201,7 +206,7 @@ func (s Schema) Markdown() string {
 			for _, t := range c.DataTests {
 				rules = append(rules, t.rule(c.Name))
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.Name, c.DataType, cell(s.Described(m.Name, c.Name)), cell(strings.Join(rules, "; ")))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.Name, c.DataType, cell(s.text(c.Description)), cell(strings.Join(rules, "; ")))
 		}
 	}
 	return b.String()
