@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -108,8 +109,12 @@ func (a TestArgs) empty() bool {
 }
 
 // ReadSchema returns the embedded marts/schema.yml, with the docs blocks of
-// marts/docs.md its descriptions use.
-func ReadSchema() (Schema, error) {
+// marts/docs.md its descriptions use. It is read once per process (the
+// column tests, the publish, the report and the run summary all read it):
+// callers share it and must not change it.
+func ReadSchema() (Schema, error) { return embeddedSchema() }
+
+var embeddedSchema = sync.OnceValues(func() (Schema, error) {
 	b, err := files.ReadFile("marts/schema.yml")
 	if err != nil {
 		return Schema{}, err
@@ -119,7 +124,7 @@ func ReadSchema() (Schema, error) {
 		return Schema{}, err
 	}
 	return ParseSchemaDocs(b, docs)
-}
+})
 
 // ParseSchema reads a schema file's text and checks its tests: each known,
 // with the arguments it needs, on a column of the table. Without docs.md,
