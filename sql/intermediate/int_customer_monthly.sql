@@ -34,19 +34,42 @@ base AS (
     LEFT JOIN stg_customer_users u USING (month, customer_ref)
     JOIN int_customer_firsts f USING (customer_ref)
 ),
+previous AS (
+    -- each customer's month as the next month sees it
+    SELECT
+        (month + INTERVAL 1 MONTH)::DATE AS month,
+        customer_ref,
+        score AS prev_score,
+        active AS prev_active,
+        active_users AS prev_active_users,
+        seats AS prev_seats,
+        activated AS prev_activated
+    FROM base
+),
+active_ranks AS (
+    -- each active customer's rank by score in its month, and how many are active
+    SELECT
+        month,
+        customer_ref,
+        rank() OVER (PARTITION BY month ORDER BY score DESC) AS active_rank,
+        count(*) OVER (PARTITION BY month) AS active_in_month
+    FROM base
+    WHERE active
+),
 with_history AS (
     SELECT
-        *,
-        -- previous month's values, only when that row is the month just before
-        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(score) OVER w END AS prev_score,
-        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active) OVER w END AS prev_active,
-        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(active_users) OVER w END AS prev_active_users,
-        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(seats) OVER w END AS prev_seats,
-        CASE WHEN lag(month) OVER w = month - INTERVAL 1 MONTH THEN lag(activated) OVER w END AS prev_activated,
-        sum(CASE WHEN active THEN 1 ELSE 0 END) OVER (PARTITION BY month) AS active_in_month,
-        CASE WHEN active THEN rank() OVER (PARTITION BY month, active ORDER BY score DESC) END AS active_rank
-    FROM base
-    WINDOW w AS (PARTITION BY customer_ref ORDER BY month)
+        b.*,
+        -- the previous month's values, when the customer has that month
+        p.prev_score,
+        p.prev_active,
+        p.prev_active_users,
+        p.prev_seats,
+        p.prev_activated,
+        r.active_in_month,
+        r.active_rank
+    FROM base b
+    LEFT JOIN previous p USING (month, customer_ref)
+    LEFT JOIN active_ranks r USING (month, customer_ref)
 ),
 ratios AS (
     SELECT

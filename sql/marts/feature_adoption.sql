@@ -15,6 +15,7 @@ counts AS (
     FROM stg_customer_months cm
     JOIN stg_customer_features cf USING (month, customer_ref)
     CROSS JOIN feats f
+    WHERE len(getvariable('features')) > 0
     GROUP BY ALL
 )
 SELECT
