@@ -62,8 +62,7 @@ func TestActionListSeptember(t *testing.T) {
 func TestActionListAugust(t *testing.T) {
 	w := newWorkspace(t, "exclude:\n  email_domains: [uptake-demo.internal]\n") // as testdata/kpi/uptake.yaml
 	os.Remove(filepath.Join(w.dir, "input", "establishments_2026-09.csv"))
-	opt := etl.Options{Config: w.cfg, AsOf: date(2026, 10, 5), Logger: discard()}
-	if _, err := etl.Run(t.Context(), opt); err != nil {
+	if _, err := w.run(etl.Options{AsOf: date(2026, 10, 5)}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -138,7 +137,7 @@ func TestActionListOfAMonthWithoutActivity(t *testing.T) {
 	if _, err := w.run(etl.Options{AllowShrink: true}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, w.cfg, `SELECT activated_customers, active_customers, monthly_active_rate, usage_retention, churned_customers,
+	got := w.cells(`SELECT activated_customers, active_customers, monthly_active_rate, usage_retention, churned_customers,
 		activated_at_start, mau, dau_mau FROM kpi_overview_monthly WHERE month = '2026-09-01'`)
 	if strings.Join(got, "") != "5 0 "+r(0, 5)+" "+r(0, 5)+" 1 6 0 -" {
 		t.Errorf("September overview: %v", got)

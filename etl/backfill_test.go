@@ -2,7 +2,6 @@ package etl_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -14,32 +13,8 @@ import (
 )
 
 // overview is kpi_overview_monthly without published_at, one line a month.
-func overview(t *testing.T, w *workspace) string {
-	t.Helper()
-	db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT * EXCLUDE (published_at) FROM kpi_overview_monthly ORDER BY month`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var lines []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, fmt.Sprint(vals...))
-	}
-	return strings.Join(lines, "\n")
+func overview(w *workspace) string {
+	return strings.Join(w.cells(`SELECT * EXCLUDE (published_at) FROM kpi_overview_monthly ORDER BY month`), "\n")
 }
 
 // The fixture holds July to September 2026. A backfill of those months,
@@ -90,7 +65,7 @@ func TestBackfillResumes(t *testing.T) {
 	if r := res[1]; !r.WindowEnd.Equal(date(2026, 9, 1)) || !r.Headline.Month.Equal(date(2026, 9, 1)) {
 		t.Errorf("September: window end %s, headline %+v", r.WindowEnd, r.Headline)
 	}
-	backfilled := overview(t, w)
+	backfilled := overview(w)
 	runs, _ := etl.History(context.Background(), w.cfg, 10)
 	var trail []string
 	for _, r := range runs {
@@ -112,10 +87,10 @@ func TestBackfillResumes(t *testing.T) {
 	}
 
 	// A plain run on 1 October gives the same overview.
-	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 10, 1), Logger: discard()}); err != nil {
+	if _, err := w.run(etl.Options{AsOf: date(2026, 10, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	if got := overview(t, w); got != backfilled || strings.Count(got, "\n") != 2 {
+	if got := overview(w); got != backfilled || strings.Count(got, "\n") != 2 {
 		t.Errorf("after a run on 1 October:\n%s\nafter the backfill:\n%s", got, backfilled)
 	}
 }

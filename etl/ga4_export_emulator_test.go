@@ -38,11 +38,11 @@ func TestGA4ExportDailyTableReplacesIntraday(t *testing.T) {
     endpoint: http://%s
 `, emu.Project, emu.Name, emu.Host))
 	pulled := func() string {
-		return strings.Join(queryCells(t, w.cfg, `SELECT strftime(day, '%m-%d'), user_id, sum(count) FROM raw_activity
+		return strings.Join(w.cells(`SELECT strftime(day, '%m-%d'), user_id, sum(count) FROM raw_activity
 			WHERE source = 'ga4_bigquery' GROUP BY ALL ORDER BY ALL`), ", ")
 	}
 	// Sep 3: only the intraday table of Sep 2 exists: u1's one view.
-	if _, err := etl.Run(ctx, etl.Options{Config: w.cfg, AsOf: date(2026, 9, 3), Logger: discard()}); err != nil {
+	if _, err := w.runContext(ctx, etl.Options{AsOf: date(2026, 9, 3)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := pulled(); got != "09-02 u1 1" {
@@ -51,7 +51,7 @@ func TestGA4ExportDailyTableReplacesIntraday(t *testing.T) {
 	// The daily table of Sep 2 lands (u1 twice, u2 once); the Sep 4 run's
 	// lookback reads Sep 2 again: 3 views from the daily table, not 4.
 	table("events_20260902", "u1", "u1", "u2")
-	if _, err := etl.Run(ctx, etl.Options{Config: w.cfg, AsOf: date(2026, 9, 4), Logger: discard()}); err != nil {
+	if _, err := w.runContext(ctx, etl.Options{AsOf: date(2026, 9, 4)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := pulled(); got != "09-02 u1 2, 09-02 u2 1" {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors/ga4/ga4fake"
 	"github.com/uptake-dev/uptake/etl"
 )
@@ -46,7 +45,7 @@ type ga4Row struct {
 // activity), the fixture in the fake Data API (property 42) and, when
 // export is set, the same events as export files (a ga4_export_file source
 // with that extra config).
-func ga4Workspace(t *testing.T, fake *ga4fake.Server, export string, extra ...ga4Row) *config.Config {
+func ga4Workspace(t *testing.T, fake *ga4fake.Server, export string, extra ...ga4Row) *workspace {
 	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "input")
@@ -104,11 +103,9 @@ sources:
 		t.Fatal(err)
 	}
 	text = strings.ReplaceAll(text, filepath.Join("..", "testdata", "kpi", "input"), abs)
-	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	w := &workspace{t: t, dir: dir}
+	w.parse(text)
+	return w
 }
 
 func unique(users []string) []string {
@@ -131,20 +128,20 @@ func unique(users []string) []string {
 //	dau_mau = 0.1667 / 4 = 0.0417. July and August: no activity, 0 and NULL as before.
 func TestAPIOnlyDAUAndMAUAreGA4s(t *testing.T) {
 	fake := ga4fake.New(t)
-	cfg := ga4Workspace(t, fake, "")
-	if _, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 1), Logger: discard()}); err != nil {
+	w := ga4Workspace(t, fake, "")
+	if _, err := w.run(etl.Options{AsOf: date(2026, 10, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, cfg, `SELECT strftime(day, '%m-%d'), dau, coalesce(wau::VARCHAR, 'NULL'), coalesce(mau::VARCHAR, 'NULL'), coalesce(dau_mau::VARCHAR, 'NULL') FROM kpi_daily ORDER BY day`)
+	got := w.cells(`SELECT strftime(day, '%m-%d'), dau, coalesce(wau::VARCHAR, 'NULL'), coalesce(mau::VARCHAR, 'NULL'), coalesce(dau_mau::VARCHAR, 'NULL') FROM kpi_daily ORDER BY day`)
 	if strings.Join(got, ", ") != "09-01 4 NULL NULL NULL, 09-02 1 NULL NULL NULL" {
 		t.Errorf("kpi_daily: %v", got)
 	}
-	got = queryCells(t, cfg, `SELECT strftime(month, '%m'), mau, round(avg_dau, 4)::DOUBLE::VARCHAR, coalesce(round(dau_mau, 4)::DOUBLE::VARCHAR, 'NULL') FROM kpi_overview_monthly ORDER BY month`)
+	got = w.cells(`SELECT strftime(month, '%m'), mau, round(avg_dau, 4)::DOUBLE::VARCHAR, coalesce(round(dau_mau, 4)::DOUBLE::VARCHAR, 'NULL') FROM kpi_overview_monthly ORDER BY month`)
 	if strings.Join(got, ", ") != "07 0 0.0 NULL, 08 0 0.0 NULL, 09 4 0.1667 0.0417" {
 		t.Errorf("kpi_overview_monthly: %v", got)
 	}
 	// The customer-day figures are kept: E1 had 3 users on Sep 1.
-	got = queryCells(t, cfg, `SELECT customer_ref, active_users FROM raw_active_users WHERE period = 'day' AND day = DATE '2026-09-01' AND customer_ref IS NOT NULL ORDER BY 1`)
+	got = w.cells(`SELECT customer_ref, active_users FROM raw_active_users WHERE period = 'day' AND day = DATE '2026-09-01' AND customer_ref IS NOT NULL ORDER BY 1`)
 	if strings.Join(got, ", ") != "E1 3, E2 1" {
 		t.Errorf("customer-days: %v", got)
 	}
@@ -157,16 +154,16 @@ func TestAPIOnlyDAUAndMAUAreGA4s(t *testing.T) {
 // per-event figure), Sep 2 2 events and 1 user (u9 has no customer).
 func TestReconcileOnlyExportStaysOutOfTheKPIs(t *testing.T) {
 	fake := ga4fake.New(t)
-	cfg := ga4Workspace(t, fake, "    use: reconcile\n")
-	if _, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 1), Logger: discard()}); err != nil {
+	w := ga4Workspace(t, fake, "    use: reconcile\n")
+	if _, err := w.run(etl.Options{AsOf: date(2026, 10, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, cfg, `SELECT (SELECT count(*) FROM raw_activity), (SELECT sum(count) FROM raw_reconcile_activity),
+	got := w.cells(`SELECT (SELECT count(*) FROM raw_activity), (SELECT sum(count) FROM raw_reconcile_activity),
 		(SELECT string_agg(dau::VARCHAR, ' ' ORDER BY day) FROM kpi_daily), (SELECT mau FROM kpi_overview_monthly WHERE month = DATE '2026-09-01')`)
 	if strings.Join(got, " ") != "0 8 4 1 4" {
 		t.Errorf("raw_activity rows, reconcile rows' events, dau, September mau: %v", got)
 	}
-	days, err := etl.Reconcile(context.Background(), cfg, date(2026, 9, 1), date(2026, 9, 2), 5)
+	days, err := etl.Reconcile(context.Background(), w.cfg, date(2026, 9, 1), date(2026, 9, 2), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,11 +179,11 @@ func TestReconcileOnlyExportStaysOutOfTheKPIs(t *testing.T) {
 func TestReconcileNamesThePropertysTimeZone(t *testing.T) {
 	fake := ga4fake.New(t)
 	fake.SetTimeZone("42", "America/New_York")
-	cfg := ga4Workspace(t, fake, "    use: reconcile\n", ga4Row{"2026-09-01", "page_view", "E2", []string{"u5"}, 1, 26}) // 02:00 UTC on Sep 2
-	if _, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 1), Logger: discard()}); err != nil {
+	w := ga4Workspace(t, fake, "    use: reconcile\n", ga4Row{"2026-09-01", "page_view", "E2", []string{"u5"}, 1, 26}) // 02:00 UTC on Sep 2
+	if _, err := w.run(etl.Options{AsOf: date(2026, 10, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	days, err := etl.Reconcile(context.Background(), cfg, date(2026, 9, 1), date(2026, 9, 2), 5)
+	days, err := etl.Reconcile(context.Background(), w.cfg, date(2026, 9, 1), date(2026, 9, 2), 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package etl_test
 
 import (
-	"context"
 	"database/sql"
 	"strings"
 	"testing"
@@ -35,21 +34,14 @@ func TestIncrementalGA4Pulls(t *testing.T) {
 `)
 	runAt := func(asOf time.Time, from, to time.Time) {
 		t.Helper()
-		if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: asOf, From: from, To: to, Logger: discard()}); err != nil {
+		if _, err := w.run(etl.Options{AsOf: asOf, From: from, To: to}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	query := func(q string) string {
 		t.Helper()
-		db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
 		var s sql.NullString
-		if err := db.QueryRow(q).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
+		w.scan(q, &s)
 		return s.String
 	}
 	const pulled = `SELECT string_agg(day::VARCHAR || ' ' || customer_ref || ' ' || count, ', ' ORDER BY day) FROM raw_customer_activity WHERE source = 'ga4_api:shop'`
@@ -95,20 +87,13 @@ func TestIncrementalActivityExport(t *testing.T) {
 	setIncremental(t, act)
 	count := func() string {
 		t.Helper()
-		db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
 		var n string
-		if err := db.QueryRow(`SELECT count(*)::VARCHAR || ' ' || (SELECT last_day::VARCHAR FROM watermarks WHERE source = 'csvexport') FROM raw_activity`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		w.scan(`SELECT count(*)::VARCHAR || ' ' || (SELECT last_day::VARCHAR FROM watermarks WHERE source = 'csvexport') FROM raw_activity`, &n)
 		return n
 	}
 	run := func(asOf, from time.Time) {
 		t.Helper()
-		if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: asOf, From: from, Logger: discard()}); err != nil {
+		if _, err := w.run(etl.Options{AsOf: asOf, From: from}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -145,7 +145,7 @@ func TestFlowsOfACustomerGoneFromTheExport(t *testing.T) {
 	if _, err := w.run(etl.Options{AllowShrink: true}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, w.cfg, `SELECT coalesce(salesperson, 'all'), activated_at_start, churned_customers, gone_customers, churn_rate,
+	got := w.cells(`SELECT coalesce(salesperson, 'all'), activated_at_start, churned_customers, gone_customers, churn_rate,
 		prev_active_customers, retained_active_customers, usage_retention
 		FROM (SELECT * FROM kpi_salesperson_monthly UNION ALL BY NAME SELECT * FROM kpi_overview_monthly)
 		WHERE month = '2026-09-01' ORDER BY salesperson NULLS LAST`)

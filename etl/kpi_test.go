@@ -20,66 +20,15 @@ package etl_test
 // u11 E6 is internal (uptake-demo.internal) and excluded.
 
 import (
-	"context"
 	"database/sql"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/uptake-dev/uptake/config"
 	_ "github.com/uptake-dev/uptake/connectors/all"
-	"github.com/uptake-dev/uptake/etl"
 )
 
 const eps = 1e-9
-
-// runFixture runs the pipeline on a testdata case into a temporary folder and
-// returns the warehouse, opened read-only.
-func runFixture(t *testing.T, name string, asOf time.Time) (*sql.DB, *etl.Result, string) {
-	t.Helper()
-	return runFixtureWith(t, name, asOf, "")
-}
-
-// runFixtureWith is runFixture with more sources: YAML list items, indented
-// like the fixture's own, added after them. The one way etl/ tests run a
-// testdata case: its warehouse and out/ go to a temporary folder, its
-// sources read the case's files wherever the test runs. It returns the
-// warehouse (read-only), the run's result and the folder.
-func runFixtureWith(t *testing.T, name string, asOf time.Time, sourcesYAML string) (*sql.DB, *etl.Result, string) {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(root, "testdata", name, "uptake.yaml")
-	text := readFile(t, path)
-	if sourcesYAML != "" {
-		if !strings.Contains(text, "\ndestinations:") {
-			t.Fatalf("%s: no destinations: to add sources before", path)
-		}
-		text = strings.Replace(text, "\ndestinations:", "\n"+strings.TrimRight(sourcesYAML, "\n")+"\ndestinations:", 1)
-	}
-	cfg, err := config.Parse(path, []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cfg.Warehouse = filepath.Join(dir, "warehouse.duckdb")
-	for i := range cfg.Sources {
-		chdirNode(t, cfg.Sources[i].Node, root)
-	}
-	for i := range cfg.Destinations {
-		setKey(cfg.Destinations[i].Node, "path", filepath.Join(dir, "out"))
-	}
-	res, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: asOf, Logger: discard()})
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return (&workspace{t: t, dir: dir, cfg: cfg}).db(), res, dir
-}
 
 func TestKPIOverviewMonthly(t *testing.T) {
 	db, _, _ := runFixture(t, "kpi", date(2026, 10, 15))
@@ -374,8 +323,6 @@ func checkFloat(t *testing.T, key, col string, got, want float64) {
 		t.Errorf("%s: %s = %.10f, want %.10f", key, col, got, want)
 	}
 }
-
-func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 func init() {
 	// Tests run from etl/; fixtures name paths from the repo root.

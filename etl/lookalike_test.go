@@ -1,7 +1,6 @@
 package etl_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -20,7 +19,7 @@ func TestLookalikeExportFilesAreWarnedAbout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	v, err := w.validate(date(2026, 10, 15))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestReconcile(t *testing.T) {
     use: reconcile
 timezone: Europe/Paris
 `)
-	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 8), Logger: discard()}); err != nil {
+	if _, err := w.run(etl.Options{AsOf: date(2026, 9, 8)}); err != nil {
 		t.Fatal(err)
 	}
 	days, err := etl.Reconcile(context.Background(), w.cfg, date(2026, 9, 5), date(2026, 9, 7), 5)
@@ -81,7 +81,7 @@ timezone: Europe/Paris
 
 	// Without an export source there is nothing to compare, and it says so.
 	plain := newWorkspace(t, "")
-	if _, err := etl.Run(context.Background(), etl.Options{Config: plain.cfg, AsOf: date(2026, 10, 15), Logger: discard()}); err != nil {
+	if _, err := plain.run(etl.Options{AsOf: date(2026, 10, 15)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := etl.Reconcile(context.Background(), plain.cfg, date(2026, 9, 1), date(2026, 9, 30), 5); err == nil ||

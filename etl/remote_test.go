@@ -1,7 +1,6 @@
 package etl_test
 
 import (
-	"context"
 	"encoding/pem"
 	"log/slog"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/connectors/remote/gcs/gcstest"
 	"github.com/uptake-dev/uptake/connectors/remote/sftp/sftpserver"
 	"github.com/uptake-dev/uptake/etl"
@@ -56,7 +54,7 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 	w := remoteWorkspace(t, srv)
 	// validate reads the bucket into a folder of its own: the run's copies
 	// beside the warehouse are not made, nor changed.
-	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	v, err := w.validate(date(2026, 10, 15))
 	if err != nil || len(v.Problems) > 0 {
 		t.Fatalf("validate = %v, %v", v.Problems, err)
 	}
@@ -122,12 +120,12 @@ func TestRemoteExportsRunLikeLocalOnes(t *testing.T) {
 // export files) with the given remote: settings, files published to out/.
 func remoteConfig(t *testing.T, w *workspace, base, settings string) {
 	t.Helper()
-	w.cfg = configIn(t, w.dir, `  - kind: csvexport
+	w.useSources(`  - kind: csvexport
     remote:
-`+settings+`
-    establishments: {path: "`+base+`/establishments_*.csv"}
-    users: {path: "`+base+`/users_*.csv"}
-    activity: {path: "`+base+`/activity_*.csv"}
+` + settings + `
+    establishments: {path: "` + base + `/establishments_*.csv"}
+    users: {path: "` + base + `/users_*.csv"}
+    activity: {path: "` + base + `/activity_*.csv"}
 `)
 }
 
@@ -245,25 +243,24 @@ func TestSFTPAndHTTPSExportsRunLikeLocalOnes(t *testing.T) {
 // TestGA4OnlyConfigWarns: a config with GA4 and no establishments export
 // runs, and says that no customer is known (run and validate alike).
 func TestGA4OnlyConfigWarns(t *testing.T) {
-	dir := t.TempDir()
 	sample, err := filepath.Abs(filepath.Join("..", "testdata", "sample"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := configIn(t, dir, `  - kind: ga4_export_file
+	w := sourcesWorkspace(t, `  - kind: ga4_export_file
     path: `+sample+`/ga4_events_*.jsonl.gz
     customer_property: customer_ref
     usage_events: [page_view]
 `)
 	const want = "no establishments export (a source of kind csvexport)"
-	res, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: discard()})
+	res, err := w.run(etl.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
 		t.Errorf("run warnings = %q, want one starting %q", res.Warnings, want)
 	}
-	v, err := etl.Validate(context.Background(), cfg, date(2026, 10, 15), discard())
+	v, err := w.validate(date(2026, 10, 15))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +269,7 @@ func TestGA4OnlyConfigWarns(t *testing.T) {
 	}
 
 	// With an establishments export, no such warning.
-	w := newWorkspace(t, "")
-	res, err = w.run(etl.Options{})
+	res, err = newWorkspace(t, "").run(etl.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,8 +297,7 @@ func TestRemoteQueryValuesStaySecret(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cfg := configIn(t, dir, `  - kind: csvexport
+	w := sourcesWorkspace(t, `  - kind: csvexport
     remote: {ca_file: `+ca+`}
     establishments:
       path: "`+srv.URL+`/dl/establishments_2026-09.csv?token=SENTINEL"
@@ -310,17 +305,17 @@ func TestRemoteQueryValuesStaySecret(t *testing.T) {
 `)
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	res, err := etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: log})
+	res, err := w.run(etl.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	missing = true
-	_, err = etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: log})
+	_, err = w.run(etl.Options{Logger: log})
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("run with the file gone = %v, want a 404", err)
 	}
 	for what, text := range map[string]string{"logs": logs.String(), "error": err.Error(), "warnings": strings.Join(res.Warnings, "\n"),
-		"report": readFile(t, filepath.Join(dir, "out", "report.html"))} {
+		"report": readFile(t, filepath.Join(w.dir, "out", "report.html"))} {
 		if strings.Contains(text, "SENTINEL") {
 			t.Errorf("the token is in the %s", what)
 		}
@@ -328,16 +323,4 @@ func TestRemoteQueryValuesStaySecret(t *testing.T) {
 	if !strings.Contains(logs.String(), "token=REDACTED") {
 		t.Errorf("the logs do not name the URL (redacted):\n%s", logs.String())
 	}
-}
-
-// configIn is a config with these sources, its warehouse and out/ in dir.
-func configIn(t *testing.T, dir, sources string) *config.Config {
-	t.Helper()
-	text := "warehouse: " + filepath.Join(dir, "warehouse.duckdb") + "\nsources:\n" + sources +
-		"destinations:\n  - kind: files\n    path: " + filepath.Join(dir, "out") + "\n"
-	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }

@@ -2,7 +2,6 @@ package etl_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
@@ -18,72 +17,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/etl"
 )
-
-// workspace is a copy of testdata/kpi/input with a config pointing at it.
-type workspace struct {
-	t   *testing.T
-	dir string
-	cfg *config.Config
-}
-
-func newWorkspace(t *testing.T, extraYAML string) *workspace {
-	return newWorkspaceWith(t, "", extraYAML)
-}
-
-// newWorkspaceWith adds establishmentsYAML (indented keys) to the
-// establishments block of the source.
-func newWorkspaceWith(t *testing.T, establishmentsYAML, extraYAML string) *workspace {
-	t.Helper()
-	dir := t.TempDir()
-	in := filepath.Join(dir, "input")
-	if err := os.CopyFS(in, os.DirFS(filepath.Join("..", "testdata", "kpi", "input"))); err != nil {
-		t.Fatal(err)
-	}
-	text := `warehouse: ` + filepath.Join(dir, "wh", "warehouse.duckdb") + `
-sources:
-  - kind: csvexport
-    establishments:
-      path: ` + in + `/establishments_*.csv
-` + establishmentsYAML + `
-    users: {path: ` + in + `/users_*.csv}
-    activity: {path: ` + in + `/activity_*.csv}
-` + sourcesYAML(extraYAML) + `destinations:
-  - kind: files
-    path: ` + filepath.Join(dir, "out") + `
-` + otherYAML(extraYAML)
-	cfg, err := config.Parse(filepath.Join(dir, "uptake.yaml"), []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &workspace{t: t, dir: dir, cfg: cfg}
-}
-
-func (w *workspace) run(opt etl.Options) (*etl.Result, error) {
-	opt.Config = w.cfg
-	if opt.AsOf.IsZero() {
-		opt.AsOf = date(2026, 10, 15)
-	}
-	opt.Logger = discard()
-	return etl.Run(context.Background(), opt)
-}
-
-func (w *workspace) write(name, content string) {
-	if err := os.WriteFile(filepath.Join(w.dir, "input", name), []byte(content), 0o644); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-func (w *workspace) db() *sql.DB {
-	db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { db.Close() })
-	return db
-}
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
@@ -307,8 +242,7 @@ func TestRejectLimitIsPerTable(t *testing.T) {
 
 func TestLateExportFailsTheRun(t *testing.T) {
 	w := newWorkspace(t, "")
-	opt := etl.Options{Config: w.cfg, AsOf: date(2026, 11, 20), Logger: discard()}
-	_, err := etl.Run(context.Background(), opt)
+	_, err := w.run(etl.Options{AsOf: date(2026, 11, 20)})
 	// By default the October export is due by November 10.
 	if err == nil || !strings.Contains(err.Error(), "the establishments export for 2026-10 is late") {
 		t.Fatalf("err = %v", err)
@@ -320,21 +254,13 @@ func TestEndedMonthWaitingForItsExport(t *testing.T) {
 	w.write("activity_2026-10.csv", "date,user_id,customer_reference,event,count\n2026-10-05,u1,E1,portal_view,2\n")
 	// November 3: October is over, its export is due by the 10th. The run
 	// succeeds and shows October as to date, from September's customers.
-	res, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 11, 3), Logger: discard()})
+	res, err := w.run(etl.Options{AsOf: date(2026, 11, 3)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var complete bool
 	var customers int64
-	db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.QueryRow(`SELECT complete, customers FROM kpi_overview_monthly WHERE month = '2026-10-01'`).Scan(&complete, &customers)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	w.scan(`SELECT complete, customers FROM kpi_overview_monthly WHERE month = '2026-10-01'`, &complete, &customers)
 	if complete || customers != 5 {
 		t.Errorf("October: complete=%v customers=%d, want to date with September's 5 customers", complete, customers)
 	}
@@ -342,12 +268,12 @@ func TestEndedMonthWaitingForItsExport(t *testing.T) {
 		t.Errorf("headline month = %+v, want September (the latest complete month)", res.Headline)
 	}
 	// On the 11th it is late.
-	_, err = etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 11, 11), Logger: discard()})
+	_, err = w.run(etl.Options{AsOf: date(2026, 11, 11)})
 	if err == nil || !strings.Contains(err.Error(), "the establishments export for 2026-10 is late") {
 		t.Fatalf("err = %v", err)
 	}
 	// Earlier exports missing altogether are late even during the grace days.
-	_, err = etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 12, 2), Logger: discard()})
+	_, err = w.run(etl.Options{AsOf: date(2026, 12, 2)})
 	if err == nil || !strings.Contains(err.Error(), "the establishments export for 2026-10 is late") {
 		t.Fatalf("err = %v", err)
 	}
@@ -461,16 +387,6 @@ func TestUsersSnapshotsAreKept(t *testing.T) {
 // sourcesYAML returns the extra sources in extraYAML (lines starting with
 // "  - name:" up to the next top-level key), otherYAML the rest: tests add
 // sources to the workspace's list that way.
-func sourcesYAML(extra string) string {
-	src, _ := splitSources(extra)
-	return src
-}
-
-func otherYAML(extra string) string {
-	_, rest := splitSources(extra)
-	return rest
-}
-
 func splitSources(extra string) (src, rest string) {
 	lines := strings.Split(extra, "\n")
 	in := false
@@ -542,8 +458,7 @@ func TestFailureIsNotifiedAndADownWebhookDoesNotFailTheRun(t *testing.T) {
 func TestEachStepLogsOneLineAndNamesItsFailure(t *testing.T) {
 	w := newWorkspace(t, "")
 	var buf bytes.Buffer
-	opt := etl.Options{Config: w.cfg, AsOf: date(2026, 10, 15), Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
-	if _, err := etl.Run(context.Background(), opt); err != nil {
+	if _, err := w.run(etl.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}); err != nil {
 		t.Fatal(err)
 	}
 	var steps []string

@@ -1,7 +1,6 @@
 package etl_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -38,7 +37,7 @@ func TestSourceQuality(t *testing.T) {
 timezone: Europe/Paris
 `)
 	// Sep 25: the window is Sep 1 .. Sep 24, one report: 24 days.
-	res, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 25), Logger: discard()})
+	res, err := w.run(etl.Options{AsOf: date(2026, 9, 25)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,14 +55,14 @@ timezone: Europe/Paris
 	const q = `SELECT count(*), min(day), max(day), bool_and(subject_to_thresholding), bool_and(data_loss_from_other_row),
 		max(other_row_count), bool_and(sampled), max(samples_read), max(sampling_space), any_value(property_time_zone)
 		FROM source_quality WHERE %s`
-	got := queryCells(t, w.cfg, strings.Replace(q, "%s", "report = 'usage events'", 1))
+	got := w.cells(strings.Replace(q, "%s", "report = 'usage events'", 1))
 	if strings.Join(got, "") != "24 2026-09-01 00:00:00 +0000 UTC 2026-09-24 00:00:00 +0000 UTC true true 3 true 250 1000 America/New_York" {
 		t.Errorf("source_quality: %v", got)
 	}
 	// The active-user reports (per customer-day, day, month) share one row a
 	// day: thresholded and sampled alike; the day report's E2 fell into
 	// "(other)" (1 user), the customer-day report's E1 (1 user): 2.
-	got = queryCells(t, w.cfg, strings.Replace(q, "%s", "report = 'active users'", 1))
+	got = w.cells(strings.Replace(q, "%s", "report = 'active users'", 1))
 	if strings.Join(got, "") != "24 2026-09-01 00:00:00 +0000 UTC 2026-09-24 00:00:00 +0000 UTC true true 2 true 250 1000 America/New_York" {
 		t.Errorf("source_quality of the active users: %v", got)
 	}
@@ -73,10 +72,10 @@ timezone: Europe/Paris
 	// Sep 1 .. 20 keep what GA4 said then.
 	fake.SetThresholded("42", false)
 	fake.SetSampled("42", 0, 0)
-	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 28), Logger: discard()}); err != nil {
+	if _, err := w.run(etl.Options{AsOf: date(2026, 9, 28)}); err != nil {
 		t.Fatal(err)
 	}
-	got = queryCells(t, w.cfg, `SELECT count(*), count(*) FILTER (WHERE subject_to_thresholding), count(*) FILTER (WHERE sampled),
+	got = w.cells(`SELECT count(*), count(*) FILTER (WHERE subject_to_thresholding), count(*) FILTER (WHERE sampled),
 		min(day) FILTER (WHERE NOT sampled) FROM source_quality WHERE report = 'usage events'`)
 	if strings.Join(got, "") != "27 20 20 2026-09-21 00:00:00 +0000 UTC" {
 		t.Errorf("after the second run: %v", got)
@@ -108,15 +107,15 @@ func TestTwoGA4Sources(t *testing.T) {
 	}
 	w := newWorkspace(t, src("shop", "42")+src("portal", "43")+"\n")
 	for _, asOf := range []time.Time{date(2026, 9, 25), date(2026, 9, 28), date(2026, 9, 30)} {
-		if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: asOf, Logger: discard()}); err != nil {
+		if _, err := w.run(etl.Options{AsOf: asOf}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got := queryCells(t, w.cfg, `SELECT source, sum(count) FROM raw_customer_activity GROUP BY ALL ORDER BY ALL`)
+	got := w.cells(`SELECT source, sum(count) FROM raw_customer_activity GROUP BY ALL ORDER BY ALL`)
 	if strings.Join(got, ", ") != "ga4_api:portal 4, ga4_api:shop 3" {
 		t.Errorf("activity by source: %v", got)
 	}
-	got = queryCells(t, w.cfg, `SELECT source_name, count(*), count(DISTINCT day) FROM source_quality WHERE report = 'usage events' GROUP BY ALL ORDER BY ALL`)
+	got = w.cells(`SELECT source_name, count(*), count(DISTINCT day) FROM source_quality WHERE report = 'usage events' GROUP BY ALL ORDER BY ALL`)
 	if strings.Join(got, ", ") != "portal 29 29, shop 29 29" {
 		t.Errorf("quality rows by source: %v", got)
 	}
@@ -138,7 +137,7 @@ func TestLegacyGA4RowsCarriedOver(t *testing.T) {
     start_date: 2026-09-01
     endpoint: `+fake.URL()+`
 `)
-	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 25), Logger: discard()}); err != nil {
+	if _, err := w.run(etl.Options{AsOf: date(2026, 9, 25)}); err != nil {
 		t.Fatal(err)
 	}
 	// As an older uptake would have left them: the live tables' GA4 rows tagged 'ga4_api'.
@@ -157,14 +156,14 @@ func TestLegacyGA4RowsCarriedOver(t *testing.T) {
 	}
 	db.Close()
 	// Sep 28: the window is Sep 21 .. 27; Sep 5 is carried over, retagged.
-	if _, err := etl.Run(context.Background(), etl.Options{Config: w.cfg, AsOf: date(2026, 9, 28), Logger: discard()}); err != nil {
+	if _, err := w.run(etl.Options{AsOf: date(2026, 9, 28)}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, w.cfg, `SELECT source, strftime(day, '%m-%d'), count FROM raw_customer_activity ORDER BY ALL`)
+	got := w.cells(`SELECT source, strftime(day, '%m-%d'), count FROM raw_customer_activity ORDER BY ALL`)
 	if strings.Join(got, ", ") != "ga4_api:shop 09-05 3" {
 		t.Errorf("after the upgrade: %v", got)
 	}
-	if got := queryCells(t, w.cfg, `SELECT count(*), count(DISTINCT day) FROM raw_source_quality WHERE source = 'ga4_api:shop' AND report = 'usage events'`); strings.Join(got, "") != "27 27" {
+	if got := w.cells(`SELECT count(*), count(DISTINCT day) FROM raw_source_quality WHERE source = 'ga4_api:shop' AND report = 'usage events'`); strings.Join(got, "") != "27 27" {
 		t.Errorf("quality rows after the upgrade: %v", got)
 	}
 }

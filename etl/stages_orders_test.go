@@ -1,29 +1,14 @@
 package etl_test
 
 import (
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/uptake-dev/uptake/config"
 	"github.com/uptake-dev/uptake/etl"
 )
-
-// queryCells runs a query on a warehouse and prints its rows with cells.
-func queryCells(t *testing.T, cfg *config.Config, q string) []string {
-	t.Helper()
-	db := openReadOnly(t, cfg.Warehouse)
-	defer db.Close()
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	return cells(t, rows)
-}
 
 // Adoption stages on the features fixture (see features_test.go for its
 // inputs; milestones: quote_request and reorder, cumulative):
@@ -75,14 +60,14 @@ func TestSetupStageWithoutMilestones(t *testing.T) {
 	if _, err := w.run(etl.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, w.cfg, `SELECT strftime(month, '%Y-%m'), customer_ref, adoption_stage, feature_segment, orders
+	got := w.cells(`SELECT strftime(month, '%Y-%m'), customer_ref, adoption_stage, feature_segment, orders
 		FROM customer_monthly WHERE month = '2026-09-01' ORDER BY ALL`)
 	want := []string{"2026-09 E1 discovery - -", "2026-09 E2 discovery - -", "2026-09 E3 discovery - -", "2026-09 E4 discovery - -",
 		"2026-09 E5 - - -", "2026-09 E6 discovery - -", "2026-09 E7 setup - -"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stages:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	got = queryCells(t, w.cfg, `SELECT setup_customers, discovery_customers, activation_stage_customers, orders, web_orders, web_order_share
+	got = w.cells(`SELECT setup_customers, discovery_customers, activation_stage_customers, orders, web_orders, web_order_share
 		FROM kpi_overview_monthly WHERE month = '2026-09-01'`)
 	if strings.Join(got, "") != "1 5 - - - -" {
 		t.Errorf("overview: %v", got)
@@ -108,37 +93,28 @@ func TestWebOrderingShare(t *testing.T) {
 	if _, err := w.run(etl.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, w.cfg, `SELECT strftime(month, '%Y-%m'), customer_ref, orders, web_orders, web_order_share
+	got := w.cells(`SELECT strftime(month, '%Y-%m'), customer_ref, orders, web_orders, web_order_share
 		FROM customer_monthly WHERE month >= '2026-08-01' AND orders > 0 ORDER BY ALL`)
 	want := []string{"2026-08 E2 1 1 " + r(1, 1), "2026-09 E1 3 2 " + r(2, 3), "2026-09 E4 1 0 " + r(0, 1), "2026-09 E5 1 1 " + r(1, 1), "2026-09 E6 1 0 " + r(0, 1)}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("customers:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	got = queryCells(t, w.cfg, `SELECT strftime(month, '%Y-%m'), customer_ref, orders, web_orders, web_order_share
+	got = w.cells(`SELECT strftime(month, '%Y-%m'), customer_ref, orders, web_orders, web_order_share
 		FROM customer_monthly WHERE month = '2026-09-01' AND customer_ref = 'E2'`)
 	if strings.Join(got, "") != "2026-09 E2 0 0 -" {
 		t.Errorf("a customer without orders: %v", got)
 	}
-	got = queryCells(t, w.cfg, `SELECT strftime(month, '%Y-%m'), salesperson, orders, web_orders, web_order_share FROM kpi_salesperson_monthly ORDER BY ALL`)
+	got = w.cells(`SELECT strftime(month, '%Y-%m'), salesperson, orders, web_orders, web_order_share FROM kpi_salesperson_monthly ORDER BY ALL`)
 	want = []string{"2026-07 Alice 0 0 -", "2026-07 Bob 0 0 -", "2026-08 Alice 1 1 " + r(1, 1), "2026-08 Bob 0 0 -",
 		"2026-09 Alice 3 2 " + r(2, 3), "2026-09 Bob 3 1 " + r(1, 3)}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("salespeople:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	got = queryCells(t, w.cfg, `SELECT strftime(month, '%Y-%m'), orders, web_orders, web_order_share FROM kpi_overview_monthly ORDER BY ALL`)
+	got = w.cells(`SELECT strftime(month, '%Y-%m'), orders, web_orders, web_order_share FROM kpi_overview_monthly ORDER BY ALL`)
 	want = []string{"2026-07 0 0 -", "2026-08 1 1 " + r(1, 1), "2026-09 6 3 " + r(3, 6)}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("overview:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-}
-
-func openReadOnly(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 // setMapping sets key: {sub: value} in the mapping node n.
@@ -159,14 +135,14 @@ func TestFlowsOfASalespersonWithoutActiveCustomer(t *testing.T) {
 	if _, err := w.run(etl.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	got := queryCells(t, w.cfg, `SELECT activated_customers, active_customers, monthly_active_rate, customers_to_activate,
+	got := w.cells(`SELECT activated_customers, active_customers, monthly_active_rate, customers_to_activate,
 		newly_activated_customers, customer_activation_rate, activated_at_start, customer_deactivation_rate, churn_rate,
 		usage_retention, new_users, user_activation_rate, user_deactivation_rate, license_utilization_change
 		FROM kpi_salesperson_monthly WHERE salesperson = 'Carol'`)
 	if strings.Join(got, "") != "0 0 - 1 0 "+r(0, 1)+" 0 - - - 0 - - -" {
 		t.Errorf("Carol: %v", got)
 	}
-	if got := queryCells(t, w.cfg, `SELECT count(*) FROM action_list WHERE salesperson = 'Carol'`); got[0] != "0" {
+	if got := w.cells(`SELECT count(*) FROM action_list WHERE salesperson = 'Carol'`); got[0] != "0" {
 		t.Errorf("Carol has %s plays", got[0])
 	}
 }

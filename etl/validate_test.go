@@ -1,7 +1,6 @@
 package etl_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -28,13 +27,13 @@ func TestValidateRunsTheRunsExtract(t *testing.T) {
     usage_events: [page_view]
 `
 	}
-	cfg := configIn(t, t.TempDir(), ga4("shop")+ga4("shop_again"))
+	w := sourcesWorkspace(t, ga4("shop")+ga4("shop_again"))
 	const want = `sources shop and shop_again both load raw_activity rows tagged "ga4_export"`
-	_, err = etl.Run(context.Background(), etl.Options{Config: cfg, AsOf: date(2026, 10, 15), Logger: discard()})
+	_, err = w.run(etl.Options{})
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("run = %v, want %q", err, want)
 	}
-	v, err := etl.Validate(context.Background(), cfg, date(2026, 10, 15), discard())
+	v, err := w.validate(date(2026, 10, 15))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +47,7 @@ func TestValidateRunsTheRunsExtract(t *testing.T) {
 // validate is no run), and leaves no warehouse and no out/ behind.
 func TestValidateRunsTheStepsUpToThePublish(t *testing.T) {
 	w := newWorkspace(t, "")
-	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	v, err := w.validate(date(2026, 10, 15))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +81,7 @@ func TestValidateListsRejectsBesideABrokenSource(t *testing.T) {
 		"\n    customer_property: customer_ref\nchecks:\n  max_reject_pct: 1\nduckdb:\n  temp_directory: "+spill+"\n")
 	w.write("establishments_2026-10.csv", "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"+
 		"E1,Alpha,no,yes,1,0,0,Alice,4\nE2,Beta,perhaps,yes,1,0,0,Alice,2\nE3,Gamma,no,yes,lots,0,0,Alice,\n")
-	v, err := etl.Validate(context.Background(), w.cfg, date(2026, 10, 15), discard())
+	v, err := w.validate(date(2026, 10, 15))
 	if err != nil {
 		t.Fatal(err)
 	}
