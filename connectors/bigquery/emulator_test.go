@@ -140,18 +140,31 @@ func TestEmulatorPublishAndRepublish(t *testing.T) {
 		t.Errorf("clustering = %+v", md.Clustering)
 	}
 	types := map[string]bq.FieldType{}
+	descriptions := map[string]string{}
 	for _, f := range md.Schema {
 		types[f.Name] = f.Type
+		descriptions[f.Name] = f.Description
+	}
+	// Looker Studio's field list: the table's and the columns' descriptions.
+	if md.Description != "The monthly KPIs per salesperson." || descriptions["monthly_active_rate"] != "Monthly active rate: active customers / activated customers" {
+		t.Errorf("descriptions: table %q, monthly_active_rate %q", md.Description, descriptions["monthly_active_rate"])
 	}
 	if types["month"] != bq.DateFieldType || types["active_customers"] != bq.IntegerFieldType || types["seats"] != bq.IntegerFieldType ||
 		types["monthly_active_rate"] != bq.FloatFieldType || types["published_at"] != bq.TimestampFieldType || types["complete"] != bq.BooleanFieldType {
 		t.Errorf("schema types = %v", types)
 	}
 
-	// The same run again gives the same rows, not twice as many.
+	// The same run again gives the same rows, not twice as many; a changed
+	// definition (a threshold of the config) is patched in.
 	run.ID = "run-2"
+	out.Docs["kpi_monthly"].Columns["monthly_active_rate"] = uptakesql.ColumnDoc{Label: "Monthly active rate", Definition: "a score of 2 or more"}
 	if err := connectors.Publish(ctx, d, conn, run, out); err != nil {
 		t.Fatal(err)
+	}
+	if md, err := c.Dataset(dataset).Table("up_kpi_monthly").Metadata(ctx); err != nil {
+		t.Fatal(err)
+	} else if f := md.Schema[5]; f.Name != "monthly_active_rate" || f.Description != "Monthly active rate: a score of 2 or more" {
+		t.Errorf("after a changed definition: %s %q", f.Name, f.Description)
 	}
 	if got := query(t, c, "SELECT month, salesperson, complete, active_customers, seats, monthly_active_rate FROM "+ref+" ORDER BY month"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("after a re-run:\n%s", strings.Join(got, "\n"))

@@ -1,7 +1,6 @@
 package bqfake
 
 import (
-	"sort"
 	"strings"
 
 	bq "google.golang.org/api/bigquery/v2"
@@ -9,13 +8,11 @@ import (
 
 // execCtx runs the statements of one query job.
 type execCtx struct {
-	s              *Server
-	location       string // job location; set from the first table if empty
-	defaultDataset string
-	dryRun         bool
-	src            string
-	params         map[string]param
-	pending        []tkey // tables written by the DML statements not committed yet, once per statement
+	s        *Server
+	location string // job location; set from the first table if empty
+	dryRun   bool
+	params   map[string]param
+	pending  []tkey // tables written by the DML statements not committed yet, once per statement
 }
 
 type param struct {
@@ -26,17 +23,14 @@ type param struct {
 type tkey struct{ dataset, table string }
 
 // overlay holds copy-on-write working copies of the tables a statement or
-// transaction changes; a nil entry is a dropped table.
+// transaction changes.
 type overlay map[tkey]*table
 
-func (ec *execCtx) at(pos int) string { return position(ec.src, pos) }
-
-// runScript parses and runs a query. Statements outside a transaction take
-// effect one by one (like BigQuery, a failing statement does not undo the
-// statements before it); statements between BEGIN TRANSACTION and COMMIT
-// TRANSACTION take effect together at COMMIT, or not at all if any fails.
+// runScript runs a query. Statements outside a transaction take effect one
+// by one (like BigQuery, a failing statement does not undo the statements
+// before it); statements between BEGIN TRANSACTION and COMMIT TRANSACTION
+// take effect together at COMMIT, or not at all if any fails.
 func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult, *bq.JobStatistics2, int64, *apiError) {
-	ec.src = sql
 	if err := ec.setParams(qps); err != nil {
 		return nil, nil, 0, err
 	}
@@ -46,26 +40,22 @@ func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult
 	}
 	last := &queryResult{}
 	var tx overlay
-	var txPos string
 	var inserted, deleted int64
 	for _, st := range stmts {
-		switch st.(type) {
-		case *beginStmt:
+		switch st.kind {
+		case stmtBegin:
 			if tx != nil {
 				return nil, nil, 0, queryErrf("Transaction is already in progress; nested transactions are not supported")
 			}
-			tx, txPos = overlay{}, "BEGIN TRANSACTION"
+			tx = overlay{}
 			continue
-		case *commitStmt, *rollbackStmt:
+		case stmtCommit:
 			if tx == nil {
-				return nil, nil, 0, queryErrf("%s requires a transaction in progress, but there is none", stmtType(st))
+				return nil, nil, 0, queryErrf("COMMIT_TRANSACTION requires a transaction in progress, but there is none")
 			}
-			if _, ok := st.(*commitStmt); ok {
-				if err := ec.commit(tx); err != nil {
-					return nil, nil, 0, err
-				}
+			if err := ec.commit(tx); err != nil {
+				return nil, nil, 0, err
 			}
-			ec.pending = nil
 			tx = nil
 			continue
 		}
@@ -73,7 +63,7 @@ func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult
 		if ov == nil {
 			ov = overlay{}
 		}
-		res, err := ec.exec(st, ov, tx != nil)
+		res, err := ec.exec(st, ov)
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -82,18 +72,18 @@ func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult
 				return nil, nil, 0, err
 			}
 		}
-		if _, ok := st.(*insertStmt); ok {
+		switch st.kind {
+		case stmtInsert:
 			inserted += res.dmlRows
-		}
-		if _, ok := st.(*deleteStmt); ok {
+		case stmtDelete:
 			deleted += res.dmlRows
 		}
 		last = res
 	}
 	if tx != nil {
-		return nil, nil, 0, queryErrf("Transaction started by %s was not committed or rolled back by the end of the script; its changes were discarded", txPos)
+		return nil, nil, 0, queryErrf("Transaction started by BEGIN TRANSACTION was not committed or rolled back by the end of the script; its changes were discarded")
 	}
-	stats := &bq.JobStatistics2{StatementType: stmtType(stmts[0]), TotalBytesProcessed: 0, ForceSendFields: []string{"CacheHit", "TotalBytesProcessed"}}
+	stats := &bq.JobStatistics2{StatementType: stmts[0].kind, TotalBytesProcessed: 0, ForceSendFields: []string{"CacheHit", "TotalBytesProcessed"}}
 	var children int64
 	if len(stmts) > 1 {
 		stats.StatementType = "SCRIPT"
@@ -109,28 +99,6 @@ func (ec *execCtx) runScript(sql string, qps []*bq.QueryParameter) (*queryResult
 		last = &queryResult{}
 	}
 	return last, stats, children, nil
-}
-
-func stmtType(st any) string {
-	switch st.(type) {
-	case *beginStmt:
-		return "BEGIN_TRANSACTION"
-	case *commitStmt:
-		return "COMMIT_TRANSACTION"
-	case *rollbackStmt:
-		return "ROLLBACK_TRANSACTION"
-	case *deleteStmt:
-		return "DELETE"
-	case *insertStmt:
-		return "INSERT"
-	case *selectStmt:
-		return "SELECT"
-	case *dropStmt:
-		return "DROP_TABLE"
-	case *truncateStmt:
-		return "TRUNCATE_TABLE"
-	}
-	return "UNKNOWN"
 }
 
 func (ec *execCtx) setParams(qps []*bq.QueryParameter) *apiError {
@@ -174,40 +142,20 @@ func (ec *execCtx) commit(ov overlay) *apiError {
 		return err
 	}
 	for k, t := range ov {
-		d := ec.s.datasets[k.dataset]
-		if d == nil {
-			continue
+		if d := ec.s.datasets[k.dataset]; d != nil {
+			t.touch()
+			d.tables[k.table] = t
 		}
-		if t == nil {
-			delete(d.tables, k.table)
-			continue
-		}
-		t.touch()
-		d.tables[k.table] = t
 	}
 	return nil
 }
 
-// table resolves a table name for reading (forWrite false) or writing (a
-// working copy in ov). Tables must live in the job's location.
-func (ec *execCtx) table(tr tableRef, ov overlay, forWrite bool) (*table, tkey, *apiError) {
+// table resolves a table for reading (forWrite false) or writing (a working
+// copy in ov). Tables must live in the job's location.
+func (ec *execCtx) table(n tableName, ov overlay, forWrite bool) (*table, tkey, *apiError) {
 	s := ec.s
-	var proj, ds, name string
-	switch len(tr.parts) {
-	case 3:
-		proj, ds, name = tr.parts[0], tr.parts[1], tr.parts[2]
-	case 2:
-		proj, ds, name = s.project, tr.parts[0], tr.parts[1]
-	case 1:
-		if ec.defaultDataset == "" {
-			return nil, tkey{}, queryErrf("Table %q must be qualified with a dataset (e.g. dataset.table). at [%s]", tr.parts[0], ec.at(tr.pos))
-		}
-		proj, ds, name = s.project, ec.defaultDataset, tr.parts[0]
-	default:
-		return nil, tkey{}, queryErrf("Invalid table name: %s at [%s]", strings.Join(tr.parts, "."), ec.at(tr.pos))
-	}
-	d := s.datasets[ds]
-	if d != nil && proj == s.project {
+	d := s.datasets[n.dataset]
+	if d != nil && n.project == s.project {
 		if ec.location == "" {
 			ec.location = d.location
 		}
@@ -215,19 +163,16 @@ func (ec *execCtx) table(tr tableRef, ov overlay, forWrite bool) (*table, tkey, 
 			d = nil
 		}
 	}
-	if d == nil || proj != s.project {
-		return nil, tkey{}, notFoundf("Not found: Dataset %s:%s was not found in location %s", proj, ds, locOrUS(ec.location))
+	if d == nil || n.project != s.project {
+		return nil, tkey{}, notFoundf("Not found: Dataset %s:%s was not found in location %s", n.project, n.dataset, locOrUS(ec.location))
 	}
-	key := tkey{ds, name}
+	key := tkey{n.dataset, n.table}
 	if w, ok := ov[key]; ok {
-		if w == nil {
-			return nil, key, notFoundf("Not found: Table %s:%s.%s was not found in location %s", proj, ds, name, ec.location)
-		}
 		return w, key, nil
 	}
-	t := s.liveTable(ds, name)
+	t := s.liveTable(n.dataset, n.table)
 	if t == nil {
-		return nil, key, notFoundf("Not found: Table %s:%s.%s was not found in location %s", proj, ds, name, ec.location)
+		return nil, key, notFoundf("Not found: Table %s:%s.%s was not found in location %s", n.project, n.dataset, n.table, ec.location)
 	}
 	if forWrite {
 		t = t.cloneTable()
@@ -236,13 +181,26 @@ func (ec *execCtx) table(tr tableRef, ov overlay, forWrite bool) (*table, tkey, 
 	return t, key, nil
 }
 
-func (ec *execCtx) exec(st any, ov overlay, inTx bool) (*queryResult, *apiError) {
-	switch st := st.(type) {
-	case *deleteStmt:
-		t, key, err := ec.table(st.table, ov, true)
+// exec runs a statement other than BEGIN and COMMIT on the tables of ov.
+func (ec *execCtx) exec(st statement, ov overlay) (*queryResult, *apiError) {
+	t, key, err := ec.table(st.table, ov, st.kind != stmtCount)
+	if err != nil {
+		return nil, err
+	}
+	switch st.kind {
+	case stmtCount:
+		match, err := ec.compile(st.where, t.Schema)
 		if err != nil {
 			return nil, err
 		}
+		n := int64(0)
+		for _, r := range t.Rows {
+			if match(r) {
+				n++
+			}
+		}
+		return &queryResult{fields: []Field{{Name: "f0_", Type: "INTEGER", Mode: "NULLABLE"}}, rows: []map[string]any{{"f0_": n}}}, nil
+	case stmtDelete:
 		ec.pending = append(ec.pending, key)
 		match, err := ec.compile(st.where, t.Schema)
 		if err != nil {
@@ -257,130 +215,118 @@ func (ec *execCtx) exec(st any, ov overlay, inTx bool) (*queryResult, *apiError)
 		n := int64(len(t.Rows) - len(kept))
 		t.Rows = kept
 		return &queryResult{isDML: true, dmlRows: n}, nil
-	case *insertStmt:
-		return ec.insert(st, ov)
-	case *selectStmt:
-		return ec.selectRows(st, ov)
-	case *dropStmt:
-		if inTx {
-			return nil, queryErrf("DROP TABLE statements are not supported inside a transaction: transactions cannot use DDL statements that affect permanent tables at [%s]", ec.at(st.table.pos))
-		}
-		_, key, err := ec.table(st.table, ov, false)
-		if err != nil {
-			if st.ifExists && err.Reason == "notFound" && key.table != "" {
-				return &queryResult{}, nil
-			}
-			return nil, err
-		}
-		ov[key] = nil
-		return &queryResult{}, nil
-	case *truncateStmt:
-		t, key, err := ec.table(st.table, ov, true)
-		if err != nil {
-			return nil, err
-		}
-		ec.pending = append(ec.pending, key)
-		n := int64(len(t.Rows))
-		t.Rows = nil
-		return &queryResult{isDML: true, dmlRows: n}, nil
 	}
-	return nil, queryErrf("bqfake: unsupported statement %T", st)
+	ec.pending = append(ec.pending, key)
+	return ec.insert(st, t, ov)
 }
 
-// selectRows runs a SELECT and returns its result set.
-func (ec *execCtx) selectRows(st *selectStmt, ov overlay) (*queryResult, *apiError) {
-	t, _, err := ec.table(st.from, ov, false)
+// insert runs INSERT INTO t (cols) SELECT cols FROM source WHERE cond.
+func (ec *execCtx) insert(st statement, t *table, ov overlay) (*queryResult, *apiError) {
+	src, _, err := ec.table(st.source, ov, false)
 	if err != nil {
 		return nil, err
 	}
-	match, err := ec.compile(st.where, t.Schema)
+	var targets, sources []Field
+	seen := map[string]bool{}
+	for i, c := range st.cols {
+		tf, ok := t.field(c)
+		if !ok {
+			return nil, queryErrf("Column %s is not present in table %s", c, st.table)
+		}
+		sf, ok := src.field(c)
+		if !ok {
+			return nil, queryErrf("Unrecognized name: %s", c)
+		}
+		if seen[strings.ToLower(c)] {
+			return nil, queryErrf("INSERT has columns with duplicate name: %s", c)
+		}
+		seen[strings.ToLower(c)] = true
+		if _, ok := coerce(zeroOf(sf.Type), sf.Type, tf.Type); !ok {
+			return nil, queryErrf("Query column %d has type %s which cannot be inserted into column %s, which has type %s", i+1, sqlType(sf.Type), tf.Name, sqlType(tf.Type))
+		}
+		targets, sources = append(targets, tf), append(sources, sf)
+	}
+	for _, f := range t.Schema {
+		if _, listed := findField(targets, f.Name); !listed && f.Mode == "REQUIRED" {
+			return nil, queryErrf("Required column value for column %s is missing", f.Name)
+		}
+	}
+	match, err := ec.compile(st.where, src.Schema)
 	if err != nil {
 		return nil, err
 	}
 	var rows []map[string]any
-	for _, r := range t.Rows {
-		if match(r) {
-			rows = append(rows, r)
+	for _, r := range src.Rows {
+		if !match(r) {
+			continue
 		}
-	}
-	if st.count != nil {
-		name := st.count.name
-		if name == "" {
-			name = "f0_"
-		}
-		return &queryResult{fields: []Field{{Name: name, Type: "INTEGER", Mode: "NULLABLE"}}, rows: []map[string]any{{name: int64(len(rows))}}}, nil
-	}
-	// Output columns and where they come from.
-	var out []Field
-	var srcNames []string
-	if st.star {
-		out = append(out, t.Schema...)
+		row := make(map[string]any, len(t.Schema))
 		for _, f := range t.Schema {
-			srcNames = append(srcNames, f.Name)
+			row[f.Name] = nil
 		}
-	}
-	for _, it := range st.items {
-		i, ok := findField(t.Schema, it.col.name)
-		if !ok {
-			return nil, queryErrf("Unrecognized name: %s at [%s]", it.col.name, ec.at(it.col.pos))
-		}
-		f := t.Schema[i]
-		srcNames = append(srcNames, f.Name)
-		if it.alias != "" {
-			f.Name = it.alias
-		}
-		f.Mode = "NULLABLE"
-		out = append(out, f)
-	}
-	for _, o := range st.order {
-		if _, ok := findField(t.Schema, o.col.name); !ok {
-			if _, ok := findField(out, o.col.name); !ok {
-				return nil, queryErrf("Unrecognized name: %s at [%s]", o.col.name, ec.at(o.col.pos))
+		for i, sf := range sources {
+			v, _ := coerce(r[sf.Name], sf.Type, targets[i].Type)
+			if v == nil && targets[i].Mode == "REQUIRED" {
+				return nil, queryErrf("Cannot insert a NULL value into required column: %s", targets[i].Name)
 			}
+			row[targets[i].Name] = v
 		}
+		rows = append(rows, row)
 	}
-	if len(st.order) > 0 {
-		rows = append([]map[string]any(nil), rows...)
-		sort.SliceStable(rows, func(a, b int) bool {
-			for _, o := range st.order {
-				name := o.col.name
-				if i, ok := findField(t.Schema, name); ok {
-					name = t.Schema[i].Name
-				}
-				c := nullsFirstCompare(rows[a][name], rows[b][name])
-				if o.desc {
-					c = -c
-				}
-				if c != 0 {
-					return c < 0
-				}
-			}
-			return false
-		})
-	}
-	if st.limit >= 0 && int64(len(rows)) > st.limit {
-		rows = rows[:st.limit]
-	}
-	res := &queryResult{fields: out}
-	for _, r := range rows {
-		m := make(map[string]any, len(out))
-		for i, f := range out {
-			m[f.Name] = r[srcNames[i]]
-		}
-		res.rows = append(res.rows, m)
-	}
-	return res, nil
+	reported := int64(len(rows)) // a skewed INSERT reports the rows it selected
+	t.Rows = append(t.Rows, ec.s.skewInsert(st.table.String(), rows)...)
+	return &queryResult{isDML: true, dmlRows: reported}, nil
 }
 
-func nullsFirstCompare(a, b any) int {
+// compile turns a condition into a row filter, checking its column and
+// parameters against the schema as BigQuery does.
+func (ec *execCtx) compile(c condition, fields []Field) (func(map[string]any) bool, *apiError) {
 	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
+	case c.text == "TRUE":
+		return func(map[string]any) bool { return true }, nil
+	case c.text == "FALSE":
+		return func(map[string]any) bool { return false }, nil
 	}
-	c, _ := compareValues(a, b)
-	return c
+	lo, err := ec.param(c.lo)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := ec.param(c.hi)
+	if err != nil {
+		return nil, err
+	}
+	if c.column == "" { // @lo <= @hi: the same answer for every row
+		if lo.typ != hi.typ {
+			return nil, queryErrf("No matching signature for operator <= for argument types: %s, %s", sqlType(lo.typ), sqlType(hi.typ))
+		}
+		cmp, ok := compareValues(lo.v, hi.v)
+		holds := lo.v != nil && hi.v != nil && ok && cmp <= 0
+		return func(map[string]any) bool { return holds }, nil
+	}
+	i, ok := findField(fields, c.column)
+	if !ok {
+		return nil, queryErrf("Unrecognized name: %s", c.column)
+	}
+	f := fields[i]
+	if lo.typ != f.Type || hi.typ != f.Type {
+		return nil, queryErrf("No matching signature for operator BETWEEN for argument types: %s, %s, %s", sqlType(f.Type), sqlType(lo.typ), sqlType(hi.typ))
+	}
+	return func(r map[string]any) bool {
+		v := r[f.Name]
+		if v == nil || lo.v == nil || hi.v == nil {
+			return false
+		}
+		a, _ := compareValues(v, lo.v)
+		b, _ := compareValues(v, hi.v)
+		return a >= 0 && b <= 0
+	}, nil
+}
+
+// param is the job's query parameter of that name.
+func (ec *execCtx) param(name string) (param, *apiError) {
+	p, ok := ec.params[strings.ToLower(name)]
+	if !ok {
+		return param{}, queryErrf("Query parameter '%s' not found", name)
+	}
+	return p, nil
 }

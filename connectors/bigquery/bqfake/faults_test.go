@@ -35,14 +35,14 @@ func isJobsInsert(r bqfake.Request) bool {
 func TestFailNextRetries(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "(DATE '2026-09-01', 'Alice', 1)")
+	seed(t, c, "a", "2026-09-01,Alice,1\n")
 
 	// Query job: 429 rateLimitExceeded then 500 backendError, then success.
 	srv.FailNext(isJobsInsert, 429, "rateLimitExceeded", 1)
 	srv.FailNext(isJobsInsert, 500, "backendError", 1)
 	before := countRequests(srv, "POST", "/jobs", "", "")
 	start := time.Now()
-	status, err := runQuery(ctx, c, "DELETE FROM `kpis.a` WHERE TRUE")
+	status, err := runQuery(ctx, c, "DELETE FROM `uptake-test.kpis.a` WHERE TRUE")
 	if err != nil || status.Err() != nil {
 		t.Fatalf("query after transient errors: %v / %v", err, status.Err())
 	}
@@ -53,7 +53,7 @@ func TestFailNextRetries(t *testing.T) {
 
 	// 429 with a reason outside the retry list is returned at once.
 	srv.FailNext(isJobsInsert, 429, "quotaExceeded", 1)
-	_, err = runQuery(ctx, c, "DELETE FROM `kpis.a` WHERE TRUE")
+	_, err = runQuery(ctx, c, "DELETE FROM `uptake-test.kpis.a` WHERE TRUE")
 	if code, reason, _ := apiErr(t, err); code != 429 || reason != "quotaExceeded" {
 		t.Errorf("429 quotaExceeded: %d %s", code, reason)
 	}
@@ -80,13 +80,13 @@ func TestFailNextRetries(t *testing.T) {
 func TestFailJob(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "(DATE '2026-09-01', 'Alice', 1)")
+	seed(t, c, "a", "2026-09-01,Alice,1\n")
 
 	srv.FailJob(func(cfg map[string]any) bool {
 		q, ok := cfg["query"].(map[string]any)
 		return ok && strings.HasPrefix(q["query"].(string), "DELETE")
 	}, "stopped", "Job execution was cancelled: injected")
-	_, err := runQuery(ctx, c, "DELETE FROM `kpis.a` WHERE TRUE")
+	_, err := runQuery(ctx, c, "DELETE FROM `uptake-test.kpis.a` WHERE TRUE")
 	if err == nil || !strings.Contains(err.Error(), "stopped") {
 		t.Errorf("query job: %v", err)
 	}
@@ -106,7 +106,7 @@ func TestFailJob(t *testing.T) {
 	// A query job failed with a reason the client retries makes Job.Wait
 	// poll getQueryResults until its context ends (as against BigQuery).
 	srv.FailJob(nil, "rateLimitExceeded", "Exceeded rate limits: too many concurrent queries")
-	q := c.Query("SELECT * FROM `kpis.a`")
+	q := c.Query("SELECT COUNT(*) FROM `uptake-test.kpis.a` WHERE TRUE")
 	job, err := q.Run(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -311,9 +311,6 @@ func (s *Server) runQueryJob(j *job) {
 		return
 	}
 	ec := &execCtx{s: s, location: j.ref.Location, dryRun: j.config.DryRun}
-	if qc.DefaultDataset != nil {
-		ec.defaultDataset = qc.DefaultDataset.DatasetId
-	}
 	res, stats, children, err := ec.runScript(qc.Query, qc.QueryParameters)
 	j.ref.Location = locOrUS(ec.location)
 	if err != nil {

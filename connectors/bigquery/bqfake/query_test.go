@@ -1,6 +1,7 @@
 package bqfake_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,20 +12,26 @@ import (
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
 )
 
-// seed creates kpis.<name> (month DATE, salesperson STRING, n INTEGER) with
-// rows inserted by an INSERT ... VALUES query.
-func seed(t *testing.T, c *bigquery.Client, name, values string) {
+// seed creates kpis.<name> (month DATE, salesperson STRING, n INTEGER) and
+// loads rows into it (CSV lines; an empty field is NULL).
+func seed(t *testing.T, c *bigquery.Client, name, rows string) {
+	t.Helper()
+	seedWith(t, c, name, bigquery.Schema{
+		{Name: "month", Type: bigquery.DateFieldType}, {Name: "salesperson", Type: bigquery.StringFieldType}, {Name: "n", Type: bigquery.IntegerFieldType}}, rows)
+}
+
+// seedWith creates kpis.<name> with schema and loads rows (CSV lines) into it.
+func seedWith(t *testing.T, c *bigquery.Client, name string, schema bigquery.Schema, rows string) {
 	t.Helper()
 	ctx := t.Context()
-	err := c.Dataset("kpis").Table(name).Create(ctx, &bigquery.TableMetadata{Schema: bigquery.Schema{
-		{Name: "month", Type: bigquery.DateFieldType}, {Name: "salesperson", Type: bigquery.StringFieldType}, {Name: "n", Type: bigquery.IntegerFieldType}}})
-	if err != nil {
+	tbl := c.Dataset("kpis").Table(name)
+	if err := tbl.Create(ctx, &bigquery.TableMetadata{Schema: schema}); err != nil {
 		t.Fatal(err)
 	}
-	if values == "" {
+	if rows == "" {
 		return
 	}
-	status, err := runQuery(ctx, c, "INSERT INTO `kpis."+name+"` (month, salesperson, n) VALUES "+values)
+	status, err := load(ctx, tbl, []byte(rows), bigquery.CSV, schema, bigquery.WriteAppend)
 	if err != nil || status.Err() != nil {
 		t.Fatalf("seed %s: %v / %v", name, err, status.Err())
 	}
@@ -43,29 +50,32 @@ func names(t *testing.T, srv *bqfake.Server, table string) string {
 	return strings.Join(out, ",")
 }
 
+// txScript has the shape of uptake's publish (connectors/bigquery's
+// script): a window of a, all of b.
 const txScript = "BEGIN TRANSACTION;\n" +
-	"DELETE FROM `uptake-test.kpis.a` WHERE month BETWEEN @from AND @to;\n" +
-	"INSERT INTO `uptake-test.kpis.a` (month, salesperson, n) SELECT month, salesperson, n FROM `uptake-test.kpis.stg_a`;\n" +
-	"DELETE FROM `kpis.b` WHERE TRUE;\n" +
-	"INSERT INTO `kpis.b` (month, salesperson, n) SELECT month, salesperson, n FROM `uptake-test.kpis.%s`;\n" +
+	"DELETE FROM `uptake-test.kpis.a` WHERE `month` BETWEEN @from AND @to;\n" +
+	"INSERT INTO `uptake-test.kpis.a` (`month`, `salesperson`, `n`) SELECT `month`, `salesperson`, `n` FROM `uptake-test.kpis.stg_a` WHERE `month` BETWEEN @from AND @to;\n" +
+	"DELETE FROM `uptake-test.kpis.b` WHERE TRUE;\n" +
+	"INSERT INTO `uptake-test.kpis.b` (`month`, `salesperson`, `n`) SELECT `month`, `salesperson`, `n` FROM `uptake-test.kpis.%s` WHERE TRUE;\n" +
 	"COMMIT TRANSACTION;"
+
+var september = []bigquery.QueryParameter{
+	{Name: "from", Value: civil.Date{Year: 2026, Month: 9, Day: 1}},
+	{Name: "to", Value: civil.Date{Year: 2026, Month: 9, Day: 30}},
+}
 
 func TestMultiStatementTransaction(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "EU")
-	seed(t, c, "a", "(DATE '2026-08-01', 'old-aug', 1), (DATE '2026-09-01', 'old-sep', 2)")
-	seed(t, c, "b", "(DATE '2026-09-01', 'old-b', 2)")
-	seed(t, c, "stg_a", "(DATE '2026-09-01', 'new-sep', 7)")
-	seed(t, c, "stg_b", "(DATE '2026-09-01', 'new-b', 8)")
-	params := []bigquery.QueryParameter{
-		{Name: "from", Value: civil.Date{Year: 2026, Month: 9, Day: 1}},
-		{Name: "to", Value: civil.Date{Year: 2026, Month: 9, Day: 30}},
-	}
+	seed(t, c, "a", "2026-08-01,old-aug,1\n2026-09-01,old-sep,2\n")
+	seed(t, c, "b", "2026-09-01,old-b,2\n")
+	seed(t, c, "stg_a", "2026-08-01,out-of-window,9\n2026-09-01,new-sep,7\n")
+	seed(t, c, "stg_b", "2026-09-01,new-b,8\n")
 
 	// One statement refers to a missing table: job.Wait returns the error
 	// and neither table changes.
 	q := c.Query(strings.Replace(txScript, "%s", "stg_missing", 1))
-	q.Parameters = params
+	q.Parameters = september
 	job, err := q.Run(ctx)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -79,8 +89,9 @@ func TestMultiStatementTransaction(t *testing.T) {
 		t.Errorf("after failed transaction: %s", got)
 	}
 
-	// The correct script applies to both tables.
-	status, err := runQuery(ctx, c, strings.Replace(txScript, "%s", "stg_b", 1), params...)
+	// The correct script applies to both tables: September of a (the
+	// staged August row is outside the window), all of b.
+	status, err := runQuery(ctx, c, strings.Replace(txScript, "%s", "stg_b", 1), september...)
 	if err != nil || status.Err() != nil {
 		t.Fatalf("script: %v / %v", err, status.Err())
 	}
@@ -92,7 +103,7 @@ func TestMultiStatementTransaction(t *testing.T) {
 	}
 
 	// A job in another location does not see the tables.
-	q = c.Query("SELECT * FROM `kpis.a`")
+	q = c.Query("SELECT COUNT(*) FROM `uptake-test.kpis.a` WHERE TRUE")
 	q.Location = "US"
 	_, err = q.Read(ctx)
 	if code, reason, _ := apiErr(t, err); code != 404 || reason != "notFound" {
@@ -100,45 +111,68 @@ func TestMultiStatementTransaction(t *testing.T) {
 	}
 }
 
-func TestSelectReadBackAndDML(t *testing.T) {
+// count reads the one number of a SELECT COUNT(*) query.
+func count(t *testing.T, it *bigquery.RowIterator) int64 {
+	t.Helper()
+	var row []bigquery.Value
+	if err := it.Next(&row); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Next(&row); err != iterator.Done {
+		t.Fatalf("a second row: %v", err)
+	}
+	return row[0].(int64)
+}
+
+func TestCountsDMLAndReadBack(t *testing.T) {
 	_, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "(DATE '2026-09-01', 'Carol', 3), (DATE '2026-08-01', 'Alice', 1), (DATE '2026-09-01', 'Bob', NULL)")
+	seed(t, c, "a", "2026-09-01,Carol,3\n2026-08-01,Alice,1\n2026-09-01,Bob,\n")
 
-	// Query.Read uses the jobs.query fast path.
-	it, err := c.Query("SELECT salesperson AS who, n FROM `uptake-test.kpis.a` WHERE month = DATE '2026-09-01' ORDER BY salesperson").Read(ctx)
+	// Paging through tabledata.list; Bob's n is NULL.
+	it := c.Dataset("kpis").Table("a").Read(ctx)
+	it.PageInfo().MaxSize = 1
+	var rows []string
+	for {
+		var row []bigquery.Value
+		if err := it.Next(&row); err == iterator.Done {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n := "NULL"
+		if row[2] != nil {
+			n = strconv.FormatInt(row[2].(int64), 10)
+		}
+		rows = append(rows, row[1].(string)+":"+n)
+	}
+	if strings.Join(rows, ",") != "Carol:3,Alice:1,Bob:NULL" {
+		t.Errorf("tabledata rows = %v", rows)
+	}
+
+	// Query.Read uses the jobs.query fast path; the parameters are DATEs.
+	q := c.Query("SELECT COUNT(*) FROM `uptake-test.kpis.a` WHERE `month` BETWEEN @from AND @to")
+	q.Parameters = september
+	it, err := q.Read(ctx)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
-	var got []string
-	for {
-		var row struct {
-			Who string
-			N   bigquery.NullInt64
-		}
-		err := it.Next(&row)
-		if err == iterator.Done {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, row.Who+":"+row.N.String())
-	}
-	if strings.Join(got, ",") != "Bob:NULL,Carol:3" {
-		t.Errorf("rows = %v", got)
+	if n := count(t, it); n != 2 {
+		t.Errorf("September rows = %d, want 2", n)
 	}
 
-	// A DML job reports affected rows; results page through getQueryResults.
-	status, err := runQuery(ctx, c, "DELETE FROM `kpis.a` WHERE n IS NULL")
+	// A DML job reports affected rows.
+	status, err := runQuery(ctx, c, "DELETE FROM `uptake-test.kpis.a` WHERE `month` BETWEEN @from AND @to", september...)
 	if err != nil || status.Err() != nil {
 		t.Fatalf("delete: %v / %v", err, status.Err())
 	}
-	if qs := status.Statistics.Details.(*bigquery.QueryStatistics); qs.NumDMLAffectedRows != 1 || qs.StatementType != "DELETE" {
+	if qs := status.Statistics.Details.(*bigquery.QueryStatistics); qs.NumDMLAffectedRows != 2 || qs.StatementType != "DELETE" {
 		t.Errorf("DML statistics: %+v", qs)
 	}
-	q := c.Query("SELECT * FROM `kpis.a` ORDER BY month DESC")
-	q.JobID = "read-back-1" // forces jobs.insert + getQueryResults
+
+	// jobs.insert + getQueryResults.
+	q = c.Query("SELECT COUNT(*) FROM `uptake-test.kpis.a` WHERE TRUE")
+	q.JobID = "read-back-1"
 	job, err := q.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -147,21 +181,8 @@ func TestSelectReadBackAndDML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it.PageInfo().MaxSize = 1
-	var months []string
-	for {
-		var row []bigquery.Value
-		err := it.Next(&row)
-		if err == iterator.Done {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		months = append(months, row[0].(civil.Date).String())
-	}
-	if strings.Join(months, ",") != "2026-09-01,2026-08-01" {
-		t.Errorf("months = %v", months)
+	if n := count(t, it); n != 1 {
+		t.Errorf("rows left = %d, want 1 (August)", n)
 	}
 	// A duplicate job ID is refused.
 	if _, err := q.Run(ctx); err == nil {
@@ -169,59 +190,48 @@ func TestSelectReadBackAndDML(t *testing.T) {
 	} else if code, reason, _ := apiErr(t, err); code != 409 || reason != "duplicate" {
 		t.Errorf("duplicate job: %d %s", code, reason)
 	}
-	// Paging through tabledata.list.
-	it = c.Dataset("kpis").Table("a").Read(ctx)
-	it.PageInfo().MaxSize = 1
-	n := 0
-	for {
-		var row []bigquery.Value
-		if err := it.Next(&row); err == iterator.Done {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		n++
-	}
-	if n != 2 {
-		t.Errorf("tabledata rows = %d", n)
-	}
-	// DROP TABLE.
-	if status, err := runQuery(ctx, c, "DROP TABLE IF EXISTS `kpis.a`; DROP TABLE IF EXISTS `kpis.a`"); err != nil || status.Err() != nil {
-		t.Fatalf("drop: %v / %v", err, status.Err())
-	}
-	if _, err := c.Dataset("kpis").Table("a").Metadata(ctx); err == nil {
-		t.Error("table still exists after DROP TABLE")
-	}
 }
 
+// Each statement uptake could get wrong is refused as BigQuery refuses it
+// (400 invalidQuery); any statement uptake does not send is refused too.
 func TestQueryErrors(t *testing.T) {
 	_, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
 	seed(t, c, "a", "")
-	seed(t, c, "s", "")
-	for sql, want := range map[string]string{
-		"UPDATE `kpis.a` SET n = 1 WHERE TRUE":                                    "Syntax error",
-		"SELEC * FROM `kpis.a`":                                                   "Syntax error",
-		"DELETE FROM `kpis.a`":                                                    "WHERE clause",
-		"DELETE FROM `kpis.a` WHERE nope = 1":                                     "Unrecognized name: nope",
-		"DELETE FROM `kpis.a` WHERE month BETWEEN @x AND @y":                      "Query parameter 'x' not found",
-		"DELETE FROM `kpis.a` WHERE month = 3":                                    "No matching signature",
-		"DELETE FROM `kpis.a` WHERE @x <= @y":                                     "Query parameter 'x' not found",
-		"DELETE FROM `kpis.a` WHERE @x <":                                         "Syntax error",
-		"INSERT INTO `kpis.a` (month, n) SELECT month, salesperson FROM `kpis.s`": "cannot be inserted into column n",
-		"INSERT INTO `kpis.a` (month, n) SELECT month FROM `kpis.s`":              "wrong column count",
-		"INSERT INTO `kpis.a` (month, nope) SELECT month, n FROM `kpis.s`":        "Column nope is not present",
-		"BEGIN TRANSACTION; DELETE FROM `kpis.a` WHERE TRUE":                      "not committed",
-		"BEGIN TRANSACTION; DROP TABLE `kpis.s`; COMMIT TRANSACTION":              "inside a transaction",
+	seedWith(t, c, "s", bigquery.Schema{{Name: "month", Type: bigquery.DateFieldType}, {Name: "n", Type: bigquery.StringFieldType}}, "")
+	texts := []bigquery.QueryParameter{{Name: "x", Value: "a"}, {Name: "y", Value: "b"}}
+	for _, tc := range []struct {
+		sql    string
+		params []bigquery.QueryParameter
+		want   string
+	}{
+		{"UPDATE `uptake-test.kpis.a` SET n = 1 WHERE TRUE", nil, "Syntax error"},
+		{"SELECT * FROM `uptake-test.kpis.a`", nil, "Syntax error"},
+		{"DELETE FROM `uptake-test.kpis.a`", nil, "Syntax error"},
+		{"DELETE FROM `kpis.a` WHERE TRUE", nil, "Syntax error"},
+		{"INSERT INTO `uptake-test.kpis.a` (`month`, `n`) SELECT `month`, `salesperson` FROM `uptake-test.kpis.s` WHERE TRUE", nil, "Syntax error"},
+		{"DELETE FROM `uptake-test.kpis.a` WHERE `nope` BETWEEN @from AND @to", september, "Unrecognized name: nope"},
+		{"DELETE FROM `uptake-test.kpis.a` WHERE `month` BETWEEN @from AND @to", nil, "Query parameter 'from' not found"},
+		{"DELETE FROM `uptake-test.kpis.a` WHERE `month` BETWEEN @x AND @y", texts, "No matching signature for operator BETWEEN for argument types: DATE, STRING, STRING"},
+		{"DELETE FROM `uptake-test.kpis.a` WHERE @x <= @y", nil, "Query parameter 'x' not found"},
+		{"DELETE FROM `uptake-test.kpis.a` WHERE @x <= @to", append(texts, september...), "No matching signature for operator <="},
+		{"INSERT INTO `uptake-test.kpis.a` (`month`, `n`) SELECT `month`, `n` FROM `uptake-test.kpis.s` WHERE TRUE", nil, "Query column 2 has type STRING which cannot be inserted into column n, which has type INT64"},
+		{"INSERT INTO `uptake-test.kpis.a` (`month`, `salesperson`) SELECT `month`, `salesperson` FROM `uptake-test.kpis.s` WHERE TRUE", nil, "Unrecognized name: salesperson"},
+		{"INSERT INTO `uptake-test.kpis.s` (`month`, `salesperson`) SELECT `month`, `salesperson` FROM `uptake-test.kpis.a` WHERE TRUE", nil, "Column salesperson is not present in table uptake-test.kpis.s"},
+		{"BEGIN TRANSACTION; DELETE FROM `uptake-test.kpis.a` WHERE TRUE", nil, "not committed"},
+		{"BEGIN TRANSACTION; BEGIN TRANSACTION; COMMIT TRANSACTION", nil, "already in progress"},
+		{"COMMIT TRANSACTION", nil, "requires a transaction in progress"},
 	} {
-		_, err := c.Query(sql).Read(ctx)
+		q := c.Query(tc.sql)
+		q.Parameters = tc.params
+		_, err := q.Read(ctx)
 		if err == nil {
-			t.Errorf("%s: no error", sql)
+			t.Errorf("%s: no error", tc.sql)
 			continue
 		}
 		code, reason, msg := apiErr(t, err)
-		if code != 400 || reason != "invalidQuery" || !strings.Contains(msg, want) {
-			t.Errorf("%s: %d %s %q, want invalidQuery containing %q", sql, code, reason, msg, want)
+		if code != 400 || reason != "invalidQuery" || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: %d %s %q, want invalidQuery containing %q", tc.sql, code, reason, msg, tc.want)
 		}
 	}
 }
@@ -231,8 +241,9 @@ func TestQueryErrors(t *testing.T) {
 func TestScriptWithoutTransactionIsNotAtomic(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "(DATE '2026-09-01', 'Alice', 1)")
-	_, err := runQuery(ctx, c, "DELETE FROM `kpis.a` WHERE TRUE; INSERT INTO `kpis.a` SELECT * FROM `kpis.missing`")
+	seed(t, c, "a", "2026-09-01,Alice,1\n")
+	_, err := runQuery(ctx, c, "DELETE FROM `uptake-test.kpis.a` WHERE TRUE; "+
+		"INSERT INTO `uptake-test.kpis.a` (`month`) SELECT `month` FROM `uptake-test.kpis.missing` WHERE TRUE")
 	if code, _, _ := apiErr(t, err); code != 404 {
 		t.Errorf("error code = %d", code)
 	}

@@ -3,6 +3,7 @@ package bqfake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,10 @@ func TestTableUpdateRateLimit(t *testing.T) {
 	srv, c, ctx := setup(t)
 	srv.SetTableUpdateRate(5, time.Hour) // the client retries a refused patch: not until the window ends
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "(DATE '2026-09-01', 'Alice', 1)") // tables.insert + INSERT: 2
-	status, err := runQuery(ctx, c, "BEGIN TRANSACTION; DELETE FROM `kpis.a` WHERE TRUE; INSERT INTO `kpis.a` (month, salesperson, n) VALUES (DATE '2026-09-01', 'Bob', 2); COMMIT TRANSACTION;")
+	seed(t, c, "a", "2026-09-01,Alice,1\n") // tables.insert + load: 2
+	seed(t, c, "stg", "2026-09-01,Bob,2\n") // other tables have limits of their own
+	const insert = "INSERT INTO `uptake-test.kpis.%s` (`month`, `salesperson`, `n`) SELECT `month`, `salesperson`, `n` FROM `uptake-test.kpis.stg` WHERE TRUE;"
+	status, err := runQuery(ctx, c, "BEGIN TRANSACTION; DELETE FROM `uptake-test.kpis.a` WHERE TRUE; "+fmt.Sprintf(insert, "a")+" COMMIT TRANSACTION;")
 	if err != nil || status.Err() != nil {
 		t.Fatalf("transaction: %v %v", err, status.Err())
 	}
@@ -42,7 +45,7 @@ func TestTableUpdateRateLimit(t *testing.T) {
 	seed(t, c, "b", "")
 	// (Job.Wait would poll a query job that failed with rateLimitExceeded
 	// until its context ends: read its status once.)
-	q := c.Query("BEGIN TRANSACTION; INSERT INTO `kpis.b` (month, salesperson, n) VALUES (DATE '2026-09-01', 'Carol', 3); DELETE FROM `kpis.a` WHERE TRUE; COMMIT TRANSACTION;")
+	q := c.Query("BEGIN TRANSACTION; " + fmt.Sprintf(insert, "b") + " DELETE FROM `uptake-test.kpis.a` WHERE TRUE; COMMIT TRANSACTION;")
 	job, err := q.Run(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -23,16 +23,15 @@
 //     jobs.query (POST .../queries, the client's Query.Read fast path)
 //
 // Load jobs read PARQUET (parsed with DuckDB), CSV and NEWLINE_DELIMITED_JSON
-// and require an explicit schema. Query jobs run a GoogleSQL subset:
-// BEGIN/COMMIT/ROLLBACK TRANSACTION; DELETE FROM t WHERE <preds>;
-// INSERT INTO t [(cols)] SELECT cols|* FROM s [WHERE <preds>];
-// INSERT INTO t [(cols)] VALUES (...), ...; SELECT *|cols|COUNT(*) FROM t
-// [WHERE <preds>] [ORDER BY col [ASC|DESC], ...] [LIMIT n];
-// DROP TABLE [IF EXISTS] t; TRUNCATE TABLE t. <preds> are TRUE, FALSE,
-// col BETWEEN a AND b, col op v, col IN (...), col IS [NOT] NULL joined by
-// AND, with literals (DATE '2026-09-01', 'text', 3, 1.5, TRUE, NULL) or
-// named parameters (@from). Tables are named `project.dataset.table` or
-// dataset.table and must be in the job's location.
+// and require an explicit schema. Query jobs run exactly the statements
+// uptake sends (script.go): BEGIN TRANSACTION; DELETE FROM `p.d.t` WHERE c;
+// INSERT INTO `p.d.t` (`a`, ...) SELECT `a`, ... FROM `p.d.s` WHERE c;
+// COMMIT TRANSACTION; SELECT COUNT(*) FROM `p.d.t` WHERE c, where c is TRUE,
+// FALSE, `col` BETWEEN @lo AND @hi or @lo <= @hi (named parameters). Any
+// other statement is refused (400 invalidQuery): GoogleSQL itself is tested
+// on the BigQuery emulator, and queries the product builds otherwise (the
+// GA4 export pushdown) get the answers a test sets with AnswerQuery.
+// Tables must be in the job's location.
 //
 // As in BigQuery, statements of a script outside a transaction take effect
 // one by one, while the statements between BEGIN TRANSACTION and COMMIT

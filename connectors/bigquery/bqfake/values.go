@@ -49,8 +49,6 @@ func sqlType(t string) string {
 	return t
 }
 
-func isNumericType(t string) bool { return t == "INTEGER" || t == "FLOAT" || t == "NUMERIC" }
-
 var (
 	numericMax   = new(big.Rat).SetFrac(new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil), big.NewInt(1)), big.NewInt(1e9))
 	numericScale = big.NewInt(1e9)
@@ -115,9 +113,8 @@ func parseTimestamp(s string) (time.Time, error) {
 }
 
 // coerce converts a value of type from to type to, following BigQuery's
-// implicit coercions (INT64 to FLOAT64/NUMERIC, NUMERIC to FLOAT64, string
-// literals to date/time types when literal is set).
-func coerce(v any, from, to string, literal bool) (any, bool) {
+// implicit coercions (INT64 to FLOAT64/NUMERIC, NUMERIC to FLOAT64).
+func coerce(v any, from, to string) (any, bool) {
 	if v == nil {
 		return nil, true
 	}
@@ -132,9 +129,6 @@ func coerce(v any, from, to string, literal bool) (any, bool) {
 	case from == "NUMERIC" && to == "FLOAT":
 		f, _ := v.(*big.Rat).Float64()
 		return f, true
-	case from == "STRING" && literal && to != "STRING":
-		out, err := parseValue(v.(string), to)
-		return out, err == nil
 	}
 	return nil, false
 }
@@ -286,4 +280,13 @@ func decoratorLen(ptype string) int {
 		return 4
 	}
 	return 8
+}
+
+// zeroOf is a sample non-NULL value of a type, used to check coercions.
+func zeroOf(typ string) any {
+	v, _ := parseValue(map[string]string{
+		"STRING": "", "INTEGER": "0", "FLOAT": "0", "NUMERIC": "0", "BOOLEAN": "false",
+		"DATE": "1970-01-01", "DATETIME": "1970-01-01T00:00:00", "TIMESTAMP": "1970-01-01T00:00:00Z",
+	}[typ], typ)
+	return v
 }
