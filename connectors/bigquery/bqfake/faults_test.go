@@ -35,7 +35,7 @@ func isJobsInsert(r bqfake.Request) bool {
 func TestFailNextRetries(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "2026-09-01,Alice,1\n")
+	seed(t, c, "a", "('2026-09-01', 'Alice', 1)")
 
 	// Query job: 429 rateLimitExceeded then 500 backendError, then success.
 	srv.FailNext(isJobsInsert, 429, "rateLimitExceeded", 1)
@@ -80,7 +80,7 @@ func TestFailNextRetries(t *testing.T) {
 func TestFailJob(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "2026-09-01,Alice,1\n")
+	seed(t, c, "a", "('2026-09-01', 'Alice', 1)")
 
 	srv.FailJob(func(cfg map[string]any) bool {
 		q, ok := cfg["query"].(map[string]any)

@@ -1,7 +1,6 @@
 package bqfake
 
 import (
-	"net/http"
 	"strings"
 	"time"
 
@@ -26,15 +25,6 @@ func (s *Server) runLoadJob(j *job, data []byte) {
 	j.loadStats = stats
 }
 
-func hasOption(opts []string, want string) bool {
-	for _, o := range opts {
-		if o == want {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.JobStatistics3, *apiError) {
 	dst := lc.DestinationTable
 	if dst == nil || dst.DatasetId == "" || dst.TableId == "" {
@@ -51,18 +41,16 @@ func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.Job
 		return nil, notFoundf("Not found: Dataset %s:%s was not found in location %s", s.project, d.id, j.ref.Location)
 	}
 	j.ref.Location = d.location
+	// uptake loads a whole staging table, replacing it: other loads are
+	// BigQuery's too, but not what the fake is for.
 	base, part := splitDecorator(dst.TableId)
+	if part != "" {
+		return nil, invalidf("bqfake: partition decorator %s: uptake loads whole tables only", dst.TableId)
+	}
+	if lc.WriteDisposition != "WRITE_TRUNCATE" {
+		return nil, invalidf("bqfake: writeDisposition %q: uptake loads with WRITE_TRUNCATE only", lc.WriteDisposition)
+	}
 	name := s.tableName(d.id, base)
-
-	writeDisp := lc.WriteDisposition
-	if writeDisp == "" {
-		writeDisp = "WRITE_APPEND"
-	}
-	switch writeDisp {
-	case "WRITE_APPEND", "WRITE_TRUNCATE", "WRITE_TRUNCATE_DATA", "WRITE_EMPTY":
-	default:
-		return nil, invalidf("Invalid value for writeDisposition: %s", writeDisp)
-	}
 	createDisp := lc.CreateDisposition
 	if createDisp == "" {
 		createDisp = "CREATE_IF_NEEDED"
@@ -70,10 +58,9 @@ func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.Job
 	if createDisp != "CREATE_IF_NEEDED" && createDisp != "CREATE_NEVER" {
 		return nil, invalidf("Invalid value for createDisposition: %s", createDisp)
 	}
-	for _, o := range lc.SchemaUpdateOptions {
-		if o != "ALLOW_FIELD_ADDITION" && o != "ALLOW_FIELD_RELAXATION" {
-			return nil, invalidf("Invalid schema update option: %s", o)
-		}
+	if len(lc.SchemaUpdateOptions) > 0 {
+		// BigQuery's own rule for a whole-table WRITE_TRUNCATE.
+		return nil, invalidf("Schema update options should only be specified with WRITE_APPEND disposition, or with WRITE_TRUNCATE disposition on a table partition.")
 	}
 	if lc.Schema == nil || len(lc.Schema.Fields) == 0 {
 		return nil, invalidf("bqfake: schema is required (schema autodetection is not implemented by the fake)")
@@ -88,9 +75,6 @@ func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.Job
 		if createDisp == "CREATE_NEVER" {
 			return nil, notFoundf("Not found: Table %s", name)
 		}
-		if part != "" && lc.TimePartitioning == nil {
-			return nil, invalidf("Partitioning specification must be provided in order to create partitioned table")
-		}
 		if !validID(tableIDRe, base) {
 			return nil, invalidf("Invalid table ID %q.", base)
 		}
@@ -104,25 +88,11 @@ func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.Job
 		if err := checkLayoutCompat(t, lc); err != nil {
 			return nil, err
 		}
-		if writeDisp == "WRITE_TRUNCATE" && part == "" {
-			// BigQuery replaces the table's schema (column descriptions
-			// included) with the load's on a whole-table WRITE_TRUNCATE.
-			if len(lc.SchemaUpdateOptions) > 0 {
-				return nil, invalidf("Schema update options should only be specified with WRITE_APPEND disposition, or with WRITE_TRUNCATE disposition on a table partition.")
-			}
-			n.Schema = fields
-			if err := validateLayout(n.Schema, n.Partitioning, n.Clustering); err != nil {
-				return nil, err
-			}
-		} else {
-			n.Schema, err = evolveSchema(name, t.Schema, fields, evolveOptions{
-				allowAdd:     hasOption(lc.SchemaUpdateOptions, "ALLOW_FIELD_ADDITION"),
-				allowRelax:   hasOption(lc.SchemaUpdateOptions, "ALLOW_FIELD_RELAXATION"),
-				allowOmitted: true, keepOldDescrip: true,
-			})
-			if err != nil {
-				return nil, err
-			}
+		// BigQuery replaces the table's schema (column descriptions
+		// included) with the load's on a whole-table WRITE_TRUNCATE.
+		n.Schema = fields
+		if err := validateLayout(n.Schema, n.Partitioning, n.Clustering); err != nil {
+			return nil, err
 		}
 	}
 	rows, err := s.decodeData(lc, data, fields)
@@ -130,51 +100,7 @@ func (s *Server) load(j *job, lc *bq.JobConfigurationLoad, data []byte) (*bq.Job
 		return nil, err
 	}
 	rows = renameToSchema(rows, fields, n.Schema)
-	for _, r := range n.Rows {
-		for _, f := range n.Schema {
-			if _, ok := r[f.Name]; !ok {
-				r[f.Name] = nil
-			}
-		}
-	}
-
-	inScope := func(map[string]any) bool { return true }
-	if part != "" {
-		p := n.Partitioning
-		if p == nil {
-			return nil, invalidf("Cannot use partition decorator %s$%s on table %s, which is not partitioned", base, part, name)
-		}
-		if p.Field == "" {
-			return nil, invalidf("bqfake: partition decorators on ingestion-time partitioned tables are not supported")
-		}
-		if len(part) != decoratorLen(p.Type) || strings.Trim(part, "0123456789") != "" {
-			return nil, invalidf("Invalid partition decorator %q for table %s partitioned by %s", part, name, p.Type)
-		}
-		fi, _ := findField(n.Schema, p.Field)
-		col := n.Schema[fi].Name
-		inScope = func(r map[string]any) bool { return partitionKey(r[col], p.Type) == part }
-		for _, r := range rows {
-			if !inScope(r) {
-				return nil, invalidf("Some rows belong to different partitions rather than destination partition %s", part)
-			}
-		}
-	}
-	switch writeDisp {
-	case "WRITE_EMPTY":
-		for _, r := range n.Rows {
-			if inScope(r) {
-				return nil, errorf(http.StatusConflict, "duplicate", "Already Exists: Table %s", name)
-			}
-		}
-	case "WRITE_TRUNCATE", "WRITE_TRUNCATE_DATA":
-		kept := n.Rows[:0:0]
-		for _, r := range n.Rows {
-			if !inScope(r) {
-				kept = append(kept, r)
-			}
-		}
-		n.Rows = kept
-	}
+	n.Rows = nil
 	reported := len(rows) // a skewed load reports the rows it read, not the rows it kept
 	rows = s.skewLoad(j.config, rows)
 	if err := s.takeTableUpdates(tkey{d.id, base}); err != nil {

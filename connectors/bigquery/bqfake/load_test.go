@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"cloud.google.com/go/bigquery"
-	"cloud.google.com/go/civil"
 	"google.golang.org/api/googleapi"
 
 	"github.com/uptake-dev/uptake/connectors/bigquery/bqfake"
@@ -48,15 +47,15 @@ func TestResumableUpload(t *testing.T) {
 		t.Fatalf("rows = %d", len(st.Rows))
 	}
 	// The same file with the default chunk size (16 MiB) is one multipart request.
-	status, err = load(ctx, tbl, data, bigquery.Parquet, kpiSchema, bigquery.WriteAppend)
+	status, err = load(ctx, tbl, data, bigquery.Parquet, kpiSchema, bigquery.WriteTruncate)
 	if err != nil || status.Err() != nil {
 		t.Fatalf("load: %v / %v", err, status.Err())
 	}
 	if n := countRequests(srv, "POST", "/jobs", "uploadType", "multipart"); n != 1 {
 		t.Errorf("multipart requests = %d", n)
 	}
-	if st, _ := srv.Table("kpis", "big"); len(st.Rows) != 80000 {
-		t.Errorf("rows after append = %d", len(st.Rows))
+	if st, _ := srv.Table("kpis", "big"); len(st.Rows) != 40000 {
+		t.Errorf("rows after the second load = %d, want the 40,000 it replaced them with", len(st.Rows))
 	}
 }
 
@@ -73,7 +72,9 @@ func uploadRequests(srv *bqfake.Server) (sessions, chunks int) {
 	return sessions, chunks
 }
 
-func TestLoadPartitionDecoratorAndDispositions(t *testing.T) {
+// A WRITE_TRUNCATE load replaces the whole table and, like BigQuery, its
+// schema (column descriptions included): what uptake's staging loads do.
+func TestLoadReplacesTheTableAndItsSchema(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
 	base := c.Dataset("kpis").Table("sales")
@@ -83,63 +84,15 @@ func TestLoadPartitionDecoratorAndDispositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	two := writeParquet(t, aliceRow+` UNION ALL SELECT DATE '2026-08-01', 'Bob', 5, 1.5, false, NULL`)
-	if status, err := load(ctx, base, two, bigquery.Parquet, kpiSchema, bigquery.WriteAppend); err != nil || status.Err() != nil {
-		t.Fatalf("append: %v / %v", err, status.Err())
-	}
-	// Replace only partition 202609.
-	carol := writeParquet(t, strings.Replace(aliceRow, "'Alice'", "'Carol'", 1))
-	status, err := load(ctx, c.Dataset("kpis").Table("sales$202609"), carol, bigquery.Parquet, kpiSchema, bigquery.WriteTruncate)
-	if err != nil || status.Err() != nil {
-		t.Fatalf("partition truncate: %v / %v", err, status.Err())
+	if status, err := load(ctx, base, two, bigquery.Parquet, kpiSchema, bigquery.WriteTruncate); err != nil || status.Err() != nil {
+		t.Fatalf("load: %v / %v", err, status.Err())
 	}
 	st, _ := srv.Table("kpis", "sales")
-	if len(st.Rows) != 2 || st.Rows[0]["salesperson"] != "Bob" || st.Rows[1]["salesperson"] != "Carol" || st.Rows[0]["ts"] != nil {
-		t.Errorf("rows = %v", st.Rows)
+	if len(st.Rows) != 2 || st.Rows[0]["salesperson"] != "Alice" || st.Rows[1]["ts"] != nil || st.Schema[0].Description != "first day of the month" {
+		t.Errorf("rows = %v, schema %+v", st.Rows, st.Schema)
 	}
-	// Rows outside the decorated partition are refused.
-	status, err = load(ctx, c.Dataset("kpis").Table("sales$202608"), carol, bigquery.Parquet, kpiSchema, bigquery.WriteTruncate)
-	if err != nil || status.Err() == nil || !strings.Contains(status.Err().Error(), "destination partition 202608") {
-		t.Errorf("wrong partition: %v / %v", err, status.Err())
-	}
-	// WRITE_EMPTY on a non-empty table fails with duplicate.
-	status, err = load(ctx, base, carol, bigquery.Parquet, kpiSchema, bigquery.WriteEmpty)
-	if err != nil || status.Err() == nil || status.Err().(*bigquery.Error).Reason != "duplicate" {
-		t.Errorf("WRITE_EMPTY: %v / %v", err, status.Err())
-	}
-	// A changed type in the job schema is refused on append, naming the field.
-	bad := append(bigquery.Schema{}, kpiSchema...)
-	n := *bad[2]
-	n.Type = bigquery.StringFieldType
-	bad[2] = &n
-	status, err = load(ctx, base, carol, bigquery.Parquet, bad, bigquery.WriteAppend)
-	if err != nil || status.Err() == nil || !strings.Contains(status.Err().Error(), "Field n has changed type from INTEGER to STRING") {
-		t.Errorf("type change on append: %v / %v", err, status.Err())
-	}
-	// A new column needs ALLOW_FIELD_ADDITION.
-	wider := writeParquet(t, aliceRow+`, 'EMEA' AS region`)
-	widerSchema := append(append(bigquery.Schema{}, kpiSchema...), &bigquery.FieldSchema{Name: "region", Type: bigquery.StringFieldType})
-	status, err = load(ctx, base, wider, bigquery.Parquet, widerSchema, bigquery.WriteAppend)
-	if err != nil || status.Err() == nil || !strings.Contains(status.Err().Error(), "region") {
-		t.Errorf("addition without option: %v / %v", err, status.Err())
-	}
-	src := bigquery.NewReaderSource(strings.NewReader(string(wider)))
-	src.SourceFormat, src.Schema = bigquery.Parquet, widerSchema
-	l := base.LoaderFrom(src)
-	l.SchemaUpdateOptions = []string{"ALLOW_FIELD_ADDITION"}
-	job, err := l.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, err = job.Wait(ctx); err != nil || status.Err() != nil {
-		t.Fatalf("addition with option: %v / %v", err, status.Err())
-	}
-	st, _ = srv.Table("kpis", "sales")
-	if len(st.Schema) != 7 || len(st.Rows) != 3 || st.Rows[0]["region"] != nil || st.Rows[2]["region"] != "EMEA" {
-		t.Errorf("after addition: schema %v rows %v", st.Schema, st.Rows)
-	}
-	// WRITE_TRUNCATE of the whole table takes the load's schema, like BigQuery
-	// (column descriptions included).
-	status, err = load(ctx, base, carol, bigquery.Parquet, bigquery.Schema{
+	carol := writeParquet(t, strings.Replace(aliceRow, "'Alice'", "'Carol'", 1))
+	status, err := load(ctx, base, carol, bigquery.Parquet, bigquery.Schema{
 		{Name: "month", Type: bigquery.DateFieldType}, {Name: "salesperson", Type: bigquery.StringFieldType},
 		{Name: "n", Type: bigquery.IntegerFieldType}, {Name: "r", Type: bigquery.FloatFieldType},
 		{Name: "b", Type: bigquery.BooleanFieldType}, {Name: "ts", Type: bigquery.TimestampFieldType}}, bigquery.WriteTruncate)
@@ -147,8 +100,34 @@ func TestLoadPartitionDecoratorAndDispositions(t *testing.T) {
 		t.Fatalf("truncate: %v / %v", err, status.Err())
 	}
 	st, _ = srv.Table("kpis", "sales")
-	if len(st.Schema) != 6 || st.Schema[0].Description != "" || len(st.Rows) != 1 {
-		t.Errorf("after truncate: %+v, %d rows", st.Schema, len(st.Rows))
+	if len(st.Schema) != 6 || st.Schema[0].Description != "" || len(st.Rows) != 1 || st.Rows[0]["salesperson"] != "Carol" {
+		t.Errorf("after truncate: %+v, %v", st.Schema, st.Rows)
+	}
+}
+
+// The loads uptake never sends are refused, so that a change to its loads
+// shows here first (and is checked for real on the emulator).
+func TestLoadRefusesWhatUptakeDoesNotSend(t *testing.T) {
+	srv, c, ctx := setup(t)
+	createDataset(t, ctx, c, "kpis", "US")
+	data := writeParquet(t, aliceRow)
+	for _, tc := range []struct {
+		table  string
+		format bigquery.DataFormat
+		wd     bigquery.TableWriteDisposition
+		want   string
+	}{
+		{"sales", bigquery.Parquet, bigquery.WriteAppend, "WRITE_TRUNCATE only"},
+		{"sales", bigquery.CSV, bigquery.WriteTruncate, "PARQUET only"},
+		{"sales$202609", bigquery.Parquet, bigquery.WriteTruncate, "whole tables only"},
+	} {
+		status, err := load(ctx, c.Dataset("kpis").Table(tc.table), data, tc.format, kpiSchema, tc.wd)
+		if err != nil || status.Err() == nil || !strings.Contains(status.Err().Error(), tc.want) {
+			t.Errorf("%s %s %s: %v / %v, want %q", tc.table, tc.format, tc.wd, err, status.Err(), tc.want)
+		}
+	}
+	if _, ok := srv.Table("kpis", "sales"); ok {
+		t.Error("a refused load created the table")
 	}
 }
 
@@ -187,31 +166,5 @@ func TestLoadRejectsBadParquet(t *testing.T) {
 	status, err := load(ctx, tbl, []byte("not parquet"), bigquery.Parquet, kpiSchema, bigquery.WriteTruncate)
 	if err != nil || status.Err() == nil {
 		t.Errorf("garbage: %v / %v", err, status.Err())
-	}
-}
-
-func TestLoadCSVAndJSON(t *testing.T) {
-	srv, c, ctx := setup(t)
-	createDataset(t, ctx, c, "kpis", "US")
-	schema := bigquery.Schema{{Name: "month", Type: bigquery.DateFieldType}, {Name: "n", Type: bigquery.IntegerFieldType}}
-	src := bigquery.NewReaderSource(strings.NewReader("month,n\n2026-09-01,3\n2026-10-01,\n"))
-	src.SourceFormat, src.Schema, src.SkipLeadingRows = bigquery.CSV, schema, 1
-	job, err := c.Dataset("kpis").Table("csv").LoaderFrom(src).Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, err := job.Wait(ctx); err != nil || status.Err() != nil {
-		t.Fatalf("csv: %v / %v", err, status.Err())
-	}
-	status, err := load(ctx, c.Dataset("kpis").Table("json"), []byte(`{"month":"2026-09-01","n":3}`+"\n"+`{"month":"2026-10-01","n":null}`),
-		bigquery.JSON, schema, bigquery.WriteAppend)
-	if err != nil || status.Err() != nil {
-		t.Fatalf("json: %v / %v", err, status.Err())
-	}
-	for _, name := range []string{"csv", "json"} {
-		st, _ := srv.Table("kpis", name)
-		if len(st.Rows) != 2 || st.Rows[0]["n"] != int64(3) || st.Rows[1]["n"] != nil || st.Rows[1]["month"] != (civil.Date{Year: 2026, Month: 10, Day: 1}) {
-			t.Errorf("%s rows = %v", name, st.Rows)
-		}
 	}
 }

@@ -17,16 +17,10 @@ import (
 // decodeData parses uploaded load data into rows keyed by the job schema's
 // field names, with values of the schema's types.
 func (s *Server) decodeData(lc *bq.JobConfigurationLoad, data []byte, fields []Field) ([]map[string]any, *apiError) {
-	format := strings.ToUpper(lc.SourceFormat)
-	switch format {
-	case "PARQUET":
-		return s.readParquet(data, fields, lc.IgnoreUnknownValues)
-	case "", "CSV":
-		return readCSV(data, fields, lc)
-	case "NEWLINE_DELIMITED_JSON":
-		return readNDJSON(data, fields, lc.IgnoreUnknownValues)
+	if format := strings.ToUpper(lc.SourceFormat); format != "PARQUET" {
+		return nil, invalidf("bqfake: source format %q: uptake loads PARQUET only", format)
 	}
-	return nil, invalidf("bqfake: source format %s is not supported (PARQUET, CSV and NEWLINE_DELIMITED_JSON are)", format)
+	return s.readParquet(data, fields, lc.IgnoreUnknownValues)
 }
 
 func readErr(format string, args ...any) *apiError {

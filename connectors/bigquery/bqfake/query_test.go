@@ -13,25 +13,30 @@ import (
 )
 
 // seed creates kpis.<name> (month DATE, salesperson STRING, n INTEGER) and
-// loads rows into it (CSV lines; an empty field is NULL).
-func seed(t *testing.T, c *bigquery.Client, name, rows string) {
+// loads rows into it: a SQL VALUES list ("" for none).
+func seed(t *testing.T, c *bigquery.Client, name, values string) {
 	t.Helper()
+	query := ""
+	if values != "" {
+		query = "SELECT month::DATE AS month, salesperson::VARCHAR AS salesperson, n::BIGINT AS n FROM (VALUES " + values + ") t(month, salesperson, n)"
+	}
 	seedWith(t, c, name, bigquery.Schema{
-		{Name: "month", Type: bigquery.DateFieldType}, {Name: "salesperson", Type: bigquery.StringFieldType}, {Name: "n", Type: bigquery.IntegerFieldType}}, rows)
+		{Name: "month", Type: bigquery.DateFieldType}, {Name: "salesperson", Type: bigquery.StringFieldType}, {Name: "n", Type: bigquery.IntegerFieldType}}, query)
 }
 
-// seedWith creates kpis.<name> with schema and loads rows (CSV lines) into it.
-func seedWith(t *testing.T, c *bigquery.Client, name string, schema bigquery.Schema, rows string) {
+// seedWith creates kpis.<name> with schema and loads the rows of a DuckDB
+// query (none when query is "").
+func seedWith(t *testing.T, c *bigquery.Client, name string, schema bigquery.Schema, query string) {
 	t.Helper()
 	ctx := t.Context()
 	tbl := c.Dataset("kpis").Table(name)
 	if err := tbl.Create(ctx, &bigquery.TableMetadata{Schema: schema}); err != nil {
 		t.Fatal(err)
 	}
-	if rows == "" {
+	if query == "" {
 		return
 	}
-	status, err := load(ctx, tbl, []byte(rows), bigquery.CSV, schema, bigquery.WriteAppend)
+	status, err := load(ctx, tbl, writeParquet(t, query), bigquery.Parquet, schema, bigquery.WriteTruncate)
 	if err != nil || status.Err() != nil {
 		t.Fatalf("seed %s: %v / %v", name, err, status.Err())
 	}
@@ -67,10 +72,10 @@ var september = []bigquery.QueryParameter{
 func TestMultiStatementTransaction(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "EU")
-	seed(t, c, "a", "2026-08-01,old-aug,1\n2026-09-01,old-sep,2\n")
-	seed(t, c, "b", "2026-09-01,old-b,2\n")
-	seed(t, c, "stg_a", "2026-08-01,out-of-window,9\n2026-09-01,new-sep,7\n")
-	seed(t, c, "stg_b", "2026-09-01,new-b,8\n")
+	seed(t, c, "a", "('2026-08-01', 'old-aug', 1), ('2026-09-01', 'old-sep', 2)")
+	seed(t, c, "b", "('2026-09-01', 'old-b', 2)")
+	seed(t, c, "stg_a", "('2026-08-01', 'out-of-window', 9), ('2026-09-01', 'new-sep', 7)")
+	seed(t, c, "stg_b", "('2026-09-01', 'new-b', 8)")
 
 	// One statement refers to a missing table: job.Wait returns the error
 	// and neither table changes.
@@ -127,7 +132,7 @@ func count(t *testing.T, it *bigquery.RowIterator) int64 {
 func TestCountsDMLAndReadBack(t *testing.T) {
 	_, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "2026-09-01,Carol,3\n2026-08-01,Alice,1\n2026-09-01,Bob,\n")
+	seed(t, c, "a", "('2026-09-01', 'Carol', 3), ('2026-08-01', 'Alice', 1), ('2026-09-01', 'Bob', NULL)")
 
 	// Paging through tabledata.list; Bob's n is NULL.
 	it := c.Dataset("kpis").Table("a").Read(ctx)
@@ -241,7 +246,7 @@ func TestQueryErrors(t *testing.T) {
 func TestScriptWithoutTransactionIsNotAtomic(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "2026-09-01,Alice,1\n")
+	seed(t, c, "a", "('2026-09-01', 'Alice', 1)")
 	_, err := runQuery(ctx, c, "DELETE FROM `uptake-test.kpis.a` WHERE TRUE; "+
 		"INSERT INTO `uptake-test.kpis.a` (`month`) SELECT `month` FROM `uptake-test.kpis.missing` WHERE TRUE")
 	if code, _, _ := apiErr(t, err); code != 404 {

@@ -19,8 +19,8 @@ func TestTableUpdateRateLimit(t *testing.T) {
 	srv, c, ctx := setup(t)
 	srv.SetTableUpdateRate(5, time.Hour) // the client retries a refused patch: not until the window ends
 	createDataset(t, ctx, c, "kpis", "US")
-	seed(t, c, "a", "2026-09-01,Alice,1\n") // tables.insert + load: 2
-	seed(t, c, "stg", "2026-09-01,Bob,2\n") // other tables have limits of their own
+	seed(t, c, "a", "('2026-09-01', 'Alice', 1)") // tables.insert + load: 2
+	seed(t, c, "stg", "('2026-09-01', 'Bob', 2)") // other tables have limits of their own
 	const insert = "INSERT INTO `uptake-test.kpis.%s` (`month`, `salesperson`, `n`) SELECT `month`, `salesperson`, `n` FROM `uptake-test.kpis.stg` WHERE TRUE;"
 	status, err := runQuery(ctx, c, "BEGIN TRANSACTION; DELETE FROM `uptake-test.kpis.a` WHERE TRUE; "+fmt.Sprintf(insert, "a")+" COMMIT TRANSACTION;")
 	if err != nil || status.Err() != nil {

@@ -126,18 +126,12 @@ func validateLayout(fields []Field, p *Partitioning, clustering []string) *apiEr
 	return nil
 }
 
-// evolveOptions says which schema changes are allowed.
-type evolveOptions struct {
-	allowAdd       bool // new fields may be added (NULLABLE only)
-	allowRelax     bool // REQUIRED may become NULLABLE
-	allowOmitted   bool // existing NULLABLE fields may be absent from the new schema
-	keepOldDescrip bool // descriptions of existing fields are kept when the new schema has none
-}
-
 // evolveSchema checks that the new schema is a permitted evolution of the
-// old one and returns the resulting schema. Errors name the field the way
-// BigQuery does ("Provided Schema does not match Table p:d.t. ...").
-func evolveSchema(tableName string, old, proposed []Field, o evolveOptions) ([]Field, *apiError) {
+// old one, as a tables.patch or update may make it (NULLABLE fields added,
+// REQUIRED ones relaxed, nothing removed nor retyped), and returns it.
+// Errors name the field the way BigQuery does ("Provided Schema does not
+// match Table p:d.t. ...").
+func evolveSchema(tableName string, old, proposed []Field) ([]Field, *apiError) {
 	mismatch := func(format string, args ...any) *apiError {
 		return invalidf("Provided Schema does not match Table %s. %s", tableName, fmt.Sprintf(format, args...))
 	}
@@ -146,10 +140,6 @@ func evolveSchema(tableName string, old, proposed []Field, o evolveOptions) ([]F
 	for _, of := range old {
 		i, ok := findField(proposed, of.Name)
 		if !ok {
-			if o.allowOmitted && of.Mode != "REQUIRED" {
-				out = append(out, of)
-				continue
-			}
 			return nil, mismatch("Field %s is missing in new schema", of.Name)
 		}
 		used[i] = true
@@ -159,23 +149,18 @@ func evolveSchema(tableName string, old, proposed []Field, o evolveOptions) ([]F
 		}
 		if nf.Mode != of.Mode {
 			relax := of.Mode == "REQUIRED" && nf.Mode == "NULLABLE"
-			if !relax || !o.allowRelax {
+			if !relax {
 				return nil, mismatch("Field %s has changed mode from %s to %s", of.Name, of.Mode, nf.Mode)
 			}
 		}
 		f := of
 		f.Mode = nf.Mode
-		if nf.Description != "" || !o.keepOldDescrip {
-			f.Description = nf.Description
-		}
+		f.Description = nf.Description
 		out = append(out, f)
 	}
 	for i, nf := range proposed {
 		if used[i] {
 			continue
-		}
-		if !o.allowAdd {
-			return nil, mismatch("Cannot add fields (field: %s)", nf.Name)
 		}
 		if nf.Mode == "REQUIRED" {
 			return nil, mismatch("Cannot add required fields to an existing schema. (field: %s)", nf.Name)

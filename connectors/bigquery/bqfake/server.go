@@ -22,8 +22,8 @@
 //     jobs.get, jobs.cancel, jobs.getQueryResults (GET .../queries/{job}),
 //     jobs.query (POST .../queries, the client's Query.Read fast path)
 //
-// Load jobs read PARQUET (parsed with DuckDB), CSV and NEWLINE_DELIMITED_JSON
-// and require an explicit schema. Query jobs run exactly the statements
+// Load jobs take what uptake sends: a whole table, WRITE_TRUNCATE, PARQUET
+// (parsed with DuckDB) with an explicit schema. Query jobs run exactly the statements
 // uptake sends (script.go): BEGIN TRANSACTION; DELETE FROM `p.d.t` WHERE c;
 // INSERT INTO `p.d.t` (`a`, ...) SELECT `a`, ... FROM `p.d.s` WHERE c;
 // COMMIT TRANSACTION; SELECT COUNT(*) FROM `p.d.t` WHERE c, where c is TRUE,
@@ -35,10 +35,8 @@
 //
 // As in BigQuery, statements of a script outside a transaction take effect
 // one by one, while the statements between BEGIN TRANSACTION and COMMIT
-// TRANSACTION take effect together or not at all; a load with
-// WRITE_TRUNCATE on a whole table replaces the table's schema (descriptions
-// included) with the load's, whereas WRITE_APPEND, WRITE_TRUNCATE_DATA and
-// writes to a partition decorator (table$YYYYMM) need a compatible schema.
+// TRANSACTION take effect together or not at all; a load replaces the
+// table's schema (descriptions included) with the load's.
 // Jobs take effect when created; they are reported RUNNING by jobs.insert
 // and DONE from the next jobs.get or getQueryResults on.
 //

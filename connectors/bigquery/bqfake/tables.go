@@ -220,7 +220,7 @@ func (s *Server) patchTable(r *http.Request, datasetID, tableID string, body []b
 		if err != nil {
 			return nil, err
 		}
-		n.Schema, err = evolveSchema(name, t.Schema, fields, evolveOptions{allowAdd: true, allowRelax: true})
+		n.Schema, err = evolveSchema(name, t.Schema, fields)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package bqfake_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -16,7 +17,7 @@ func TestResumableProtocolWithPUTAnd308(t *testing.T) {
 	srv, c, ctx := setup(t)
 	createDataset(t, ctx, c, "kpis", "US")
 	meta := `{"jobReference":{"jobId":"by-hand"},"configuration":{"load":{"destinationTable":{"projectId":"uptake-test","datasetId":"kpis","tableId":"t"},` +
-		`"sourceFormat":"CSV","schema":{"fields":[{"name":"month","type":"DATE"},{"name":"n","type":"INT64"}]}}}}`
+		`"sourceFormat":"PARQUET","writeDisposition":"WRITE_TRUNCATE","schema":{"fields":[{"name":"month","type":"DATE"},{"name":"n","type":"INT64"}]}}}}`
 	resp, err := http.Post(srv.URL()+"/upload/bigquery/v2/projects/uptake-test/jobs?uploadType=resumable", "application/json", strings.NewReader(meta))
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +27,7 @@ func TestResumableProtocolWithPUTAnd308(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(session, srv.URL()+"/upload/") {
 		t.Fatalf("open session: %d, Location %q", resp.StatusCode, session)
 	}
-	data := "2026-09-01,3\n2026-10-01,4\n"
+	data := string(writeParquet(t, "SELECT * FROM (VALUES (DATE '2026-09-01', 3::BIGINT), (DATE '2026-10-01', 4::BIGINT)) t(month, n)"))
 	put := func(body, contentRange string) *http.Response {
 		req, _ := http.NewRequest("PUT", session, strings.NewReader(body))
 		req.Header.Set("Content-Range", contentRange)
@@ -41,7 +42,7 @@ func TestResumableProtocolWithPUTAnd308(t *testing.T) {
 	if resp.StatusCode != 308 || resp.Header.Get("Range") != "bytes=0-9" {
 		t.Fatalf("first chunk: %d, Range %q", resp.StatusCode, resp.Header.Get("Range"))
 	}
-	resp = put(data[10:], "bytes 10-25/26")
+	resp = put(data[10:], fmt.Sprintf("bytes 10-%d/%d", len(data)-1, len(data)))
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	var job struct {
