@@ -261,7 +261,7 @@ func TestMalformedRowsGoToRejects(t *testing.T) {
 	got := f.rows(`SELECT file, line, coalesce("column", ''), reason FROM load_rejects ORDER BY line`)
 	want := []string{
 		p + "|3||too many columns: Expected Number of Columns: 9 Found: 10",
-		p + `|4|seats|cast: Error when converting column "seats". Could not convert string "many" to a number`,
+		p + `|4|seats|"many" is not a number`,
 		p + `|5|archived|"maybe" is not a yes/no value (yes/no, true/false, 1/0, oui/non)`,
 		p + `|6|portal views|"-3" is not a whole number of 0 or more`,
 		p + "|7|reference|empty value in a required column",
@@ -584,7 +584,7 @@ func TestOrdersDecimalCommaAndMappedColumns(t *testing.T) {
 	}
 	p := f.path("commandes_2026-09.csv")
 	if got := f.rows(`SELECT file, line, "column", reason FROM load_rejects`); len(got) != 1 ||
-		got[0] != p+`|4|Montant HT|cast: Error when converting column "Montant HT". Could not convert string "1.234,5" to a number` {
+		got[0] != p+`|4|Montant HT|"1.234,5" is not a number` {
 		t.Errorf("rejects = %v", got)
 	}
 }
@@ -613,13 +613,13 @@ func TestBadOrdersGoToRejects(t *testing.T) {
 	p := f.path("orders_2026-09.csv")
 	got := f.rows(`SELECT file, line, coalesce("column", ''), reason FROM load_rejects ORDER BY line`)
 	want := []string{
-		p + `|3|amount|cast: Error when converting column "amount". Could not convert string "12abc" to a number`,
+		p + `|3|amount|"12abc" is not a number`,
 		p + "|4|order_id|empty value in a required column",
 		p + "|5|customer_reference|empty value in a required column",
 		p + "|6|date|empty date",
 		p + "|7|channel|empty value in a required column",
 		p + `|8|amount|"12345678901234567" is too large for an amount (at most 16 digits before the decimal separator)`,
-		p + `|9|date|cast: Error when converting column "date". Could not convert string "2026-09-31" to a date`,
+		p + `|9|date|"2026-09-31" is not a date`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rejects\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -283,14 +283,23 @@ func (s *Source) keepDuckDBRejects(ctx context.Context, conn *sql.Conn, sc *scan
 		names = append(names, fmt.Sprintf("('c%d', %s)", i, sqltext.Quote(label)))
 	}
 	res, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects
-		WITH errs AS (
-			SELECT r.line, r.column_idx AS ord, n.header AS col,
-				lower(r.error_type) || ': ' || replace(replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
+		WITH messages AS (
+			SELECT r.line, r.column_idx AS ord, n.header AS col, lower(r.error_type) AS kind,
+				replace(replace(replace(replace(CASE WHEN n.header IS NULL THEN r.error_message
 					ELSE replace(r.error_message, '"' || r.column_name || '"', '"' || n.header || '"') END,
-					'to ''DOUBLE''', 'to a number'), 'to ''DECIMAL''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text') AS reason,
+					'to ''DOUBLE''', 'to a number'), 'to ''DECIMAL''', 'to a number'), 'to ''DATE''', 'to a date'), 'to ''VARCHAR''', 'to text') AS message,
 				r.csv_line
 			FROM %[4]s r LEFT JOIN (VALUES %[5]s) n(col, header) ON n.col = r.column_name
-			WHERE r.error_type <> 'MISSING COLUMNS'
+			WHERE r.error_type <> 'MISSING COLUMNS'),
+		errs AS (
+			-- a value of the wrong type says so in the words of the other
+			-- rejects ("x" is not a number); DuckDB's own words otherwise
+			SELECT line, ord, col,
+				CASE WHEN kind = 'cast' AND regexp_matches(message, '^Error when converting column "[^"]*"\. Could not convert string ".*" to (a number|a date)$')
+					THEN regexp_replace(message, '^.*Could not convert string (".*") to (a number|a date)$', '\1 is not \2')
+					ELSE kind || ': ' || message END AS reason,
+				csv_line
+			FROM messages
 			UNION ALL
 			-- a short line: one error naming every column it lacks
 			SELECT r.line, min(r.column_idx), NULL,
