@@ -84,7 +84,9 @@ func report(_ context.Context, w io.Writer, cfg *config.Config, rep *etl.Validat
 		fmt.Fprintf(w, "warning: %s\n", indent(warn))
 	}
 	if len(rep.RowsOut) > 0 {
-		fmt.Fprintln(w, "a run would publish")
+		// Built from the inputs alone: what a warehouse keeps across runs
+		// (older users snapshots, GA4 days pulled before) is not read.
+		fmt.Fprintln(w, "a run would publish (from these inputs alone; what the warehouse keeps from earlier runs may add to it)")
 		for _, t := range keys(rep.RowsOut) {
 			fmt.Fprintf(w, "  %-24s %10d rows\n", t, rep.RowsOut[t])
 		}
