@@ -12,9 +12,10 @@ import (
 	"github.com/uptake-dev/uptake/etl"
 )
 
-// overview is kpi_overview_monthly without published_at, one line a month.
+// overview is kpi_overview_monthly without published_at, one line a month,
+// every value in full (as text: cells rounds fractions).
 func overview(w *workspace) string {
-	return strings.Join(w.cells(`SELECT * EXCLUDE (published_at) FROM kpi_overview_monthly ORDER BY month`), "\n")
+	return strings.Join(w.cells(`SELECT COLUMNS(* EXCLUDE (published_at))::VARCHAR FROM kpi_overview_monthly ORDER BY month`), "\n")
 }
 
 // The fixture holds July to September 2026. A backfill of those months,

@@ -160,6 +160,7 @@ func (w *workspace) validate(asOf time.Time) (*etl.Validation, error) {
 
 // write replaces (or adds) an input file.
 func (w *workspace) write(name, content string) {
+	w.t.Helper()
 	if err := os.WriteFile(filepath.Join(w.dir, "input", name), []byte(content), 0o644); err != nil {
 		w.t.Fatal(err)
 	}
@@ -168,6 +169,7 @@ func (w *workspace) write(name, content string) {
 // db is the warehouse, opened read-only until the test ends (a run
 // cannot open it meanwhile: use scan or cells between runs).
 func (w *workspace) db() *sql.DB {
+	w.t.Helper()
 	db, err := sql.Open("duckdb", w.cfg.Warehouse+"?access_mode=read_only")
 	if err != nil {
 		w.t.Fatal(err)

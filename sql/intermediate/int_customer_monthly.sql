@@ -35,7 +35,8 @@ base AS (
     JOIN int_customer_firsts f USING (customer_ref)
 ),
 previous AS (
-    -- each customer's month as the next month sees it
+    -- each customer's month as the next month sees it (month × customer_ref
+    -- is unique: csvexport refuses a reference twice in a month's export)
     SELECT
         (month + INTERVAL 1 MONTH)::DATE AS month,
         customer_ref,

@@ -43,7 +43,7 @@ type condition struct {
 }
 
 const (
-	tableExpr = "`([^`.;]+)\\.([^`.;]+)\\.([^`.;]+)`"
+	tableExpr = "`([^`;]+)\\.([^`.;]+)\\.([^`.;]+)`" // a project may hold dots (example.com:p)
 	condExpr  = "(TRUE|FALSE|`[^`]+` BETWEEN @\\w+ AND @\\w+|@\\w+ <= @\\w+)"
 )
 
@@ -56,19 +56,21 @@ var (
 	columnRE  = regexp.MustCompile("^`([^`]+)`$")
 )
 
-// parseScript splits a query into its statements and recognizes each.
+// parseScript splits a query into its statements (one per line, as uptake
+// writes them, each ending with a semicolon) and recognizes each.
 func parseScript(sql string) ([]statement, *apiError) {
 	var out []statement
 	for _, text := range strings.Split(sql, ";") {
-		text = strings.Join(strings.Fields(text), " ")
+		text = strings.TrimSpace(text)
 		if text == "" {
 			continue
 		}
 		st, ok := recognize(text)
 		if !ok {
-			return nil, queryErrf("Syntax error: bqfake runs only the statements uptake sends "+
+			return nil, queryErrf("Syntax error: bqfake runs only uptake's publish statements "+
 				"(BEGIN TRANSACTION; DELETE FROM `p.d.t` WHERE c; INSERT INTO `p.d.t` (`a`, ...) SELECT `a`, ... FROM `p.d.s` WHERE c; "+
-				"COMMIT TRANSACTION; SELECT COUNT(*) FROM `p.d.t` WHERE c), not %q; GoogleSQL itself is tested on the BigQuery emulator", text)
+				"COMMIT TRANSACTION; SELECT COUNT(*) FROM `p.d.t` WHERE c), not %q; GoogleSQL itself is tested on the BigQuery emulator, "+
+				"and a test answers other queries with AnswerQuery", text)
 		}
 		out = append(out, st)
 	}
@@ -78,12 +80,12 @@ func parseScript(sql string) ([]statement, *apiError) {
 	return out, nil
 }
 
-// recognize reads one statement (spaces collapsed).
+// recognize reads one statement.
 func recognize(text string) (statement, bool) {
 	switch text {
-	case "BEGIN TRANSACTION", "BEGIN":
+	case "BEGIN TRANSACTION":
 		return statement{kind: stmtBegin}, true
-	case "COMMIT TRANSACTION", "COMMIT":
+	case "COMMIT TRANSACTION":
 		return statement{kind: stmtCommit}, true
 	}
 	if g := countRE.FindStringSubmatch(text); g != nil {
@@ -94,7 +96,8 @@ func recognize(text string) (statement, bool) {
 	}
 	if g := insertRE.FindStringSubmatch(text); g != nil {
 		cols, ok := columns(g[4])
-		if selected, same := columns(g[5]); !ok || !same || strings.Join(cols, ",") != strings.Join(selected, ",") {
+		selected, selectedOK := columns(g[5])
+		if !ok || !selectedOK || strings.Join(cols, "`") != strings.Join(selected, "`") {
 			return statement{}, false
 		}
 		return statement{kind: stmtInsert, table: tableName{g[1], g[2], g[3]}, cols: cols,

@@ -65,7 +65,8 @@ func (s *Server) SkewNextInsert(table string, delta int) {
 }
 
 // skewInsert applies and consumes the first SkewNextInsert rule for the
-// table tname ("project.dataset.table" or shorter). The lock is held.
+// table tname ("project.dataset.table"; the rule may name the table alone
+// or "dataset.table"). The lock is held.
 func (s *Server) skewInsert(tname string, rows []map[string]any) []map[string]any {
 	for i, k := range s.insertSkews {
 		if tname != k.table && !strings.HasSuffix(tname, "."+k.table) {

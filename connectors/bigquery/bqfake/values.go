@@ -270,18 +270,6 @@ func partitionKey(v any, ptype string) string {
 	return t.Format("20060102")
 }
 
-func decoratorLen(ptype string) int {
-	switch ptype {
-	case "HOUR":
-		return 10
-	case "MONTH":
-		return 6
-	case "YEAR":
-		return 4
-	}
-	return 8
-}
-
 // zeroOf is a sample non-NULL value of a type, used to check coercions.
 func zeroOf(typ string) any {
 	v, _ := parseValue(map[string]string{
