@@ -614,7 +614,9 @@ func TestReportLabelsComeFromTheSchema(t *testing.T) {
 	mustContain(t, "actions", section(t, out, "actions"), th("action_list", "reason"))
 	mustContain(t, "customers", section(t, out, "customers"), th("customer_monthly", "score_mom"))
 	d := docs["kpi_overview_monthly"].Columns["churn_rate"]
-	mustContain(t, "footer", out, "<dt>"+d.Label+"</dt><dd>"+template.HTMLEscapeString(d.Definition)+"</dd>")
+	mustContain(t, "footer", out, "<dt>"+d.Label+"</dt><dd>"+template.HTMLEscapeString(d.Definition)+"</dd>",
+		// the definitions speak of fractions and columns; the report shows percentages and labels
+		"shown in this report as a percentage (25 %)", "the tables' columns")
 	if !strings.Contains(d.Definition, "churned_customers / activated_at_start") {
 		t.Errorf("churn_rate's definition has lost its formula: %q", d.Definition)
 	}
