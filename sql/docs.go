@@ -174,10 +174,46 @@ func WithSettings(text string, settings map[string]string) string {
 }
 
 // plain is a description as plain text: settings replaced, markdown's bold
-// and code marks removed.
+// and code marks removed, a table written as one line per row.
 func plain(text string, settings map[string]string) string {
-	text = WithSettings(text, settings)
+	text = plainTables(WithSettings(text, settings))
 	return strings.NewReplacer("**", "", "`", "").Replace(text)
+}
+
+// plainTables writes each markdown table of text as one line per row: its
+// first cell, then each other cell after its header ("churn_risk: when
+// active last month; priority 1").
+func plainTables(text string) string {
+	lines := strings.Split(text, "\n")
+	var out, header []string
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "|") {
+			header = nil
+			out = append(out, l)
+			continue
+		}
+		cells := strings.Split(strings.Trim(l, "| "), "|")
+		for j := range cells {
+			cells[j] = strings.TrimSpace(cells[j])
+		}
+		switch {
+		case header == nil && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "|---"):
+			header = cells
+		case strings.HasPrefix(l, "|---"):
+		case header != nil:
+			var parts []string
+			for j, c := range cells[1:] {
+				if j+1 < len(header) {
+					c = header[j+1] + " " + c
+				}
+				parts = append(parts, c)
+			}
+			out = append(out, cells[0]+": "+strings.Join(parts, "; "))
+		default:
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // Markdown is the published tables' reference for docs/kpis.md: per table,

@@ -60,7 +60,13 @@ func TestDocsWriteTheRunsSettings(t *testing.T) {
 	schema, err := uptakesql.ParseSchemaDocs([]byte(`version: 2
 models:
   - name: t
-    description: "One row per **month**."
+    description: |-
+      One row per **month**.
+
+      | play | when | priority |
+      |---|---|---|
+      | `+"`churn_risk`"+` | not active now | 1 |
+      | `+"`usage_drop`"+` | down by ≥ `+"`kpi.drop_alert_pct`"+` % | 2 |
     columns:
       - name: low
         description: '{{ doc("low") }}'
@@ -77,8 +83,9 @@ models:
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs := schema.Docs(map[string]string{"kpi.low_utilization_pct": "45", "kpi.champion_top_pct": "10"})["t"]
-	want := uptakesql.TableDoc{Description: "One row per month.", Columns: map[string]uptakesql.ColumnDoc{
+	docs := schema.Docs(map[string]string{"kpi.low_utilization_pct": "45", "kpi.champion_top_pct": "10", "kpi.drop_alert_pct": "50"})["t"]
+	// A markdown table (action_list's plays) is one line per row in plain text.
+	want := uptakesql.TableDoc{Description: "One row per month.\n\nchurn_risk: when not active now; priority 1\nusage_drop: when down by ≥ 50 %; priority 2", Columns: map[string]uptakesql.ColumnDoc{
 		"low":  {Label: "Low utilization", Definition: "active_users / seats below 45 %."},
 		"top":  {Label: "Top", Definition: "in the top 10 %, or a score of kpi.champion_min_score or more."},
 		"bare": {Label: "bare", Definition: ""},
