@@ -7,4 +7,5 @@ WHERE active_customers > activated_customers OR activated_customers > customers
 UNION ALL
 SELECT 'salesperson', month, salesperson, active_customers, activated_customers, customers, active_users, users
 FROM kpi_salesperson_monthly
-WHERE active_customers > activated_customers OR active_users > users
+WHERE active_customers > activated_customers OR activated_customers > customers
+   OR active_users > users
