@@ -28,6 +28,8 @@ WITH activity AS (
     FROM raw_activity
     ANTI JOIN (SELECT user_id FROM stg_user_keys WHERE excluded) x USING (user_id)
     WHERE day < getvariable('as_of')
+      -- no feature nor milestone configured: nothing to read (DuckDB then skips the scan)
+      AND len(getvariable('features')) + len(getvariable('milestone_events')) > 0
       AND list_contains(list_concat(flatten(list_transform(getvariable('features'), lambda f: f.events)), getvariable('milestone_events')), event)
     UNION ALL
     SELECT day, customer_ref, NULL, event, count
