@@ -34,7 +34,7 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 		fmt.Fprintln(w, "\ninputs")
 		for _, t := range keys(res.RowsIn) {
 			if res.RowsIn[t] > 0 { // tables no source fills are left out
-				fmt.Fprintf(w, "  %-24s %10d rows\n", t, res.RowsIn[t])
+				fmt.Fprintf(w, "  %-24s %10d %s\n", t, res.RowsIn[t], rowsWord(res.RowsIn[t]))
 			}
 		}
 	}
@@ -53,7 +53,7 @@ func printSummary(w io.Writer, cfg *config.Config, res *etl.Result, runErr error
 	if len(res.RowsOut) > 0 && runErr == nil {
 		fmt.Fprintln(w, "\noutputs")
 		for _, t := range res.Outputs {
-			fmt.Fprintf(w, "  %-24s %10d rows\n", t, res.RowsOut[t])
+			fmt.Fprintf(w, "  %-24s %10d %s\n", t, res.RowsOut[t], rowsWord(res.RowsOut[t]))
 		}
 	}
 	if h := res.Headline; h != nil && runErr == nil {
@@ -107,6 +107,14 @@ func signedPct(v sql.NullFloat64) string {
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") }
+
+// rowsWord is "row" for one, "rows" otherwise.
+func rowsWord(n int64) string {
+	if n == 1 {
+		return "row"
+	}
+	return "rows"
+}
 
 func keys(m map[string]int64) []string {
 	out := make([]string, 0, len(m))

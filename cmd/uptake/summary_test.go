@@ -28,3 +28,16 @@ func TestSummaryNamesAFailureBetweenCommits(t *testing.T) {
 		t.Errorf("summary:\n%s", b.String())
 	}
 }
+
+// The tables' counts: one row is "1 row".
+func TestSummaryCountsRows(t *testing.T) {
+	var b bytes.Buffer
+	res := &etl.Result{RunID: "r1", Status: "success", StartedAt: time.Now(), EndedAt: time.Now(),
+		RowsOut: map[string]int64{"runs": 1, "kpi_daily": 363}, Outputs: []string{"kpi_daily", "runs"}}
+	printSummary(&b, &config.Config{File: "uptake.yaml"}, res, nil)
+	for _, want := range []string{"  kpi_daily                       363 rows\n", "  runs                              1 row\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -88,7 +88,7 @@ func report(_ context.Context, w io.Writer, cfg *config.Config, rep *etl.Validat
 		// (older users snapshots, GA4 days pulled before) is not read.
 		fmt.Fprintln(w, "a run would publish (from these inputs alone; what the warehouse keeps from earlier runs may add to it)")
 		for _, t := range keys(rep.RowsOut) {
-			fmt.Fprintf(w, "  %-24s %10d rows\n", t, rep.RowsOut[t])
+			fmt.Fprintf(w, "  %-24s %10d %s\n", t, rep.RowsOut[t], rowsWord(rep.RowsOut[t]))
 		}
 	}
 	if len(rep.Problems) == 0 {

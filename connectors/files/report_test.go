@@ -185,7 +185,7 @@ func TestRenderReport(t *testing.T) {
 	db := openDB(t, handMade)
 	info := ReportInfo{
 		RunID: "run-42", StartedAt: time.Date(2026, 9, 14, 8, 30, 0, 0, time.UTC), Duration: 2345 * time.Millisecond,
-		RowsOut: map[string]int64{"kpi_overview_monthly": 3, "customer_monthly": 1234}, Rejects: 7,
+		RowsOut: map[string]int64{"kpi_overview_monthly": 3, "customer_monthly": 1234, "runs": 1}, Rejects: 7,
 		Warnings: []string{`salesperson "<b>x</b>" unknown`},
 	}
 	out := render(t, db, info)
@@ -254,7 +254,7 @@ func TestRenderReport(t *testing.T) {
 	if strings.Contains(out, "Sep Only Corp") || strings.Contains(cust, `class="more"`) {
 		t.Error("customers: wrong month or unexpected overflow line")
 	}
-	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "Monthly active rate</dt>", "Weekly-active</dt>")
+	mustContain(t, "footer", out, "<code>customer_monthly</code> 1\u2009234 rows", "<code>runs</code> 1 row<", "Monthly active rate</dt>", "Weekly-active</dt>")
 
 	// The weekly trend: each week summed over the salespeople.
 	wk := section(t, out, "weekly-active")
