@@ -20,15 +20,14 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range models {
-		if m.Name == name {
-			if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
-				return fmt.Errorf("%s/%s.sql: %w", layer, name, err)
-			}
-			return nil
-		}
+	m, ok := uptakesql.Named(models, name)
+	if !ok {
+		return fmt.Errorf("sql: no %s/%s.sql", layer, name)
 	}
-	return fmt.Errorf("sql: no %s/%s.sql", layer, name)
+	if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("%s/%s.sql: %w", layer, name, err)
+	}
+	return nil
 }
 
 // transformStep builds the models.

@@ -16,12 +16,11 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys string
-	for _, m := range models {
-		if m.Name == "stg_user_keys" {
-			keys = m.SQL
-		}
+	keysModel, ok := uptakesql.Named(models, "stg_user_keys")
+	if !ok {
+		t.Fatal("no sql/staging/stg_user_keys.sql")
 	}
+	keys := keysModel.SQL
 	for _, q := range []string{
 		"SET VARIABLE as_of = DATE '2026-10-01'",
 		"SET VARIABLE users_as_of = DATE '2026-10-01'",
@@ -55,12 +54,11 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var unique string
-	for _, m := range tests {
-		if m.Name == "test_user_keys_unique" {
-			unique = m.SQL
-		}
+	uniqueTest, ok := uptakesql.Named(tests, "test_user_keys_unique")
+	if !ok {
+		t.Fatal("no sql/tests/test_user_keys_unique.sql")
 	}
+	unique := uniqueTest.SQL
 	// A hand-made collision: two ids with one key is one offending row.
 	if _, err := db.Exec("CREATE TABLE stg_user_keys AS SELECT * FROM (VALUES ('u1', 7), ('u2', 7), ('u3', 8)) t(user_id, user_key)"); err != nil {
 		t.Fatal(err)

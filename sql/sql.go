@@ -133,6 +133,16 @@ func TempTable(contract, name string) (string, error) {
 // Tests returns the data tests, by name.
 func Tests() ([]Model, error) { return layer("tests") }
 
+// Named is the model of that name among models (false when none is).
+func Named(models []Model, name string) (Model, bool) {
+	for _, m := range models {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Model{}, false
+}
+
 // Models returns the staging, intermediate and mart models in an order
 // where each comes after every model it reads.
 func Models() ([]Model, error) {

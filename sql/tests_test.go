@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltest"
 )
@@ -18,15 +19,11 @@ func TestNumeratorsWithinDenominatorsFindsEachBreak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var query string
-	for _, m := range tests {
-		if m.Name == "test_numerators_within_denominators" {
-			query = m.SQL
-		}
-	}
-	if query == "" {
+	test, ok := uptakesql.Named(tests, "test_numerators_within_denominators")
+	if !ok {
 		t.Fatal("no sql/tests/test_numerators_within_denominators.sql")
 	}
+	query := test.SQL
 	conn := sqltest.Conn(t)
 	ctx := context.Background()
 	// month (1 to 4 for the breaks, 9 for the row that keeps every rule),
@@ -41,18 +38,9 @@ func TestNumeratorsWithinDenominatorsFindsEachBreak(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	got, err := conn.QueryContext(ctx, `SELECT scope || ' ' || strftime(month, '%m') FROM (`+query+`) ORDER BY ALL`)
+	breaks, err := warehouse.Names(ctx, conn, `SELECT scope || ' ' || strftime(month, '%m') FROM (`+query+`) ORDER BY ALL`)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer got.Close()
-	var breaks []string
-	for got.Next() {
-		var s string
-		if err := got.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		breaks = append(breaks, s)
 	}
 	// January: more active than activated; February: more activated than
 	// customers; March: more active users than users. September keeps all.
