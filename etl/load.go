@@ -62,13 +62,14 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 			return fmt.Errorf("contract/%s.sql: %w", m.Name, err)
 		}
 		copied, kept := ex.Relations[m.Name], ex.Kept[m.Name]
+		target := m.Name
 		var saveAsPart func() error
 		if keptAcrossRuns[m.Name] != "" {
 			// The engine compacts these rows: it needs them in a table. The
 			// same kept files as the live table's (no file changed): the
 			// live table is the same too.
 			if len(copied) == 0 && len(kept) > 0 {
-				same, save, err := b.keepRaw(ctx, m.Name, keptAcrossRuns[m.Name], kept)
+				same, part, save, err := b.keepRaw(ctx, m.Name, keptAcrossRuns[m.Name], kept)
 				if err != nil {
 					return err
 				}
@@ -78,11 +79,10 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 					}
 					continue
 				}
-				saveAsPart = save
+				target, saveAsPart = part, save
 			}
 			copied, kept = append(slices.Clone(copied), kept...), nil
 		}
-		target := m.Name
 		if len(kept) > 0 {
 			target = m.Name + warehouse.PartSuffix
 			if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", m.Name, target)); err != nil {
@@ -135,7 +135,7 @@ func copyRaw(ctx context.Context, conn *sql.Conn, table, target string, relation
 		}
 	}
 	if keptAcrossRuns[table] != "" {
-		if err := keepHistory(ctx, conn, table, keptAcrossRuns[table], cols); err != nil {
+		if err := keepHistory(ctx, conn, table, target, keptAcrossRuns[table], cols); err != nil {
 			return err
 		}
 	}
@@ -251,17 +251,17 @@ func columnTypes(ctx context.Context, conn *sql.Conn, relations []string) (map[s
 // needs the history.
 var keptAcrossRuns = map[string]string{"raw_users": "snapshot_date"} // compaction below assumes user_id
 
-// keepHistory adds to the table being built the periods the live one has and
-// this run's inputs do not. The history moves with the build swap, so it is
-// never lost by a failed run.
-func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols []string) error {
+// keepHistory adds to target, the table being built of table, the periods
+// the live one has and this run's inputs do not. The history moves with
+// the build swap, so it is never lost by a failed run.
+func keepHistory(ctx context.Context, conn *sql.Conn, table, target, period string, cols []string) error {
 	var live int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?`, table).Scan(&live); err != nil {
 		return err
 	}
 	if live > 0 {
-		q := fmt.Sprintf("INSERT INTO %[1]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE %[3]s NOT IN (SELECT DISTINCT %[3]s FROM %[1]s)",
-			table, strings.Join(cols, ", "), period)
+		q := fmt.Sprintf("INSERT INTO %[4]s BY NAME SELECT %[2]s FROM main.%[1]s WHERE %[3]s NOT IN (SELECT DISTINCT %[3]s FROM %[4]s)",
+			table, strings.Join(cols, ", "), period, target)
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("keep earlier %s of %s: %w", period, table, err)
 		}
@@ -272,10 +272,20 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, period string, cols
 	// Snapshots after the as-of date replace none (a run as of the 15th
 	// reads the snapshot of the 1st, not the 20th's). Every run compacts,
 	// the first one too: the same files give the same table, whatever the
-	// warehouse had (what lets a run read it from its part, keepRaw).
+	// warehouse had (what lets a run read it from its part, keepRaw). A
+	// table with one period a month has nothing to compact: the self-join
+	// (a million users against themselves) is left out.
+	var shared bool
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT date_trunc('month', p) FROM (SELECT DISTINCT %[2]s AS p FROM %[1]s) GROUP BY 1 HAVING count(*) > 1)`,
+		target, period)).Scan(&shared); err != nil {
+		return fmt.Errorf("compact %s of %s: %w", period, table, err)
+	}
+	if !shared {
+		return nil
+	}
 	q := fmt.Sprintf(`DELETE FROM %[1]s r WHERE EXISTS (SELECT 1 FROM %[1]s n WHERE n.user_id = r.user_id
 		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s
-		AND (n.%[2]s <= getvariable('as_of') OR r.%[2]s > getvariable('as_of')))`, table, period)
+		AND (n.%[2]s <= getvariable('as_of') OR r.%[2]s > getvariable('as_of')))`, target, period)
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}

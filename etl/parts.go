@@ -171,41 +171,43 @@ func (b *builder) record(ctx context.Context, model, part string, months map[str
 // table's part, when that part was made from the same relations (their
 // names change with their content) and holds no period after the as-of
 // date (the compaction depends on it): the load would make the same rows.
-// It says whether it did; else, once the load has filled the table, save
-// makes it a part for the next runs. Only the live part is read: an older
-// one lacks the history gathered since.
-func (b *builder) keepRaw(ctx context.Context, table, period string, relations []string) (kept bool, save func() error, err error) {
+// It says whether it did; else it makes fill, an empty part of the raw
+// table's columns for the load to fill (the rows are written once, where
+// the next runs read them), and save records it and makes the raw table a
+// view of it. Only the live part is read: an older one lacks the history
+// gathered since.
+func (b *builder) keepRaw(ctx context.Context, table, period string, relations []string) (kept bool, fill string, save func() error, err error) {
 	key := hashOf(append([]string{keyScheme + "/" + b.engine, table}, slices.Sorted(slices.Values(relations))...), nil)
 	if e, ok := b.index[indexKey{table, "", key}]; ok && e.part == b.liveParts[table] {
 		var within bool
 		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s) <= getvariable('as_of'), true) FROM parts.%s", period, e.part)).Scan(&within); err != nil {
-			return false, nil, fmt.Errorf("load %s: %w", table, err)
+			return false, "", nil, fmt.Errorf("load %s: %w", table, err)
 		}
 		if within {
 			if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
-				return false, nil, fmt.Errorf("load %s: %w", table, err)
+				return false, "", nil, fmt.Errorf("load %s: %w", table, err)
 			}
 			b.rawParts[table] = e.part
-			return true, nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
+			return true, "", nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
+		}
+	}
+	part := b.partName(table, key)
+	for _, q := range []string{
+		fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s LIMIT 0", part, table),
+		"DROP TABLE " + table,
+	} {
+		if err := b.exec(ctx, q); err != nil {
+			return false, "", nil, fmt.Errorf("load %s: %w", table, err)
 		}
 	}
 	save = func() error {
-		part := b.partName(table, key)
-		for _, q := range []string{
-			fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s", part, table),
-			"DROP TABLE " + table,
-		} {
-			if err := b.exec(ctx, q); err != nil {
-				return fmt.Errorf("load %s: %w", table, err)
-			}
-		}
 		if err := b.record(ctx, table, part, nil, key, ""); err != nil {
 			return err
 		}
 		b.rawParts[table] = part
 		return b.view(ctx, table, "", map[string][]string{part: nil})
 	}
-	return false, save, nil
+	return false, "parts." + part, save, nil
 }
 
 // liveState are the statements that record, in the swap's transaction,

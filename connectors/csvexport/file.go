@@ -68,10 +68,11 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 		}
 		return r, nil
 	}
-	// Activity rows read from the scan alone stay a view over it; the other
-	// exports' rows (few) are placed on their lines through this
-	// connection's line maps, and are kept as a table.
-	r.relation, err = run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: ds.key != "activity",
+	// The rows stay a view over the scan, unless the select places them on
+	// their lines (source_line; activity has none) through this
+	// connection's line maps (a file with quoted line breaks, blank lines
+	// or rejects): those are kept as a table.
+	r.relation, err = run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: ds.key != "activity" && sc.lines.local(),
 		Rows: r.rows, Read: r.read, Rejected: r.rejected})
 	return r, err
 }

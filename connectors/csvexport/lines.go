@@ -58,6 +58,10 @@ func (m *lineMap) load(ctx context.Context, conn *sql.Conn, w connectors.RowWrit
 	return nil
 }
 
+// local reports whether the map reads connection-local tables: a select
+// through it cannot outlive the connection as a view.
+func (m *lineMap) local() bool { return m.hasSpans || m.hasSkipped }
+
 // rowJoins are the joins that rowLine and rowLines need on alias, a
 // relation exposing the scan table's rowid as rid.
 func (m *lineMap) rowJoins(alias string) string {
