@@ -160,8 +160,9 @@ func TestNightlyRunReadsOnlyChangedFilesAndPublishesWhatAFullRefreshDoes(t *test
 	}, "")
 
 	// The removed file's rows are gone from the warehouse, and the cache
-	// keeps one relation per file, a view over its scan table (no file
-	// here needs a line map), no more.
+	// keeps one relation per file, no more: a view over its scan table for
+	// the two activity files and the users file, a table for each of the
+	// three establishments files.
 	db := w.db()
 	var files, views, tables, orphanMonths int
 	if err := db.QueryRow(`SELECT (SELECT count(*) FROM kept.files),
@@ -173,8 +174,8 @@ func TestNightlyRunReadsOnlyChangedFilesAndPublishesWhatAFullRefreshDoes(t *test
 	if orphanMonths != 0 {
 		t.Errorf("kept.months has %d rows of relations no file has", orphanMonths)
 	}
-	if files != 6 || views != 6 || tables != 6 {
-		t.Errorf("kept: %d files, %d views, %d tables; want 6 files, 6 views over 6 scans", files, views, tables)
+	if files != 6 || views != 3 || tables != 6 {
+		t.Errorf("kept: %d files, %d views, %d tables; want 6 files, 3 views over 3 scans, 3 tables", files, views, tables)
 	}
 	var august int
 	if err := db.QueryRow(`SELECT count(*) FROM raw_activity WHERE month(day) = 8`).Scan(&august); err != nil || august != 0 {
@@ -315,38 +316,39 @@ func TestRawViewsReadKeptRowsAsStored(t *testing.T) {
 }
 
 // TestKeptFileNamesItsLinesAgain: a file kept by the run that read it is
-// checked again by the next runs, which name the same lines: a kept file
-// whose records lie on their lines one for one is a view over its scan
-// (line = row + 2), one with a quoted line break or a blank line is a
+// checked again by the next runs, which name the same lines: a kept users
+// file whose records lie on their lines one for one is a view over its
+// scan (line = row + 2), one with a quoted line break or a blank line is a
 // table holding each row's line as the run that read it worked it out.
 func TestKeptFileNamesItsLinesAgain(t *testing.T) {
-	const header = "reference,name,archived,has_portal_access,portal views,downloads,shares,salesperson,seats\n"
+	const header = "user_id,customer_reference,email,created,first_login,deactivated,archived\n"
 	for _, c := range []struct {
 		name, body, line, relation string
 	}{
-		{"one line a record", "E1,Alpha,no,yes,20,0,5,Alice,4\nE2,Beta,no,yes,1,0,0,Alice,2\nE1,Alpha bis,no,yes,0,0,0,Bob,1\n",
+		{"one line a record", "u1,E1,a@x.com,2026-01-01,,,no\nu2,E1,b@x.com,2026-01-01,,,no\nu1,E2,c@x.com,2026-01-01,,,no\n",
 			"4", "VIEW"},
-		// The name of E2 takes lines 3 and 4, a blank line is 5: the
-		// second E1 is on line 6.
-		{"quoted line break and blank line", "E1,Alpha,no,yes,20,0,5,Alice,4\nE2,\"Beta\nSA\",no,yes,1,0,0,Alice,2\n\nE1,Alpha bis,no,yes,0,0,0,Bob,1\n",
+		// The e-mail of u2 takes lines 3 and 4, a blank line is 5: the
+		// second u1 is on line 6.
+		{"quoted line break and blank line", "u1,E1,a@x.com,2026-01-01,,,no\nu2,E1,\"b\n@x.com\",2026-01-01,,,no\n\nu1,E2,c@x.com,2026-01-01,,,no\n",
 			"6", "BASE TABLE"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorkspace(t, "")
-			w.write("establishments_2026-09.csv", header+c.body)
-			want := "establishments_2026-09.csv:2, " + filepath.Join(w.dir, "input", "establishments_2026-09.csv") + ":" + c.line
+			w.write("users_2026-10-01.csv", header+c.body)
+			file := filepath.Join(w.dir, "input", "users_2026-10-01.csv")
+			want := file + ":2, " + file + ":" + c.line
 			for run := 1; run <= 2; run++ {
 				_, err := w.run(etl.Options{})
-				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `duplicate reference "E1" in 2026-09`) {
-					t.Fatalf("run %d: %v, want the duplicate E1 on %s", run, err, want)
+				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `duplicate user id "u1"`) {
+					t.Fatalf("run %d: %v, want the duplicate u1 on %s", run, err, want)
 				}
 			}
 			var kept int
 			var relation string
 			w.scan(`SELECT count(*), any_value(t.table_type) FROM kept.files f JOIN information_schema.tables t
-				ON f.relation = t.table_schema || '.' || t.table_name WHERE f.path LIKE '%establishments_2026-09.csv'`, &kept, &relation)
+				ON f.relation = t.table_schema || '.' || t.table_name WHERE f.path LIKE '%users_2026-10-01.csv'`, &kept, &relation)
 			if kept != 1 || relation != c.relation {
-				t.Errorf("establishments_2026-09.csv kept %d times, as a %s; want once, as a %s", kept, relation, c.relation)
+				t.Errorf("users_2026-10-01.csv kept %d times, as a %s; want once, as a %s", kept, relation, c.relation)
 			}
 		})
 	}

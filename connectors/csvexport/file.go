@@ -68,13 +68,28 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 		}
 		return r, nil
 	}
-	// The rows stay a view over the scan, unless the select places them on
-	// their lines (source_line; activity has none) through this
-	// connection's line maps (a file with quoted line breaks, blank lines
-	// or rejects): those are kept as a table.
-	r.relation, err = run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: ds.key != "activity" && sc.lines.local(),
+	r.relation, err = run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: materialize(ds.key, sc),
 		Rows: r.rows, Read: r.read, Rejected: r.rejected})
 	return r, err
+}
+
+// materialize says whether the rows of a file are kept as a table rather
+// than a view over its scan. Activity rows (most rows) stay a view: the
+// select reads the scan's columns as stored. Users rows too, when the
+// select need not place them on their lines through this connection's
+// line maps (a file with quoted line breaks, blank lines or rejects): the
+// load copies them once, into the compacted users table. The other
+// exports (a file a month, read by several models and checks) are copied
+// into a table: through a dozen views of computed columns, each statement
+// that reads them costs more than the copy.
+func materialize(dataset string, sc *scanned) bool {
+	switch dataset {
+	case "activity":
+		return false
+	case "users":
+		return sc.lines.local()
+	}
+	return true
 }
 
 // reading digests what shapes the rows read from a file of ds: the
