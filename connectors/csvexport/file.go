@@ -42,7 +42,9 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 			run.Logger.Debug("kept file", "file", file, "rows", k.Rows, "rejected", k.Rejected)
 			return fileRead{relation: k.Relation, rows: k.Rows, read: k.Read, rejected: k.Rejected, kept: true}, nil
 		}
-		table = v.Scan
+		if scanInWarehouse(ds.key) {
+			table = v.Scan
+		} // else a connection-local scan: Keep copies its rows into a table
 	}
 	t0 := time.Now()
 	sc, err := s.scanFile(ctx, conn, run.Rows, file, ds, id, table)
@@ -91,6 +93,12 @@ func materialize(dataset string, sc *scanned) bool {
 	}
 	return true
 }
+
+// scanInWarehouse says whether a file of dataset is scanned into a table of
+// the warehouse, which a view may keep (materialize); the others are
+// scanned into a connection-local table, and only the copy Keep makes of
+// their rows is written to disk.
+func scanInWarehouse(dataset string) bool { return dataset == "activity" || dataset == "users" }
 
 // reading digests what shapes the rows read from a file of ds: the
 // export's settings, the source-wide format, the checks, the date the file

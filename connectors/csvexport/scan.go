@@ -264,9 +264,14 @@ func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, 
 }
 
 // dropTemp drops the connection-local tables of a scan (its line maps,
-// DuckDB's rejects): a run that keeps files holds one file's at a time.
+// DuckDB's rejects, its rows when read into one): a run that keeps files
+// holds one file's at a time.
 func (sc *scanned) dropTemp(ctx context.Context, conn *sql.Conn) {
-	for _, t := range []string{sc.rejects, sc.rejects + "_scan", sc.lines.spans, sc.lines.skipped} {
+	tables := []string{sc.rejects, sc.rejects + "_scan", sc.lines.spans, sc.lines.skipped}
+	if !sc.persistent {
+		tables = append(tables, sc.table)
+	}
+	for _, t := range tables {
 		conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp."+t)
 	}
 }
