@@ -52,8 +52,9 @@ func rowChecks(ds dataset, sc *scanned) []check {
 		}
 		switch f.kind {
 		case "text":
+			// Read trimmed, an empty value as NULL (readQuery).
 			if f.required {
-				cs = append(cs, check{fmt.Sprintf("nullif(trim(%s), '') IS NULL", col), h, sqltext.Quote("empty value in a required column")})
+				cs = append(cs, check{col + " IS NULL", h, sqltext.Quote("empty value in a required column")})
 			}
 		case "bool":
 			if f.required {
@@ -108,6 +109,8 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 	if semantic == 0 {
 		bad = "false" // nothing to filter: the load need not evaluate the rules again
 	}
+	// Text columns were trimmed, and empty values made NULL, as the file
+	// was read (readQuery): they are read as stored.
 	var sel string
 	switch ds.key {
 	case "establishments":
@@ -115,9 +118,9 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 		if ds.cfg.Month == "column" {
 			month = monthExpr(`"month"`, ds.cfg.MonthOffset)
 		}
-		sel = fmt.Sprintf(`SELECT %s AS month, trim(reference) AS customer_ref,
-			coalesce(nullif(trim(name), ''), trim(reference)) AS name,
-			coalesce(nullif(trim(salesperson), ''), 'unassigned') AS salesperson,
+		sel = fmt.Sprintf(`SELECT %s AS month, reference AS customer_ref,
+			coalesce(name, reference) AS name,
+			coalesce(salesperson, 'unassigned') AS salesperson,
 			%s AS archived, %s AS has_portal_access, seats::INTEGER AS seats,
 			portal_views::BIGINT AS portal_views, downloads::BIGINT AS downloads, shares::BIGINT AS shares,
 			%s AS source_file, %s AS source_line
@@ -125,22 +128,21 @@ func (s *Source) contractSelect(ctx context.Context, conn *sql.Conn, ds dataset,
 			month, boolExpr("archived"), boolExpr("has_portal_access"), sqltext.Quote(sc.file), sc.lines.rowLine("s"),
 			sc.table, sc.lines.rowJoins("s"), bad)
 	case "users":
-		sel = fmt.Sprintf(`SELECT DATE %s AS snapshot_date, trim(user_id) AS user_id,
-			nullif(trim(customer_reference), '') AS customer_ref,
-			nullif(lower(trim(split_part(trim(email), '@', 2))), '') AS email_domain,
+		sel = fmt.Sprintf(`SELECT DATE %s AS snapshot_date, user_id,
+			customer_reference AS customer_ref,
+			nullif(lower(trim(split_part(email, '@', 2))), '') AS email_domain,
 			created AS created_at, first_login AS activated_at, deactivated AS deactivated_at,
 			%s AS archived, %s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
 			sqltext.Quote(fileDate.Format("2006-01-02")), boolExpr("archived"), sqltext.Quote(sc.file), sc.lines.rowLine("s"),
 			sc.table, sc.lines.rowJoins("s"), bad)
 	case "activity":
-		// Text was trimmed as the file was read (readQuery).
 		sel = fmt.Sprintf(`SELECT "date" AS day, customer_reference AS customer_ref,
 			user_id, event, coalesce("count", 1)::BIGINT AS "count", 'csvexport' AS source
 			FROM %s WHERE NOT %s`, sc.table, bad)
 	case "orders":
-		sel = fmt.Sprintf(`SELECT trim(order_id) AS order_id, trim(customer_reference) AS customer_ref,
-			nullif(trim(user_id), '') AS user_id, "date" AS day, %s AS channel,
+		sel = fmt.Sprintf(`SELECT order_id, customer_reference AS customer_ref,
+			user_id, "date" AS day, %s AS channel,
 			amount::DECIMAL(18, 2) AS revenue, 'csvexport' AS source,
 			channel AS channel_as_written, %s AS source_file, %s AS source_line
 			FROM (SELECT rowid AS rid, * FROM %s) s %s WHERE NOT %s`,
