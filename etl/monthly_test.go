@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,13 +120,21 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 
 	// night runs a nightly run as of asOf, then a full refresh, and
 	// compares them; it returns the nightly run.
+	// nightThen is night, with check called on the nightly run's warehouse
+	// before the full refresh rebuilds it.
+	var nightThen func(what string, asOf time.Time, change func(), check func()) *etl.Result
 	night := func(what string, asOf time.Time, change func()) *etl.Result {
+		t.Helper()
+		return nightThen(what, asOf, change, func() {})
+	}
+	nightThen = func(what string, asOf time.Time, change func(), check func()) *etl.Result {
 		t.Helper()
 		change()
 		inc, err := w.run(etl.Options{AsOf: asOf})
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
+		check()
 		incTables := published(t, w, inc)
 		inMonthOrder(t, what, filepath.Join(w.dir, "out", "customer_monthly.csv"))
 		full, err := w.run(etl.Options{AsOf: asOf, FullRefresh: true})
@@ -150,8 +160,12 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 
 	// The next night: a day more of October, as of a day later. Only
 	// October is built again.
-	inc = night("the next day", date(2026, 10, 16), func() {
+	inc = nightThen("the next day", date(2026, 10, 16), func() {
 		w.write("activity_2026-10.csv", readFile(t, filepath.Join(in, "activity_2026-10.csv"))+"2026-10-15,u2,E1,share,2\n")
+	}, func() {
+		if parts := liveParts(t, w, "stg_user_days"); len(parts) != 2 {
+			t.Errorf("the next day: stg_user_days reads %d parts (%v), want 2 (the months before October, kept; October)", len(parts), parts)
+		}
 	})
 	if inc.MonthsBuilt != monthly+reachNext {
 		t.Errorf("the next day: %d months built, want %d (October of each monthly model, %d months after it)", inc.MonthsBuilt, monthly+reachNext, reachNext)
@@ -198,13 +212,20 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	// A new users snapshot: u2 archived, a user added. The users models
 	// read it (and the earlier one, for "archived since"); the unchanged
 	// nights before kept them.
-	night("a new users snapshot", date(2026, 10, 20), func() {
+	// Every month of the user-days is built again: the users' keys and
+	// customers, which each month reads, are the new snapshot's (the
+	// nights before, the months before October were kept).
+	nightThen("a new users snapshot", date(2026, 10, 20), func() {
 		text := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
 		if !strings.Contains(text, "2026-07-03,,no") {
 			t.Fatal("fixture: u2 is not as expected")
 		}
 		text = strings.Replace(text, "2026-07-03,,no", "2026-07-03,,yes", 1) + "u99,E1,zoe@alpha.example,2026-10-10,2026-10-12,,no\n"
 		w.write("users_2026-10-18.csv", text)
+	}, func() {
+		if parts := liveParts(t, w, "stg_user_days"); len(parts) != 1 {
+			t.Errorf("a new users snapshot: stg_user_days reads %d parts (%v), want 1, built this night", len(parts), parts)
+		}
 	})
 
 	// The first of the month: September's last day is in, October has
@@ -596,4 +617,20 @@ func emptyWorkspace(t *testing.T) *workspace {
 		}
 	}
 	return w
+}
+
+// liveParts names the parts the live view of model reads.
+func liveParts(t *testing.T, w *workspace, model string) []string {
+	t.Helper()
+	var text string
+	w.scan(`SELECT v.sql FROM duckdb_views() v JOIN main.state s ON s.key = 'live_schema' AND v.schema_name = s.value
+		WHERE v.view_name = '`+model+`'`, &text)
+	parts := regexp.MustCompile(`parts\.(\w+)`).FindAllStringSubmatch(text, -1)
+	var names []string
+	for _, p := range parts {
+		if !slices.Contains(names, p[1]) {
+			names = append(names, p[1])
+		}
+	}
+	return names
 }
