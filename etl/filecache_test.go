@@ -318,8 +318,9 @@ func TestRawViewsReadKeptRowsAsStored(t *testing.T) {
 // TestKeptFileNamesItsLinesAgain: a file kept by the run that read it is
 // checked again by the next runs, which name the same lines: a kept users
 // file whose records lie on their lines one for one is a view over its
-// scan (line = row + 2), one with a quoted line break or a blank line is a
-// table holding each row's line as the run that read it worked it out.
+// scan (line = row + 2), one with a quoted line break, a blank line or a
+// rejected row is a table holding each row's line as the run that read it
+// worked it out.
 func TestKeptFileNamesItsLinesAgain(t *testing.T) {
 	const header = "user_id,customer_reference,email,created,first_login,deactivated,archived\n"
 	for _, c := range []struct {
@@ -331,6 +332,12 @@ func TestKeptFileNamesItsLinesAgain(t *testing.T) {
 		// second u1 is on line 6.
 		{"quoted line break and blank line", "u1,E1,a@x.com,2026-01-01,,,no\nu2,E1,\"b\n@x.com\",2026-01-01,,,no\n\nu1,E2,c@x.com,2026-01-01,,,no\n",
 			"6", "BASE TABLE"},
+		// A blank line (line 4) alone, or a row DuckDB rejects (line 3,
+		// not a date) alone: a line map of skipped records, a table too.
+		{"blank line", "u1,E1,a@x.com,2026-01-01,,,no\nu2,E1,b@x.com,2026-01-01,,,no\n\nu1,E2,c@x.com,2026-01-01,,,no\n",
+			"5", "BASE TABLE"},
+		{"rejected row", "u1,E1,a@x.com,2026-01-01,,,no\nu2,E1,b@x.com,notadate,,,no\nu1,E2,c@x.com,2026-01-01,,,no\n",
+			"4", "BASE TABLE"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorkspace(t, "")
