@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
@@ -60,7 +59,7 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 		if err != nil {
 			return built{}, err
 		}
-		if err := b.record(ctx, m.Name, part, nil, key, d); err != nil {
+		if err := b.record(ctx, m.Name, part, key, d); err != nil {
 			return built{}, err
 		}
 		b.keys[m.Name] = keys{whole: d}
@@ -70,9 +69,15 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 	months := b.monthKeys(m, base)
 	parts := map[string][]string{}
 	rebuild := map[string]string{}
+	// What the readers' keys see of each month: its key, or with @cutoff
+	// its content (kept months: as digested when built).
+	readers := maps.Clone(months)
 	for _, mo := range slices.Sorted(maps.Keys(months)) {
 		if e, ok := b.index[indexKey{m.Name, mo, months[mo]}]; ok {
 			parts[e.part] = append(parts[e.part], mo)
+			if m.Cutoff && e.digest != "" {
+				readers[mo] = "content:" + e.digest
+			}
 		} else {
 			rebuild[mo] = months[mo]
 		}
@@ -91,15 +96,19 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 		} else if err := b.buildMonths(ctx, m, part, slices.Sorted(maps.Keys(rebuild))); err != nil {
 			return built{}, fmt.Errorf("%s: %w", where, err)
 		}
-		if err := b.checkMonths(ctx, m, "parts."+part, rebuild); err != nil {
+		contents, err := b.checkMonths(ctx, m, "parts."+part, rebuild)
+		if err != nil {
 			return built{}, err
 		}
-		if err := b.record(ctx, m.Name, part, rebuild, "", ""); err != nil {
+		if err := b.recordMonths(ctx, m.Name, part, rebuild, contents); err != nil {
 			return built{}, err
+		}
+		for mo, d := range contents {
+			readers[mo] = "content:" + d
 		}
 		parts[part] = slices.Sorted(maps.Keys(rebuild))
 	}
-	b.keys[m.Name] = keys{monthly: true, months: months}
+	b.keys[m.Name] = keys{monthly: true, months: readers}
 	return res, b.view(ctx, m.Name, m.Month, parts)
 }
 
@@ -164,19 +173,45 @@ func monthRange(expr string, from, until time.Time) string {
 
 // checkMonths fails when a monthly model has rows of a month its inputs do
 // not have, or without a month: its @month or @lookback is wrong, and a
-// run that keeps months would lose those rows.
-func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table string, months map[string]string) error {
-	got, err := warehouse.Names(ctx, b.conn, fmt.Sprintf(`SELECT coalesce(strftime(m, '%%Y-%%m-%%d'), 'NULL') FROM (SELECT DISTINCT (%s)::DATE AS m FROM %s)`, m.Month, table))
-	if err != nil {
-		return fmt.Errorf("sql/%s/%s.sql: months: %w", m.Layer, m.Name, err)
+// run that keeps months would lose those rows. With @cutoff, it returns
+// the digest of each month's rows (every month of months: "0:0" when it
+// has none).
+func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table string, months map[string]string) (map[string]string, error) {
+	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
+	q := fmt.Sprintf(`SELECT DISTINCT coalesce(strftime((%s)::DATE, '%%Y-%%m-%%d'), 'NULL'), '' FROM %s`, m.Month, table)
+	if m.Cutoff {
+		q = fmt.Sprintf(`SELECT coalesce(strftime(m, '%%Y-%%m-%%d'), 'NULL'), count(*)::VARCHAR || ':' || coalesce(sum(h), 0)::VARCHAR
+			FROM (SELECT (%s)::DATE AS m, hash(t) AS h FROM %s t) GROUP BY m`, m.Month, table)
 	}
-	for _, mo := range got {
-		if _, ok := months[mo]; !ok {
-			return fmt.Errorf("sql/%s/%s.sql: rows of month %s, which none of its monthly inputs has at the months its @lookback reads: "+
-				"correct its @month or @lookback", m.Layer, m.Name, mo)
+	rows, err := b.conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: months: %w", where, err)
+	}
+	defer rows.Close()
+	var contents map[string]string
+	if m.Cutoff {
+		contents = map[string]string{}
+		for mo := range months {
+			contents[mo] = "0:0"
 		}
 	}
-	return nil
+	for rows.Next() {
+		var mo, d string
+		if err := rows.Scan(&mo, &d); err != nil {
+			return nil, fmt.Errorf("%s: months: %w", where, err)
+		}
+		if _, ok := months[mo]; !ok {
+			return nil, fmt.Errorf("%s: rows of month %s, which none of its monthly inputs has at the months its @lookback reads: "+
+				"correct its @month or @lookback", where, mo)
+		}
+		if contents != nil {
+			contents[mo] = d
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: months: %w", where, err)
+	}
+	return contents, nil
 }
 
 // publishedAtRE is the one way a model may read published_at: as a column

@@ -214,8 +214,12 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	// nights before kept them.
 	// Every month of the user-days is built again: the users' keys and
 	// customers, which each month reads, are the new snapshot's (the
-	// nights before, the months before October were kept).
+	// nights before, the months before October were kept). Their rows are
+	// the same (u2's customer did not change, u99 has no activity): their
+	// readers keep every month (@cutoff: content).
+	var before []string
 	nightThen("a new users snapshot", date(2026, 10, 20), func() {
+		before = liveParts(t, w, "stg_active_user_days")
 		text := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
 		if !strings.Contains(text, "2026-07-03,,no") {
 			t.Fatal("fixture: u2 is not as expected")
@@ -226,6 +230,9 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		if parts := liveParts(t, w, "stg_user_days"); len(parts) != 1 {
 			t.Errorf("a new users snapshot: stg_user_days reads %d parts (%v), want 1, built this night", len(parts), parts)
 		}
+		if after := liveParts(t, w, "stg_active_user_days"); !subset(after, before) {
+			t.Errorf("a new users snapshot: stg_active_user_days reads %v, want only parts of the night before %v", after, before)
+		}
 	})
 
 	// The first of the month: September's last day is in, October has
@@ -233,6 +240,35 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	night("the first of November", date(2026, 11, 1), func() {
 		w.write("activity_2026-10.csv", readFile(t, filepath.Join(in, "activity_2026-10.csv"))+"2026-10-31,u1,E1,download,1\n")
 	})
+
+	// A September row without its customer: u3's, E1 in the users export.
+	night("activity without a customer", date(2026, 11, 2), func() {
+		w.write("activity_2026-09.csv", readFile(t, filepath.Join(in, "activity_2026-09.csv"))+"2026-09-25,u3,,portal_view,4\n")
+	})
+	// u3 moves to E2: September's user-days change (that row is E2's now),
+	// and their readers build September again (and the months reading it).
+	nightThen("a user moves to another customer", date(2026, 11, 3), func() {
+		before = liveParts(t, w, "stg_active_user_days")
+		text := readFile(t, filepath.Join(in, "users_2026-10-18.csv"))
+		if !strings.Contains(text, "u3,E1,") {
+			t.Fatal("fixture: u3 is not as expected")
+		}
+		w.write("users_2026-11-02.csv", strings.Replace(text, "u3,E1,", "u3,E2,", 1))
+	}, func() {
+		if after := liveParts(t, w, "stg_active_user_days"); subset(after, before) {
+			t.Errorf("a user moves to another customer: stg_active_user_days reads %v, only parts of the night before; want September built again", after)
+		}
+	})
+}
+
+// subset reports whether every element of a is in b.
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestAFailedRunLeavesTheLiveModelsAndTheirParts: a run that fails after

@@ -137,10 +137,25 @@ func (b *builder) partName(model string, keys ...string) string {
 	return model + "__" + hashOf(append([]string{b.runID, model}, keys...), nil)[:12]
 }
 
-// record adds a new part's rows to parts.index.
-func (b *builder) record(ctx context.Context, model, part string, months map[string]string, key, digest string) error {
+// record adds a new part of a whole model (or raw table) to parts.index,
+// with its key and the digest of its rows.
+func (b *builder) record(ctx context.Context, model, part, key, digest string) error {
+	return b.addIndexRows(ctx, model, part, map[string]string{"": key}, map[string]string{"": digest})
+}
+
+// recordMonths adds a new part of a monthly model to parts.index: a row a
+// month, with its key and (@cutoff) the digest of its rows.
+func (b *builder) recordMonths(ctx context.Context, model, part string, months, contents map[string]string) error {
+	b.monthsOf[part] += len(months)
+	return b.addIndexRows(ctx, model, part, months, contents)
+}
+
+// addIndexRows writes the index rows of one part: month ("" for a whole model)
+// → key, and → digest ("" for none).
+func (b *builder) addIndexRows(ctx context.Context, model, part string, keys, digests map[string]string) error {
 	var values []string
-	add := func(month, key, digest string) {
+	for _, month := range slices.Sorted(maps.Keys(keys)) {
+		key, digest := keys[month], digests[month]
 		m, d := "NULL", "NULL"
 		if month != "" {
 			m = "DATE " + sqltext.Quote(month)
@@ -150,13 +165,6 @@ func (b *builder) record(ctx context.Context, model, part string, months map[str
 		}
 		values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", sqltext.Quote(model), m, sqltext.Quote(key), sqltext.Quote(part), d))
 		b.index[indexKey{model, month, key}] = indexEntry{part, digest}
-	}
-	if months == nil {
-		add("", key, digest)
-	}
-	for _, mo := range slices.Sorted(maps.Keys(months)) {
-		add(mo, months[mo], "")
-		b.monthsOf[part]++
 	}
 	for chunk := range slices.Chunk(values, 500) {
 		if err := b.exec(ctx, "INSERT INTO parts.index VALUES "+strings.Join(chunk, ", ")); err != nil {
@@ -201,7 +209,7 @@ func (b *builder) keepRaw(ctx context.Context, table, period string, relations [
 		}
 	}
 	save = func() error {
-		if err := b.record(ctx, table, part, nil, key, ""); err != nil {
+		if err := b.record(ctx, table, part, key, ""); err != nil {
 			return err
 		}
 		b.rawParts[table] = part

@@ -22,6 +22,10 @@ func TestDirectives(t *testing.T) {
 	if err := view.parseDirectives(); err != nil || !view.View {
 		t.Errorf("@materialized: view: %v, %v", view.View, err)
 	}
+	cutoff := Model{Name: "stg_x", Layer: "staging", SQL: "-- @month: month\n-- @cutoff: content\nSELECT 1"}
+	if err := cutoff.parseDirectives(); err != nil || !cutoff.Cutoff {
+		t.Errorf("@cutoff: content: %v, %v", cutoff.Cutoff, err)
+	}
 	// One @lookback line per input reads as one list.
 	two := Model{Name: "stg_x", Layer: "staging", SQL: "-- @month: month\n-- @lookback: raw_activity all\n-- @lookback: stg_y 2\nSELECT 1"}
 	if err := two.parseDirectives(); err != nil || two.Lookback["raw_activity"] != LookbackAll || two.Lookback["stg_y"] != 2 {
@@ -38,6 +42,8 @@ func TestDirectives(t *testing.T) {
 		"-- @month: month\n-- @lookback: stg_y":                          `want "input n" or "input all"`,
 		"-- @month: month\n-- @lookback: stg_y -1":                       "a number of 0 or more, or all",
 		"-- @lookback: stg_y 1":                                          "@lookback without @month",
+		"-- @month: month\n-- @cutoff: keys":                             "@cutoff: keys: want content",
+		"-- @cutoff: content":                                            "@cutoff without @month",
 	} {
 		m := Model{Name: "stg_x", Layer: "staging", SQL: header + "\nSELECT 1"}
 		err := m.parseDirectives()

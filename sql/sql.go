@@ -71,6 +71,13 @@ type Model struct {
 	// model a view of its SQL rather than a table built by the run: for a
 	// model that only passes another on (a copy costs as much as a build).
 	View bool
+	// Cutoff, when true ("-- @cutoff: content"), keys the readers of a
+	// monthly model by the content of its months rather than by their
+	// inputs: a month built again with the same rows (an input changed
+	// elsewhere, as a users snapshot that adds users without activity in
+	// it) leaves its readers' months as they were. It costs a digest of
+	// the rows of each month built.
+	Cutoff bool
 }
 
 // LookbackAll is the Lookback of an input every earlier month of which a
@@ -276,17 +283,25 @@ func (m *Model) parseDirectives() error {
 				}
 				m.Lookback[f[0]] = n
 			}
+		case "cutoff":
+			if value != "content" {
+				return fmt.Errorf("%s: @cutoff: %s: want content", where, value)
+			}
+			m.Cutoff = true
 		case "materialized":
 			if value != "view" && value != "table" {
 				return fmt.Errorf("%s: @materialized: %s: want view or table", where, value)
 			}
 			m.View = value == "view"
 		default:
-			return fmt.Errorf("%s: unknown directive @%s (known: @month, @lookback, @materialized)", where, name)
+			return fmt.Errorf("%s: unknown directive @%s (known: @month, @lookback, @materialized, @cutoff)", where, name)
 		}
 	}
 	if m.Lookback != nil && m.Month == "" {
 		return fmt.Errorf("%s: @lookback without @month: only a monthly model reads months back", where)
+	}
+	if m.Cutoff && m.Month == "" {
+		return fmt.Errorf("%s: @cutoff without @month: only the months of a monthly model are digested", where)
 	}
 	if m.View && m.Month != "" {
 		return fmt.Errorf("%s: @materialized: view with @month: a view has no months to keep", where)

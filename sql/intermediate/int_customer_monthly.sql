@@ -8,7 +8,7 @@
 -- @lookback: stg_customer_months 1, stg_months 1, stg_customer_scores 1, stg_customer_users 1
 WITH inputs AS (
     -- what the run has: a users export as of the run, an order source other than GA4
-    SELECT EXISTS (SELECT 1 FROM stg_users) AS has_users, EXISTS (SELECT 1 FROM stg_customer_orders) AS has_orders
+    SELECT has_users, has_orders FROM stg_sources
 ),
 base AS (
     SELECT

@@ -21,6 +21,9 @@
 -- at most 4) and a bit per milestone event: no feature rescans anything.
 -- @month: month
 -- @lookback: raw_activity all, raw_customer_activity all, stg_customer_usage_days all, stg_customer_months all
+-- A users snapshot changes the users models, which every month reads; the
+-- months whose rows stay the same leave their readers as they were:
+-- @cutoff: content
 WITH activity AS (
     -- the feature and milestone events of both levels, user-level rows of
     -- excluded users left out; one scan of raw_activity

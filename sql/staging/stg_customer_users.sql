@@ -4,6 +4,9 @@
 --   active_users: those users with at least one usage event in the month.
 -- The customer of a user is the one in the users export.
 -- @month: month
+-- A users snapshot changes the users models, which every month reads; the
+-- months whose rows stay the same leave their readers as they were:
+-- @cutoff: content
 WITH deltas AS (
     -- a user counts from the month it was created until the month it was deactivated
     SELECT customer_ref, date_trunc('month', coalesce(created_at, DATE '0001-01-01'))::DATE AS month, 1 AS delta FROM stg_users

@@ -13,6 +13,9 @@
 -- Sums are cast back to BIGINT: DuckDB sums BIGINT into HUGEINT, which is
 -- several times slower to store and scan.
 -- @month: date_trunc('month', day)::DATE
+-- A users snapshot changes the users models, which every month reads; the
+-- months whose rows stay the same leave their readers as they were:
+-- @cutoff: content
 WITH user_days AS (
     SELECT
         day,
