@@ -113,23 +113,48 @@ func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex conn
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if nullKey != "" {
-			for mo, d := range k.months {
-				k.months[mo] = d + "|null:" + nullKey
+		cols, err := columnsDigest(ctx, conn, m.Name)
+		if err != nil {
+			return err
+		}
+		for mo, d := range k.months {
+			if nullKey != "" {
+				d += "|null:" + nullKey
 			}
+			k.months[mo] = d + ":" + cols
 		}
 		b.keys[m.Name] = k
 	}
 	return nil
 }
 
-// digest is a table's row count and the sum of its rows' hashes.
+// digest is a table's row count, the sum of its rows' hashes and its
+// columns' names and types (columnsDigest).
 func digest(ctx context.Context, conn *sql.Conn, table string) (string, error) {
+	cols, err := columnsDigest(ctx, conn, table)
+	if err != nil {
+		return "", err
+	}
 	var d string
 	if err := conn.QueryRowContext(ctx, `SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM `+table+` t`).Scan(&d); err != nil {
 		return "", fmt.Errorf("digest of %s: %w", table, err)
 	}
-	return d, nil
+	return d + ":" + cols, nil
+}
+
+// columnsDigest digests a table's column names and types, in order: DuckDB's
+// hash of a row sees neither (a column renamed, or an INTEGER made a
+// BIGINT, hashes the same), and a reader of the table may.
+func columnsDigest(ctx context.Context, conn *sql.Conn, table string) (string, error) {
+	cols, err := sqltext.Columns(ctx, conn, table)
+	if err != nil {
+		return "", fmt.Errorf("digest of %s: %w", table, err)
+	}
+	var parts []string
+	for _, c := range cols {
+		parts = append(parts, c.Name+" "+c.Type)
+	}
+	return hashOf(parts, nil)[:12], nil
 }
 
 var variableRE = regexp.MustCompile(`getvariable\('([a-z_]+)'\)`)

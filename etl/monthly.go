@@ -174,8 +174,8 @@ func monthRange(expr string, from, until time.Time) string {
 // checkMonths fails when a monthly model has rows of a month its inputs do
 // not have, or without a month: its @month or @lookback is wrong, and a
 // run that keeps months would lose those rows. With @cutoff, it returns
-// the digest of each month's rows (every month of months: "0:0" when it
-// has none).
+// the digest of each month's rows, as digest makes it (every month of
+// months: no rows digest as "0:0").
 func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table string, months map[string]string) (map[string]string, error) {
 	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
 	q := fmt.Sprintf(`SELECT DISTINCT coalesce(strftime((%s)::DATE, '%%Y-%%m-%%d'), 'NULL'), '' FROM %s`, m.Month, table)
@@ -189,10 +189,15 @@ func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table stri
 	}
 	defer rows.Close()
 	var contents map[string]string
+	cols := ""
 	if m.Cutoff {
+		if cols, err = columnsDigest(ctx, b.conn, table); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		contents = map[string]string{}
 		for mo := range months {
-			contents[mo] = "0:0"
+			contents[mo] = "0:0:" + cols
 		}
 	}
 	for rows.Next() {
@@ -205,7 +210,7 @@ func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table stri
 				"correct its @month or @lookback", where, mo)
 		}
 		if contents != nil {
-			contents[mo] = d
+			contents[mo] = d + ":" + cols
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -136,3 +136,48 @@ func TestAColumnTestFailsTheTestStep(t *testing.T) {
 		t.Errorf("%d tests failed, want 3:\n%v", n, err)
 	}
 }
+
+// TestCutoffKeysSeeColumnNamesAndTypes: the digest that keys the readers
+// of a @cutoff model changes with its columns' names and types, not only
+// with its values: DuckDB's hash of a row sees neither, and a reader of a
+// renamed or retyped column must be built again (a review built a nightly
+// run that published the old values after two columns' names were swapped).
+func TestCutoffKeysSeeColumnNamesAndTypes(t *testing.T) {
+	ctx := context.Background()
+	conn := sqltest.Conn(t)
+	for _, q := range []string{
+		`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`,
+		`CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.keys["raw_x"] = keys{monthly: true, months: map[string]string{"2026-09-01": "k"}}
+	b.monthOf["raw_x"] = "day"
+	readersKey := func(query string) string {
+		t.Helper()
+		m := uptakesql.Model{Name: "stg_c", Layer: "staging", SQL: query, Month: "date_trunc('month', day)::DATE", Raw: []string{"raw_x"}, Cutoff: true}
+		if _, err := b.build(ctx, m); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return b.keys["stg_c"].months["2026-09-01"]
+	}
+	first := readersKey("SELECT day, 1 AS a, 2 AS b FROM raw_x")
+	if !strings.HasPrefix(first, "content:") {
+		t.Fatalf("readers' key %q, want a content digest", first)
+	}
+	if same := readersKey("SELECT day, 1 AS a, 2 AS b FROM raw_x -- other SQL, the same rows"); same != first {
+		t.Errorf("the same rows: readers' key %q, want %q", same, first)
+	}
+	if renamed := readersKey("SELECT day, 1 AS b, 2 AS a FROM raw_x"); renamed == first {
+		t.Errorf("columns a and b swapped: readers' key unchanged (%q)", renamed)
+	}
+	if retyped := readersKey("SELECT day, 1::BIGINT AS a, 2 AS b FROM raw_x"); retyped == first {
+		t.Errorf("a made a BIGINT: readers' key unchanged (%q)", retyped)
+	}
+}
