@@ -18,28 +18,14 @@ import (
 // the run, naming the file: a run that keeps months would lose those rows.
 func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 	ctx := context.Background()
-	conn := sqltest.Conn(t)
-	for _, q := range []string{
-		`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`, // as the warehouse has it
-		`CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`,
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.keys["raw_x"] = keys{monthly: true, months: map[string]string{"2026-09-01": "k"}}
-	b.monthOf["raw_x"] = "day"
+	b := septemberBuilder(t)
 	month := "date_trunc('month', day)::DATE"
 	good := uptakesql.Model{Name: "stg_good", Layer: "staging", SQL: "SELECT day FROM raw_x", Month: month, Raw: []string{"raw_x"}}
 	if how, err := b.build(ctx, good); err != nil || how.rebuilt != 1 {
 		t.Fatalf("a model of its input's month: %+v, %v", how, err)
 	}
 	bad := uptakesql.Model{Name: "stg_bad", Layer: "staging", SQL: "SELECT (day + INTERVAL 1 MONTH)::DATE AS day FROM raw_x", Month: month, Raw: []string{"raw_x"}}
-	_, err = b.build(ctx, bad)
+	_, err := b.build(ctx, bad)
 	if err == nil || !strings.Contains(err.Error(), "sql/staging/stg_bad.sql: rows of month 2026-10-01") {
 		t.Errorf("got %v, want the file and the month no input has", err)
 	}
@@ -144,21 +130,7 @@ func TestAColumnTestFailsTheTestStep(t *testing.T) {
 // run that published the old values after two columns' names were swapped).
 func TestCutoffKeysSeeColumnNamesAndTypes(t *testing.T) {
 	ctx := context.Background()
-	conn := sqltest.Conn(t)
-	for _, q := range []string{
-		`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`,
-		`CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`,
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.keys["raw_x"] = keys{monthly: true, months: map[string]string{"2026-09-01": "k"}}
-	b.monthOf["raw_x"] = "day"
+	b := septemberBuilder(t)
 	readersKey := func(query string) string {
 		t.Helper()
 		m := uptakesql.Model{Name: "stg_c", Layer: "staging", SQL: query, Month: "date_trunc('month', day)::DATE", Raw: []string{"raw_x"}, Cutoff: true}
@@ -180,4 +152,27 @@ func TestCutoffKeysSeeColumnNamesAndTypes(t *testing.T) {
 	if retyped := readersKey("SELECT day, 1::BIGINT AS a, 2 AS b FROM raw_x"); retyped == first {
 		t.Errorf("a made a BIGINT: readers' key unchanged (%q)", retyped)
 	}
+}
+
+// septemberBuilder is a builder on an in-memory database holding raw_x, a
+// monthly raw table with one row, of September 2026, as of October 15.
+func septemberBuilder(t *testing.T) *builder {
+	t.Helper()
+	ctx := context.Background()
+	conn := sqltest.Conn(t)
+	for _, q := range []string{
+		`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`, // as the warehouse has it
+		`CREATE TABLE raw_x AS SELECT DATE '2026-09-03' AS day`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.keys["raw_x"] = keys{monthly: true, months: map[string]string{"2026-09-01": "k"}}
+	b.monthOf["raw_x"] = "day"
+	return b
 }
