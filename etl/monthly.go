@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptake-dev/uptake/etl/filecache"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
@@ -179,20 +180,14 @@ func monthRange(expr string, from, until time.Time) string {
 func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table string, months map[string]string) (map[string]string, error) {
 	where := fmt.Sprintf("sql/%s/%s.sql", m.Layer, m.Name)
 	q := fmt.Sprintf(`SELECT DISTINCT coalesce(strftime((%s)::DATE, '%%Y-%%m-%%d'), 'NULL'), '' FROM %s`, m.Month, table)
-	if m.Cutoff {
-		q = fmt.Sprintf(`SELECT coalesce(strftime(m, '%%Y-%%m-%%d'), 'NULL'), count(*)::VARCHAR || ':' || coalesce(sum(h), 0)::VARCHAR
-			FROM (SELECT (%s)::DATE AS m, hash(t) AS h FROM %s t) GROUP BY m`, m.Month, table)
-	}
-	rows, err := b.conn.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("%s: months: %w", where, err)
-	}
-	defer rows.Close()
 	var contents map[string]string
 	cols := ""
 	if m.Cutoff {
+		// The months as the raw tables' are digested (filecache.MonthDigests).
+		q = `SELECT coalesce(strftime(m, '%Y-%m-%d'), 'NULL'), rows::VARCHAR || ':' || digest::VARCHAR FROM (` +
+			filecache.MonthDigests(table, m.Month) + `)`
+		var err error
 		if cols, err = columnsDigest(ctx, b.conn, table); err != nil {
-			rows.Close()
 			return nil, err
 		}
 		contents = map[string]string{}
@@ -200,6 +195,11 @@ func (b *builder) checkMonths(ctx context.Context, m uptakesql.Model, table stri
 			contents[mo] = "0:0:" + cols
 		}
 	}
+	rows, err := b.conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: months: %w", where, err)
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var mo, d string
 		if err := rows.Scan(&mo, &d); err != nil {

@@ -418,7 +418,7 @@ func (s *Store) Months(ctx context.Context, relations []string, month string) er
 // the DATE month gives a row), how many rows and the sum of their hashes
 // (digest). A raw table's months add up those of its kept files
 // (kept.months) and of its copied rows, so both are digested by this one
-// query.
+// query; the months of a model marked @cutoff are too (etl's checkMonths).
 func MonthDigests(relation, month string) string {
 	return fmt.Sprintf(`SELECT (%s)::DATE AS m, count(*) AS rows, sum(hash(t)) AS digest FROM %s t GROUP BY m`, month, relation)
 }
