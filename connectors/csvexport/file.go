@@ -76,28 +76,22 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 }
 
 // materialize says whether the rows of a file are kept as a table rather
-// than a view over its scan. Activity rows (most rows) stay a view: the
-// select reads the scan's columns as stored. Users rows too, when the
-// select need not place them on their lines through this connection's
-// line maps (a file with quoted line breaks, blank lines or rejects): the
-// load copies them once, into the compacted users table. The other
-// exports (a file a month, read by several models and checks) are copied
-// into a table: through a dozen views of computed columns, each statement
-// that reads them costs more than the copy.
+// than a view over its scan: when the scan is connection-local
+// (scanInWarehouse), or when the select places the rows on their lines
+// through this connection's line maps (a file with quoted line breaks,
+// blank lines or rejects; activity rows have no line).
 func materialize(dataset string, sc *scanned) bool {
-	switch dataset {
-	case "activity":
-		return false
-	case "users":
-		return sc.lines.local()
-	}
-	return true
+	return !sc.persistent || (dataset != "activity" && sc.lines.local())
 }
 
 // scanInWarehouse says whether a file of dataset is scanned into a table of
-// the warehouse, which a view may keep (materialize); the others are
-// scanned into a connection-local table, and only the copy Keep makes of
-// their rows is written to disk.
+// the warehouse, which a view may keep. Activity rows (most rows) stay a
+// view: the select reads the scan's columns as stored. Users rows too (the
+// load copies them once, into the compacted users table). The other
+// exports (a file a month, read by several models and checks) are scanned
+// into a connection-local table, and only the copy Keep makes of their
+// rows is written to disk: through a dozen views of computed columns, each
+// statement that reads them costs more than the copy.
 func scanInWarehouse(dataset string) bool { return dataset == "activity" || dataset == "users" }
 
 // reading digests what shapes the rows read from a file of ds: the
