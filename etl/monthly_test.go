@@ -118,16 +118,10 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 	}
 	db.Close()
 
-	// night runs a nightly run as of asOf, then a full refresh, and
-	// compares them; it returns the nightly run.
-	// nightThen is night, with check called on the nightly run's warehouse
-	// before the full refresh rebuilds it.
-	var nightThen func(what string, asOf time.Time, change func(), check func()) *etl.Result
-	night := func(what string, asOf time.Time, change func()) *etl.Result {
-		t.Helper()
-		return nightThen(what, asOf, change, func() {})
-	}
-	nightThen = func(what string, asOf time.Time, change func(), check func()) *etl.Result {
+	// nightThen runs a nightly run as of asOf, calls check on its
+	// warehouse, then runs a full refresh and compares them; it returns
+	// the nightly run. night is nightThen without a check.
+	nightThen := func(what string, asOf time.Time, change func(), check func()) *etl.Result {
 		t.Helper()
 		change()
 		inc, err := w.run(etl.Options{AsOf: asOf})
@@ -146,6 +140,10 @@ func TestMonthlyModelsRebuildOnlyTheMonthsThatChanged(t *testing.T) {
 		}
 		sameTables(t, what, incTables, published(t, w, full))
 		return inc
+	}
+	night := func(what string, asOf time.Time, change func()) *etl.Result {
+		t.Helper()
+		return nightThen(what, asOf, change, func() {})
 	}
 
 	// October's first day of activity: October is new to every monthly
