@@ -369,6 +369,36 @@ func TestTabDelimitedUsersAndActivity(t *testing.T) {
 	}
 }
 
+// Text values are trimmed of spaces, and a blank one is NULL, whether the
+// space is on a plain line or on one the structural pass parses field by
+// field (a quote); a file without a space is read without the trim, and its
+// empty fields, quoted or not, are NULL all the same.
+func TestTextValuesAreTrimmedAndBlankIsNull(t *testing.T) {
+	const head = "date,user_id,customer_reference,event,count\n"
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"activity_2026-07.csv":       head + "2026-07-01, u1 , E1 ,login ,1\n2026-07-02,u1,   ,download,2\n",
+		"activity_2026-08.csv":       head + "2026-08-01,\"u2 \",E1,login,1\n2026-08-02,u2,\"\",login,1\n",
+		"activity_2026-09.csv":       head + "2026-09-01,u3,\"\",login,1\n2026-09-02,\"u4\",E1,share,1\n2026-09-03,u4,,login,1\n",
+	})
+	if _, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n"); err != nil {
+		t.Fatal(err)
+	}
+	got := f.rows(`SELECT day::VARCHAR, '[' || user_id || ']', coalesce('[' || customer_ref || ']', 'NULL'), '[' || event || ']' FROM raw_activity__platform ORDER BY day`)
+	want := []string{
+		"2026-07-01|[u1]|[E1]|[login]",
+		"2026-07-02|[u1]|NULL|[download]",
+		"2026-08-01|[u2]|[E1]|[login]",
+		"2026-08-02|[u2]|NULL|[login]",
+		"2026-09-01|[u3]|NULL|[login]",
+		"2026-09-02|[u4]|[E1]|[share]",
+		"2026-09-03|[u4]|NULL|[login]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestDuplicateUser(t *testing.T) {
 	f := newFixture(t, map[string]string{
 		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",

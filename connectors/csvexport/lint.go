@@ -48,6 +48,9 @@ type lintResult struct {
 	longest int64
 	// multiline says a record kept spans several lines.
 	multiline bool
+	// spaced says a line after the header holds a space: only then may a
+	// value need trimming (DuckDB's trim removes spaces alone).
+	spaced bool
 }
 
 // recordSpan places DuckDB record rec on physical lines line to line+lines-1.
@@ -105,20 +108,26 @@ var special = func() (t [256]bool) {
 	return t
 }()
 
-// plain tells whether a line holds none of the special bytes, eight bytes
-// at a time (this is the pass's hot loop: most lines of most files are plain).
-func plain(b []byte) bool {
-	var acc uint64
+// plain tells whether a line holds none of the special bytes, and whether
+// it holds a space, eight bytes at a time (this is the pass's hot loop: most
+// lines of most files are plain). spaced is only meaningful when ok.
+func plain(b []byte) (ok, spaced bool) {
+	var acc, sp uint64
 	for len(b) >= 8 {
-		acc |= specialMask(binary.LittleEndian.Uint64(b))
+		x := binary.LittleEndian.Uint64(b)
+		acc |= specialMask(x)
+		sp |= eqMask(x, ' ')
 		b = b[8:]
 	}
 	for _, c := range b {
 		if special[c] {
-			return false
+			return false, false
+		}
+		if c == ' ' {
+			sp = 1
 		}
 	}
-	return acc == 0
+	return acc == 0, sp != 0
 }
 
 const (
@@ -168,14 +177,18 @@ func (l *linter) lint(r io.Reader) (*lintResult, error) {
 				res.place(rec, phys, 1)
 				continue
 			}
-			if len(body) <= l.maxCell && plain(body) {
-				rec++
-				res.place(rec, phys, 1)
-				res.longest = max(res.longest, int64(len(line)))
-				continue
+			if len(body) <= l.maxCell {
+				if ok, spaced := plain(body); ok {
+					rec++
+					res.place(rec, phys, 1)
+					res.longest = max(res.longest, int64(len(line)))
+					res.spaced = res.spaced || spaced && phys > 1
+					continue
+				}
 			}
 			cur = &record{l: l, line: phys, start: off}
 		}
+		res.spaced = res.spaced || phys > 1 && bytes.IndexByte(body, ' ') >= 0
 		if l.checkUTF8 && !utf8.Valid(body) {
 			return nil, errNotUTF8
 		}

@@ -25,8 +25,12 @@ func TestPlainMatchesTheTable(t *testing.T) {
 				want = false
 			}
 		}
-		if got := plain(b); got != want {
+		got, spaced := plain(b)
+		if got != want {
 			t.Fatalf("plain(%q) = %v, want %v", b, got, want)
+		}
+		if want && spaced != bytes.Contains(b, []byte(" ")) {
+			t.Fatalf("plain(%q) says spaced %v", b, spaced)
 		}
 	}
 }
@@ -44,6 +48,32 @@ func (r *lintResult) lineAt(rec int64) (line, lines int64) {
 		}
 	}
 	return line, lines
+}
+
+// The pass tells whether a line after the header holds a space, on the
+// plain path or the careful one (a quote, a quoted line break).
+func TestLintTellsSpacedFiles(t *testing.T) {
+	l := &linter{delim: ',', maxCell: 100, labels: []string{"a b", "c"}}
+	for _, c := range []struct {
+		text   string
+		spaced bool
+	}{
+		{"a b,c\nx,y\n", false},
+		{"a b,c\nx,y \n", true},
+		{"a b,c\nx,\"y\"\n", false},
+		{"a b,c\nx,\" y\"\n", true},
+		{"a b,c\nx,\"y\nz\"\n", false},
+		{"a b,c\nx,\"y\n z\"\n", true},
+		{"a b,c\nx,\"\"\n\nw, \n", true},
+	} {
+		res, err := l.lint(strings.NewReader(c.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.spaced != c.spaced {
+			t.Errorf("%q: spaced = %v, want %v", c.text, res.spaced, c.spaced)
+		}
+	}
 }
 
 func TestLintPlacesRecordsOnTheirLines(t *testing.T) {
@@ -284,6 +314,7 @@ func BenchmarkLint(b *testing.B) {
 	}
 	l := &linter{delim: ',', maxCell: config.DefaultMaxCellChars, checkUTF8: true}
 	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := l.lint(bytes.NewReader(buf.Bytes())); err != nil {
 			b.Fatal(err)
