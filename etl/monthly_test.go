@@ -359,7 +359,7 @@ func copyWarehouse(t *testing.T, w *workspace) *workspace {
 // nightAgainstACopy runs a nightly run on w, and a full refresh on a copy
 // of w's warehouse as it was before it, and compares what they publish:
 // nightly runs then follow nightly runs, never a full refresh.
-func nightAgainstACopy(t *testing.T, w *workspace, what string, asOf time.Time) {
+func nightAgainstACopy(t *testing.T, w *workspace, what string, asOf time.Time) map[string]string {
 	t.Helper()
 	c := copyWarehouse(t, w)
 	inc, err := w.run(etl.Options{AsOf: asOf, AllowShrink: true})
@@ -370,14 +370,18 @@ func nightAgainstACopy(t *testing.T, w *workspace, what string, asOf time.Time) 
 	if err != nil {
 		t.Fatalf("%s: full refresh: %v", what, err)
 	}
-	sameTables(t, what, published(t, w, inc), published(t, c, full))
+	got := published(t, w, inc)
+	sameTables(t, what, got, published(t, c, full))
+	return got
 }
 
 // TestNightAfterNightMatchesAFullRefresh chains nightly runs (the as-of
 // date back and forth, a month's export arriving then removed, the config's
 // exclusions and usage events changed, a new first month, activity dated
-// after the as-of date, a users snapshot, a month of activity removed),
-// each compared with a full refresh of the warehouse as it was before it.
+// after the as-of date, a users snapshot, a revised past day, a snapshot
+// that changes nothing, a user with customerless activity moved to another
+// customer, a month of activity removed), each compared with a full refresh
+// of the warehouse as it was before it.
 func TestNightAfterNightMatchesAFullRefresh(t *testing.T) {
 	w := newWorkspace(t, "")
 	in := filepath.Join(w.dir, "input")
@@ -385,48 +389,71 @@ func TestNightAfterNightMatchesAFullRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	const header = "date,user_id,customer_reference,event,count\n"
+	var before map[string]string
 	for _, n := range []struct {
 		what   string
 		asOf   time.Time
 		change func()
+		// customerMonthly, when set, is what the night does to
+		// customer_monthly: "changes" it or leaves it the "same".
+		customerMonthly string
 	}{
 		{"october's activity", date(2026, 10, 15), func() {
 			w.write("activity_2026-10.csv", header+"2026-10-02,u1,E1,portal_view,3\n2026-10-02,u4,E2,download,1\n2026-10-20,u5,E3,portal_view,2\n")
-		}},
-		{"as of a day of September", date(2026, 9, 20), func() {}},
-		{"as of October 16", date(2026, 10, 16), func() {}},
+		}, ""},
+		{"as of a day of September", date(2026, 9, 20), func() {}, ""},
+		{"as of October 16", date(2026, 10, 16), func() {}, ""},
 		{"October's export", date(2026, 10, 16), func() {
 			w.write("establishments_2026-10.csv", strings.Replace(readFile(t, filepath.Join(in, "establishments_2026-09.csv")), "Alice", "Carol", 2))
-		}},
-		{"E2 excluded", date(2026, 10, 16), func() { w.cfg.Exclude.Customers = []string{"E2"} }},
-		{"portal views the only usage event", date(2026, 10, 16), func() { w.cfg.KPI.UsageEvents = []string{"portal_view"} }},
+		}, ""},
+		{"E2 excluded", date(2026, 10, 16), func() { w.cfg.Exclude.Customers = []string{"E2"} }, ""},
+		{"portal views the only usage event", date(2026, 10, 16), func() { w.cfg.KPI.UsageEvents = []string{"portal_view"} }, ""},
 		{"a new first month", date(2026, 10, 16), func() {
 			w.write("establishments_2026-06.csv", readFile(t, filepath.Join(in, "establishments_2026-07.csv")))
-		}},
-		{"the first of November", date(2026, 11, 1), func() {}},
+		}, ""},
+		{"the first of November", date(2026, 11, 1), func() {}, ""},
 		{"the second of November", date(2026, 11, 2), func() {
 			w.write("activity_2026-11.csv", header+"2026-11-01,u1,E1,portal_view,3\n")
-		}},
+		}, ""},
 		{"activity after the as-of date", date(2026, 11, 2), func() {
 			w.write("activity_2026-12.csv", header+"2026-12-01,u1,E1,portal_view,3\n2026-11-05,u2,E1,share,1\n")
-		}},
+		}, ""},
 		{"a users snapshot", date(2026, 11, 2), func() {
 			text := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
 			w.write("users_2026-11-01.csv", strings.Replace(text, "2026-07-03,,no", "2026-07-03,2026-08-10,no", 1))
-		}},
+		}, ""},
+		// These three say what they do to customer_monthly (each night must
+		// test something): u6's row without a customer goes to its customer
+		// in the users export, E4 (an active user more in October), then to
+		// E1 once a snapshot moves u6 there; a snapshot like the one before
+		// changes nothing.
+		{"a past day revised, with a row without its customer", date(2026, 11, 2), func() {
+			w.write("activity_2026-10.csv", header+"2026-10-02,u1,E1,portal_view,5\n2026-10-02,u4,E2,download,1\n2026-10-03,u6,,portal_view,2\n2026-10-20,u5,E3,portal_view,2\n")
+		}, "changes"},
+		{"the same users, a day later", date(2026, 11, 2), func() {
+			w.write("users_2026-11-02.csv", readFile(t, filepath.Join(in, "users_2026-11-01.csv")))
+		}, "same"},
+		{"that user moved to another customer", date(2026, 11, 2), func() {
+			text := readFile(t, filepath.Join(in, "users_2026-11-02.csv"))
+			w.write("users_2026-11-02.csv", strings.Replace(text, "u6,E4,", "u6,E1,", 1))
+		}, "changes"},
 		{"September's activity removed", date(2026, 11, 2), func() {
 			if err := os.Remove(filepath.Join(in, "activity_2026-09.csv")); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 		{"October's export removed", date(2026, 11, 2), func() {
 			if err := os.Remove(filepath.Join(in, "establishments_2026-10.csv")); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 	} {
 		n.change()
-		nightAgainstACopy(t, w, n.what, n.asOf)
+		after := nightAgainstACopy(t, w, n.what, n.asOf)
+		if same := after["customer_monthly"] == before["customer_monthly"]; n.customerMonthly != "" && same != (n.customerMonthly == "same") {
+			t.Errorf("%s: customer_monthly the same as the night before: %v, want %s", n.what, same, n.customerMonthly)
+		}
+		before = after
 	}
 }
 
