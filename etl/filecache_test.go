@@ -231,6 +231,26 @@ func TestKeptFileReportsItsRejectsAgain(t *testing.T) {
 	}
 }
 
+// TestAFileWithADuplicateKeyIsNeverKept: a users file listing a user twice
+// fails the run, and the next one too: the file was not kept as read (a
+// kept file is not checked alone again), and both runs name its lines.
+func TestAFileWithADuplicateKeyIsNeverKept(t *testing.T) {
+	w := newWorkspace(t, "")
+	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-01.csv", users+"u2,E2,ben@beta.example,2026-06-15,2026-07-03,,no\n")
+	for i := 0; i < 2; i++ {
+		_, err := w.run(etl.Options{})
+		if err == nil || !strings.Contains(err.Error(), `users_2026-10-01.csv:3, `) || !strings.Contains(err.Error(), `users_2026-10-01.csv:14`) || !strings.Contains(err.Error(), `duplicate user id "u2"`) {
+			t.Fatalf("run %d: %v, want the duplicate u2 on lines 3 and 14", i+1, err)
+		}
+	}
+	var kept int
+	w.scan(`SELECT count(*) FROM kept.files WHERE path LIKE '%users_2026-10-01.csv'`, &kept)
+	if kept != 0 {
+		t.Errorf("the file is kept %d times", kept)
+	}
+}
+
 // TestFailedRunKeepsTheLiveRawRows: a run that reads a changed file and then
 // fails leaves the live raw table on the previous version's rows, and the
 // next successful run drops that version.

@@ -186,17 +186,46 @@ func (s *Source) rejectRows(ctx context.Context, conn *sql.Conn, ds dataset, sc 
 	return lines, nil
 }
 
-// checkDataset applies the rules that span rows and files.
-// fileMonths are the months of files named by month, read or not: a broken
-// file is reported as such, not also as a missing month.
-func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, view string, fileMonths map[string]time.Time) error {
+// checkFile applies to the rows of one file (sel) the rules that span its
+// rows: a key twice in one period.
+func checkFile(ctx context.Context, conn *sql.Conn, ds dataset, sel string) error {
 	switch ds.key {
 	case "establishments":
-		return errors.Join(
-			duplicates(ctx, conn, view, "month", "%Y-%m", "customer_ref", "reference"),
-			s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay, fileMonths))
+		return duplicates(ctx, conn, "("+sel+")", "month", "%Y-%m", "customer_ref", "reference")
 	case "users":
-		return duplicates(ctx, conn, view, "snapshot_date", "%Y-%m-%d", "user_id", "user id")
+		return duplicates(ctx, conn, "("+sel+")", "snapshot_date", "%Y-%m-%d", "user_id", "user id")
+	}
+	return nil
+}
+
+// checkDataset applies the rules that span rows and files. fileDates are
+// the dates of the files (the month of an establishments file named by
+// month, the snapshot date of a users file), read or not: a broken file is
+// reported as such, not also as a missing month. relations are the rows of
+// each file that could be read.
+//
+// Each file was checked alone as it was read (checkFile): a key twice in
+// one period can only be in two files of that period, so only those are
+// checked together. A users export kept every day would otherwise cost
+// each run a pass over every snapshot ever kept.
+func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, view string, fileDates map[string]time.Time, relations map[string]string) error {
+	switch ds.key {
+	case "establishments":
+		var dups error
+		if ds.cfg.Month == "column" { // a file may hold any month
+			dups = duplicates(ctx, conn, view, "month", "%Y-%m", "customer_ref", "reference")
+		} // else one file a month (extractDataset)
+		return errors.Join(dups, s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay, fileDates))
+	case "users":
+		shared := sharingADate(fileDates, relations)
+		if len(shared) == 0 {
+			return nil
+		}
+		selects := make([]string, len(shared))
+		for i, r := range shared {
+			selects[i] = "SELECT * FROM " + r
+		}
+		return duplicates(ctx, conn, "("+strings.Join(selects, " UNION ALL ")+")", "snapshot_date", "%Y-%m-%d", "user_id", "user id")
 	case "orders":
 		// An order read twice (two files covering the same days, or one
 		// row per order line) would count twice.
@@ -207,6 +236,26 @@ func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connector
 		return err
 	}
 	return nil
+}
+
+// sharingADate lists, in file order, the relations of the files whose date
+// another file read has too.
+func sharingADate(fileDates map[string]time.Time, relations map[string]string) []string {
+	files := map[time.Time][]string{}
+	for f := range relations {
+		files[fileDates[f]] = append(files[fileDates[f]], f)
+	}
+	var shared []string
+	for _, fs := range files {
+		if len(fs) > 1 {
+			shared = append(shared, fs...)
+		}
+	}
+	sort.Strings(shared)
+	for i, f := range shared {
+		shared[i] = relations[f]
+	}
+	return shared
 }
 
 // channelExpr maps a channel as written to one of the contract's: the

@@ -231,6 +231,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	}
 	var spans []daySpan
 	var parts []string
+	relations := map[string]string{} // file → its rows
 	for i, f := range files {
 		if len(errs) > 0 && ds.key == "establishments" && fileDates[f].IsZero() && ds.cfg.Month != "column" {
 			continue
@@ -250,6 +251,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 		out.Rejected[ds.target] += r.rejected
 		out.RowsIn[ds.target] += r.rows
 		parts = append(parts, r.relation)
+		relations[f] = r.relation
 		if ds.key == "activity" {
 			span, err := daysOf(ctx, conn, f, r.relation)
 			if err != nil {
@@ -274,7 +276,7 @@ func (s *Source) extractDataset(ctx context.Context, conn *sql.Conn, run connect
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", s.name, ds.key, err)
 	}
-	if err := s.checkDataset(ctx, conn, run, ds, view, fileDates); err != nil {
+	if err := s.checkDataset(ctx, conn, run, ds, view, fileDates, relations); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

@@ -408,6 +408,33 @@ func TestDuplicateUser(t *testing.T) {
 	wantErr(t, err, f.path("users_2026-10-01.csv")+":2", f.path("users_2026-10-01.csv")+":3", `duplicate user id "u1"`)
 }
 
+// A key twice in one period is found in one file, and across the files of
+// one period: two users files of one snapshot date, two establishments
+// files holding the same month (month: column). Files of other periods are
+// not read together, and a user in two snapshots is no duplicate.
+func TestDuplicatesAcrossFilesOfOnePeriod(t *testing.T) {
+	const users = "user_id,customer_reference\n"
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"users_2026-09-01.csv":       users + "u1,E1\nu2,E1\n",
+		"users_2026-10-01.csv":       users + "u1,E1\nu2,E1\n",
+		"users_2026-10-01_part2.csv": users + "u3,E1\nu2,E1\n",
+		"users_2026-10-01_part3.csv": users + "u4,E1\n",
+	})
+	_, err := f.extract(estOnly + "users:\n  path: DIR/users_*.csv\n")
+	wantErr(t, err, f.path("users_2026-10-01.csv")+":3, "+f.path("users_2026-10-01_part2.csv")+":3", `duplicate user id "u2" in 2026-10-01`)
+	if strings.Count(err.Error(), "duplicate") != 1 {
+		t.Errorf("want one duplicate, got %v", err)
+	}
+
+	g := newFixture(t, map[string]string{
+		"establishments_a.csv": "month,reference,archived,has_portal_access\n2026-08,E1,no,yes\n2026-09,E1,no,yes\n",
+		"establishments_b.csv": "month,reference,archived,has_portal_access\n2026-09,E2,no,yes\n2026-09,E1,no,yes\n",
+	})
+	_, err = g.extract("establishments:\n  path: DIR/establishments_*.csv\n  month: column\n")
+	wantErr(t, err, g.path("establishments_a.csv")+":3, "+g.path("establishments_b.csv")+":3", `duplicate reference "E1" in 2026-09`)
+}
+
 func TestNoFileMatches(t *testing.T) {
 	f := newFixture(t, nil)
 	_, err := f.extract(estOnly)

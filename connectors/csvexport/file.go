@@ -16,7 +16,9 @@ import (
 // readerVersion changes whenever this package reads the same file into
 // other rows (a new column, another rule): files kept by an earlier
 // version are then read again.
-const readerVersion = "csvexport/2"
+// (3: a file's duplicate keys are checked before it is kept, so a kept
+// file read by version 2 in a run that then failed is checked again.)
+const readerVersion = "csvexport/3"
 
 // fileRead is what came of one file: the relation of its rows in the
 // contract's columns, and its counts.
@@ -61,6 +63,10 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 		return fileRead{}, err
 	}
 	r := fileRead{rows: sc.rows, read: sc.rows + semantic + sc.rejected, rejected: sc.rejected + semantic}
+	// Before the rows are kept: a kept file is not checked alone again.
+	if err := checkFile(ctx, conn, ds, sel); err != nil {
+		return fileRead{}, err
+	}
 	run.Logger.Debug("read file", "file", file, "encoding", sc.encoding, "rows", r.rows, "rejected", r.rejected,
 		"scan", t1.Sub(t0).Round(time.Millisecond).String(), "check", time.Since(t1).Round(time.Millisecond).String())
 	if v == nil {
