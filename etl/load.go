@@ -273,19 +273,25 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, target, period stri
 	// reads the snapshot of the 1st, not the 20th's). Every run compacts,
 	// the first one too: the same files give the same table, whatever the
 	// warehouse had (what lets a run read it from its part, keepRaw). A
-	// table with one period a month has nothing to compact: the self-join
-	// (a million users against themselves) is left out.
-	var shared bool
-	if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT date_trunc('month', p) FROM (SELECT DISTINCT %[2]s AS p FROM %[1]s) GROUP BY 1 HAVING count(*) > 1)`,
-		target, period)).Scan(&shared); err != nil {
+	// month with one period has nothing to compact: the self-join (a million
+	// users against themselves, a month of history after another) reads the
+	// months with several alone.
+	shared, err := warehouse.Names(ctx, conn, fmt.Sprintf(`SELECT strftime(date_trunc('month', p), '%%Y-%%m-%%d') FROM (SELECT DISTINCT %[2]s AS p FROM %[1]s)
+		GROUP BY 1 HAVING count(*) > 1 ORDER BY 1`, target, period))
+	if err != nil {
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}
-	if !shared {
+	if len(shared) == 0 {
 		return nil
 	}
-	q := fmt.Sprintf(`DELETE FROM %[1]s r WHERE EXISTS (SELECT 1 FROM %[1]s n WHERE n.user_id = r.user_id
+	months := make([]string, len(shared))
+	for i, m := range shared {
+		months[i] = "DATE " + sqltext.Quote(m)
+	}
+	q := fmt.Sprintf(`DELETE FROM %[1]s r WHERE date_trunc('month', r.%[2]s) IN (%[3]s) AND EXISTS (SELECT 1 FROM %[1]s n
+		WHERE date_trunc('month', n.%[2]s) IN (%[3]s) AND n.user_id = r.user_id
 		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s
-		AND (n.%[2]s <= getvariable('as_of') OR r.%[2]s > getvariable('as_of')))`, target, period)
+		AND (n.%[2]s <= getvariable('as_of') OR r.%[2]s > getvariable('as_of')))`, target, period, strings.Join(months, ", "))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}

@@ -382,6 +382,23 @@ func TestUsersSnapshotsAreKept(t *testing.T) {
 	if sepUsers != 10 {
 		t.Errorf("September users = %d, want 10 as before", sepUsers)
 	}
+	db.Close()
+
+	// Earlier snapshots arrive: one of August, two of September (u5 gone
+	// from the second). Only September has two: it keeps each user's latest
+	// row (u5's of the 5th); August and October keep theirs.
+	w.write("users_2026-08-01.csv", users)
+	w.write("users_2026-09-05.csv", users)
+	w.write("users_2026-09-25.csv", strings.Replace(users, "u5,E3,eve@gamma.example,2026-08-01,2026-08-12,,no\n", "", 1))
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := w.cells(`SELECT strftime(snapshot_date, '%Y-%m-%d') || ':' || count(*) || ':' || coalesce(string_agg(user_id, ' ' ORDER BY user_id) FILTER (WHERE user_id IN ('u3', 'u5')), '')
+		FROM raw_users GROUP BY snapshot_date ORDER BY snapshot_date`)
+	want := []string{"2026-08-01:11:u5", "2026-09-05:1:u5", "2026-09-25:10:", "2026-10-01:1:u3", "2026-10-10:11:u5"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("raw_users by snapshot = %v, want %v", got, want)
+	}
 }
 
 // sourcesYAML returns the extra sources in extraYAML (lines starting with
