@@ -336,7 +336,8 @@ func TestRawViewsReadKeptRowsAsStored(t *testing.T) {
 }
 
 // TestKeptFileNamesItsLinesAgain: a file kept by the run that read it is
-// checked again by the next runs, which name the same lines: a kept users
+// checked again by the next runs, which name the same lines (here: a user
+// in two users files of one snapshot date, each right alone): a kept users
 // file whose records lie on their lines one for one is a view over its
 // scan (line = row + 2), one with a quoted line break, a blank line or a
 // rejected row is a table holding each row's line as the run that read it
@@ -361,9 +362,10 @@ func TestKeptFileNamesItsLinesAgain(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorkspace(t, "")
-			w.write("users_2026-10-01.csv", header+c.body)
-			file := filepath.Join(w.dir, "input", "users_2026-10-01.csv")
-			want := file + ":2, " + file + ":" + c.line
+			w.write("users_2026-10-01.csv", header+strings.Replace(c.body, "u1,E1,", "u3,E1,", 1))
+			w.write("users_2026-10-01_b.csv", header+"u1,E9,z@x.com,2026-01-01,,,no\n")
+			file := filepath.Join(w.dir, "input", "users_2026-10-01")
+			want := file + ".csv:" + c.line + ", " + file + "_b.csv:2"
 			for run := 1; run <= 2; run++ {
 				_, err := w.run(etl.Options{})
 				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `duplicate user id "u1"`) {
