@@ -57,9 +57,12 @@ func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex conn
 			continue
 		}
 		if m.Month == "" {
-			d, err := digest(ctx, conn, m.Name)
-			if err != nil {
-				return err
+			d, ok := b.rawDigests[m.Name] // made of its months' (keepRawByMonth)
+			if !ok {
+				var err error
+				if d, err = digest(ctx, conn, m.Name); err != nil {
+					return err
+				}
 			}
 			b.keys[m.Name] = keys{whole: d}
 			continue

@@ -63,23 +63,18 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 		}
 		copied, kept := ex.Relations[m.Name], ex.Kept[m.Name]
 		target := m.Name
-		var saveAsPart func() error
 		if keptAcrossRuns[m.Name] != "" {
-			// The engine compacts these rows: it needs them in a table. The
-			// same kept files as the live table's (no file changed): the
-			// live table is the same too.
+			// The engine compacts these rows: it needs them in tables, a
+			// part a month when they all come from kept files (the months
+			// whose files did not change are read as they are).
 			if len(copied) == 0 && len(kept) > 0 {
-				same, part, save, err := b.keepRaw(ctx, m.Name, keptAcrossRuns[m.Name], kept)
-				if err != nil {
+				if err := b.keepRawByMonth(ctx, m.Name, keptAcrossRuns[m.Name], kept); err != nil {
 					return err
 				}
-				if same {
-					if err := logLoaded(ctx, conn, m.Name, len(kept), t0, res, log); err != nil {
-						return err
-					}
-					continue
+				if err := logLoaded(ctx, conn, m.Name, len(kept), t0, res, log); err != nil {
+					return err
 				}
-				target, saveAsPart = part, save
+				continue
 			}
 			copied, kept = append(slices.Clone(copied), kept...), nil
 		}
@@ -94,11 +89,6 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 		}
 		if len(kept) > 0 {
 			if err := viewRaw(ctx, conn, m.Name, target, kept); err != nil {
-				return err
-			}
-		}
-		if saveAsPart != nil {
-			if err := saveAsPart(); err != nil {
 				return err
 			}
 		}
@@ -266,16 +256,20 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, target, period stri
 			return fmt.Errorf("keep earlier %s of %s: %w", period, table, err)
 		}
 	}
-	// One row a month per user is enough for monthly KPIs, and keeps a daily
-	// export from growing the table without end: keep each user's latest row
-	// of each month (a user gone from later snapshots keeps its last row).
-	// Snapshots after the as-of date replace none (a run as of the 15th
-	// reads the snapshot of the 1st, not the 20th's). Every run compacts,
-	// the first one too: the same files give the same table, whatever the
-	// warehouse had (what lets a run read it from its part, keepRaw). A
-	// month with one period has nothing to compact: the self-join (a million
-	// users against themselves, a month of history after another) reads the
-	// months with several alone.
+	return compact(ctx, conn, table, target, period)
+}
+
+// compact keeps, in target (rows of table), each user's latest row of each
+// month: one row a month per user is enough for monthly KPIs, and keeps a
+// daily export from growing the table without end (a user gone from later
+// snapshots keeps its last row). Snapshots after the as-of date replace
+// none (a run as of the 15th reads the snapshot of the 1st, not the
+// 20th's). Every run compacts, the first one too: the same files give the
+// same table, whatever the warehouse had (what lets a run read a month from
+// its part, keepRawByMonth). A month with one period has nothing to
+// compact: the self-join (a million users against themselves, a month of
+// history after another) reads the months with several alone.
+func compact(ctx context.Context, conn *sql.Conn, table, target, period string) error {
 	shared, err := warehouse.Names(ctx, conn, fmt.Sprintf(`SELECT strftime(date_trunc('month', p), '%%Y-%%m-%%d') FROM (SELECT DISTINCT %[2]s AS p FROM %[1]s)
 		GROUP BY 1 HAVING count(*) > 1 ORDER BY 1`, target, period))
 	if err != nil {

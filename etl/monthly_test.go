@@ -522,6 +522,49 @@ func TestTheUsersTableIsReadFromItsPartOnlyWhenTheLoadWouldMakeIt(t *testing.T) 
 	})
 }
 
+// TestAUsersSnapshotBuildsItsMonthOnly: raw_users is a part a month; a new
+// snapshot builds its month's part, and the other months are read where an
+// earlier run built them (a year of monthly snapshots is not copied again
+// each time one arrives); a run with the same files builds none. Each run
+// publishes what a full refresh does.
+func TestAUsersSnapshotBuildsItsMonthOnly(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	users := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+	// September's snapshot, before u12 was created.
+	w.write("users_2026-09-01.csv", strings.Replace(users, "u12,E1,kim@alpha.example,2026-09-20,2026-09-22,,no\n", "", 1))
+	asOf := date(2026, 10, 20)
+	if _, err := w.run(etl.Options{AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	first := liveParts(t, w, "raw_users")
+	if len(first) != 2 {
+		t.Fatalf("raw_users reads %v, want a part for September and one for October", first)
+	}
+	// October 18: u2 deactivated on September 10.
+	w.write("users_2026-10-18.csv", strings.Replace(users, "2026-07-03,,no", "2026-07-03,2026-09-10,no", 1))
+	nightAgainstACopy(t, w, "a snapshot in October", asOf)
+	second := liveParts(t, w, "raw_users")
+	kept := 0
+	for _, p := range second {
+		if slices.Contains(first, p) {
+			kept++
+		}
+	}
+	if len(second) != 2 || kept != 1 {
+		t.Errorf("after October's snapshot raw_users reads %v, want September's part of %v and a new one", second, first)
+	}
+	nightAgainstACopy(t, w, "the same files", asOf)
+	if third := liveParts(t, w, "raw_users"); !slices.Equal(third, second) {
+		t.Errorf("the same files: raw_users reads %v, want %v as before", third, second)
+	}
+	var u2 string
+	w.scan(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u2'`, &u2)
+	if u2 != "2026-09-10" {
+		t.Errorf("u2 deactivated at %q, want 2026-09-10 (October 18's snapshot)", u2)
+	}
+}
+
 // inMonthOrder fails when the published customer_monthly CSV is not in its
 // model's order (month, then customer_ref), as it is once its months come
 // from several parts.

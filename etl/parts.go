@@ -58,9 +58,12 @@ type builder struct {
 	monthsOf map[string]int
 	// used are the parts the build's views read.
 	used map[string]bool
+	// refresh says nothing is read as an earlier run built it.
+	refresh bool
 	// liveParts are the parts the live raw tables kept across runs read
-	// (main.state), rawParts those of the build.
-	liveParts, rawParts map[string]string
+	// (main.state, space-separated), rawParts those of the build, and
+	// rawDigests the build's digests of those tables (keepRawByMonth).
+	liveParts, rawParts, rawDigests map[string]string
 }
 
 type indexKey struct{ model, month, key string }
@@ -71,7 +74,7 @@ type indexEntry struct{ part, digest string }
 // tables' keys come after the load (digestRaw).
 func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refresh bool, vars map[string]string, asOf time.Time) (*builder, error) {
 	b := &builder{conn: conn, schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
-		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}}
+		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}, rawDigests: map[string]string{}}
 	contract, err := uptakesql.Contract()
 	if err != nil {
 		return nil, err
@@ -93,9 +96,6 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 			return nil, fmt.Errorf("parts: %w", err)
 		}
 	}
-	if refresh {
-		return b, nil
-	}
 	live, err := conn.QueryContext(ctx, `SELECT substr(key, 6), value FROM main.state WHERE prefix(key, 'part:')`)
 	if err != nil {
 		return nil, fmt.Errorf("parts: %w", err)
@@ -112,8 +112,24 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 	if err := live.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
-		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`)
+	q := `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
+		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`
+	if refresh {
+		// Nothing is read as it was, but the history of the raw tables kept
+		// across runs, which no file has any more: their live parts.
+		b.refresh = true
+		var live []string
+		for _, parts := range b.liveParts {
+			for _, p := range strings.Fields(parts) {
+				live = append(live, sqltext.Quote(p))
+			}
+		}
+		if len(live) == 0 {
+			return b, nil
+		}
+		q += " AND part IN (" + strings.Join(live, ", ") + ")"
+	}
+	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("parts: %w", err)
 	}
@@ -174,53 +190,9 @@ func (b *builder) addIndexRows(ctx context.Context, model, part string, keys, di
 	return nil
 }
 
-// keepRaw makes a raw table kept across runs (keptAcrossRuns: its rows are
-// this run's files and the history of the live table) a view of the live
-// table's part, when that part was made from the same relations (their
-// names change with their content) and holds no period after the as-of
-// date (the compaction depends on it): the load would make the same rows.
-// It says whether it did; else it makes fill, an empty part of the raw
-// table's columns for the load to fill (the rows are written once, where
-// the next runs read them), and save records it and makes the raw table a
-// view of it. Only the live part is read: an older one lacks the history
-// gathered since.
-func (b *builder) keepRaw(ctx context.Context, table, period string, relations []string) (kept bool, fill string, save func() error, err error) {
-	key := hashOf(append([]string{keyScheme + "/" + b.engine, table}, slices.Sorted(slices.Values(relations))...), nil)
-	if e, ok := b.index[indexKey{table, "", key}]; ok && e.part == b.liveParts[table] {
-		var within bool
-		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s) <= getvariable('as_of'), true) FROM parts.%s", period, e.part)).Scan(&within); err != nil {
-			return false, "", nil, fmt.Errorf("load %s: %w", table, err)
-		}
-		if within {
-			if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
-				return false, "", nil, fmt.Errorf("load %s: %w", table, err)
-			}
-			b.rawParts[table] = e.part
-			return true, "", nil, b.view(ctx, table, "", map[string][]string{e.part: nil})
-		}
-	}
-	part := b.partName(table, key)
-	for _, q := range []string{
-		fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s LIMIT 0", part, table),
-		"DROP TABLE " + table,
-	} {
-		if err := b.exec(ctx, q); err != nil {
-			return false, "", nil, fmt.Errorf("load %s: %w", table, err)
-		}
-	}
-	save = func() error {
-		if err := b.record(ctx, table, part, key, ""); err != nil {
-			return err
-		}
-		b.rawParts[table] = part
-		return b.view(ctx, table, "", map[string][]string{part: nil})
-	}
-	return false, "parts." + part, save, nil
-}
-
 // liveState are the statements that record, in the swap's transaction,
 // the parts of the raw tables kept across runs that the build reads: the
-// live ones, for keepRaw.
+// live ones, for keepRawByMonth.
 func (b *builder) liveState() []string {
 	var q []string
 	for _, table := range slices.Sorted(maps.Keys(keptAcrossRuns)) {

@@ -1,0 +1,269 @@
+package etl
+
+// The users table kept across runs, a part a month: a users night builds
+// the month of its new snapshot, and reads the other months where earlier
+// runs built them.
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/uptake-dev/uptake/sql/sqltext"
+)
+
+// rawMonth is what a run knows of one month of a raw table kept across
+// runs: the relations of this run's files that have rows of it, and the
+// periods of those rows; the live table's part holding the month (a part of
+// its own, or, from an older layout, the whole table's), its index row and
+// periods.
+type rawMonth struct {
+	relations           []string
+	periods             map[string]bool
+	live                string
+	liveKey, liveDigest string
+	livePeriods         map[string]bool
+	liveWhole           bool
+}
+
+// lent are the periods of the live part that no file of this run has: the
+// month's part keeps their rows.
+func (m *rawMonth) lent() []string {
+	var out []string
+	for p := range m.livePeriods {
+		if !m.periods[p] {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// after says whether a period of the month is after the as-of date (asOf,
+// as formatted by monthLayout): the compaction then depends on that date.
+func (m *rawMonth) after(asOf string) bool {
+	for _, ps := range []map[string]bool{m.periods, m.livePeriods} {
+		for p := range ps {
+			if p != "NULL" && p > asOf {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keepRawByMonth makes table, a raw table kept across runs (keptAcrossRuns:
+// this run's files, read through relations, and the history of the live
+// table), a view of one part a month. A month's part holds its rows of this
+// run's files and the live table's rows of the periods no file has, then
+// compacted (compact). Its key is made of its files' relations (named after
+// their content), the digest of the rows the live table lends it, and the
+// as-of date when a period of the month is after it (the compaction depends
+// on it: such a part is marked, and built again by the next run). The live
+// part of a month is read as it is when its key is this run's, or when no
+// file has the month any more. Only the live parts are read: an older part
+// of a month lacks the history gathered since. The table's digest is made
+// of its months' (digested once, as built).
+func (b *builder) keepRawByMonth(ctx context.Context, table, period string, relations []string) error {
+	months, err := b.rawMonths(ctx, table, period, relations)
+	if err != nil {
+		return err
+	}
+	asOf := b.asOf.Format(monthLayout)
+	parts := map[string][]string{}
+	digests := map[string]string{}
+	for _, mo := range slices.Sorted(maps.Keys(months)) {
+		m := months[mo]
+		reuse := !b.refresh && m.live != "" && !m.liveWhole && !strings.Contains(m.liveKey, "@")
+		key := ""
+		if len(m.relations) > 0 || !reuse {
+			if key, err = b.rawMonthKey(ctx, table, period, mo, m, asOf); err != nil {
+				return err
+			}
+			reuse = reuse && m.liveKey == key
+		} // else no file has this month any more: the live table's, as it is
+		if reuse {
+			parts[m.live] = append(parts[m.live], mo)
+			digests[mo] = m.liveDigest
+			continue
+		}
+		part, d, err := b.buildRawMonth(ctx, table, period, mo, key, m)
+		if err != nil {
+			return err
+		}
+		parts[part] = []string{mo}
+		digests[mo] = d
+	}
+	if len(parts) == 0 { // no row at all: an empty part
+		part := b.partName(table, "empty")
+		if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s LIMIT 0", part, table)); err != nil {
+			return fmt.Errorf("load %s: %w", table, err)
+		}
+		if err := b.record(ctx, table, part, "empty", ""); err != nil {
+			return err
+		}
+		parts[part] = nil
+	}
+	if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
+		return fmt.Errorf("load %s: %w", table, err)
+	}
+	b.rawParts[table] = strings.Join(slices.Sorted(maps.Keys(parts)), " ")
+	var ds []string
+	for _, mo := range slices.Sorted(maps.Keys(digests)) {
+		ds = append(ds, mo+"="+digests[mo])
+	}
+	b.rawDigests[table] = hashOf(ds, nil)
+	return b.view(ctx, table, rawMonthExpr(period), parts)
+}
+
+// rawMonthExpr is the month of a period: NULL's is a month of its own.
+func rawMonthExpr(period string) string {
+	return fmt.Sprintf("coalesce(date_trunc('month', %s)::DATE, DATE '0001-01-01')", period)
+}
+
+// periodIn is the condition that a period is one of periods (as
+// formatted, "NULL" for NULL).
+func periodIn(period string, periods []string) string {
+	var dates []string
+	null := false
+	for _, p := range periods {
+		if p == "NULL" {
+			null = true
+			continue
+		}
+		dates = append(dates, "DATE "+sqltext.Quote(p))
+	}
+	var conds []string
+	if len(dates) > 0 {
+		conds = append(conds, fmt.Sprintf("%s IN (%s)", period, strings.Join(dates, ", ")))
+	}
+	if null {
+		conds = append(conds, period+" IS NULL")
+	}
+	if len(conds) == 0 {
+		return "false"
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// rawMonths reads the months and periods of each relation, and of each live
+// part (a statement each).
+func (b *builder) rawMonths(ctx context.Context, table, period string, relations []string) (map[string]*rawMonth, error) {
+	months := map[string]*rawMonth{}
+	month := func(mo string) *rawMonth {
+		if months[mo] == nil {
+			months[mo] = &rawMonth{periods: map[string]bool{}, livePeriods: map[string]bool{}}
+		}
+		return months[mo]
+	}
+	// scan runs q, whose rows are a name, a month and a period.
+	scan := func(sels []string, each func(name string, m *rawMonth, p string)) error {
+		q := fmt.Sprintf("SELECT n, strftime(%s, '%%Y-%%m-%%d'), coalesce(strftime(p, '%%Y-%%m-%%d'), 'NULL') FROM (%s)",
+			rawMonthExpr("p"), strings.Join(sels, " UNION ALL "))
+		rows, err := b.conn.QueryContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("load %s: months: %w", table, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n, mo, p string
+			if err := rows.Scan(&n, &mo, &p); err != nil {
+				return fmt.Errorf("load %s: months: %w", table, err)
+			}
+			each(n, month(mo), p)
+		}
+		return rows.Err()
+	}
+	if len(relations) > 0 {
+		sels := make([]string, len(relations))
+		for i, r := range relations {
+			sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM %s GROUP BY ALL", sqltext.Quote(r), period, r)
+		}
+		if err := scan(sels, func(rel string, m *rawMonth, p string) {
+			if !slices.Contains(m.relations, rel) {
+				m.relations = append(m.relations, rel)
+			}
+			m.periods[p] = true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	live := strings.Fields(b.liveParts[table])
+	if len(live) == 0 {
+		return months, nil
+	}
+	entries := map[string]indexKey{}
+	for k, e := range b.index {
+		if k.model == table && slices.Contains(live, e.part) {
+			entries[e.part] = k
+		}
+	}
+	sels := make([]string, len(live))
+	for i, part := range live {
+		if _, ok := entries[part]; !ok {
+			return months, nil // not indexed (dropped by hand?): the files and nothing else
+		}
+		sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM parts.%s GROUP BY ALL", sqltext.Quote(part), period, part)
+	}
+	err := scan(sels, func(part string, m *rawMonth, p string) {
+		k := entries[part]
+		m.live, m.liveKey, m.liveDigest, m.liveWhole = part, k.key, b.index[k].digest, k.month == ""
+		m.livePeriods[p] = true
+	})
+	return months, err
+}
+
+// rawMonthKey is the key of a month's part (see keepRawByMonth).
+func (b *builder) rawMonthKey(ctx context.Context, table, period, mo string, m *rawMonth, asOf string) (string, error) {
+	parts := []string{keyScheme + "/" + b.engine, table, mo}
+	parts = append(parts, slices.Sorted(slices.Values(m.relations))...)
+	if lent := m.lent(); len(lent) > 0 {
+		var d string
+		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM parts.%s t WHERE %s`,
+			m.live, periodIn(period, lent))).Scan(&d); err != nil {
+			return "", fmt.Errorf("load %s: rows of %s: %w", table, m.live, err)
+		}
+		parts = append(parts, "lent:"+d)
+	}
+	key := hashOf(parts, nil)
+	if m.after(asOf) {
+		key += "@" + asOf
+	}
+	return key, nil
+}
+
+// buildRawMonth makes the part of month mo: its rows of this run's files,
+// then the live part's rows of the periods no file has, compacted. It
+// returns the part and the digest of its rows.
+func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key string, m *rawMonth) (string, string, error) {
+	cols, err := columns(ctx, b.conn, table)
+	if err != nil {
+		return "", "", err
+	}
+	list := strings.Join(cols, ", ")
+	inMonth := fmt.Sprintf("%s = DATE %s", rawMonthExpr(period), sqltext.Quote(mo))
+	var sels []string
+	for _, r := range slices.Sorted(slices.Values(m.relations)) {
+		sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s", list, r, inMonth))
+	}
+	if lent := m.lent(); len(lent) > 0 {
+		sels = append(sels, fmt.Sprintf("SELECT %s FROM parts.%s WHERE %s AND %s", list, m.live, inMonth, periodIn(period, lent)))
+	}
+	part := b.partName(table, mo, key)
+	if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS %s", part, strings.Join(sels, " UNION ALL "))); err != nil {
+		return "", "", fmt.Errorf("load %s: %w", table, err)
+	}
+	if err := compact(ctx, b.conn, table, "parts."+part, period); err != nil {
+		return "", "", err
+	}
+	d, err := digest(ctx, b.conn, "parts."+part)
+	if err != nil {
+		return "", "", err
+	}
+	if err := b.recordMonths(ctx, table, part, map[string]string{mo: key}, map[string]string{mo: d}); err != nil {
+		return "", "", err
+	}
+	return part, d, nil
+}
