@@ -1,11 +1,12 @@
 -- stg_user_keys: one row per user known to a users export, with an integer
 -- key (joins, distinct counts and windows on integers are several times
--- faster than on text ids), its latest customer, and whether it is an
+-- faster than on text ids), its latest customer, whether it is an
 -- internal or test account in its latest snapshot (exclude.email_domains,
--- exclude.customers). The key is a hash of the id, 0 or more (a user missing
--- from the users export gets a negative one, in stg_user_days), so the same
--- user has the same key in every run (what models kept from one run to the
--- next need). Two ids with one key fail the run rather than merge two users
+-- exclude.customers), and the date of that snapshot. The key is a hash of
+-- the id, 0 or more (a user missing from the users export gets a negative
+-- one, in stg_user_days), so the same user has the same key in every run
+-- (what models kept from one run to the next need). Two ids with one key
+-- fail the run rather than merge two users
 -- (sql/tests/test_user_keys_unique.sql); the odds are about 1 in 10^7 with
 -- a million users, 1 in 10^5 with ten million.
 -- The latest snapshot of each user first, then its row there: over months
@@ -23,7 +24,8 @@ SELECT
     (hash(user_id) >> 1)::BIGINT AS user_key,
     arg_max_null(customer_ref, snapshot_date) AS customer_ref,
     list_contains(getvariable('exclude_email_domains'), coalesce(arg_max_null(email_domain, snapshot_date), ''))
-        OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(customer_ref, snapshot_date), '')) AS excluded
+        OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(customer_ref, snapshot_date), '')) AS excluded,
+    max(snapshot_date) AS snapshot_date
 FROM raw_users
 JOIN latest USING (user_id, snapshot_date)
 GROUP BY user_id

@@ -9,40 +9,51 @@
 --   else, when the latest snapshot no longer lists it (deleted on the
 --   platform), the first snapshot without it.
 -- Users of excluded customers or with an excluded e-mail domain are dropped.
-WITH snapshots AS (
+-- Each CTE reads raw_users where it needs it (a users history of many
+-- months is not copied into one), and the rows that matter alone: the
+-- latest snapshot of each user comes from stg_user_keys, the archived
+-- stretches are looked for among the users archived in it, the first
+-- snapshot without a user among the users missing from the latest one.
+WITH snapshots AS NOT MATERIALIZED (
     SELECT * FROM raw_users WHERE snapshot_date <= getvariable('users_as_of')
 ),
-snapshot_dates AS (
-    SELECT DISTINCT snapshot_date FROM snapshots
-),
 latest AS (
-    -- each user's row in its latest snapshot (arg_max_null: a hash aggregate, no
-    -- sort; unlike arg_max it keeps a NULL of the latest snapshot)
+    -- each user's row in its latest snapshot (a snapshot lists a user once;
+    -- first() keeps a NULL, as the snapshot says)
     SELECT
-        user_id,
-        max(snapshot_date) AS snapshot_date,
-        arg_max_null(customer_ref, snapshot_date) AS customer_ref,
-        arg_max_null(email_domain, snapshot_date) AS email_domain,
-        arg_max_null(created_at, snapshot_date) AS created_at,
-        arg_max_null(activated_at, snapshot_date) AS activated_at,
-        arg_max_null(deactivated_at, snapshot_date) AS deactivated_at,
-        arg_max_null(archived, snapshot_date) AS archived
-    FROM snapshots
-    GROUP BY user_id
+        s.user_id,
+        first(s.snapshot_date) AS snapshot_date,
+        first(s.customer_ref) AS customer_ref,
+        first(s.email_domain) AS email_domain,
+        first(s.created_at) AS created_at,
+        first(s.activated_at) AS activated_at,
+        first(s.deactivated_at) AS deactivated_at,
+        first(s.archived) AS archived
+    FROM snapshots s
+    JOIN stg_user_keys k ON k.user_id = s.user_id AND k.snapshot_date = s.snapshot_date
+    GROUP BY s.user_id
 ),
 first_archived AS (
-    -- the first snapshot of the user's last archived stretch
+    -- the first snapshot of the user's last archived stretch, for the users
+    -- archived in their latest snapshot
     SELECT u.user_id, min(u.snapshot_date) AS archived_since
     FROM snapshots u
-    LEFT JOIN (SELECT user_id, max(snapshot_date) AS d FROM snapshots WHERE NOT archived GROUP BY user_id) last_active USING (user_id)
+    SEMI JOIN (SELECT user_id FROM latest WHERE archived) a USING (user_id)
+    LEFT JOIN (
+        SELECT user_id, max(snapshot_date) AS d
+        FROM snapshots
+        SEMI JOIN (SELECT user_id FROM latest WHERE archived) a USING (user_id)
+        WHERE NOT archived
+        GROUP BY user_id
+    ) last_active USING (user_id)
     WHERE u.archived AND u.snapshot_date > coalesce(last_active.d, DATE '0001-01-01')
     GROUP BY u.user_id
 ),
 gone AS (
     -- users missing from the latest snapshot: the first snapshot after their last one
     SELECT l.user_id, min(d.snapshot_date) AS gone_since
-    FROM latest l
-    JOIN snapshot_dates d ON d.snapshot_date > l.snapshot_date
+    FROM (SELECT * FROM latest WHERE snapshot_date < (SELECT max(snapshot_date) FROM latest)) l
+    JOIN (SELECT DISTINCT snapshot_date FROM snapshots) d ON d.snapshot_date > l.snapshot_date
     GROUP BY l.user_id
 )
 SELECT
