@@ -565,6 +565,42 @@ func TestAUsersSnapshotBuildsItsMonthOnly(t *testing.T) {
 	}
 }
 
+// TestUsersHistorySurvivesARunWithoutUsers: a run whose config reads no
+// users export carries the users history over as a table of its own (no
+// parts); the next run with users files reads that table as the history:
+// October 1's snapshot, whose file is gone, still says when u3 went.
+func TestUsersHistorySurvivesARunWithoutUsers(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	withUsers := w.cfg
+	w.parse(`warehouse: ` + w.cfg.Warehouse + `
+sources:
+  - kind: csvexport
+    establishments: {path: ` + in + `/establishments_*.csv}
+    activity: {path: ` + in + `/activity_*.csv}
+destinations:
+  - kind: files
+    path: ` + filepath.Join(w.dir, "out") + "\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	w.cfg = withUsers
+	users := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+	if err := os.Remove(filepath.Join(in, "users_2026-10-01.csv")); err != nil {
+		t.Fatal(err)
+	}
+	w.write("users_2026-10-10.csv", strings.Replace(users, "u3,E1,cat@alpha.example,2026-08-10,2026-08-12,,no\n", "", 1))
+	nightAgainstACopy(t, w, "users files again", date(2026, 10, 15))
+	var u3 string
+	w.scan(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u3'`, &u3)
+	if u3 != "2026-10-10" {
+		t.Errorf("u3 deactivated at %q, want 2026-10-10 (the first snapshot without it)", u3)
+	}
+}
+
 // inMonthOrder fails when the published customer_monthly CSV is not in its
 // model's order (month, then customer_ref), as it is once its months come
 // from several parts.

@@ -17,12 +17,14 @@ import (
 // rawMonth is what a run knows of one month of a raw table kept across
 // runs: the relations of this run's files that have rows of it, and the
 // periods of those rows; the live table's part holding the month (a part of
-// its own, or, from an older layout, the whole table's), its index row and
-// periods.
+// its own, or, from an older layout, the whole table's; or the live table
+// itself when it is not made of parts), its index row and periods.
 type rawMonth struct {
-	relations           []string
-	periods             map[string]bool
-	live                string
+	relations []string
+	periods   map[string]bool
+	// live is the live part of the month (empty when the live table is not
+	// made of parts), liveRel the relation its rows are read from.
+	live, liveRel       string
 	liveKey, liveDigest string
 	livePeriods         map[string]bool
 	liveWhole           bool
@@ -191,25 +193,38 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 		}
 	}
 	live := strings.Fields(b.liveParts[table])
-	if len(live) == 0 {
-		return months, nil
-	}
 	entries := map[string]indexKey{}
 	for k, e := range b.index {
 		if k.model == table && slices.Contains(live, e.part) {
 			entries[e.part] = k
 		}
 	}
+	if len(live) == 0 || len(entries) < len(live) {
+		// The live table is not (all) made of indexed parts: a run loaded it
+		// from copied rows (its users files gone from the config, say), or
+		// a part was dropped by hand. It is read whole, as the history.
+		var n int
+		if err := b.conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE database_name = current_database()
+			AND schema_name = 'main' AND view_name = ?`, table).Scan(&n); err != nil {
+			return nil, fmt.Errorf("load %s: %w", table, err)
+		}
+		if n == 0 {
+			return months, nil
+		}
+		rel := "main." + table
+		err := scan([]string{fmt.Sprintf("SELECT '' AS n, %s AS p FROM %s GROUP BY ALL", period, rel)}, func(_ string, m *rawMonth, p string) {
+			m.liveRel, m.liveWhole = rel, true
+			m.livePeriods[p] = true
+		})
+		return months, err
+	}
 	sels := make([]string, len(live))
 	for i, part := range live {
-		if _, ok := entries[part]; !ok {
-			return months, nil // not indexed (dropped by hand?): the files and nothing else
-		}
 		sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM parts.%s GROUP BY ALL", sqltext.Quote(part), period, part)
 	}
 	err := scan(sels, func(part string, m *rawMonth, p string) {
 		k := entries[part]
-		m.live, m.liveKey, m.liveDigest, m.liveWhole = part, k.key, b.index[k].digest, k.month == ""
+		m.live, m.liveRel, m.liveKey, m.liveDigest, m.liveWhole = part, "parts."+part, k.key, b.index[k].digest, k.month == ""
 		m.livePeriods[p] = true
 	})
 	return months, err
@@ -221,9 +236,9 @@ func (b *builder) rawMonthKey(ctx context.Context, table, period, mo string, m *
 	parts = append(parts, slices.Sorted(slices.Values(m.relations))...)
 	if lent := m.lent(); len(lent) > 0 {
 		var d string
-		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM parts.%s t WHERE %s`,
-			m.live, periodIn(period, lent))).Scan(&d); err != nil {
-			return "", fmt.Errorf("load %s: rows of %s: %w", table, m.live, err)
+		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM %s t WHERE %s`,
+			m.liveRel, periodIn(period, lent))).Scan(&d); err != nil {
+			return "", fmt.Errorf("load %s: rows of %s: %w", table, m.liveRel, err)
 		}
 		parts = append(parts, "lent:"+d)
 	}
@@ -249,7 +264,7 @@ func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key stri
 		sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s", list, r, inMonth))
 	}
 	if lent := m.lent(); len(lent) > 0 {
-		sels = append(sels, fmt.Sprintf("SELECT %s FROM parts.%s WHERE %s AND %s", list, m.live, inMonth, periodIn(period, lent)))
+		sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s AND %s", list, m.liveRel, inMonth, periodIn(period, lent)))
 	}
 	part := b.partName(table, mo, key)
 	if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS %s", part, strings.Join(sels, " UNION ALL "))); err != nil {
