@@ -601,6 +601,59 @@ destinations:
 	}
 }
 
+// TestUsersHistoryAfterAFailedRun: a run that fails after the load leaves
+// a users part under the key of a live one (October, with a snapshot after
+// the as-of date, is built again at each run, under the same key); the
+// next night still reads every live part, September's history (its file
+// removed) included, and publishes what a full refresh does.
+func TestUsersHistoryAfterAFailedRun(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	users := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+	w.write("users_2026-09-01.csv", strings.Replace(users, "u12,E1,kim@alpha.example,2026-09-20,2026-09-22,,no\n", "", 1))
+	w.write("users_2026-10-20.csv", users)
+	asOf := date(2026, 10, 15)
+	w.mustRun(asOf)
+	if err := os.Remove(filepath.Join(in, "users_2026-09-01.csv")); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun(asOf)
+	var september int
+	w.scan(`SELECT count(*) FROM raw_users WHERE snapshot_date = '2026-09-01'`, &september)
+	if september != 11 {
+		t.Fatalf("September's history: %d rows, want 11", september)
+	}
+	septemberPart := func() string {
+		var part string
+		w.scan(`SELECT string_agg(part, ' ') FROM parts.index WHERE model = 'raw_users' AND month = '2026-09-01'`, &part)
+		return part
+	}
+	kept := septemberPart()
+	// August and September's activity moved away: the shrink check fails
+	// the run after the load.
+	for _, f := range []string{"activity_2026-08.csv", "activity_2026-09.csv"} {
+		if err := os.Rename(filepath.Join(in, f), filepath.Join(w.dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.run(etl.Options{AsOf: asOf}); err == nil || !strings.Contains(err.Error(), "shr") {
+		t.Fatalf("want the shrink check to fail the run, got %v", err)
+	}
+	for _, f := range []string{"activity_2026-08.csv", "activity_2026-09.csv"} {
+		if err := os.Rename(filepath.Join(w.dir, f), filepath.Join(in, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nightAgainstACopy(t, w, "after a failed run", asOf)
+	w.scan(`SELECT count(*) FROM raw_users WHERE snapshot_date = '2026-09-01'`, &september)
+	if september != 11 {
+		t.Errorf("after a failed run, September's history: %d rows, want 11", september)
+	}
+	if got := septemberPart(); got != kept {
+		t.Errorf("after a failed run, September's part is %q, want %q as before (read as it was)", got, kept)
+	}
+}
+
 // inMonthOrder fails when the published customer_monthly CSV is not in its
 // model's order (month, then customer_ref), as it is once its months come
 // from several parts.

@@ -192,11 +192,34 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 			return nil, err
 		}
 	}
+	// The live parts' index rows, by part: b.index is by key, and a failed
+	// run may have left another part under a live part's key.
 	live := strings.Fields(b.liveParts[table])
-	entries := map[string]indexKey{}
-	for k, e := range b.index {
-		if k.model == table && slices.Contains(live, e.part) {
-			entries[e.part] = k
+	type liveEntry struct{ month, key, digest string }
+	entries := map[string]liveEntry{}
+	if len(live) > 0 {
+		quoted := make([]string, len(live))
+		for i, p := range live {
+			quoted[i] = sqltext.Quote(p)
+		}
+		rows, err := b.conn.QueryContext(ctx, `SELECT part, coalesce(strftime(month, '%Y-%m-%d'), ''), key, coalesce(digest, '') FROM parts.index
+			WHERE model = ? AND part IN (`+strings.Join(quoted, ", ")+`)
+			AND part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`, table)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: live parts: %w", table, err)
+		}
+		for rows.Next() {
+			var part string
+			var e liveEntry
+			if err := rows.Scan(&part, &e.month, &e.key, &e.digest); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load %s: live parts: %w", table, err)
+			}
+			entries[part] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("load %s: live parts: %w", table, err)
 		}
 	}
 	if len(live) == 0 || len(entries) < len(live) {
@@ -223,8 +246,8 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 		sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM parts.%s GROUP BY ALL", sqltext.Quote(part), period, part)
 	}
 	err := scan(sels, func(part string, m *rawMonth, p string) {
-		k := entries[part]
-		m.live, m.liveRel, m.liveKey, m.liveDigest, m.liveWhole = part, "parts."+part, k.key, b.index[k].digest, k.month == ""
+		e := entries[part]
+		m.live, m.liveRel, m.liveKey, m.liveDigest, m.liveWhole = part, "parts."+part, e.key, e.digest, e.month == ""
 		m.livePeriods[p] = true
 	})
 	return months, err
