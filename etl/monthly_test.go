@@ -654,6 +654,52 @@ func TestUsersHistoryAfterAFailedRun(t *testing.T) {
 	}
 }
 
+// TestTwoUsersExportsListingAUserOnOneDate: two sources list u6 on October
+// 1 with two customers. One row wins by its content, whatever the order the
+// sources come in the config (which orders the rows of raw_users' part):
+// the two orders publish the same tables, and stg_user_keys and stg_users
+// take the same row.
+func TestTwoUsersExportsListingAUserOnOneDate(t *testing.T) {
+	partner := t.TempDir()
+	if err := os.WriteFile(filepath.Join(partner, "users_2026-10-01.csv"),
+		[]byte("user_id,customer_reference,email,created,first_login,deactivated,archived\nu6,E1,fay@delta.example,2026-05-01,2026-07-10,,yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(partner, "establishments_2026-09.csv"),
+		[]byte("reference,name,archived,has_portal_access\nP1,Partner,no,yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	partnerYAML := "  - name: partner\n    kind: csvexport\n    establishments: {path: " + partner + "/establishments_*.csv}\n" +
+		"    users: {path: " + partner + "/users_*.csv}\n"
+	var tables []map[string]string
+	for _, partnerFirst := range []bool{false, true} {
+		w := newWorkspace(t, partnerYAML)
+		if partnerFirst {
+			in := filepath.Join(w.dir, "input")
+			w.parse(`warehouse: ` + w.cfg.Warehouse + `
+sources:
+` + partnerYAML + `  - kind: csvexport
+    establishments: {path: ` + in + `/establishments_*.csv}
+    users: {path: ` + in + `/users_*.csv}
+    activity: {path: ` + in + `/activity_*.csv}
+destinations:
+  - kind: files
+    path: ` + filepath.Join(w.dir, "out") + "\n")
+		}
+		res, err := w.run(etl.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, published(t, w, res))
+		var keys, users string
+		w.scan(`SELECT (SELECT customer_ref FROM stg_user_keys WHERE user_id = 'u6'), (SELECT customer_ref FROM stg_users WHERE user_id = 'u6')`, &keys, &users)
+		if keys != users || keys != "E1" && keys != "E4" {
+			t.Errorf("partner first %v: u6 with %q in stg_user_keys and %q in stg_users; want one of E1 and E4 in both", partnerFirst, keys, users)
+		}
+	}
+	sameTables(t, "the partner's source first", tables[1], tables[0])
+}
+
 // inMonthOrder fails when the published customer_monthly CSV is not in its
 // model's order (month, then customer_ref), as it is once its months come
 // from several parts.

@@ -11,8 +11,10 @@
 -- a million users, 1 in 10^5 with ten million.
 -- The latest snapshot of each user first, then its row there: over months
 -- of snapshots, a max of dates and a join cost a fraction of an arg_max of
--- each column (a snapshot lists a user once; arg_max_null keeps a NULL of
--- the latest snapshot, unlike arg_max).
+-- each column. A snapshot of one export lists a user once; two exports (two
+-- sources) may list it on one date, and then the row with the greatest hash
+-- wins, whatever order the rows come in (stg_users picks the same one).
+-- arg_max_null keeps a NULL of that row, unlike arg_max.
 WITH latest AS (
     SELECT user_id, max(snapshot_date) AS snapshot_date
     FROM raw_users
@@ -22,10 +24,10 @@ WITH latest AS (
 SELECT
     user_id,
     (hash(user_id) >> 1)::BIGINT AS user_key,
-    arg_max_null(customer_ref, snapshot_date) AS customer_ref,
-    list_contains(getvariable('exclude_email_domains'), coalesce(arg_max_null(email_domain, snapshot_date), ''))
-        OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(customer_ref, snapshot_date), '')) AS excluded,
+    arg_max_null(r.customer_ref, hash(r)) AS customer_ref,
+    list_contains(getvariable('exclude_email_domains'), coalesce(arg_max_null(r.email_domain, hash(r)), ''))
+        OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(r.customer_ref, hash(r)), '')) AS excluded,
     max(snapshot_date) AS snapshot_date
-FROM raw_users
+FROM raw_users r
 JOIN latest USING (user_id, snapshot_date)
 GROUP BY user_id

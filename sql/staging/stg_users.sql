@@ -18,17 +18,18 @@ WITH snapshots AS NOT MATERIALIZED (
     SELECT * FROM raw_users WHERE snapshot_date <= getvariable('users_as_of')
 ),
 latest AS (
-    -- each user's row in its latest snapshot (a snapshot lists a user once;
-    -- first() keeps a NULL, as the snapshot says)
+    -- each user's row in its latest snapshot: the one stg_user_keys took
+    -- (of two exports listing the user that day, the row with the greatest
+    -- hash; arg_max_null keeps a NULL, as the snapshot says)
     SELECT
         s.user_id,
-        first(s.snapshot_date) AS snapshot_date,
-        first(s.customer_ref) AS customer_ref,
-        first(s.email_domain) AS email_domain,
-        first(s.created_at) AS created_at,
-        first(s.activated_at) AS activated_at,
-        first(s.deactivated_at) AS deactivated_at,
-        first(s.archived) AS archived
+        max(s.snapshot_date) AS snapshot_date,
+        arg_max_null(s.customer_ref, hash(s)) AS customer_ref,
+        arg_max_null(s.email_domain, hash(s)) AS email_domain,
+        arg_max_null(s.created_at, hash(s)) AS created_at,
+        arg_max_null(s.activated_at, hash(s)) AS activated_at,
+        arg_max_null(s.deactivated_at, hash(s)) AS deactivated_at,
+        arg_max_null(s.archived, hash(s)) AS archived
     FROM snapshots s
     JOIN stg_user_keys k ON k.user_id = s.user_id AND k.snapshot_date = s.snapshot_date
     GROUP BY s.user_id
