@@ -112,24 +112,14 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 	if err := live.Err(); err != nil {
 		return nil, err
 	}
-	q := `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
-		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`
 	if refresh {
-		// Nothing is read as it was, but the history of the raw tables kept
-		// across runs, which no file has any more: their live parts.
+		// Nothing is read as it was; the live parts of the raw tables kept
+		// across runs (liveParts) are still read, as their history.
 		b.refresh = true
-		var live []string
-		for _, parts := range b.liveParts {
-			for _, p := range strings.Fields(parts) {
-				live = append(live, sqltext.Quote(p))
-			}
-		}
-		if len(live) == 0 {
-			return b, nil
-		}
-		q += " AND part IN (" + strings.Join(live, ", ") + ")"
+		return b, nil
 	}
-	rows, err := conn.QueryContext(ctx, q)
+	rows, err := conn.QueryContext(ctx, `SELECT model, coalesce(strftime(month, '%Y-%m-%d'), ''), key, part, coalesce(digest, '') FROM parts.index
+		WHERE part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`)
 	if err != nil {
 		return nil, fmt.Errorf("parts: %w", err)
 	}
