@@ -138,11 +138,21 @@ func digest(ctx context.Context, conn *sql.Conn, table string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var d string
-	if err := conn.QueryRowContext(ctx, `SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM `+table+` t`).Scan(&d); err != nil {
-		return "", fmt.Errorf("digest of %s: %w", table, err)
+	d, err := rowsDigest(ctx, conn, table, "true")
+	if err != nil {
+		return "", err
 	}
 	return d + ":" + cols, nil
+}
+
+// rowsDigest is the row count and the sum of the rows' hashes of the rows
+// of relation where cond holds.
+func rowsDigest(ctx context.Context, conn *sql.Conn, relation, cond string) (string, error) {
+	var d string
+	if err := conn.QueryRowContext(ctx, `SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM `+relation+` t WHERE `+cond).Scan(&d); err != nil {
+		return "", fmt.Errorf("digest of %s: %w", relation, err)
+	}
+	return d, nil
 }
 
 // columnsDigest digests a table's column names and types, in order: DuckDB's

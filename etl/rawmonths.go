@@ -258,10 +258,9 @@ func (b *builder) rawMonthKey(ctx context.Context, table, period, mo string, m *
 	parts := []string{keyScheme + "/" + b.engine, table, mo}
 	parts = append(parts, slices.Sorted(slices.Values(m.relations))...)
 	if lent := m.lent(); len(lent) > 0 {
-		var d string
-		if err := b.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM %s t WHERE %s`,
-			m.liveRel, periodIn(period, lent))).Scan(&d); err != nil {
-			return "", fmt.Errorf("load %s: rows of %s: %w", table, m.liveRel, err)
+		d, err := rowsDigest(ctx, b.conn, m.liveRel, periodIn(period, lent))
+		if err != nil {
+			return "", fmt.Errorf("load %s: %w", table, err)
 		}
 		parts = append(parts, "lent:"+d)
 	}
