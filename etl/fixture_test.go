@@ -111,8 +111,33 @@ func sourcesWorkspace(t *testing.T, sources string) *workspace {
 // a files destination, keeping its folder.
 func (w *workspace) useSources(sources string) {
 	w.t.Helper()
-	w.parse("warehouse: " + filepath.Join(w.dir, "warehouse.duckdb") + "\nsources:\n" + sources +
+	w.configure(filepath.Join(w.dir, "warehouse.duckdb"), sources)
+}
+
+// setSources replaces the sources of the workspace's config by these,
+// keeping its warehouse and its files destination.
+func (w *workspace) setSources(sources string) {
+	w.t.Helper()
+	w.configure(w.cfg.Warehouse, sources)
+}
+
+// configure makes the workspace's config one with this warehouse, these
+// sources (YAML list items) and a files destination writing to its out/.
+func (w *workspace) configure(warehouse, sources string) {
+	w.t.Helper()
+	w.parse("warehouse: " + warehouse + "\nsources:\n" + sources +
 		"destinations:\n  - kind: files\n    path: " + filepath.Join(w.dir, "out") + "\n")
+}
+
+// kpiSource is newWorkspace's csvexport source (a YAML list item) reading
+// the workspace's input, its users export only when users.
+func (w *workspace) kpiSource(users bool) string {
+	in := filepath.Join(w.dir, "input")
+	text := "  - kind: csvexport\n    establishments: {path: " + in + "/establishments_*.csv}\n"
+	if users {
+		text += "    users: {path: " + in + "/users_*.csv}\n"
+	}
+	return text + "    activity: {path: " + in + "/activity_*.csv}\n"
 }
 
 // parse makes text, a config written in dir, the workspace's config.

@@ -576,14 +576,7 @@ func TestUsersHistorySurvivesARunWithoutUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	withUsers := w.cfg
-	w.parse(`warehouse: ` + w.cfg.Warehouse + `
-sources:
-  - kind: csvexport
-    establishments: {path: ` + in + `/establishments_*.csv}
-    activity: {path: ` + in + `/activity_*.csv}
-destinations:
-  - kind: files
-    path: ` + filepath.Join(w.dir, "out") + "\n")
+	w.setSources(w.kpiSource(false))
 	if _, err := w.run(etl.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -675,16 +668,7 @@ func TestTwoUsersExportsListingAUserOnOneDate(t *testing.T) {
 	for _, partnerFirst := range []bool{false, true} {
 		w := newWorkspace(t, partnerYAML)
 		if partnerFirst {
-			in := filepath.Join(w.dir, "input")
-			w.parse(`warehouse: ` + w.cfg.Warehouse + `
-sources:
-` + partnerYAML + `  - kind: csvexport
-    establishments: {path: ` + in + `/establishments_*.csv}
-    users: {path: ` + in + `/users_*.csv}
-    activity: {path: ` + in + `/activity_*.csv}
-destinations:
-  - kind: files
-    path: ` + filepath.Join(w.dir, "out") + "\n")
+			w.setSources(partnerYAML + w.kpiSource(true))
 		}
 		res, err := w.run(etl.Options{})
 		if err != nil {
