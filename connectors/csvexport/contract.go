@@ -186,14 +186,15 @@ func (s *Source) rejectRows(ctx context.Context, conn *sql.Conn, ds dataset, sc 
 	return lines, nil
 }
 
-// checkFile applies to the rows of one file (sel) the rules that span its
-// rows: a key twice in one period.
-func checkFile(ctx context.Context, conn *sql.Conn, ds dataset, sel string) error {
+// checkKeys fails when a key of ds appears twice in one period of relation
+// (one file's rows as it is read, or those of the files of one period):
+// a reference twice in a month, a user twice in a snapshot.
+func checkKeys(ctx context.Context, conn *sql.Conn, ds dataset, relation string) error {
 	switch ds.key {
 	case "establishments":
-		return duplicates(ctx, conn, "("+sel+")", "month", "%Y-%m", "customer_ref", "reference")
+		return duplicates(ctx, conn, relation, "month", "%Y-%m", "customer_ref", "reference")
 	case "users":
-		return duplicates(ctx, conn, "("+sel+")", "snapshot_date", "%Y-%m-%d", "user_id", "user id")
+		return duplicates(ctx, conn, relation, "snapshot_date", "%Y-%m-%d", "user_id", "user id")
 	}
 	return nil
 }
@@ -204,7 +205,7 @@ func checkFile(ctx context.Context, conn *sql.Conn, ds dataset, sel string) erro
 // reported as such, not also as a missing month. relations are the rows of
 // each file that could be read.
 //
-// Each file was checked alone as it was read (checkFile): a key twice in
+// Each file was checked alone as it was read (checkKeys): a key twice in
 // one period can only be in two files of that period, so only those are
 // checked together. A users export kept every day would otherwise cost
 // each run a pass over every snapshot ever kept.
@@ -213,7 +214,7 @@ func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connector
 	case "establishments":
 		var dups error
 		if ds.cfg.Month == "column" { // a file may hold any month
-			dups = duplicates(ctx, conn, view, "month", "%Y-%m", "customer_ref", "reference")
+			dups = checkKeys(ctx, conn, ds, view)
 		} // else one file a month (extractDataset)
 		return errors.Join(dups, s.checkMonths(ctx, conn, run, view, ds.cfg.ExpectByDay, fileDates))
 	case "users":
@@ -225,7 +226,7 @@ func (s *Source) checkDataset(ctx context.Context, conn *sql.Conn, run connector
 		for i, r := range shared {
 			selects[i] = "SELECT * FROM " + r
 		}
-		return duplicates(ctx, conn, "("+strings.Join(selects, " UNION ALL ")+")", "snapshot_date", "%Y-%m-%d", "user_id", "user id")
+		return checkKeys(ctx, conn, ds, "("+strings.Join(selects, " UNION ALL ")+")")
 	case "orders":
 		// An order read twice (two files covering the same days, or one
 		// row per order line) would count twice.

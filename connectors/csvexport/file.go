@@ -64,7 +64,7 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 	}
 	r := fileRead{rows: sc.rows, read: sc.rows + semantic + sc.rejected, rejected: sc.rejected + semantic}
 	// Before the rows are kept: a kept file is not checked alone again.
-	if err := checkFile(ctx, conn, ds, sel); err != nil {
+	if err := checkKeys(ctx, conn, ds, "("+sel+")"); err != nil {
 		return fileRead{}, err
 	}
 	run.Logger.Debug("read file", "file", file, "encoding", sc.encoding, "rows", r.rows, "rejected", r.rejected,
