@@ -212,8 +212,8 @@ func (b *builder) view(ctx context.Context, name, month string, parts map[string
 	}
 	q := strings.Join(selects, " UNION ALL ")
 	var stamped int
-	if err := b.conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()
-		AND schema_name = 'parts' AND table_name = ? AND column_name = 'published_at'`, slices.Min(slices.Collect(maps.Keys(parts)))).Scan(&stamped); err != nil {
+	if err := b.conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = 'published_at'`,
+		"parts."+sqltext.Ident(slices.Min(slices.Collect(maps.Keys(parts))))).Scan(&stamped); err != nil {
 		return fmt.Errorf("view of %s: %w", name, err)
 	}
 	if stamped > 0 {
