@@ -21,13 +21,21 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 		t.Fatal("no sql/staging/stg_user_keys.sql")
 	}
 	keys := keysModel.SQL
+	contract, err := uptakesql.Contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawUsers, ok := uptakesql.Named(contract, "raw_users")
+	if !ok {
+		t.Fatal("no sql/contract/raw_users.sql")
+	}
 	for _, q := range []string{
 		"SET VARIABLE as_of = DATE '2026-10-01'",
 		"SET VARIABLE users_as_of = DATE '2026-10-01'",
 		"SET VARIABLE exclude_email_domains = []::VARCHAR[]",
 		"SET VARIABLE exclude_customers = []::VARCHAR[]",
-		"CREATE TABLE raw_users (user_id VARCHAR, customer_ref VARCHAR, email_domain VARCHAR, snapshot_date DATE)",
-		"INSERT INTO raw_users VALUES ('u1', 'C1', 'a.example', DATE '2026-09-01'), ('u2', 'C1', 'a.example', DATE '2026-09-01')",
+		rawUsers.SQL,
+		"INSERT INTO raw_users (user_id, customer_ref, email_domain, snapshot_date) VALUES ('u1', 'C1', 'a.example', DATE '2026-09-01'), ('u2', 'C1', 'a.example', DATE '2026-09-01')",
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -43,7 +51,7 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 	}
 	before := keyOf("u2")
 	// Another user, sorted before u2: u2's key does not move.
-	if _, err := db.Exec("INSERT INTO raw_users VALUES ('u0', 'C2', 'b.example', DATE '2026-09-01')"); err != nil {
+	if _, err := db.Exec("INSERT INTO raw_users (user_id, customer_ref, email_domain, snapshot_date) VALUES ('u0', 'C2', 'b.example', DATE '2026-09-01')"); err != nil {
 		t.Fatal(err)
 	}
 	if after := keyOf("u2"); after != before || before < 0 {

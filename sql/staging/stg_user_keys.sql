@@ -2,7 +2,9 @@
 -- key (joins, distinct counts and windows on integers are several times
 -- faster than on text ids), its latest customer, whether it is an
 -- internal or test account in its latest snapshot (exclude.email_domains,
--- exclude.customers), and the date of that snapshot. The key is a hash of
+-- exclude.customers), the date of that snapshot, and the rest of its row
+-- there (stg_users reads it here, rather than finding each user's latest
+-- row among the snapshots a second time). The key is a hash of
 -- the id, 0 or more (a user missing from the users export gets a negative
 -- one, in stg_user_days), so the same user has the same key in every run
 -- (what models kept from one run to the next need). Two ids with one key
@@ -27,7 +29,12 @@ SELECT
     arg_max_null(r.customer_ref, hash(r)) AS customer_ref,
     list_contains(getvariable('exclude_email_domains'), coalesce(arg_max_null(r.email_domain, hash(r)), ''))
         OR list_contains(getvariable('exclude_customers'), coalesce(arg_max_null(r.customer_ref, hash(r)), '')) AS excluded,
-    max(snapshot_date) AS snapshot_date
+    max(snapshot_date) AS snapshot_date,
+    arg_max_null(r.email_domain, hash(r)) AS email_domain,
+    arg_max_null(r.created_at, hash(r)) AS created_at,
+    arg_max_null(r.activated_at, hash(r)) AS activated_at,
+    arg_max_null(r.deactivated_at, hash(r)) AS deactivated_at,
+    arg_max_null(r.archived, hash(r)) AS archived
 FROM raw_users r
 JOIN latest USING (user_id, snapshot_date)
 GROUP BY user_id

@@ -10,40 +10,24 @@
 --   platform), the first snapshot without it.
 -- Users of excluded customers or with an excluded e-mail domain are dropped.
 -- Each CTE reads raw_users where it needs it (a users history of many
--- months is not copied into one), and the rows that matter alone: the
--- latest snapshot of each user comes from stg_user_keys, the archived
+-- months is not copied into one), and the rows that matter alone: each
+-- user's row in its latest snapshot is stg_user_keys' (of two exports
+-- listing the user that day, the row with the greatest hash), the archived
 -- stretches are looked for among the users archived in it, the first
 -- snapshot without a user among the users missing from the latest one.
 WITH snapshots AS NOT MATERIALIZED (
     SELECT * FROM raw_users WHERE snapshot_date <= getvariable('users_as_of')
-),
-latest AS (
-    -- each user's row in its latest snapshot: the one stg_user_keys took
-    -- (of two exports listing the user that day, the row with the greatest
-    -- hash; arg_max_null keeps a NULL, as the snapshot says)
-    SELECT
-        s.user_id,
-        max(s.snapshot_date) AS snapshot_date,
-        arg_max_null(s.customer_ref, hash(s)) AS customer_ref,
-        arg_max_null(s.email_domain, hash(s)) AS email_domain,
-        arg_max_null(s.created_at, hash(s)) AS created_at,
-        arg_max_null(s.activated_at, hash(s)) AS activated_at,
-        arg_max_null(s.deactivated_at, hash(s)) AS deactivated_at,
-        arg_max_null(s.archived, hash(s)) AS archived
-    FROM snapshots s
-    JOIN stg_user_keys k ON k.user_id = s.user_id AND k.snapshot_date = s.snapshot_date
-    GROUP BY s.user_id
 ),
 first_archived AS (
     -- the first snapshot of the user's last archived stretch, for the users
     -- archived in their latest snapshot
     SELECT u.user_id, min(u.snapshot_date) AS archived_since
     FROM snapshots u
-    SEMI JOIN (SELECT user_id FROM latest WHERE archived) a USING (user_id)
+    SEMI JOIN (SELECT user_id FROM stg_user_keys WHERE archived) a USING (user_id)
     LEFT JOIN (
         SELECT user_id, max(snapshot_date) AS d
         FROM snapshots
-        SEMI JOIN (SELECT user_id FROM latest WHERE archived) a USING (user_id)
+        SEMI JOIN (SELECT user_id FROM stg_user_keys WHERE archived) a USING (user_id)
         WHERE NOT archived
         GROUP BY user_id
     ) last_active USING (user_id)
@@ -53,20 +37,19 @@ first_archived AS (
 gone AS (
     -- users missing from the latest snapshot: the first snapshot after their last one
     SELECT l.user_id, min(d.snapshot_date) AS gone_since
-    FROM (SELECT * FROM latest WHERE snapshot_date < (SELECT max(snapshot_date) FROM latest)) l
+    FROM (SELECT * FROM stg_user_keys WHERE snapshot_date < (SELECT max(snapshot_date) FROM stg_user_keys)) l
     JOIN (SELECT DISTINCT snapshot_date FROM snapshots) d ON d.snapshot_date > l.snapshot_date
     GROUP BY l.user_id
 )
 SELECT
     l.user_id,
-    k.user_key,
+    l.user_key,
     l.customer_ref,
     l.email_domain,
     l.created_at,
     l.activated_at,
     coalesce(l.deactivated_at, CASE WHEN l.archived THEN f.archived_since END, g.gone_since) AS deactivated_at
-FROM latest l
-JOIN stg_user_keys k USING (user_id)
+FROM stg_user_keys l
 LEFT JOIN first_archived f USING (user_id)
 LEFT JOIN gone g USING (user_id)
-WHERE NOT k.excluded
+WHERE NOT l.excluded
