@@ -216,3 +216,26 @@ func TestDeactivationDateClearedInTheLatestSnapshot(t *testing.T) {
 		t.Errorf("E2 users in September = %d, want 1 (the latest snapshot has no deactivation date)", users)
 	}
 }
+
+func TestAUserDeactivatedBeforeItWasCreatedCountsInNoMonth(t *testing.T) {
+	// u13 (E2) was created on September 5, and its row says it was
+	// deactivated on July 15: an export that contradicts itself. It counts in
+	// no month, and E2 keeps its one user, u4, from July to September. (A
+	// running sum of +1 at creation and -1 at deactivation made E2 0 users
+	// in July and August.)
+	w := newWorkspace(t, "")
+	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-01.csv", users+"u13,E2,lea@beta.example,2026-09-05,,2026-07-15,no\n")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, month := range []string{"2026-07-01", "2026-08-01", "2026-09-01"} {
+		var users int64
+		if err := w.db().QueryRow(`SELECT users FROM customer_monthly WHERE customer_ref = 'E2' AND month = ?::DATE`, month).Scan(&users); err != nil {
+			t.Fatal(err)
+		}
+		if users != 1 {
+			t.Errorf("%s: E2 has %d users, want 1 (u4; u13 counts in no month)", month, users)
+		}
+	}
+}

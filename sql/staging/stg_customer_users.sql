@@ -8,10 +8,13 @@
 -- months whose rows stay the same leave their readers as they were:
 -- @cutoff: content
 WITH deltas AS (
-    -- a user counts from the month it was created until the month it was deactivated
+    -- a user counts from the month it was created until the month it was
+    -- deactivated; one deactivated before it was created (an export that
+    -- contradicts itself, or a snapshot dated before the user's creation
+    -- that lists it archived) counts in no month, never as -1
     SELECT customer_ref, date_trunc('month', coalesce(created_at, DATE '0001-01-01'))::DATE AS month, 1 AS delta FROM stg_users
     UNION ALL
-    SELECT customer_ref, date_trunc('month', deactivated_at)::DATE, -1 FROM stg_users WHERE deactivated_at IS NOT NULL
+    SELECT customer_ref, date_trunc('month', greatest(deactivated_at, created_at))::DATE, -1 FROM stg_users WHERE deactivated_at IS NOT NULL
 ),
 running AS (
     SELECT customer_ref, month, sum(sum(delta)) OVER (PARTITION BY customer_ref ORDER BY month) AS users
