@@ -68,10 +68,12 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 			// part a month when they all come from kept files (the months
 			// whose files did not change are read as they are).
 			if len(copied) == 0 && len(kept) > 0 {
-				if err := b.keepRawByMonth(ctx, m.Name, keptAcrossRuns[m.Name], kept); err != nil {
+				n, err := b.keepRawByMonth(ctx, m.Name, keptAcrossRuns[m.Name], kept)
+				if err != nil {
 					return err
 				}
-				if err := logLoaded(ctx, conn, m.Name, len(kept), t0, res, log); err != nil {
+				if err := logLoaded(ctx, conn, m.Name, len(kept), t0, res, log,
+					"months_kept", n.kept, "months_built", n.built, "months_extended", n.extended); err != nil {
 					return err
 				}
 				continue
@@ -99,14 +101,16 @@ func loadRaw(ctx context.Context, conn *sql.Conn, ex connectors.Extracted, b *bu
 	return nil
 }
 
-// logLoaded counts and logs a loaded raw table.
-func logLoaded(ctx context.Context, conn *sql.Conn, table string, kept int, t0 time.Time, res *Result, log *slog.Logger) error {
+// logLoaded counts and logs a loaded raw table, with more attributes
+// (key, value pairs) when given.
+func logLoaded(ctx context.Context, conn *sql.Conn, table string, kept int, t0 time.Time, res *Result, log *slog.Logger, more ...any) error {
 	n, err := sqltext.Count(ctx, conn, table)
 	if err != nil {
 		return err
 	}
 	res.RowsIn[table] = n
-	log.Info("loaded", "step", "load", "table", table, "rows", n, "kept_files", kept, "duration", took(t0))
+	attrs := append([]any{"step", "load", "table", table, "rows", n, "kept_files", kept}, more...)
+	log.Info("loaded", append(attrs, "duration", took(t0))...)
 	return nil
 }
 

@@ -1,9 +1,11 @@
 package etl_test
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -285,7 +287,7 @@ func TestAFailedRunLeavesTheLiveModelsAndTheirParts(t *testing.T) {
 		t.Helper()
 		db := w.db()
 		defer db.Close()
-		if err := db.QueryRow(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name <> 'index'),
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN ('index', 'inputs')),
 			(SELECT count(DISTINCT part) FROM parts.index)`).Scan(&tables, &indexed); err != nil {
 			t.Fatal(err)
 		}
@@ -361,8 +363,14 @@ func copyWarehouse(t *testing.T, w *workspace) *workspace {
 // nightly runs then follow nightly runs, never a full refresh.
 func nightAgainstACopy(t *testing.T, w *workspace, what string, asOf time.Time) map[string]string {
 	t.Helper()
+	return nightAgainstACopyLogged(t, w, what, asOf, discard())
+}
+
+// nightAgainstACopyLogged is nightAgainstACopy, the nightly run logging to log.
+func nightAgainstACopyLogged(t *testing.T, w *workspace, what string, asOf time.Time, log *slog.Logger) map[string]string {
+	t.Helper()
 	c := copyWarehouse(t, w)
-	inc, err := w.run(etl.Options{AsOf: asOf, AllowShrink: true})
+	inc, err := w.run(etl.Options{AsOf: asOf, AllowShrink: true, Logger: log})
 	if err != nil {
 		t.Fatalf("%s: nightly: %v", what, err)
 	}
@@ -856,4 +864,89 @@ func liveParts(t *testing.T, w *workspace, model string) []string {
 		}
 	}
 	return names
+}
+
+// TestDailyUsersExportsBuildOnTheMonthsPart: a platform that exports its
+// users every day leaves a file a day; each night builds the month's part
+// from the live one and the new file, not from every file of the month,
+// and publishes what a full refresh does. A month is built from its files
+// when that would give other rows: a file of the live part gone, a new
+// file of a period whose rows the live part keeps from a file gone (those
+// rows must go), a period after the as-of date.
+func TestDailyUsersExportsBuildOnTheMonthsPart(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	users := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+	asOf := date(2026, 10, 20)
+	w.mustRun(asOf)
+	u3ToE2 := replaced(t, users, "u3,E1,", "u3,E2,")
+	u5ToE1 := replaced(t, u3ToE2, "u5,E3,", "u5,E1,")
+	const u3, u5 = "u3,E1,cat@alpha.example,2026-08-10,2026-08-12,,no\n", "u5,E3,eve@gamma.example,2026-08-01,2026-08-12,,no\n"
+	tenth := replaced(t, replaced(t, users, u5, ""), "u3,E1,", "u3,E6,")
+	later := replaced(t, replaced(t, users, u5, ""), u3, "")
+	for _, n := range []struct {
+		what   string
+		asOf   time.Time
+		change func()
+		how    string // what the load did with October: "extended" or "built"
+	}{
+		{"October 5's snapshot: u3 moved to E2", asOf, func() { w.write("users_2026-10-05.csv", u3ToE2) }, "extended"},
+		{"October 10's: u3 with E6, u5 no longer listed", asOf, func() { w.write("users_2026-10-10.csv", tenth) }, "extended"},
+		{"October 5's file removed", asOf, func() {
+			if err := os.Remove(filepath.Join(in, "users_2026-10-05.csv")); err != nil {
+				t.Fatal(err)
+			}
+		}, "built"},
+		// The live part keeps u5's row of October 5 (lent), which the new
+		// file of that date replaces: u5 is with E1 from it.
+		{"October 5's again, u5 with E1", asOf, func() { w.write("users_2026-10-05.csv", u5ToE1) }, "built"},
+		// As of October 7, u3 is with E2 (October 5's row, which the live
+		// part no longer has: October 10's replaced it).
+		{"October 12's, as of October 7", date(2026, 10, 7), func() { w.write("users_2026-10-12.csv", later) }, "built"},
+		{"October 15's, as of October 20", asOf, func() { w.write("users_2026-10-15.csv", later) }, "extended"},
+		{"October 16's", asOf, func() { w.write("users_2026-10-16.csv", later) }, "extended"},
+	} {
+		n.change()
+		var logs bytes.Buffer
+		nightAgainstACopyLogged(t, w, n.what, n.asOf, slog.New(slog.NewTextHandler(&logs, nil)))
+		if got := octoberLoad(t, logs.String()); got != n.how {
+			t.Errorf("%s: October's users were %s, want %s", n.what, got, n.how)
+		}
+		var u5Rows int
+		w.scan(`SELECT count(*) FROM raw_users WHERE user_id = 'u5' AND snapshot_date >= '2026-10-01'`, &u5Rows)
+		if u5Rows != 1 {
+			t.Errorf("%s: u5 has %d rows in October, want its latest alone", n.what, u5Rows)
+		}
+	}
+	var customer string
+	w.scan(`SELECT customer_ref FROM stg_users WHERE user_id = 'u5'`, &customer)
+	if customer != "E1" {
+		t.Errorf("u5 is with %q, want E1 (October 5's file as it came again)", customer)
+	}
+}
+
+// octoberLoad says what a run's log says the load did with raw_users'
+// October: "extended", "built" or "kept".
+func octoberLoad(t *testing.T, logs string) string {
+	t.Helper()
+	m := regexp.MustCompile(`msg=loaded .*table=raw_users .*months_built=(\d+) months_extended=(\d+)`).FindStringSubmatch(logs)
+	switch {
+	case m == nil:
+		t.Fatalf("no raw_users line in the log:\n%s", logs)
+	case m[2] == "1":
+		return "extended"
+	case m[1] == "1":
+		return "built"
+	}
+	return "kept"
+}
+
+// replaced is s with its one old replaced by new; the test fails when s
+// has no old (a fixture that changed under the test).
+func replaced(t *testing.T, s, old, new string) string {
+	t.Helper()
+	if !strings.Contains(s, old) {
+		t.Fatalf("no %q in the fixture", old)
+	}
+	return strings.Replace(s, old, new, 1)
 }

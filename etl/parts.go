@@ -34,6 +34,12 @@ var partsDDL = []string{
 		part VARCHAR NOT NULL,
 		digest VARCHAR
 	)`,
+	// The relations (kept files) a part of a raw table kept across runs
+	// was built from: the next run may build on it (rawMonth.extension).
+	`CREATE TABLE IF NOT EXISTS parts.inputs (
+		part VARCHAR NOT NULL,
+		relation VARCHAR NOT NULL
+	)`,
 }
 
 // builder builds the models of a run, reading what it can from the parts
@@ -228,7 +234,7 @@ func (b *builder) view(ctx context.Context, name, month string, parts map[string
 // collect drops the parts no model of the build (now live) reads, once it
 // is live: those of the build before it, and those of failed runs.
 func (b *builder) collect(ctx context.Context) error {
-	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name <> 'index' AND database_name = current_database()`)
+	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN ('index', 'inputs') AND database_name = current_database()`)
 	if err != nil {
 		return err
 	}
@@ -243,12 +249,14 @@ func (b *builder) collect(ctx context.Context) error {
 	for p := range b.used {
 		used = append(used, sqltext.Quote(p))
 	}
-	q := "DELETE FROM parts.index"
-	if len(used) > 0 {
-		q += " WHERE part NOT IN (" + strings.Join(used, ", ") + ")"
-	}
-	if err := b.exec(ctx, q); err != nil {
-		return fmt.Errorf("parts: %w", err)
+	for _, index := range []string{"parts.index", "parts.inputs"} {
+		q := "DELETE FROM " + index
+		if len(used) > 0 {
+			q += " WHERE part NOT IN (" + strings.Join(used, ", ") + ")"
+		}
+		if err := b.exec(ctx, q); err != nil {
+			return fmt.Errorf("parts: %w", err)
+		}
 	}
 	return nil
 }

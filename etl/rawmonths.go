@@ -22,12 +22,62 @@ import (
 type rawMonth struct {
 	relations []string
 	periods   map[string]bool
+	// relPeriods are the periods of each relation's rows of the month.
+	relPeriods map[string]map[string]bool
 	// live is the live part of the month (empty when the live table is not
 	// made of parts), liveRel the relation its rows are read from.
 	live, liveRel       string
 	liveKey, liveDigest string
 	livePeriods         map[string]bool
 	liveWhole           bool
+	// liveInputs are the relations the live part was built from, when
+	// parts.inputs has them (liveInputsKnown).
+	liveInputs      []string
+	liveInputsKnown bool
+}
+
+// extension lists the relations of this run's files to add to the live
+// part of the month to make its part, when that gives the rows a build
+// from every file would (ok false otherwise). That holds when the files
+// the live part was built from are all this run's still (same content, so
+// same relations), and no new file has a period whose rows the live part
+// holds from a file it no longer has (lent: a build from the files would
+// take the new file's rows for that period, not the live part's).
+// Compaction keeps each user's latest rows of the month, and the latest of
+// the live part's and the new files' rows are the latest of all the rows.
+// A period after this run's as-of date (a key marked "@") makes the
+// compaction keep a user's latest rows on or before that date, which the
+// live part may not have: such a month is built from its files. (A live
+// part built with such a key has each user's latest rows still, all this
+// run needs.)
+// A platform that exports its users daily then costs a night the new
+// snapshot and the month's part, not every snapshot of the month.
+func (m *rawMonth) extension(key string) (added []string, ok bool) {
+	if m.live == "" || m.liveWhole || !m.liveInputsKnown || strings.Contains(key, "@") {
+		return nil, false
+	}
+	built := map[string]bool{} // periods of the live part's files
+	for _, r := range m.liveInputs {
+		ps, ok := m.relPeriods[r]
+		if !ok {
+			return nil, false // that file is gone, or changed
+		}
+		for p := range ps {
+			built[p] = true
+		}
+	}
+	for _, r := range slices.Sorted(slices.Values(m.relations)) {
+		if slices.Contains(m.liveInputs, r) {
+			continue
+		}
+		for p := range m.relPeriods[r] {
+			if m.livePeriods[p] && !built[p] {
+				return nil, false
+			}
+		}
+		added = append(added, r)
+	}
+	return added, len(added) > 0
 }
 
 // lent are the periods of the live part that no file of this run has: the
@@ -68,10 +118,11 @@ func (m *rawMonth) after(asOf string) bool {
 // file has the month any more. Only the live parts are read: an older part
 // of a month lacks the history gathered since. The table's digest is made
 // of its months' (digested once, as built).
-func (b *builder) keepRawByMonth(ctx context.Context, table, period string, relations []string) error {
+func (b *builder) keepRawByMonth(ctx context.Context, table, period string, relations []string) (rawMonthCounts, error) {
+	var n rawMonthCounts
 	months, err := b.rawMonths(ctx, table, period, relations)
 	if err != nil {
-		return err
+		return n, err
 	}
 	asOf := b.asOf.Format(monthLayout)
 	parts := map[string][]string{}
@@ -82,34 +133,44 @@ func (b *builder) keepRawByMonth(ctx context.Context, table, period string, rela
 		key := ""
 		if len(m.relations) > 0 || !reuse {
 			if key, err = b.rawMonthKey(ctx, table, period, mo, m, asOf); err != nil {
-				return err
+				return n, err
 			}
 			reuse = reuse && m.liveKey == key
 		} // else no file has this month any more: the live table's, as it is
 		if reuse {
 			parts[m.live] = append(parts[m.live], mo)
 			digests[mo] = m.liveDigest
+			n.kept++
 			continue
 		}
-		part, d, err := b.buildRawMonth(ctx, table, period, mo, key, m)
+		var added []string
+		if !b.refresh {
+			added, _ = m.extension(key)
+		}
+		part, d, err := b.buildRawMonth(ctx, table, period, mo, key, m, added)
 		if err != nil {
-			return err
+			return n, err
 		}
 		parts[part] = []string{mo}
 		digests[mo] = d
+		if added != nil {
+			n.extended++
+		} else {
+			n.built++
+		}
 	}
 	if len(parts) == 0 { // no row at all: an empty part
 		part := b.partName(table, "empty")
 		if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s LIMIT 0", part, table)); err != nil {
-			return fmt.Errorf("load %s: %w", table, err)
+			return n, fmt.Errorf("load %s: %w", table, err)
 		}
 		if err := b.record(ctx, table, part, "empty", ""); err != nil {
-			return err
+			return n, err
 		}
 		parts[part] = nil
 	}
 	if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
-		return fmt.Errorf("load %s: %w", table, err)
+		return n, fmt.Errorf("load %s: %w", table, err)
 	}
 	b.rawParts[table] = strings.Join(slices.Sorted(maps.Keys(parts)), " ")
 	var ds []string
@@ -117,8 +178,13 @@ func (b *builder) keepRawByMonth(ctx context.Context, table, period string, rela
 		ds = append(ds, mo+"="+digests[mo])
 	}
 	b.rawDigests[table] = hashOf(ds, nil)
-	return b.view(ctx, table, rawMonthExpr(period), parts)
+	return n, b.view(ctx, table, rawMonthExpr(period), parts)
 }
+
+// rawMonthCounts count the months of a raw table kept across runs that a
+// load read from their live part as they were, built from their files, or
+// built by adding new files to their live part (rawMonth.extension).
+type rawMonthCounts struct{ kept, built, extended int }
 
 // rawMonthExpr is the month of a period: NULL's is a month of its own.
 func rawMonthExpr(period string) string {
@@ -156,7 +222,7 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 	months := map[string]*rawMonth{}
 	month := func(mo string) *rawMonth {
 		if months[mo] == nil {
-			months[mo] = &rawMonth{periods: map[string]bool{}, livePeriods: map[string]bool{}}
+			months[mo] = &rawMonth{periods: map[string]bool{}, relPeriods: map[string]map[string]bool{}, livePeriods: map[string]bool{}}
 		}
 		return months[mo]
 	}
@@ -186,8 +252,10 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 		if err := scan(sels, func(rel string, m *rawMonth, p string) {
 			if !slices.Contains(m.relations, rel) {
 				m.relations = append(m.relations, rel)
+				m.relPeriods[rel] = map[string]bool{}
 			}
 			m.periods[p] = true
+			m.relPeriods[rel][p] = true
 		}); err != nil {
 			return nil, err
 		}
@@ -198,12 +266,8 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 	type liveEntry struct{ month, key, digest string }
 	entries := map[string]liveEntry{}
 	if len(live) > 0 {
-		quoted := make([]string, len(live))
-		for i, p := range live {
-			quoted[i] = sqltext.Quote(p)
-		}
 		rows, err := b.conn.QueryContext(ctx, `SELECT part, coalesce(strftime(month, '%Y-%m-%d'), ''), key, coalesce(digest, '') FROM parts.index
-			WHERE model = ? AND part IN (`+strings.Join(quoted, ", ")+`)
+			WHERE model = ? AND part IN (`+strings.Join(quotedAll(live), ", ")+`)
 			AND part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`, table)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: live parts: %w", table, err)
@@ -245,12 +309,39 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 	for i, part := range live {
 		sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM parts.%s GROUP BY ALL", sqltext.Quote(part), period, part)
 	}
-	err := scan(sels, func(part string, m *rawMonth, p string) {
+	inputs := map[string][]string{}
+	rows, err := b.conn.QueryContext(ctx, `SELECT part, relation FROM parts.inputs WHERE part IN (`+strings.Join(quotedAll(live), ", ")+`) ORDER BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
+	}
+	for rows.Next() {
+		var part, rel string
+		if err := rows.Scan(&part, &rel); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
+		}
+		inputs[part] = append(inputs[part], rel)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
+	}
+	err = scan(sels, func(part string, m *rawMonth, p string) {
 		e := entries[part]
 		m.live, m.liveRel, m.liveKey, m.liveDigest, m.liveWhole = part, "parts."+part, e.key, e.digest, e.month == ""
 		m.livePeriods[p] = true
+		m.liveInputs, m.liveInputsKnown = inputs[part]
 	})
 	return months, err
+}
+
+// quotedAll quotes each string as a SQL literal.
+func quotedAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = sqltext.Quote(s)
+	}
+	return out
 }
 
 // rawMonthKey is the key of a month's part (see keepRawByMonth).
@@ -272,9 +363,11 @@ func (b *builder) rawMonthKey(ctx context.Context, table, period, mo string, m *
 }
 
 // buildRawMonth makes the part of month mo: its rows of this run's files,
-// then the live part's rows of the periods no file has, compacted. It
-// returns the part and the digest of its rows.
-func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key string, m *rawMonth) (string, string, error) {
+// then the live part's rows of the periods no file has, compacted; or,
+// given the relations added since the live part (rawMonth.extension), the
+// live part's rows and theirs, compacted. It returns the part and the
+// digest of its rows.
+func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key string, m *rawMonth, added []string) (string, string, error) {
 	cols, err := columns(ctx, b.conn, table)
 	if err != nil {
 		return "", "", err
@@ -282,11 +375,18 @@ func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key stri
 	list := strings.Join(cols, ", ")
 	inMonth := fmt.Sprintf("%s = DATE %s", rawMonthExpr(period), sqltext.Quote(mo))
 	var sels []string
-	for _, r := range slices.Sorted(slices.Values(m.relations)) {
-		sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s", list, r, inMonth))
-	}
-	if lent := m.lent(); len(lent) > 0 {
-		sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s AND %s", list, m.liveRel, inMonth, periodIn(period, lent)))
+	if added != nil {
+		sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s", list, m.liveRel, inMonth))
+		for _, r := range added {
+			sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s", list, r, inMonth))
+		}
+	} else {
+		for _, r := range slices.Sorted(slices.Values(m.relations)) {
+			sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s", list, r, inMonth))
+		}
+		if lent := m.lent(); len(lent) > 0 {
+			sels = append(sels, fmt.Sprintf("SELECT %s FROM %s WHERE %s AND %s", list, m.liveRel, inMonth, periodIn(period, lent)))
+		}
 	}
 	part := b.partName(table, mo, key)
 	if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS %s", part, strings.Join(sels, " UNION ALL "))); err != nil {
@@ -301,6 +401,15 @@ func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key stri
 	}
 	if err := b.recordMonths(ctx, table, part, map[string]string{mo: key}, map[string]string{mo: d}); err != nil {
 		return "", "", err
+	}
+	if len(m.relations) > 0 {
+		var values []string
+		for _, r := range slices.Sorted(slices.Values(m.relations)) {
+			values = append(values, fmt.Sprintf("(%s, %s)", sqltext.Quote(part), sqltext.Quote(r)))
+		}
+		if err := b.exec(ctx, "INSERT INTO parts.inputs VALUES "+strings.Join(values, ", ")); err != nil {
+			return "", "", fmt.Errorf("load %s: %w", table, err)
+		}
 	}
 	return part, d, nil
 }
