@@ -271,8 +271,9 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, target, period stri
 // 20th's). Every run compacts, the first one too: the same files give the
 // same table, whatever the warehouse had (what lets a run read a month from
 // its part, keepRawByMonth). A month with one period has nothing to
-// compact: the self-join (a million users against themselves, a month of
-// history after another) reads the months with several alone.
+// compact: the months with several are read alone. The rule is
+// latestOfMonths' and stays' (a part of users is made compacted, without
+// this DELETE: buildRawMonth).
 func compact(ctx context.Context, conn *sql.Conn, table, target, period string) error {
 	shared, err := warehouse.Names(ctx, conn, fmt.Sprintf(`SELECT strftime(date_trunc('month', p), '%%Y-%%m-%%d') FROM (SELECT DISTINCT %[2]s AS p FROM %[1]s)
 		GROUP BY 1 HAVING count(*) > 1 ORDER BY 1`, target, period))
@@ -286,14 +287,31 @@ func compact(ctx context.Context, conn *sql.Conn, table, target, period string) 
 	for i, m := range shared {
 		months[i] = "DATE " + sqltext.Quote(m)
 	}
-	q := fmt.Sprintf(`DELETE FROM %[1]s r WHERE date_trunc('month', r.%[2]s) IN (%[3]s) AND EXISTS (SELECT 1 FROM %[1]s n
-		WHERE date_trunc('month', n.%[2]s) IN (%[3]s) AND n.user_id = r.user_id
-		AND date_trunc('month', n.%[2]s) = date_trunc('month', r.%[2]s) AND n.%[2]s > r.%[2]s
-		AND (n.%[2]s <= getvariable('as_of') OR r.%[2]s > getvariable('as_of')))`, target, period, strings.Join(months, ", "))
+	inShared := fmt.Sprintf("date_trunc('month', %s) IN (%s)", period, strings.Join(months, ", "))
+	q := fmt.Sprintf(`DELETE FROM %[1]s AS r USING (%[2]s) l
+		WHERE l.user_id = r.user_id AND l.month = date_trunc('month', r.%[3]s) AND NOT %[4]s`,
+		target, latestOfMonths(target, period, inShared), period, stays(period))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}
 	return nil
+}
+
+// latestOfMonths is, for each user and month of rel (where cond holds),
+// the latest period on or before the as-of date (kept: NULL when none) and
+// the latest period (last). Rows without a user or a period have none.
+func latestOfMonths(rel, period, cond string) string {
+	return fmt.Sprintf(`SELECT user_id, date_trunc('month', %[2]s) AS month,
+			max(%[2]s) FILTER (WHERE %[2]s <= getvariable('as_of')) AS kept, max(%[2]s) AS last
+		FROM %[1]s WHERE user_id IS NOT NULL AND %[2]s IS NOT NULL AND %[3]s GROUP BY ALL`, rel, period, cond)
+}
+
+// stays is the condition that a row r, joined to l (latestOfMonths) of its
+// user and month, is kept by the compaction: it is of the latest period on
+// or before the as-of date, or of the latest period when that is after it
+// (kept for a run as of a later date).
+func stays(period string) string {
+	return fmt.Sprintf("(coalesce(r.%[1]s = l.kept, false) OR (r.%[1]s = l.last AND r.%[1]s > getvariable('as_of')))", period)
 }
 
 // keepOutsideWindow carries over, from the live table, the rows an

@@ -36,6 +36,26 @@ type rawMonth struct {
 	liveInputsKnown bool
 }
 
+// builtPeriods counts the periods (NULL aside) of the rows a part of the
+// month is built from: the files' and the lent ones, or, given the
+// relations added to the live part, the live part's and theirs.
+func (m *rawMonth) builtPeriods(added []string) int {
+	ps := map[string]bool{}
+	if added != nil {
+		maps.Copy(ps, m.livePeriods)
+		for _, r := range added {
+			maps.Copy(ps, m.relPeriods[r])
+		}
+	} else {
+		maps.Copy(ps, m.periods)
+		for _, p := range m.lent() {
+			ps[p] = true
+		}
+	}
+	delete(ps, "NULL")
+	return len(ps)
+}
+
 // extension lists the relations of this run's files to add to the live
 // part of the month to make its part, when that gives the rows a build
 // from every file would (ok false otherwise). That holds when the files
@@ -389,11 +409,17 @@ func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key stri
 		}
 	}
 	part := b.partName(table, mo, key)
-	if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS %s", part, strings.Join(sels, " UNION ALL "))); err != nil {
-		return "", "", fmt.Errorf("load %s: %w", table, err)
+	rows := strings.Join(sels, " UNION ALL ")
+	if m.builtPeriods(added) > 1 {
+		// Made compacted (compact's rule), rather than written whole and
+		// then deleted from: a daily export's month holds two snapshots
+		// a night, the live part's and the new one.
+		rows = fmt.Sprintf(`WITH month_rows AS (%[1]s)
+			SELECT r.* FROM month_rows r LEFT JOIN (%[2]s) l ON l.user_id = r.user_id AND l.month = date_trunc('month', r.%[3]s)
+			WHERE r.user_id IS NULL OR r.%[3]s IS NULL OR %[4]s`, rows, latestOfMonths("month_rows", period, "true"), period, stays(period))
 	}
-	if err := compact(ctx, b.conn, table, "parts."+part, period); err != nil {
-		return "", "", err
+	if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS %s", part, rows)); err != nil {
+		return "", "", fmt.Errorf("load %s: %w", table, err)
 	}
 	d, err := digest(ctx, b.conn, "parts."+part)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptake-dev/uptake/etl"
 )
@@ -398,6 +399,34 @@ func TestUsersSnapshotsAreKept(t *testing.T) {
 	want := []string{"2026-08-01:11:u5", "2026-09-05:1:u5", "2026-09-25:10:", "2026-10-01:1:u3", "2026-10-10:11:u5"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("raw_users by snapshot = %v, want %v", got, want)
+	}
+}
+
+// TestASnapshotAfterTheAsOfDateReplacesNone: October has snapshots of the
+// 1st and the 20th (u3 moved to E2 on the 20th). As of the 15th, the 1st's
+// is the users' latest: u3 is with E1, and the month keeps both of u3's
+// rows (the 20th's for a run as of a later date). As of the 25th, the
+// 20th's replaces the 1st's.
+func TestASnapshotAfterTheAsOfDateReplacesNone(t *testing.T) {
+	w := newWorkspace(t, "")
+	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-20.csv", strings.Replace(users, "u3,E1,", "u3,E2,", 1))
+	for _, c := range []struct {
+		asOf      time.Time
+		customer  string
+		snapshots string
+	}{
+		{date(2026, 10, 15), "E1", "2026-10-01 2026-10-20"},
+		{date(2026, 10, 25), "E2", "2026-10-20"},
+	} {
+		w.mustRun(c.asOf)
+		var customer, snapshots string
+		w.scan(`SELECT customer_ref FROM stg_users WHERE user_id = 'u3'`, &customer)
+		w.scan(`SELECT string_agg(snapshot_date::VARCHAR, ' ' ORDER BY snapshot_date) FROM raw_users WHERE user_id = 'u3'`, &snapshots)
+		if customer != c.customer || snapshots != c.snapshots {
+			t.Errorf("as of %s: u3 with %q, its rows of %q; want %q and %q",
+				c.asOf.Format(time.DateOnly), customer, snapshots, c.customer, c.snapshots)
+		}
 	}
 }
 
