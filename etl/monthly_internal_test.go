@@ -176,3 +176,46 @@ func septemberBuilder(t *testing.T) *builder {
 	b.monthOf["raw_x"] = "day"
 	return b
 }
+
+// TestCompactionKeepsEachUsersLatestRows: the compaction's one rule, as
+// compact's DELETE (rows a run copies) and as the part buildRawMonth makes,
+// as of October 15. u1 has October 1, 10 and 20: the 10th's is its latest
+// on or before the 15th, the 20th's its latest (kept for a later run), the
+// 1st's goes. u2 has October 18 and 25, both after the 15th: the 25th's
+// alone. u3 has one row, twice (two exports): both stay. Rows without a
+// user or a date stay, and September's single snapshot is left alone.
+func TestCompactionKeepsEachUsersLatestRows(t *testing.T) {
+	ctx := context.Background()
+	conn := sqltest.Conn(t)
+	rows := `SELECT * FROM (VALUES
+		('u1', DATE '2026-10-01'), ('u1', DATE '2026-10-10'), ('u1', DATE '2026-10-20'),
+		('u2', DATE '2026-10-18'), ('u2', DATE '2026-10-25'),
+		('u3', DATE '2026-10-05'), ('u3', DATE '2026-10-05'),
+		(NULL, DATE '2026-10-01'), (NULL, DATE '2026-10-02'), ('u4', NULL), ('u4', NULL),
+		('u1', DATE '2026-09-01')) t(user_id, snapshot_date)`
+	for _, q := range []string{
+		"SET VARIABLE as_of = DATE '2026-10-15'",
+		"CREATE TABLE copied AS " + rows,
+		fmt.Sprintf(`CREATE TABLE made AS WITH month_rows AS (%s)
+			SELECT r.* FROM month_rows r LEFT JOIN (%s) l ON l.user_id = r.user_id AND l.month = date_trunc('month', r.snapshot_date)
+			WHERE r.user_id IS NULL OR r.snapshot_date IS NULL OR %s`, rows, latestOfMonths("month_rows", "snapshot_date", "true"), stays("snapshot_date")),
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := compact(ctx, conn, "raw_users", "copied", "snapshot_date"); err != nil {
+		t.Fatal(err)
+	}
+	want := "NULL 2026-10-01, NULL 2026-10-02, u1 2026-09-01, u1 2026-10-10, u1 2026-10-20, u2 2026-10-25, u3 2026-10-05, u3 2026-10-05, u4 NULL, u4 NULL"
+	for _, table := range []string{"copied", "made"} {
+		var got string
+		if err := conn.QueryRowContext(ctx, `SELECT string_agg(coalesce(user_id, 'NULL') || ' ' || coalesce(snapshot_date::VARCHAR, 'NULL'), ', '
+			ORDER BY user_id NULLS FIRST, snapshot_date NULLS LAST) FROM `+table).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: kept %s\nwant %s", table, got, want)
+		}
+	}
+}

@@ -163,9 +163,9 @@ func (b *builder) keepRawByMonth(ctx context.Context, table, period string, rela
 			n.kept++
 			continue
 		}
-		var added []string
-		if !b.refresh {
-			added, _ = m.extension(key)
+		var added []string // nil: built from the month's files
+		if a, ok := m.extension(key); ok && !b.refresh {
+			added = a
 		}
 		part, d, err := b.buildRawMonth(ctx, table, period, mo, key, m, added)
 		if err != nil {
