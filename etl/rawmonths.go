@@ -129,8 +129,10 @@ func (m *rawMonth) after(asOf string) bool {
 // keepRawByMonth makes table, a raw table kept across runs (keptAcrossRuns:
 // this run's files, read through relations, and the history of the live
 // table), a view of one part a month. A month's part holds its rows of this
-// run's files and the live table's rows of the periods no file has, then
-// compacted (compact). Its key is made of its files' relations (named after
+// run's files and the live table's rows of the periods no file has,
+// compacted (compact's rule); or, when the files are the live part's and
+// new ones (rawMonth.extension), the live part's rows and the new files',
+// compacted, which come to the same. Its key is made of its files' relations (named after
 // their content), the digest of the rows the live table lends it, and the
 // as-of date when a period of the month is after it (the compaction depends
 // on it: such a part is marked, and built again by the next run). The live
