@@ -83,11 +83,7 @@ func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex conn
 		}
 		var selects []string
 		if len(kept) > 0 {
-			quoted := make([]string, len(kept))
-			for i, r := range kept {
-				quoted[i] = sqltext.Quote(r)
-			}
-			selects = append(selects, `SELECT month AS m, rows, digest FROM kept.months WHERE relation IN (`+strings.Join(quoted, ", ")+`)`)
+			selects = append(selects, `SELECT month AS m, rows, digest FROM kept.months WHERE relation IN (`+sqltext.Literals(kept)+`)`)
 		}
 		if copied != "" {
 			selects = append(selects, filecache.MonthDigests(copied, m.Month))

@@ -216,12 +216,8 @@ func columnTypes(ctx context.Context, conn *sql.Conn, relations []string) (map[s
 	if len(relations) == 0 {
 		return out, nil
 	}
-	quoted := make([]string, len(relations))
-	for i, r := range relations {
-		quoted[i] = sqltext.Quote(r)
-	}
 	rows, err := conn.QueryContext(ctx, `SELECT schema_name || '.' || table_name, column_name, data_type FROM duckdb_columns()
-		WHERE NOT internal AND schema_name || '.' || table_name IN (`+strings.Join(quoted, ", ")+`)`)
+		WHERE NOT internal AND schema_name || '.' || table_name IN (`+sqltext.Literals(relations)+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("columns of kept relations: %w", err)
 	}
@@ -283,11 +279,7 @@ func compact(ctx context.Context, conn *sql.Conn, table, target, period string) 
 	if len(shared) == 0 {
 		return nil
 	}
-	months := make([]string, len(shared))
-	for i, m := range shared {
-		months[i] = "DATE " + sqltext.Quote(m)
-	}
-	inShared := fmt.Sprintf("date_trunc('month', %s) IN (%s)", period, strings.Join(months, ", "))
+	inShared := fmt.Sprintf("date_trunc('month', %s) IN (%s)", period, dateList(shared))
 	q := fmt.Sprintf(`DELETE FROM %[1]s AS r USING (%[2]s) l
 		WHERE l.user_id = r.user_id AND l.month = date_trunc('month', r.%[3]s) AND NOT %[4]s`,
 		target, latestOfMonths(target, period, inShared), period, stays(period))

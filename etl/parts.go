@@ -245,14 +245,10 @@ func (b *builder) collect(ctx context.Context) error {
 			}
 		}
 	}
-	used := make([]string, 0, len(b.used))
-	for p := range b.used {
-		used = append(used, sqltext.Quote(p))
-	}
 	for _, index := range []string{"parts.index", "parts.inputs"} {
 		q := "DELETE FROM " + index
-		if len(used) > 0 {
-			q += " WHERE part NOT IN (" + strings.Join(used, ", ") + ")"
+		if len(b.used) > 0 {
+			q += " WHERE part NOT IN (" + sqltext.Literals(slices.Collect(maps.Keys(b.used))) + ")"
 		}
 		if err := b.exec(ctx, q); err != nil {
 			return fmt.Errorf("parts: %w", err)

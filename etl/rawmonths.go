@@ -289,7 +289,7 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 	entries := map[string]liveEntry{}
 	if len(live) > 0 {
 		rows, err := b.conn.QueryContext(ctx, `SELECT part, coalesce(strftime(month, '%Y-%m-%d'), ''), key, coalesce(digest, '') FROM parts.index
-			WHERE model = ? AND part IN (`+strings.Join(quotedAll(live), ", ")+`)
+			WHERE model = ? AND part IN (`+sqltext.Literals(live)+`)
 			AND part IN (SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND database_name = current_database())`, table)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: live parts: %w", table, err)
@@ -332,7 +332,7 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 		sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM parts.%s GROUP BY ALL", sqltext.Quote(part), period, part)
 	}
 	inputs := map[string][]string{}
-	rows, err := b.conn.QueryContext(ctx, `SELECT part, relation FROM parts.inputs WHERE part IN (`+strings.Join(quotedAll(live), ", ")+`) ORDER BY ALL`)
+	rows, err := b.conn.QueryContext(ctx, `SELECT part, relation FROM parts.inputs WHERE part IN (`+sqltext.Literals(live)+`) ORDER BY ALL`)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
 	}
@@ -355,15 +355,6 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 		m.liveInputs, m.liveInputsKnown = inputs[part]
 	})
 	return months, err
-}
-
-// quotedAll quotes each string as a SQL literal.
-func quotedAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = sqltext.Quote(s)
-	}
-	return out
 }
 
 // rawMonthKey is the key of a month's part (see keepRawByMonth).

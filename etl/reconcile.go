@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
-	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // ReconcileDay compares one day of GA4 as the Data API counted it (sources
@@ -122,7 +120,7 @@ func reconcileDays(ctx context.Context, db *sql.DB, cfg *config.Config, from, to
 			GROUP BY day
 		), e AS (
 			SELECT day, sum(count) AS events,
-				count(DISTINCT user_id) FILTER (WHERE NOT list_contains(`+excludedCustomers(cfg)+`, customer_ref)) AS users
+				count(DISTINCT user_id) FILTER (WHERE NOT list_contains(`+list(cfg.Exclude.Customers)+`, customer_ref)) AS users
 			FROM exp SEMI JOIN events USING (event) GROUP BY day
 		), days AS (
 			SELECT unnest(generate_series($1::DATE, $2::DATE, INTERVAL 1 DAY))::DATE AS day
@@ -145,15 +143,6 @@ func reconcileDays(ctx context.Context, db *sql.DB, cfg *config.Config, from, to
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// excludedCustomers is exclude.customers as a DuckDB list literal.
-func excludedCustomers(cfg *config.Config) string {
-	quoted := make([]string, len(cfg.Exclude.Customers))
-	for i, c := range cfg.Exclude.Customers {
-		quoted[i] = sqltext.Quote(c)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]::VARCHAR[]"
 }
 
 // timeZoneCause names the property's time zone as the likely cause of the

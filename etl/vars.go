@@ -48,11 +48,7 @@ func setVariables(ctx context.Context, conn *sql.Conn, cfg *config.Config, asOf,
 }
 
 func list(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = sqltext.Quote(s)
-	}
-	return "[" + strings.Join(q, ", ") + "]::VARCHAR[]"
+	return "[" + sqltext.Literals(items) + "]::VARCHAR[]"
 }
 
 func lower(items []string) []string {

@@ -394,11 +394,7 @@ func (s *Store) Months(ctx context.Context, relations []string, month string) er
 	if len(relations) == 0 {
 		return nil
 	}
-	quoted := make([]string, len(relations))
-	for i, r := range relations {
-		quoted[i] = sqltext.Quote(r)
-	}
-	done, err := warehouse.Names(ctx, s.conn, `SELECT DISTINCT relation FROM kept.months WHERE relation IN (`+strings.Join(quoted, ", ")+`)`)
+	done, err := warehouse.Names(ctx, s.conn, `SELECT DISTINCT relation FROM kept.months WHERE relation IN (`+sqltext.Literals(relations)+`)`)
 	if err != nil {
 		return fmt.Errorf("file cache: %w", err)
 	}

@@ -17,6 +17,16 @@ func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
+// Literals returns ss as SQL string literals separated by commas, for an
+// IN list or a list literal.
+func Literals(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
 // Ident returns s as a quoted SQL identifier.
 func Ident(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
