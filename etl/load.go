@@ -269,7 +269,7 @@ func keepHistory(ctx context.Context, conn *sql.Conn, table, target, period stri
 // its part, keepRawByMonth). A month with one period has nothing to
 // compact: the months with several are read alone. The rule is
 // latestOfMonths' and stays' (a part of users is made compacted, without
-// this DELETE: buildRawMonth).
+// this DELETE: compacted, buildRawMonth).
 func compact(ctx context.Context, conn *sql.Conn, table, target, period string) error {
 	shared, err := warehouse.Names(ctx, conn, fmt.Sprintf(`SELECT strftime(date_trunc('month', p), '%%Y-%%m-%%d') FROM (SELECT DISTINCT %[2]s AS p FROM %[1]s)
 		GROUP BY 1 HAVING count(*) > 1 ORDER BY 1`, target, period))
@@ -287,6 +287,14 @@ func compact(ctx context.Context, conn *sql.Conn, table, target, period string) 
 		return fmt.Errorf("compact %s of %s: %w", period, table, err)
 	}
 	return nil
+}
+
+// compacted is the query of the rows of query the compaction keeps (the
+// rule compact's DELETE applies to a table).
+func compacted(query, period string) string {
+	return fmt.Sprintf(`WITH month_rows AS (%[1]s)
+		SELECT r.* FROM month_rows r LEFT JOIN (%[2]s) l ON l.user_id = r.user_id AND l.month = date_trunc('month', r.%[3]s)
+		WHERE r.user_id IS NULL OR r.%[3]s IS NULL OR %[4]s`, query, latestOfMonths("month_rows", period, "true"), period, stays(period))
 }
 
 // latestOfMonths is, for each user and month of rel (where cond holds),

@@ -196,9 +196,7 @@ func TestCompactionKeepsEachUsersLatestRows(t *testing.T) {
 	for _, q := range []string{
 		"SET VARIABLE as_of = DATE '2026-10-15'",
 		"CREATE TABLE copied AS " + rows,
-		fmt.Sprintf(`CREATE TABLE made AS WITH month_rows AS (%s)
-			SELECT r.* FROM month_rows r LEFT JOIN (%s) l ON l.user_id = r.user_id AND l.month = date_trunc('month', r.snapshot_date)
-			WHERE r.user_id IS NULL OR r.snapshot_date IS NULL OR %s`, rows, latestOfMonths("month_rows", "snapshot_date", "true"), stays("snapshot_date")),
+		"CREATE TABLE made AS " + compacted(rows, "snapshot_date"),
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)

@@ -407,9 +407,7 @@ func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key stri
 		// Made compacted (compact's rule), rather than written whole and
 		// then deleted from: a daily export's month holds two snapshots
 		// a night, the live part's and the new one.
-		rows = fmt.Sprintf(`WITH month_rows AS (%[1]s)
-			SELECT r.* FROM month_rows r LEFT JOIN (%[2]s) l ON l.user_id = r.user_id AND l.month = date_trunc('month', r.%[3]s)
-			WHERE r.user_id IS NULL OR r.%[3]s IS NULL OR %[4]s`, rows, latestOfMonths("month_rows", period, "true"), period, stays(period))
+		rows = compacted(rows, period)
 	}
 	if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS %s", part, rows)); err != nil {
 		return "", "", fmt.Errorf("load %s: %w", table, err)
