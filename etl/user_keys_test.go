@@ -12,23 +12,8 @@ import (
 // catches two ids that would share a key.
 func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 	db := sqltest.DB(t)
-	models, err := uptakesql.Models()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keysModel, ok := uptakesql.Named(models, "stg_user_keys")
-	if !ok {
-		t.Fatal("no sql/staging/stg_user_keys.sql")
-	}
-	keys := keysModel.SQL
-	contract, err := uptakesql.Contract()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawUsers, ok := uptakesql.Named(contract, "raw_users")
-	if !ok {
-		t.Fatal("no sql/contract/raw_users.sql")
-	}
+	keys := sqltest.Named(t, uptakesql.Models, "stg_user_keys").SQL
+	rawUsers := sqltest.Named(t, uptakesql.Contract, "raw_users")
 	for _, q := range []string{
 		"SET VARIABLE as_of = DATE '2026-10-01'",
 		"SET VARIABLE users_as_of = DATE '2026-10-01'",
@@ -58,15 +43,7 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 		t.Errorf("u2's key moved from %d to %d when another user came (or is negative)", before, after)
 	}
 
-	tests, err := uptakesql.Tests()
-	if err != nil {
-		t.Fatal(err)
-	}
-	uniqueTest, ok := uptakesql.Named(tests, "test_user_keys_unique")
-	if !ok {
-		t.Fatal("no sql/tests/test_user_keys_unique.sql")
-	}
-	unique := uniqueTest.SQL
+	unique := sqltest.Named(t, uptakesql.Tests, "test_user_keys_unique").SQL
 	// A hand-made collision: two ids with one key is one offending row.
 	if _, err := db.Exec("CREATE TABLE stg_user_keys AS SELECT * FROM (VALUES ('u1', 7), ('u2', 7), ('u3', 8)) t(user_id, user_key)"); err != nil {
 		t.Fatal(err)

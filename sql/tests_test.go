@@ -15,15 +15,7 @@ import (
 // salesperson tables, one row breaking each of its rules and one keeping
 // them all: it returns exactly the breaking rows, naming their scope.
 func TestNumeratorsWithinDenominatorsFindsEachBreak(t *testing.T) {
-	tests, err := uptakesql.Tests()
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, ok := uptakesql.Named(tests, "test_numerators_within_denominators")
-	if !ok {
-		t.Fatal("no sql/tests/test_numerators_within_denominators.sql")
-	}
-	query := test.SQL
+	query := sqltest.Named(t, uptakesql.Tests, "test_numerators_within_denominators").SQL
 	conn := sqltest.Conn(t)
 	ctx := context.Background()
 	// month (1 to 4 for the breaks, 9 for the row that keeps every rule),

@@ -12,6 +12,7 @@ import (
 	"github.com/uptake-dev/uptake/etl/filecache"
 	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
+	"github.com/uptake-dev/uptake/sql/sqltest"
 )
 
 // keepFile reads path the way a source does: a scan table of its lines, a
@@ -48,14 +49,7 @@ func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 	}
 	defer conn.Close()
 	// The run's rejects table, as the contract makes it.
-	contract, err := uptakesql.Contract()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rejects, ok := uptakesql.Named(contract, "load_rejects")
-	if !ok {
-		t.Fatal("no sql/contract/load_rejects.sql")
-	}
+	rejects := sqltest.Named(t, uptakesql.Contract, "load_rejects")
 	if _, err := conn.ExecContext(ctx, rejects.SQL); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,6 @@
 // Package sqltest opens in-memory DuckDB databases for tests: the one way
-// every package's tests get a database of their own.
+// every package's tests get a database of their own; and finds the files
+// of sql/ they run.
 package sqltest
 
 import (
@@ -8,7 +9,24 @@ import (
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the DuckDB driver
+
+	uptakesql "github.com/uptake-dev/uptake/sql"
 )
+
+// Named is the file name of those layer lists (uptakesql.Contract, Models
+// or Tests); the test fails when there is none (when the list cannot be read either).
+func Named(t testing.TB, layer func() ([]uptakesql.Model, error), name string) uptakesql.Model {
+	t.Helper()
+	models, err := layer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := uptakesql.Named(models, name)
+	if !ok {
+		t.Fatalf("sql/ has no %s.sql", name)
+	}
+	return m
+}
 
 // DB opens an in-memory DuckDB database, closed when the test ends. It has
 // one connection, so that every statement sees the same database and its
