@@ -36,22 +36,12 @@ type rawMonth struct {
 	liveInputsKnown bool
 }
 
-// builtPeriods counts the periods (NULL aside) of the rows a part of the
-// month is built from: the files' and the lent ones, or, given the
-// relations added to the live part, the live part's and theirs.
-func (m *rawMonth) builtPeriods(added []string) int {
-	ps := map[string]bool{}
-	if added != nil {
-		maps.Copy(ps, m.livePeriods)
-		for _, r := range added {
-			maps.Copy(ps, m.relPeriods[r])
-		}
-	} else {
-		maps.Copy(ps, m.periods)
-		for _, p := range m.lent() {
-			ps[p] = true
-		}
-	}
+// allPeriods counts the periods (NULL aside) of the month's files and of
+// its live part: those a part of the month is built from (the files' and
+// the lent ones, or the live part's and the new files').
+func (m *rawMonth) allPeriods() int {
+	ps := maps.Clone(m.periods)
+	maps.Copy(ps, m.livePeriods)
 	delete(ps, "NULL")
 	return len(ps)
 }
@@ -403,7 +393,7 @@ func (b *builder) buildRawMonth(ctx context.Context, table, period, mo, key stri
 	}
 	part := b.partName(table, mo, key)
 	rows := strings.Join(sels, " UNION ALL ")
-	if m.builtPeriods(added) > 1 {
+	if m.allPeriods() > 1 {
 		// Made compacted (compact's rule), rather than written whole and
 		// then deleted from: a daily export's month holds two snapshots
 		// a night, the live part's and the new one.
