@@ -357,13 +357,20 @@ func syncPath(path string) error {
 	return nil
 }
 
+// OutStorageVersion is the DuckDB storage format of uptake.duckdb: DuckDB's
+// default, which DuckDB 1.0 and later read.
+const OutStorageVersion = "v1.0.0"
+
 // writeDuckDB builds a DuckDB file holding the output tables, attached to
 // the run's connection (a second database instance would cost a quarter of
 // a second to start and stop), copied table by table, then detached, which
 // checkpoints it. The warehouse is only read.
 func writeDuckDB(ctx context.Context, conn *sql.Conn, path string, tables []string) (err error) {
 	const alias = "uptake_out"
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ATTACH %s AS %s", sqltext.Quote(path), alias)); err != nil {
+	// In DuckDB's default storage format (readable by DuckDB 1.0 and later),
+	// whatever format the warehouse is in: analysts open it with the DuckDB
+	// they have.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ATTACH %s AS %s (STORAGE_VERSION %s)", sqltext.Quote(path), alias, sqltext.Quote(OutStorageVersion))); err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	// Detached whatever happens (a stopped run included), so that the

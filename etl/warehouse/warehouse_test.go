@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"math"
 	"math/big"
@@ -159,5 +160,52 @@ func TestAppendTempRoundsDecimals(t *testing.T) {
 		if err := AppendTemp(conn, "amounts", [][]driver.Value{{int32(99), bad}}); err == nil {
 			t.Errorf("%v was appended", bad)
 		}
+	}
+}
+
+// TestNewWarehousesUseTheNewerStorageFormat: a warehouse file Open creates
+// is in StorageVersion's format; one an earlier uptake created in DuckDB's
+// default format opens as it is and stays in that format.
+func TestNewWarehousesUseTheNewerStorageFormat(t *testing.T) {
+	ctx := context.Background()
+	version := func(db *sql.DB) string {
+		t.Helper()
+		var v string
+		if err := db.QueryRowContext(ctx, "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "new.duckdb")
+	db, err := Open(ctx, Options{Path: fresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := version(db); v != StorageVersion+"+" {
+		t.Errorf("a new warehouse's storage version = %q, want %s+", v, StorageVersion)
+	}
+	db.Close()
+
+	older := filepath.Join(dir, "older.duckdb")
+	plain, err := sql.Open("duckdb", older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.ExecContext(ctx, "CREATE TABLE kept_rows AS SELECT 'text ' || range AS s FROM range(1000)"); err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+	db, err = Open(ctx, Options{Path: older})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM kept_rows").Scan(&n); err != nil || n != 1000 {
+		t.Errorf("an older warehouse's table: %d rows, %v; want 1000", n, err)
+	}
+	if v := version(db); v != "v1.0.0+" {
+		t.Errorf("an older warehouse's storage version = %q, want it kept as v1.0.0+", v)
 	}
 }
