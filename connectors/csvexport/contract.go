@@ -199,6 +199,27 @@ func checkKeys(ctx context.Context, conn *sql.Conn, ds dataset, relation string)
 	return nil
 }
 
+// keyColumns are the fields of a file's scan that hold the key checkKeys
+// checks, by dataset: the scan holds them as the contract's rows do.
+var keyColumns = map[string]string{"establishments": "reference", "users": "user_id"}
+
+// keyRepeats says whether a key of ds appears twice among the rows a file's
+// scan accepted, whatever their period: only then can the file's rows break
+// checkKeys, whose query (through the rows' line maps, per period) costs a
+// file of a few hundred rows more than reading it.
+func keyRepeats(ctx context.Context, conn *sql.Conn, ds dataset, sc *scanned) (bool, error) {
+	col, ok := keyColumns[ds.key]
+	if !ok {
+		return false, nil
+	}
+	var repeats bool
+	q := fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %[1]s WHERE %[2]s IS NOT NULL GROUP BY %[2]s HAVING count(*) > 1)", sc.table, sqltext.Ident(col))
+	if err := conn.QueryRowContext(ctx, q).Scan(&repeats); err != nil {
+		return false, fmt.Errorf("check duplicate %s: %w", col, err)
+	}
+	return repeats, nil
+}
+
 // checkDataset applies the rules that span rows and files. fileDates are
 // the dates of the files (the month of an establishments file named by
 // month, the snapshot date of a users file), read or not: a broken file is

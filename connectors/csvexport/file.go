@@ -64,8 +64,12 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 	}
 	r := fileRead{rows: sc.rows, read: sc.rows + semantic + sc.rejected, rejected: sc.rejected + semantic}
 	// Before the rows are kept: a kept file is not checked alone again.
-	if err := checkKeys(ctx, conn, ds, "("+sel+")"); err != nil {
-		return fileRead{}, err
+	if repeats, err := keyRepeats(ctx, conn, ds, sc); err != nil {
+		return fileRead{}, fmt.Errorf("%s: %w", file, err)
+	} else if repeats {
+		if err := checkKeys(ctx, conn, ds, "("+sel+")"); err != nil {
+			return fileRead{}, err
+		}
 	}
 	run.Logger.Debug("read file", "file", file, "encoding", sc.encoding, "rows", r.rows, "rejected", r.rejected,
 		"scan", t1.Sub(t0).Round(time.Millisecond).String(), "check", time.Since(t1).Round(time.Millisecond).String())
