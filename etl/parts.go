@@ -40,6 +40,12 @@ var partsDDL = []string{
 		part VARCHAR NOT NULL,
 		relation VARCHAR NOT NULL
 	)`,
+	// The key of what each data test of sql/tests read when it last
+	// passed: a test whose inputs are the same is not run again (test.go).
+	`CREATE TABLE IF NOT EXISTS parts.passed (
+		test VARCHAR NOT NULL,
+		key VARCHAR NOT NULL
+	)`,
 }
 
 // builder builds the models of a run, reading what it can from the parts
@@ -234,7 +240,7 @@ func (b *builder) view(ctx context.Context, name, month string, parts map[string
 // collect drops the parts no model of the build (now live) reads, once it
 // is live: those of the build before it, and those of failed runs.
 func (b *builder) collect(ctx context.Context) error {
-	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN ('index', 'inputs') AND database_name = current_database()`)
+	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN ('index', 'inputs', 'passed') AND database_name = current_database()`)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,14 @@
 package etl_test
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"regexp"
 	"testing"
 
+	"github.com/uptake-dev/uptake/etl"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltest"
 )
@@ -52,5 +58,50 @@ func TestUserKeysAreStableAndCollisionsFail(t *testing.T) {
 	var id string
 	if err := db.QueryRow(unique).Scan(&key, &ids, &id); err != nil || key != 7 || ids != 2 || id != "u1" {
 		t.Errorf("collision test = key %d, %d ids (%s), %v; want key 7 shared by 2 ids, u1 first", key, ids, id, err)
+	}
+}
+
+// TestADataTestOnTheSameInputsIsNotRunAgain: the data test of the users'
+// keys reads stg_user_keys alone; a night whose users are the same keeps
+// its earlier pass, a night with another users snapshot runs it again, and
+// so does --full-refresh.
+func TestADataTestOnTheSameInputsIsNotRunAgain(t *testing.T) {
+	w := newWorkspace(t, "")
+	asOf := date(2026, 10, 20)
+	keptTests := func(what string, opt etl.Options) map[string]bool {
+		t.Helper()
+		var logs bytes.Buffer
+		opt.AsOf, opt.AllowShrink = asOf, true
+		opt.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		if _, err := w.run(opt); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		kept := map[string]bool{}
+		for _, m := range regexp.MustCompile(`msg="kept data test" .*test=(\w+)`).FindAllStringSubmatch(logs.String(), -1) {
+			kept[m[1]] = true
+		}
+		n := regexp.MustCompile(`msg="step done" .*step=test .*tests_kept=(\d+)`).FindStringSubmatch(logs.String())
+		if n == nil || n[1] != fmt.Sprint(len(kept)) {
+			t.Errorf("%s: the test step's tests_kept (%v) is not the %d tests it kept", what, n, len(kept))
+		}
+		return kept
+	}
+	const test = "test_user_keys_unique"
+	if kept := keptTests("first run", etl.Options{}); len(kept) > 0 {
+		t.Errorf("first run: kept %v, want every test run", kept)
+	}
+	if kept := keptTests("the same inputs", etl.Options{}); !kept[test] {
+		t.Errorf("the same inputs: kept %v, want %s among them", kept, test)
+	}
+	users := readFile(t, filepath.Join(w.dir, "input", "users_2026-10-01.csv"))
+	w.write("users_2026-10-10.csv", users+"u99,E1,new@alpha.example,2026-10-09,,,no\n")
+	if kept := keptTests("another users snapshot", etl.Options{}); kept[test] {
+		t.Errorf("another users snapshot: %s kept, want it run on the new users", test)
+	}
+	if kept := keptTests("the same again", etl.Options{}); !kept[test] {
+		t.Errorf("the same again: kept %v, want %s among them", kept, test)
+	}
+	if kept := keptTests("full refresh", etl.Options{FullRefresh: true}); len(kept) > 0 {
+		t.Errorf("full refresh: kept %v, want every test run", kept)
 	}
 }

@@ -137,8 +137,52 @@ func TempTable(contract, name string) (string, error) {
 	return "CREATE OR REPLACE TEMP TABLE " + name + " (" + text[m[1]:], nil
 }
 
-// Tests returns the data tests, by name.
-func Tests() ([]Model, error) { return layer("tests") }
+// Tests returns the data tests, by name, each with the models (Deps) and
+// raw tables (Raw) it reads.
+func Tests() ([]Model, error) {
+	tests, err := layer("tests")
+	if err != nil {
+		return nil, err
+	}
+	models, err := Models()
+	if err != nil {
+		return nil, err
+	}
+	contract, err := layer("contract")
+	if err != nil {
+		return nil, err
+	}
+	names, raw := map[string]bool{}, map[string]bool{}
+	for _, m := range models {
+		names[m.Name] = true
+	}
+	for _, c := range contract {
+		raw[c.Name] = true
+	}
+	for i, t := range tests {
+		tests[i].Deps, tests[i].Raw = reads(t, names, raw)
+	}
+	return tests, nil
+}
+
+// reads lists, sorted, the models (among names) and the raw tables (among
+// raw) that m's SQL names, itself aside.
+func reads(m Model, names, raw map[string]bool) (deps, rawTables []string) {
+	seen := map[string]bool{m.Name: true}
+	for _, id := range identRE.FindAllString(sqltext.StripComments(m.SQL), -1) {
+		switch {
+		case seen[id]:
+		case names[id]:
+			deps = append(deps, id)
+		case raw[id]:
+			rawTables = append(rawTables, id)
+		}
+		seen[id] = true
+	}
+	sort.Strings(deps)
+	sort.Strings(rawTables)
+	return deps, rawTables
+}
 
 // Named is the model of that name among models (false when none is).
 func Named(models []Model, name string) (Model, bool) {
@@ -326,24 +370,18 @@ func order(models []Model) ([]Model, error) {
 	for _, c := range contract {
 		raw[c.Name] = true
 	}
+	names := map[string]bool{}
+	for name := range byName {
+		names[name] = true
+	}
 	for i, m := range models {
-		models[i].Deps, models[i].Raw = nil, nil
-		seen := map[string]bool{}
-		for _, id := range identRE.FindAllString(sqltext.StripComments(m.SQL), -1) {
-			if j, ok := byName[id]; ok && id != m.Name && !seen[id] {
-				if why := flowsBack(m, models[j]); why != "" {
-					return nil, fmt.Errorf("sql/%s/%s.sql reads %s (sql/%s): %s; data flows staging → intermediate → marts",
-						m.Layer, m.Name, id, models[j].Layer, why)
-				}
-				seen[id] = true
-				models[i].Deps = append(models[i].Deps, id)
-			} else if raw[id] && !seen[id] {
-				seen[id] = true
-				models[i].Raw = append(models[i].Raw, id)
+		models[i].Deps, models[i].Raw = reads(m, names, raw)
+		for _, id := range models[i].Deps {
+			if why := flowsBack(m, models[byName[id]]); why != "" {
+				return nil, fmt.Errorf("sql/%s/%s.sql reads %s (sql/%s): %s; data flows staging → intermediate → marts",
+					m.Layer, m.Name, id, models[byName[id]].Layer, why)
 			}
 		}
-		sort.Strings(models[i].Deps)
-		sort.Strings(models[i].Raw)
 		for in := range m.Lookback {
 			if !slices.Contains(models[i].Deps, in) && !slices.Contains(models[i].Raw, in) {
 				return nil, fmt.Errorf("sql/%s/%s.sql: @lookback names %s, which the model does not read", m.Layer, m.Name, in)
