@@ -32,6 +32,10 @@ type keys struct {
 	monthly bool
 	months  map[string]string // "2006-01-02" (first day of the month) → key
 	whole   string
+	// monthless is the key of a monthly raw table's rows without a month
+	// (every month's key has it too): a reader of the whole table sees
+	// them even when the table has no month.
+	monthless string
 }
 
 // monthLayout formats a month as keys map it.
@@ -121,6 +125,9 @@ func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex conn
 				d += "|null:" + nullKey
 			}
 			k.months[mo] = d + ":" + cols
+		}
+		if nullKey != "" {
+			k.monthless = nullKey + ":" + cols
 		}
 		b.keys[m.Name] = k
 	}
@@ -215,6 +222,9 @@ func (b *builder) wholeInputs(m uptakesql.Model) []string {
 		}
 		for _, mo := range slices.Sorted(maps.Keys(k.months)) {
 			parts = append(parts, in+"@"+mo+"="+k.months[mo])
+		}
+		if k.monthless != "" {
+			parts = append(parts, in+"@none="+k.monthless)
 		}
 	}
 	return parts

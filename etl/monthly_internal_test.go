@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/uptake-dev/uptake/connectors"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltest"
 )
@@ -214,6 +215,74 @@ func TestCompactionKeepsEachUsersLatestRows(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s: kept %s\nwant %s", table, got, want)
+		}
+	}
+}
+
+// TestRowsWithoutAMonthAreInTheKeysOfWholeReaders: a monthly raw table's
+// rows without a month are in the key of a reader of the whole table even
+// when the table has no month at all: else a table holding only such rows
+// keys like an empty one, and test_raw_keys_not_null, which passed on the
+// empty table, would be kept on the rows it exists to catch (found by a
+// review).
+func TestRowsWithoutAMonthAreInTheKeysOfWholeReaders(t *testing.T) {
+	ctx := context.Background()
+	conn := sqltest.Conn(t)
+	contract, err := uptakesql.Contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE state (key VARCHAR PRIMARY KEY, value VARCHAR)`)
+	for _, m := range contract {
+		exec(m.SQL)
+	}
+	b, err := newBuilder(ctx, conn, "main", "run1", false, nil, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := sqltest.Named(t, uptakesql.Tests, "test_raw_keys_not_null")
+	keyOf := func(what string) string {
+		t.Helper()
+		if err := b.digestRaw(ctx, nil, connectors.Extracted{}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		k := b.testKey(test)
+		if k == "" {
+			t.Fatalf("%s: no key for %s (inputs %v)", what, test.Name, inputs(test))
+		}
+		return k
+	}
+	empty := keyOf("empty raw tables")
+	exec(`INSERT INTO raw_customers (month, customer_ref, name) VALUES (NULL, 'E1', 'Acme')`)
+	if monthless := keyOf("a customer without a month"); monthless == empty {
+		t.Errorf("raw_customers holding one row without a month keys %s like the empty table", monthless)
+	}
+	var broken int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+test.SQL+")").Scan(&broken); err != nil || broken == 0 {
+		t.Errorf("%s finds %d rows (%v): the fixture means little", test.Name, broken, err)
+	}
+}
+
+// TestADataTestReadingTheClockHasNoKey: a data test that reads the date or
+// time of day could fail on the same inputs another day: it is always run.
+func TestADataTestReadingTheClockHasNoKey(t *testing.T) {
+	b := septemberBuilder(t)
+	for q, want := range map[string]bool{
+		"SELECT day FROM raw_x WHERE day > current_date":            false,
+		"SELECT day FROM raw_x WHERE day > now()::DATE":             false,
+		"SELECT day FROM raw_x WHERE day > CURRENT_TIMESTAMP::DATE": false,
+		"SELECT day FROM raw_x WHERE day > DATE '2026-10-01'":       true,
+		"SELECT nowhere FROM (SELECT day AS nowhere FROM raw_x)":    true,
+	} {
+		test := uptakesql.Model{Name: "test_x", Layer: "tests", SQL: q, Raw: []string{"raw_x"}}
+		if got := b.testKey(test) != ""; got != want {
+			t.Errorf("%s: keyed %v, want %v", q, got, want)
 		}
 	}
 }
