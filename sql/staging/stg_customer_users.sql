@@ -21,13 +21,9 @@ running AS (
     FROM deltas
     GROUP BY customer_ref, month
 ),
-active_user_months AS (
-    SELECT DISTINCT date_trunc('month', day)::DATE AS month, user_key
-    FROM stg_user_days WHERE usage_count > 0
-),
 active AS (
     SELECT a.month, u.customer_ref, count(*) AS active_users
-    FROM active_user_months a
+    FROM stg_user_months a
     JOIN stg_users u USING (user_key)
     WHERE coalesce(u.created_at, DATE '0001-01-01') <= a.month + INTERVAL 1 MONTH - INTERVAL 1 DAY
       AND coalesce(u.deactivated_at, DATE '9999-12-31') > a.month + INTERVAL 1 MONTH - INTERVAL 1 DAY
