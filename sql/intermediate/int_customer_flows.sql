@@ -14,23 +14,6 @@ WITH cm AS (
     SELECT month, customer_ref, salesperson, archived, activated, active, created_month, users
     FROM int_customer_monthly
 ),
-user_months AS (
-    SELECT customer_ref, month, sum(new_users) AS new_users, sum(new_users_logged_in) AS new_users_logged_in,
-           sum(deactivated_users) AS deactivated_users
-    FROM (
-        SELECT customer_ref, date_trunc('month', created_at)::DATE AS month, count(*) AS new_users,
-               count(*) FILTER (WHERE date_trunc('month', activated_at) = date_trunc('month', created_at)) AS new_users_logged_in,
-               0 AS deactivated_users
-        FROM stg_users WHERE created_at IS NOT NULL
-        GROUP BY ALL
-        UNION ALL
-        SELECT customer_ref, date_trunc('month', deactivated_at)::DATE, 0, 0,
-               count(*) FILTER (WHERE coalesce(created_at, DATE '0001-01-01') < date_trunc('month', deactivated_at))
-        FROM stg_users WHERE deactivated_at IS NOT NULL
-        GROUP BY ALL
-    )
-    GROUP BY ALL
-),
 keys AS (
     -- the complete months' customers, and last month's customers gone since
     SELECT m.month, c.customer_ref
@@ -61,4 +44,4 @@ FROM keys k
 JOIN stg_months pm ON pm.month = (k.month - INTERVAL 1 MONTH)::DATE
 LEFT JOIN cm c ON c.month = k.month AND c.customer_ref = k.customer_ref
 LEFT JOIN cm p ON p.month = pm.month AND p.customer_ref = k.customer_ref
-LEFT JOIN user_months u ON u.customer_ref = k.customer_ref AND u.month = k.month
+LEFT JOIN stg_customer_user_flows u ON u.customer_ref = k.customer_ref AND u.month = k.month
