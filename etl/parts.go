@@ -48,6 +48,9 @@ var partsDDL = []string{
 	)`,
 }
 
+// partsBookkeeping are the tables of parts that are not parts: the DDL's.
+var partsBookkeeping = []string{"index", "inputs", "passed"}
+
 // builder builds the models of a run, reading what it can from the parts
 // of earlier ones.
 type builder struct {
@@ -108,21 +111,12 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 			return nil, fmt.Errorf("parts: %w", err)
 		}
 	}
-	live, err := conn.QueryContext(ctx, `SELECT substr(key, 6), value FROM main.state WHERE prefix(key, 'part:')`)
+	live, err := warehouse.Pairs(ctx, conn, `SELECT substr(key, 6), value FROM main.state WHERE prefix(key, 'part:')`)
 	if err != nil {
 		return nil, fmt.Errorf("parts: %w", err)
 	}
-	for live.Next() {
-		var table, part string
-		if err := live.Scan(&table, &part); err != nil {
-			live.Close()
-			return nil, err
-		}
-		b.liveParts[table] = part
-	}
-	live.Close()
-	if err := live.Err(); err != nil {
-		return nil, err
+	for _, tp := range live {
+		b.liveParts[tp[0]] = tp[1]
 	}
 	if refresh {
 		// Nothing is read as it was; the live parts of the raw tables kept
@@ -240,7 +234,8 @@ func (b *builder) view(ctx context.Context, name, month string, parts map[string
 // collect drops the parts no model of the build (now live) reads, once it
 // is live: those of the build before it, and those of failed runs.
 func (b *builder) collect(ctx context.Context) error {
-	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN ('index', 'inputs', 'passed') AND database_name = current_database()`)
+	names, err := warehouse.Names(ctx, b.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN (`+
+		sqltext.Literals(partsBookkeeping)+`) AND database_name = current_database()`)
 	if err != nil {
 		return err
 	}

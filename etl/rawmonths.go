@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/uptake-dev/uptake/etl/warehouse"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
@@ -321,22 +322,13 @@ func (b *builder) rawMonths(ctx context.Context, table, period string, relations
 	for i, part := range live {
 		sels[i] = fmt.Sprintf("SELECT %s AS n, %s AS p FROM parts.%s GROUP BY ALL", sqltext.Quote(part), period, part)
 	}
-	inputs := map[string][]string{}
-	rows, err := b.conn.QueryContext(ctx, `SELECT part, relation FROM parts.inputs WHERE part IN (`+sqltext.Literals(live)+`) ORDER BY ALL`)
+	pairs, err := warehouse.Pairs(ctx, b.conn, `SELECT part, relation FROM parts.inputs WHERE part IN (`+sqltext.Literals(live)+`) ORDER BY ALL`)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
 	}
-	for rows.Next() {
-		var part, rel string
-		if err := rows.Scan(&part, &rel); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
-		}
-		inputs[part] = append(inputs[part], rel)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load %s: live parts' inputs: %w", table, err)
+	inputs := map[string][]string{}
+	for _, pr := range pairs {
+		inputs[pr[0]] = append(inputs[pr[0]], pr[1])
 	}
 	err = scan(sels, func(part string, m *rawMonth, p string) {
 		e := entries[part]

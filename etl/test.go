@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltext"
 )
@@ -59,11 +62,9 @@ func dataTests(ctx context.Context, conn *sql.Conn, b *builder, log *slog.Logger
 	}
 	var errs []error
 	kept := 0
+	passes := map[string]string{} // test → the key it passed on this run
 	for _, t := range tests {
-		key := ""
-		if b != nil {
-			key = b.testKey(t)
-		}
+		key := b.testKey(t)
 		if key != "" && passed[t.Name] == key {
 			log.Debug("kept data test", "test", t.Name)
 			kept++
@@ -75,11 +76,12 @@ func dataTests(ctx context.Context, conn *sql.Conn, b *builder, log *slog.Logger
 		}
 		if n > 0 {
 			errs = append(errs, failed("sql/tests/"+t.Name+".sql", strings.ReplaceAll(t.Doc, "\n", " "), n, "rows", bad))
-			continue
+		} else if key != "" {
+			passes[t.Name] = key
 		}
-		if err := b.recordPass(ctx, t.Name, key); err != nil {
-			return 0, err
-		}
+	}
+	if err := b.recordPasses(ctx, passes); err != nil {
+		return 0, err
 	}
 	if err := columnTests(ctx, conn); err != nil {
 		errs = append(errs, err)
@@ -88,10 +90,10 @@ func dataTests(ctx context.Context, conn *sql.Conn, b *builder, log *slog.Logger
 }
 
 // testKey is the key of what a data test reads: its SQL, the variables it
-// reads, and its inputs' keys; "" (run it) when it reads no model or raw
-// table, one without a key, or the clock.
+// reads, and its inputs' keys; "" (run it) without a builder, or when it
+// reads no model or raw table, one without a key, or the clock.
 func (b *builder) testKey(t uptakesql.Model) string {
-	if len(inputs(t)) == 0 || clockRE.MatchString(sqltext.StripComments(t.SQL)) {
+	if b == nil || len(inputs(t)) == 0 || clockRE.MatchString(sqltext.StripComments(t.SQL)) {
 		return ""
 	}
 	for _, in := range inputs(t) {
@@ -112,31 +114,30 @@ func (b *builder) passedTests(ctx context.Context) (map[string]string, error) {
 	if b == nil || b.refresh {
 		return passed, nil
 	}
-	rows, err := b.conn.QueryContext(ctx, `SELECT test, key FROM parts.passed`)
+	pairs, err := warehouse.Pairs(ctx, b.conn, `SELECT test, key FROM parts.passed`)
 	if err != nil {
 		return nil, fmt.Errorf("parts: passed tests: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var test, key string
-		if err := rows.Scan(&test, &key); err != nil {
-			return nil, err
-		}
-		passed[test] = key
+	for _, tk := range pairs {
+		passed[tk[0]] = tk[1]
 	}
-	return passed, rows.Err()
+	return passed, nil
 }
 
-// recordPass records that test passed on key (a pass is a fact about
-// those inputs, whether or not the run goes on to succeed).
-func (b *builder) recordPass(ctx context.Context, test, key string) error {
-	if b == nil || key == "" {
+// recordPasses records the key each test of passes passed on (a pass is a
+// fact about those inputs, whether or not the run goes on to succeed).
+func (b *builder) recordPasses(ctx context.Context, passes map[string]string) error {
+	if b == nil || len(passes) == 0 {
 		return nil
 	}
-	if err := b.exec(ctx, `DELETE FROM parts.passed WHERE test = `+sqltext.Quote(test)); err != nil {
+	var values []string
+	for _, test := range slices.Sorted(maps.Keys(passes)) {
+		values = append(values, "("+sqltext.Quote(test)+", "+sqltext.Quote(passes[test])+")")
+	}
+	if err := b.exec(ctx, `DELETE FROM parts.passed WHERE test IN (`+sqltext.Literals(slices.Collect(maps.Keys(passes)))+`)`); err != nil {
 		return fmt.Errorf("parts: passed tests: %w", err)
 	}
-	if err := b.exec(ctx, `INSERT INTO parts.passed VALUES (`+sqltext.Quote(test)+`, `+sqltext.Quote(key)+`)`); err != nil {
+	if err := b.exec(ctx, `INSERT INTO parts.passed VALUES `+strings.Join(values, ", ")); err != nil {
 		return fmt.Errorf("parts: passed tests: %w", err)
 	}
 	return nil

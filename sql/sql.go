@@ -148,21 +148,31 @@ func Tests() ([]Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	contract, err := layer("contract")
+	raw, err := rawTables()
 	if err != nil {
 		return nil, err
 	}
-	names, raw := map[string]bool{}, map[string]bool{}
+	names := map[string]bool{}
 	for _, m := range models {
 		names[m.Name] = true
-	}
-	for _, c := range contract {
-		raw[c.Name] = true
 	}
 	for i, t := range tests {
 		tests[i].Deps, tests[i].Raw = reads(t, names, raw)
 	}
 	return tests, nil
+}
+
+// rawTables are the names of the raw tables (sql/contract).
+func rawTables() (map[string]bool, error) {
+	contract, err := layer("contract")
+	if err != nil {
+		return nil, err
+	}
+	raw := map[string]bool{}
+	for _, c := range contract {
+		raw[c.Name] = true
+	}
+	return raw, nil
 }
 
 // reads lists, sorted, the models (among names) and the raw tables (among
@@ -358,21 +368,14 @@ var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 // order sorts models so that dependencies come first (ties by name), and
 // fails on a cycle.
 func order(models []Model) ([]Model, error) {
-	byName := map[string]int{}
+	byName, names := map[string]int{}, map[string]bool{}
 	for i, m := range models {
 		byName[m.Name] = i
+		names[m.Name] = true
 	}
-	contract, err := layer("contract")
+	raw, err := rawTables()
 	if err != nil {
 		return nil, err
-	}
-	raw := map[string]bool{}
-	for _, c := range contract {
-		raw[c.Name] = true
-	}
-	names := map[string]bool{}
-	for name := range byName {
-		names[name] = true
 	}
 	for i, m := range models {
 		models[i].Deps, models[i].Raw = reads(m, names, raw)

@@ -272,16 +272,7 @@ func TestFormatsSayWhichFilesAreWritten(t *testing.T) {
 // stays in DuckDB's default format, readable by DuckDB 1.0 and later.
 func TestUptakeDuckDBKeepsTheDefaultStorageFormat(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", "?storage_compatibility_version=v1.5.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqltest.ConnTo(t, "?storage_compatibility_version=v1.5.0")
 	if _, err := conn.ExecContext(ctx, "CREATE TABLE kpi AS SELECT 'row ' || range AS n FROM range(3)"); err != nil {
 		t.Fatal(err)
 	}

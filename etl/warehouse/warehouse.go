@@ -312,6 +312,24 @@ func Names(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string
 	return out, rows.Err()
 }
 
+// Pairs runs q and returns its first two columns, as strings, row by row.
+func Pairs(ctx context.Context, conn *sql.Conn, q string, args ...any) ([][2]string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -47,7 +47,14 @@ func DB(t testing.TB) *sql.DB {
 // engine's steps).
 func Conn(t testing.TB) *sql.Conn {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
+	return ConnTo(t, "")
+}
+
+// ConnTo is Conn to the database dsn names (a file, or "" for a new
+// in-memory one, with DuckDB settings after "?").
+func ConnTo(t testing.TB, dsn string) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
