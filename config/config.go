@@ -23,7 +23,8 @@ type Config struct {
 	File string `yaml:"-"`
 	// Warehouse is the DuckDB file that keeps the raw tables, the models,
 	// the history of runs and the rejected rows (a relative path is relative
-	// to the folder uptake runs from).
+	// to the folder uptake runs from; DuckDB's Go driver cannot open a path
+	// holding `?`, `#` or `%`).
 	Warehouse string `yaml:"warehouse"`
 	// Timezone is the IANA time zone that defines the business day, such as
 	// `Europe/Paris`.
@@ -320,6 +321,10 @@ func (c *Config) validate() []error {
 	}
 	if c.Warehouse == "" {
 		errs = append(errs, c.Errorf("warehouse", "must not be empty"))
+	} else if i := strings.IndexAny(c.Warehouse, "?#%"); i >= 0 {
+		// DuckDB's Go driver reads a file's path as part of a URL
+		// (etl/warehouse.DSN refuses such a path too, without the line)
+		errs = append(errs, c.Errorf("warehouse", "%q holds %q, which DuckDB cannot open a file by: choose a path without ?, # or %%", c.Warehouse, c.Warehouse[i:i+1]))
 	}
 	if c.DuckDB.Threads < 0 {
 		errs = append(errs, c.Errorf("duckdb.threads", "must be 0 (one per core) or more, not %d", c.DuckDB.Threads))

@@ -203,3 +203,19 @@ func TestEnvVars(t *testing.T) {
 		t.Errorf("EnvVars = %v, want A_VAR, B_VAR, E_VAR (none from comments)", got)
 	}
 }
+
+// TestAWarehousePathDuckDBCannotOpenIsRefused: DuckDB's Go driver reads a
+// path as part of a URL; a '?', '#' or '%' in the warehouse's path is
+// refused with the config's line, before anything is opened.
+func TestAWarehousePathDuckDBCannotOpenIsRefused(t *testing.T) {
+	for _, path := range []string{"data/what?/w.duckdb", "C#/w.duckdb", "100%/w.duckdb"} {
+		_, err := Parse("u.yaml", []byte(strings.Replace(minimal, "w.duckdb", path, 1)))
+		want := "u.yaml:1: warehouse: \"" + path + "\" holds"
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "without ?, # or %") {
+			t.Errorf("%s: err = %v, want %q", path, err, want)
+		}
+	}
+	if _, err := Parse("u.yaml", []byte(strings.Replace(minimal, "w.duckdb", "ventes & clients (été)/w.duckdb", 1))); err != nil {
+		t.Errorf("a path with spaces, & and accents: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/config"
+	"github.com/uptake-dev/uptake/etl/warehouse"
 )
 
 // RunRecord is one row of the runs table.
@@ -32,7 +33,11 @@ func openReadOnly(cfg *config.Config) (*sql.DB, error) {
 	if _, err := os.Stat(cfg.Warehouse); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no warehouse at %s yet: %w", cfg.Warehouse, errNoWarehouse)
 	}
-	db, err := sql.Open("duckdb", cfg.Warehouse+"?access_mode=read_only")
+	dsn, err := warehouse.DSN(cfg.Warehouse, "access_mode=read_only")
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: %w", err)
+	}
+	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg.Warehouse, err)
 	}

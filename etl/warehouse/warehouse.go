@@ -50,6 +50,25 @@ import (
 // DuckDB's default, for older readers.
 const StorageVersion = "v1.5.0"
 
+// pathChars are the characters DuckDB's Go driver cannot take in a file's
+// path: it cuts the path at the first '?' (its settings follow) and parses
+// the rest as a URL, so a '#' loses the settings and a '%' may not parse.
+const pathChars = "?#%"
+
+// DSN is the data source name that opens the DuckDB file at path with
+// settings ("name=value", DuckDB's own configuration options). A path
+// holding a character the driver cannot take is refused, rather than
+// opened as another file or without its settings.
+func DSN(path string, settings ...string) (string, error) {
+	if i := strings.IndexAny(path, pathChars); i >= 0 {
+		return "", fmt.Errorf("the path %s holds %q, which DuckDB's Go driver reads as part of a URL: choose a path without ?, # or %%", path, path[i:i+1])
+	}
+	if len(settings) == 0 {
+		return path, nil
+	}
+	return path + "?" + strings.Join(settings, "&"), nil
+}
+
 // Options are the engine settings.
 type Options struct {
 	// Path is the database file; empty or ":memory:" opens an in-memory database.
@@ -70,14 +89,18 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 	if path == ":memory:" {
 		path = ""
 	}
+	// A setting of the database instance, read as a file is created
+	// (DuckDB's own configuration, passed with the path).
+	dsn, err := DSN(path, "storage_compatibility_version="+StorageVersion)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: %w", err)
+	}
 	if path != "" {
 		if err := PrivateDir(filepath.Dir(path)); err != nil {
 			return nil, fmt.Errorf("warehouse: %w", err)
 		}
 	}
-	// A setting of the database instance, read as a file is created
-	// (DuckDB's own configuration, passed with the path).
-	db, err := sql.Open("duckdb", path+"?storage_compatibility_version="+StorageVersion)
+	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: open %s: %w", path, err)
 	}

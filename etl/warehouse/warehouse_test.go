@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"math"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -207,5 +209,51 @@ func TestNewWarehousesUseTheNewerStorageFormat(t *testing.T) {
 	}
 	if v := version(db); v != "v1.0.0+" {
 		t.Errorf("an older warehouse's storage version = %q, want it kept as v1.0.0+", v)
+	}
+}
+
+// TestPathsTheDriverCannotTakeAreRefused: DuckDB's Go driver cuts a path at
+// its first '?' and reads the rest as a URL. Before DSN refused them, a '?'
+// opened another file, a '#' dropped the settings (the storage format; a
+// read-only open would have been read-write) and a '%' failed to parse.
+// Other unusual characters open the file asked for, with its settings.
+func TestPathsTheDriverCannotTakeAreRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, name := range []string{"what?", "C#", "100%"} {
+		path := filepath.Join(dir, name, "warehouse.duckdb")
+		db, err := Open(ctx, Options{Path: path})
+		if err == nil {
+			db.Close()
+			t.Errorf("%s: opened", path)
+			continue
+		}
+		if want := "holds \"" + name[len(name)-1:] + "\""; !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: err = %v, want it to name the path and %s", path, err, want)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: a file was created (%v)", path, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left in the folder: %v", names)
+	}
+
+	odd := filepath.Join(dir, "ventes & clients (été) +1", "warehouse.duckdb")
+	db, err := Open(ctx, Options{Path: odd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var file, version string
+	if err := db.QueryRowContext(ctx, "SELECT path, tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").Scan(&file, &version); err != nil {
+		t.Fatal(err)
+	}
+	if file != odd || version != StorageVersion+"+" {
+		t.Errorf("opened %s in format %s, want %s in %s+", file, version, odd, StorageVersion)
 	}
 }
