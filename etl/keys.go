@@ -173,15 +173,13 @@ func columnsDigest(ctx context.Context, conn *sql.Conn, table string) (string, e
 	return hashOf(parts, nil)[:12], nil
 }
 
-var variableRE = regexp.MustCompile(`getvariable\('([a-z_]+)'\)`)
-
 // baseKey digests what a model's keys share: its SQL (with @month and
 // @lookback), and the values of the variables it reads but as_of, which
 // monthKeys and wholeInputs add as each needs.
 func (b *builder) baseKey(m uptakesql.Model) []string {
 	parts := []string{keyScheme + "/" + b.engine, m.SQL}
 	seen := map[string]bool{}
-	for _, v := range variableRE.FindAllStringSubmatch(m.SQL, -1) {
+	for _, v := range uptakesql.VariableRead.FindAllStringSubmatch(m.SQL, -1) {
 		if name := v[1]; name != "as_of" && name != "published_at" && !seen[name] {
 			seen[name] = true
 			parts = append(parts, name+"="+b.vars[name])
@@ -197,8 +195,12 @@ func (b *builder) baseKey(m uptakesql.Model) []string {
 // readsBookkeeping says whether a model reads a table of main (the runs),
 // which no key describes: it is built at every run.
 func readsBookkeeping(m uptakesql.Model) bool {
-	return strings.Contains(sqltext.StripComments(m.SQL), "main.")
+	return mainTableRE.MatchString(sqltext.StripComments(m.SQL))
 }
+
+// mainTableRE finds a table of main, its schema named in any case, quoted
+// or not.
+var mainTableRE = regexp.MustCompile(`(?i)(^|[^a-z0-9_])"?main"?\s*\.`)
 
 func readsAsOf(m uptakesql.Model) bool { return strings.Contains(m.SQL, "getvariable('as_of')") }
 

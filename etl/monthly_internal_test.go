@@ -286,3 +286,22 @@ func TestADataTestReadingTheClockHasNoKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAModelReadingTheRunsIsSeenInAnyCase: a model reading a table of main
+// (the runs) is built at every run, whatever the case or quoting of main;
+// a name merely ending in "main" is not one.
+func TestAModelReadingTheRunsIsSeenInAnyCase(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT * FROM main.runs":                     true,
+		"SELECT * FROM MAIN.runs":                     true,
+		`SELECT * FROM "main".runs`:                   true,
+		`SELECT * FROM "Main" . "runs"`:               true,
+		"SELECT * FROM x JOIN main.runs r ON true":    true,
+		"SELECT email_domain.x FROM stg_users":        false,
+		"SELECT 1 -- main.runs is read by runs alone": false,
+	} {
+		if got := readsBookkeeping(uptakesql.Model{Name: "m", SQL: sql}); got != want {
+			t.Errorf("%s: reads main = %v, want %v", sql, got, want)
+		}
+	}
+}

@@ -81,3 +81,39 @@ func TestNoModelNameHasADoubleUnderscore(t *testing.T) {
 		t.Errorf("got %v, want an error naming the file", err)
 	}
 }
+
+// TestInputsAreFoundInAnyCase: DuckDB's names are case-insensitive, so a
+// model reading STG_A or "Raw_Activity" reads stg_a and raw_activity; a
+// dependency missed would leave the model's rows as they were when its
+// input changes.
+func TestInputsAreFoundInAnyCase(t *testing.T) {
+	models := []Model{
+		{Name: "stg_a", Layer: "staging", SQL: "SELECT day FROM raw_activity"},
+		{Name: "stg_b", Layer: "staging", SQL: `SELECT * FROM STG_A JOIN "Raw_Activity" USING (day)`},
+	}
+	out, err := order(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := out[1]
+	if b.Name != "stg_b" || strings.Join(b.Deps, ",") != "stg_a" || strings.Join(b.Raw, ",") != "raw_activity" {
+		t.Errorf("%s reads models %q and raw tables %q, want stg_a and raw_activity", b.Name, b.Deps, b.Raw)
+	}
+}
+
+// TestAVariableIsReadInOneSpelling: a model is keyed by the variables its
+// SQL reads as getvariable('name'); any other spelling is refused with the
+// file and line, since a change of that setting would not rebuild the model.
+func TestAVariableIsReadInOneSpelling(t *testing.T) {
+	for _, read := range []string{"GETVARIABLE('drop_alert_pct')", "getvariable( 'drop_alert_pct' )", "getvariable ('drop_alert_pct')",
+		"getvariable('Drop_Alert_Pct')", "getvariable('drop_' || 'alert_pct')"} {
+		fsys := fstest.MapFS{"staging/stg_x.sql": {Data: []byte("-- stg_x: a model\nSELECT 1 AS a,\n  " + read + " AS b")}}
+		if _, err := layerOf(fsys, "staging"); err == nil || !strings.Contains(err.Error(), "sql/staging/stg_x.sql:3: "+read+": read a variable as getvariable('name')") {
+			t.Errorf("%s: got %v, want an error naming the file, line and read", read, err)
+		}
+	}
+	fsys := fstest.MapFS{"staging/stg_x.sql": {Data: []byte("-- GETVARIABLE('x') in a comment\nSELECT getvariable('drop_alert_pct') / 100.0, len(getvariable('features'))")}}
+	if _, err := layerOf(fsys, "staging"); err != nil {
+		t.Errorf("the one spelling: %v", err)
+	}
+}

@@ -176,10 +176,12 @@ func rawTables() (map[string]bool, error) {
 }
 
 // reads lists, sorted, the models (among names) and the raw tables (among
-// raw) that m's SQL names, itself aside.
+// raw) that m's SQL names, itself aside. DuckDB's names are
+// case-insensitive, and so is this reading: STG_USERS is stg_users.
 func reads(m Model, names, raw map[string]bool) (deps, rawTables []string) {
 	seen := map[string]bool{m.Name: true}
 	for _, id := range identRE.FindAllString(sqltext.StripComments(m.SQL), -1) {
+		id = strings.ToLower(id)
 		switch {
 		case seen[id]:
 		case names[id]:
@@ -268,6 +270,9 @@ func layerOf(fsys fs.FS, dir string) ([]Model, error) {
 			return nil, fmt.Errorf("sql/%s/%s: a model's name has no double underscore", dir, e.Name())
 		}
 		if err := m.parseDirectives(); err != nil {
+			return nil, err
+		}
+		if err := m.checkVariableReads(); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -364,6 +369,29 @@ func (m *Model) parseDirectives() error {
 }
 
 var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
+// VariableRead is the one spelling in which a model reads a variable (a KPI
+// setting, as_of, published_at): the run keys a model by the values of the
+// variables its SQL reads so, and finds them by this expression.
+var VariableRead = regexp.MustCompile(`getvariable\('([a-z_]+)'\)`)
+
+// anyVariableRead finds every read of a variable, however it is spelled.
+var anyVariableRead = regexp.MustCompile(`(?i)getvariable\s*\(\s*('[^']*'|[^)]*)\s*\)`)
+
+// checkVariableReads fails on a read of a variable in another spelling than
+// VariableRead's (GETVARIABLE, spaces, a name in upper case or computed):
+// the model's key would miss the variable, and a change of its value would
+// leave the model's rows as they were.
+func (m *Model) checkVariableReads() error {
+	for i, line := range strings.Split(sqltext.StripComments(m.SQL), "\n") {
+		for _, read := range anyVariableRead.FindAllString(line, -1) {
+			if VariableRead.FindString(read) != read {
+				return fmt.Errorf("sql/%s/%s.sql:%d: %s: read a variable as getvariable('name'), in lower case and without spaces (a model is keyed by the variables it reads so)", m.Layer, m.Name, i+1, read)
+			}
+		}
+	}
+	return nil
+}
 
 // order sorts models so that dependencies come first (ties by name), and
 // fails on a cycle.
