@@ -382,3 +382,43 @@ func TestKeptFileNamesItsLinesAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestALargeUsersExportNamesItsLines: a users export of 600,000 records of
+// about 80 bytes (47 MB) is read into the warehouse in buffers larger than
+// DuckDB's default (csvexport's scanBuffer: 20 MB here, so three of them);
+// its rows keep the file's order, so that a duplicate still names its
+// lines. Before the duplicate's first row, the second record's e-mail
+// spans two lines and DuckDB rejects a record (not a date): both move the
+// lines the rows' places give.
+func TestALargeUsersExportNamesItsLines(t *testing.T) {
+	const header = "user_id,customer_reference,email,created,first_login,deactivated,archived\n"
+	const users = 600_000
+	var b strings.Builder
+	b.WriteString(header)
+	for i := 1; i <= users; i++ {
+		id, created := fmt.Sprintf("u%06d", i), "2026-01-01"
+		switch i {
+		case 2:
+			fmt.Fprintf(&b, "%s,E1,\"first.last.%06d\n@a-long-company-domain.example.com\",%s,,,no\n", id, i, created)
+			continue
+		case 150_000:
+			created = "2026-13-01"
+		case users:
+			id = "u400000"
+		}
+		fmt.Fprintf(&b, "%s,E1,first.last.%06d@a-long-company-domain.example.com,%s,,,no\n", id, i, created)
+	}
+	if b.Len() < 2*20<<20 {
+		t.Fatalf("the export is %d bytes: too small to take several buffers", b.Len())
+	}
+	w := newWorkspace(t, "")
+	w.write("users_2026-10-01.csv", b.String())
+	file := filepath.Join(w.dir, "input", "users_2026-10-01.csv")
+	// Record n of the file (the header is record 1) is on line n + 1 from
+	// the third on: u400000 is record 400,001, on line 400,002, and its
+	// second row the last record, 600,001, on line 600,002.
+	_, err := w.run(etl.Options{})
+	if want := file + ":400002, " + file + ":600002"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `duplicate user id "u400000"`) {
+		t.Fatalf("got %v, want the duplicate u400000 on %s", err, want)
+	}
+}

@@ -51,6 +51,9 @@ type lintResult struct {
 	// spaced says a line after the header holds a space: only then may a
 	// value need trimming (DuckDB's trim removes spaces alone).
 	spaced bool
+	// records is the number of records after the header (DuckDB's count,
+	// blank lines included), size the file's size in bytes.
+	records, size int64
 }
 
 // recordSpan places DuckDB record rec on physical lines line to line+lines-1.
@@ -207,6 +210,7 @@ func (l *linter) lint(r io.Reader) (*lintResult, error) {
 			return nil, err
 		}
 	}
+	res.records, res.size = max(rec-1, 0), lr.off
 	return res, nil
 }
 

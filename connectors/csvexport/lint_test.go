@@ -87,6 +87,9 @@ func TestLintPlacesRecordsOnTheirLines(t *testing.T) {
 		t.Fatalf("bad %v blanks %v multiline %v", res.bad, res.blanks, res.multiline)
 	}
 	// DuckDB's records: 1 header, 2, 3 (lines 3-4), 4 blank (line 5), 5 (line 6), 6 (lines 7-9), 7 (line 10)
+	if res.records != 6 || res.size != 36 {
+		t.Errorf("%d records in %d bytes, want 6 after the header, in 36", res.records, res.size)
+	}
 	for rec, want := range map[int64]string{1: "1+1", 2: "2+1", 3: "3+2", 4: "5+1", 5: "6+1", 6: "7+3", 7: "10+1"} {
 		line, n := res.lineAt(rec)
 		if got := fmt.Sprintf("%d+%d", line, n); got != want {
@@ -318,6 +321,30 @@ func BenchmarkLint(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := l.lint(bytes.NewReader(buf.Bytes())); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestScanBufferFillsRowGroups: a file read into the warehouse gets read
+// buffers of two row groups (16 to 64 MB) when DuckDB's default buffer would
+// hold less than a row group and a quarter of its records; else, or when it
+// fits in one default buffer, DuckDB's default (0).
+func TestScanBufferFillsRowGroups(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct {
+		name          string
+		size, records int64
+		want          int64
+	}{
+		{"1 M users of 78 bytes", 78_000_000, 1_000_000, 19 * mb},        // 2 × 78 × 122,880 = 19.2e6 bytes, rounded up to MB
+		{"1.4 M activity records of 41 bytes", 59_000_000, 1_435_241, 0}, // a row group is 5.0e6 bytes: ×1.25 fits in 8 MB
+		{"records of 55 bytes", 55_000_000, 1_000_000, 16 * mb},          // 6.8e6 × 1.25 = 8.4e6 > 8 MB; 2 × 6.8e6 = 13.5e6, below the floor
+		{"records of 1 kB", 1_000_000_000, 1_000_000, 64 * mb},           // 2 × 123e6, above the ceiling
+		{"a small users export", 7_800_000, 100_000, 0},                  // one default buffer holds it
+		{"no records", 9 * mb, 0, 0},
+	} {
+		if got := scanBuffer(c.size, c.records); got != c.want {
+			t.Errorf("%s: buffer %d, want %d", c.name, got, c.want)
 		}
 	}
 }

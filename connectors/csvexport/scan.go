@@ -257,6 +257,8 @@ func (s *Source) readQuery(sc *scanned, ds dataset, h *fileHeader, path string, 
 	}
 	if lint.longest >= duckdbMaxLineSize {
 		opts = append(opts, fmt.Sprintf("max_line_size = %d", lint.longest+1024))
+	} else if b := scanBuffer(lint.size, lint.records); sc.persistent && b > 0 {
+		opts = append(opts, fmt.Sprintf("buffer_size = %d", b))
 	}
 	kind := "TEMP TABLE"
 	if sc.persistent {
@@ -281,6 +283,34 @@ func (sc *scanned) dropTemp(ctx context.Context, conn *sql.Conn) {
 
 // duckdbMaxLineSize is DuckDB's default limit on the size of a record.
 const duckdbMaxLineSize = 2_000_000
+
+// Rows read into the warehouse in file order (rowid is the record's place)
+// reach the table batch by batch, a batch per read buffer. A batch smaller
+// than a row group is merged with the next and compressed again: with
+// DuckDB's default buffers (about 8 MB), 1 M users of 78 bytes a record
+// took 1.1 to 1.3 s to read, against 0.65 to 0.8 s with buffers of 12 to
+// 32 MB. Activity records (40 bytes) fill row groups with the default.
+const (
+	duckdbDefaultBuffer = 8 << 20
+	duckdbRowGroupRows  = 122_880
+)
+
+// scanBuffer is the read buffer size for a file of size bytes holding
+// records records, written into the warehouse as it is read: 0 (DuckDB's
+// default) when a default buffer holds more than a row group and a quarter
+// of its records, or the file fits in one; else room for two row groups,
+// from 16 to 64 MB.
+func scanBuffer(size, records int64) int64 {
+	if records == 0 || size <= duckdbDefaultBuffer {
+		return 0
+	}
+	perRowGroup := size / records * duckdbRowGroupRows
+	if perRowGroup*5/4 <= duckdbDefaultBuffer {
+		return 0
+	}
+	const mb = 1 << 20
+	return min(max((2*perRowGroup+mb-1)/mb*mb, 16*mb), 64*mb)
+}
 
 // keepDuckDBRejects copies DuckDB's rejects of a file into load_rejects: one
 // row per physical line, a record's several errors in one reason, columns
