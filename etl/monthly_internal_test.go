@@ -219,6 +219,67 @@ func TestCompactionKeepsEachUsersLatestRows(t *testing.T) {
 	}
 }
 
+// TestASupersedingSnapshotKeepsWhatCompactionKeeps: a month made of its
+// live part and a later snapshot (superseded) holds compacted's rows of
+// both, as of November 10. The live part was built as of an earlier date:
+// u4 has November 1 and 5 (the 5th was after that date). The snapshot of
+// November 8 lists u1, u4 (once) and u5 and a row without a user:
+//   - u1: November 8's row alone (its live row of November 1 goes);
+//   - u2, u3, absent from it: their live rows stay (u3 has one, twice);
+//   - u4: November 8's row alone (both live rows go);
+//   - u5: new, November 8's row;
+//   - u6 (live only, November 1 and 5): the 5th alone, the latest;
+//   - rows without a user: all stay, live and new.
+func TestASupersedingSnapshotKeepsWhatCompactionKeeps(t *testing.T) {
+	ctx := context.Background()
+	conn := sqltest.Conn(t)
+	live := `SELECT * FROM (VALUES ('u1', DATE '2026-11-01', 'a'), ('u2', DATE '2026-11-01', 'b'),
+		('u3', DATE '2026-11-03', 'c'), ('u3', DATE '2026-11-03', 'c2'), ('u4', DATE '2026-11-01', 'd'), ('u4', DATE '2026-11-05', 'e'),
+		('u6', DATE '2026-11-01', 'f'), ('u6', DATE '2026-11-05', 'g'), (NULL, DATE '2026-11-01', 'h')) t(user_id, snapshot_date, customer_ref)`
+	added := `SELECT * FROM (VALUES ('u1', DATE '2026-11-08', 'A'), ('u4', DATE '2026-11-08', 'D'), ('u5', DATE '2026-11-08', 'E'),
+		(NULL, DATE '2026-11-08', 'H')) t(user_id, snapshot_date, customer_ref)`
+	m := &rawMonth{livePeriods: map[string]bool{"2026-11-01": true, "2026-11-03": true, "2026-11-05": true},
+		relPeriods: map[string]map[string]bool{"kept.file_9": {"2026-11-08": true}}}
+	if !m.supersedes([]string{"kept.file_9"}) {
+		t.Fatal("November 8 does not supersede November 1 to 5")
+	}
+	read := func(q string) string {
+		t.Helper()
+		var got string
+		if err := conn.QueryRowContext(ctx, `SELECT string_agg(coalesce(user_id, 'NULL') || ' ' || snapshot_date::VARCHAR || ' ' || customer_ref, ', '
+			ORDER BY user_id NULLS FIRST, snapshot_date, customer_ref) FROM (`+q+`)`).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return got
+	}
+	if _, err := conn.ExecContext(ctx, "SET VARIABLE as_of = DATE '2026-11-10'"); err != nil {
+		t.Fatal(err)
+	}
+	want := "NULL 2026-11-01 h, NULL 2026-11-08 H, u1 2026-11-08 A, u2 2026-11-01 b, u3 2026-11-03 c, u3 2026-11-03 c2, " +
+		"u4 2026-11-08 D, u5 2026-11-08 E, u6 2026-11-05 g"
+	if got := read(compacted(live+" UNION ALL "+added, "snapshot_date")); got != want {
+		t.Errorf("compacted: %s\nwant %s", got, want)
+	}
+	if got := read(superseded(live, added, "snapshot_date", "user_id, snapshot_date, customer_ref")); got != want {
+		t.Errorf("superseded: %s\nwant %s", got, want)
+	}
+
+	// Not a later snapshot: one of the live part's periods, or two periods.
+	for _, c := range []struct {
+		name  string
+		added map[string]bool
+	}{
+		{"the live part's latest period", map[string]bool{"2026-11-05": true}},
+		{"an earlier period", map[string]bool{"2026-11-02": true}},
+		{"two periods", map[string]bool{"2026-11-08": true, "2026-11-09": true}},
+	} {
+		m.relPeriods["kept.file_9"] = c.added
+		if m.supersedes([]string{"kept.file_9"}) {
+			t.Errorf("%s supersedes the live part", c.name)
+		}
+	}
+}
+
 // TestRowsWithoutAMonthAreInTheKeysOfWholeReaders: a monthly raw table's
 // rows without a month are in the key of a reader of the whole table even
 // when the table has no month at all: else a table holding only such rows
