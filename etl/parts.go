@@ -68,9 +68,9 @@ type builder struct {
 	// keys are the keys of the raw tables and of the models built so far.
 	keys map[string]keys
 	// index is parts.index, of the parts that exist (empty on
-	// --full-refresh); monthsOf counts the months each part holds.
+	// --full-refresh); monthsOf lists the months each part holds.
 	index    map[indexKey]indexEntry
-	monthsOf map[string]int
+	monthsOf map[string][]string
 	// used are the parts the build's views read.
 	used map[string]bool
 	// refresh says nothing is read as an earlier run built it.
@@ -89,7 +89,7 @@ type indexEntry struct{ part, digest string }
 // tables' keys come after the load (digestRaw).
 func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refresh bool, vars map[string]string, asOf time.Time) (*builder, error) {
 	b := &builder{conn: conn, schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
-		index: map[indexKey]indexEntry{}, monthsOf: map[string]int{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}, rawDigests: map[string]string{}}
+		index: map[indexKey]indexEntry{}, monthsOf: map[string][]string{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}, rawDigests: map[string]string{}}
 	contract, err := uptakesql.Contract()
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refres
 		}
 		b.index[k] = e
 		if k.month != "" {
-			b.monthsOf[e.part]++
+			b.monthsOf[e.part] = append(b.monthsOf[e.part], k.month)
 		}
 	}
 	return b, rows.Err()
@@ -158,7 +158,7 @@ func (b *builder) record(ctx context.Context, model, part, key, digest string) e
 // recordMonths adds a new part of a monthly model to parts.index: a row a
 // month, with its key and (@cutoff) the digest of its rows.
 func (b *builder) recordMonths(ctx context.Context, model, part string, months, contents map[string]string) error {
-	b.monthsOf[part] += len(months)
+	b.monthsOf[part] = append(b.monthsOf[part], slices.Collect(maps.Keys(months))...)
 	return b.addIndexRows(ctx, model, part, months, contents)
 }
 
@@ -211,8 +211,8 @@ func (b *builder) view(ctx context.Context, name, month string, parts map[string
 	for _, s := range inMonthOrder(parts) {
 		b.used[s.part] = true
 		sel := "SELECT * FROM parts." + s.part
-		if s.months != nil && len(s.months) < b.monthsOf[s.part] {
-			sel += fmt.Sprintf(" WHERE (%s) IN (%s)", month, dateList(s.months))
+		if s.months != nil && len(s.months) < len(b.monthsOf[s.part]) {
+			sel += " WHERE " + monthsOfPart(month, s.months, b.monthsOf[s.part])
 		}
 		selects = append(selects, sel)
 	}
@@ -263,6 +263,26 @@ func (b *builder) exec(ctx context.Context, q string) error {
 	return err
 }
 
+// monthsOfPart is the condition that a row of a part holding months
+// (held) is of the months a view reads from it (read, sorted): a range of
+// months, less those of the range the view reads from other parts. Not an
+// IN list: DuckDB makes an IN of five values or more a hash join, which
+// gives the rows out of their order (a month's rows between another's in a
+// published file, on 300,000 rows and up).
+func monthsOfPart(month string, read, held []string) string {
+	first, last := read[0], read[len(read)-1]
+	if first == last {
+		return fmt.Sprintf("(%s) = DATE %s", month, sqltext.Quote(first))
+	}
+	cond := fmt.Sprintf("(%[1]s) >= DATE %[2]s AND (%[1]s) <= DATE %[3]s", month, sqltext.Quote(first), sqltext.Quote(last))
+	for _, m := range slices.Sorted(slices.Values(held)) {
+		if m > first && m < last && !slices.Contains(read, m) {
+			cond += fmt.Sprintf(" AND (%s) <> DATE %s", month, sqltext.Quote(m))
+		}
+	}
+	return cond
+}
+
 // segment is a run of consecutive months a view reads from one part (all
 // of it when months is nil).
 type segment struct {
@@ -272,10 +292,10 @@ type segment struct {
 
 // inMonthOrder lists the parts of a view as segments in month order, so
 // that the view reads its rows as a model ordered by month wrote them
-// (DuckDB keeps the order of a UNION ALL's branches when a COPY or a
-// table's insert needs it): a published model keeps its ORDER BY when its
-// months come from several parts. Parts read whole (nil months) come in
-// name order.
+// (DuckDB keeps the order of a UNION ALL's branches, and of a filter of
+// ranges, when a COPY or a table's insert needs it; see monthsOfPart): a
+// published model keeps its ORDER BY when its months come from several
+// parts. Parts read whole (nil months) come in name order.
 func inMonthOrder(parts map[string][]string) []segment {
 	type partMonth struct{ month, part string }
 	var whole []segment
