@@ -1,7 +1,6 @@
 package etl_test
 
 import (
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +12,9 @@ import (
 	"github.com/uptake-dev/uptake/etl"
 )
 
-// published reads every output table of the warehouse as text, rows
-// sorted, without the columns that name the run (published_at, run ids).
+// published reads every output table of the warehouse as text, rows in
+// the order the table gives them (the order published files get), without
+// the columns that name the run (published_at, run ids).
 func published(t *testing.T, w *workspace, res *etl.Result) map[string]string {
 	t.Helper()
 	db := w.db()
@@ -40,12 +40,23 @@ func published(t *testing.T, w *workspace, res *etl.Result) map[string]string {
 		if len(exclude) > 0 {
 			sel = "* EXCLUDE (" + strings.Join(exclude, ", ") + ")"
 		}
-		var s sql.NullString
-		q := fmt.Sprintf(`SELECT string_agg(r::VARCHAR, e'\n' ORDER BY r::VARCHAR) FROM (SELECT %s FROM main.%s) r`, sel, table)
-		if err := db.QueryRow(q).Scan(&s); err != nil {
+		rows, err = db.Query(fmt.Sprintf(`SELECT r::VARCHAR FROM (SELECT %s FROM main.%s) r`, sel, table))
+		if err != nil {
 			t.Fatalf("%s: %v", table, err)
 		}
-		out[table] = s.String
+		var lines []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+			lines = append(lines, line)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		rows.Close()
+		out[table] = strings.Join(lines, "\n")
 	}
 	return out
 }
