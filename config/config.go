@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -325,6 +326,8 @@ func (c *Config) validate() []error {
 		// DuckDB's Go driver reads a file's path as part of a URL
 		// (etl/warehouse.DSN refuses such a path too, without the line)
 		errs = append(errs, c.Errorf("warehouse", "%q holds %q, which DuckDB cannot open a file by: choose a path without ?, # or %%", c.Warehouse, c.Warehouse[i:i+1]))
+	} else if strings.IndexFunc(c.Warehouse, unicode.IsControl) >= 0 {
+		errs = append(errs, c.Errorf("warehouse", "%q holds a control character, which DuckDB cannot open a file by", c.Warehouse))
 	}
 	if c.DuckDB.Threads < 0 {
 		errs = append(errs, c.Errorf("duckdb.threads", "must be 0 (one per core) or more, not %d", c.DuckDB.Threads))

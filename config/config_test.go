@@ -215,6 +215,9 @@ func TestAWarehousePathDuckDBCannotOpenIsRefused(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", path, err, want)
 		}
 	}
+	if _, err := Parse("u.yaml", []byte(strings.Replace(minimal, "w.duckdb", `"tab\there/w.duckdb"`, 1))); err == nil || !strings.Contains(err.Error(), `u.yaml:1: warehouse: "tab\there/w.duckdb" holds a control character`) {
+		t.Errorf("a path with a tab: %v", err)
+	}
 	if _, err := Parse("u.yaml", []byte(strings.Replace(minimal, "w.duckdb", "ventes & clients (été)/w.duckdb", 1))); err != nil {
 		t.Errorf("a path with spaces, & and accents: %v", err)
 	}

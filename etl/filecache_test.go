@@ -412,7 +412,7 @@ func TestALargeUsersExportNamesItsLines(t *testing.T) {
 		case 2:
 			fmt.Fprintf(&b, "%s,E1,\"first.last.%06d\n@a-long-company-domain.example.com\",%s,,,no\n", id, i, created)
 			continue
-		case 150_000:
+		case 300_000: // 24 MB into the file: in the second buffer
 			created = "2026-13-01"
 		case users:
 			id = "u400000"

@@ -99,8 +99,8 @@ func (m *rawMonth) supersedes(added []string) bool {
 	for _, r := range added {
 		maps.Copy(periods, m.relPeriods[r])
 	}
-	if len(periods) != 1 || periods["NULL"] {
-		return false
+	if len(periods) != 1 || periods["NULL"] || m.livePeriods["NULL"] {
+		return false // rows without a period are kept whatever their user
 	}
 	for p := range periods {
 		for q := range m.livePeriods {

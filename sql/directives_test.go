@@ -106,10 +106,11 @@ func TestInputsAreFoundInAnyCase(t *testing.T) {
 // file and line, since a change of that setting would not rebuild the model.
 func TestAVariableIsReadInOneSpelling(t *testing.T) {
 	for _, read := range []string{"GETVARIABLE('drop_alert_pct')", "getvariable( 'drop_alert_pct' )", "getvariable ('drop_alert_pct')",
-		"getvariable('Drop_Alert_Pct')", "getvariable('drop_' || 'alert_pct')"} {
+		"getvariable('Drop_Alert_Pct')", "getvariable('drop_' || 'alert_pct')", "getvariable(\n'drop_alert_pct')", "GETVARIABLE(\n  'drop_alert_pct'\n)"} {
 		fsys := fstest.MapFS{"staging/stg_x.sql": {Data: []byte("-- stg_x: a model\nSELECT 1 AS a,\n  " + read + " AS b")}}
-		if _, err := layerOf(fsys, "staging"); err == nil || !strings.Contains(err.Error(), "sql/staging/stg_x.sql:3: "+read+": read a variable as getvariable('name')") {
-			t.Errorf("%s: got %v, want an error naming the file, line and read", read, err)
+		want := "sql/staging/stg_x.sql:3: " + strings.Join(strings.Fields(read), " ") + ": read a variable as getvariable('name')"
+		if _, err := layerOf(fsys, "staging"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", read, err, want)
 		}
 	}
 	fsys := fstest.MapFS{"staging/stg_x.sql": {Data: []byte("-- GETVARIABLE('x') in a comment\nSELECT getvariable('drop_alert_pct') / 100.0, len(getvariable('features'))")}}

@@ -383,11 +383,12 @@ var anyVariableRead = regexp.MustCompile(`(?i)getvariable\s*\(\s*('[^']*'|[^)]*)
 // the model's key would miss the variable, and a change of its value would
 // leave the model's rows as they were.
 func (m *Model) checkVariableReads() error {
-	for i, line := range strings.Split(sqltext.StripComments(m.SQL), "\n") {
-		for _, read := range anyVariableRead.FindAllString(line, -1) {
-			if VariableRead.FindString(read) != read {
-				return fmt.Errorf("sql/%s/%s.sql:%d: %s: read a variable as getvariable('name'), in lower case and without spaces (a model is keyed by the variables it reads so)", m.Layer, m.Name, i+1, read)
-			}
+	text := sqltext.StripComments(m.SQL) // line ends kept: lines still count
+	for _, at := range anyVariableRead.FindAllStringIndex(text, -1) {
+		if read := text[at[0]:at[1]]; VariableRead.FindString(read) != read {
+			line := 1 + strings.Count(text[:at[0]], "\n")
+			return fmt.Errorf("sql/%s/%s.sql:%d: %s: read a variable as getvariable('name'), in lower case and without spaces (a model is keyed by the variables it reads so)",
+				m.Layer, m.Name, line, strings.Join(strings.Fields(read), " "))
 		}
 	}
 	return nil

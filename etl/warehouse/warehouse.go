@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -66,10 +67,21 @@ func DSN(path string, settings ...string) (string, error) {
 	if i := strings.IndexAny(path, pathChars); i >= 0 {
 		return "", fmt.Errorf("the path %s holds %q, which DuckDB's Go driver reads as part of a URL: choose a path without ?, # or %%", path, path[i:i+1])
 	}
-	if len(settings) == 0 {
-		return path, nil
+	if path != "" && !filepath.IsAbs(path) && !strings.HasPrefix(path, ".") {
+		// A colon in the first folder of a relative path ("2026-12-07T10:00/")
+		// would read as a URL's scheme: "./" makes it a path.
+		path = "./" + path
 	}
-	return path + "?" + strings.Join(settings, "&"), nil
+	dsn := path
+	if len(settings) > 0 {
+		dsn += "?" + strings.Join(settings, "&")
+	}
+	// The driver's own reading: a path it cannot parse (a control
+	// character) is refused here, with the path.
+	if _, err := url.Parse(dsn); err != nil {
+		return "", fmt.Errorf("the path %q cannot be opened by DuckDB's Go driver, which reads it as part of a URL (%v): choose another path", path, errors.Unwrap(err))
+	}
+	return dsn, nil
 }
 
 // Options are the engine settings.

@@ -243,8 +243,25 @@ func TestPathsTheDriverCannotTakeAreRefused(t *testing.T) {
 		t.Errorf("files left in the folder: %v", names)
 	}
 
+	if _, err := Open(ctx, Options{Path: filepath.Join(dir, "tab\there", "w.duckdb")}); err == nil || !strings.Contains(err.Error(), "cannot be opened by DuckDB's Go driver") {
+		t.Errorf("a path with a tab: %v, want it refused", err)
+	}
+
+	// A relative path whose first folder holds a colon would read as a
+	// URL's scheme: it opens as the path it is.
+	t.Chdir(dir)
+	colon := filepath.Join("2026-12-07T10:00", "warehouse.duckdb")
+	db, err := Open(ctx, Options{Path: colon})
+	if err != nil {
+		t.Fatalf("%s: %v", colon, err)
+	}
+	db.Close()
+	if _, err := os.Stat(filepath.Join(dir, colon)); err != nil {
+		t.Errorf("%s was not created: %v", colon, err)
+	}
+
 	odd := filepath.Join(dir, "ventes & clients (été) +1", "warehouse.duckdb")
-	db, err := Open(ctx, Options{Path: odd})
+	db, err = Open(ctx, Options{Path: odd})
 	if err != nil {
 		t.Fatal(err)
 	}
