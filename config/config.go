@@ -25,7 +25,7 @@ type Config struct {
 	// Warehouse is the DuckDB file that keeps the raw tables, the models,
 	// the history of runs and the rejected rows (a relative path is relative
 	// to the folder uptake runs from; DuckDB's Go driver cannot open a path
-	// holding `?`, `#` or `%`).
+	// holding `?`, `#`, `%` or a control character).
 	Warehouse string `yaml:"warehouse"`
 	// Timezone is the IANA time zone that defines the business day, such as
 	// `Europe/Paris`.
