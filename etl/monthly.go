@@ -148,7 +148,9 @@ func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, part strin
 			return fmt.Errorf("months of %s: %w", in, err)
 		}
 	}
-	return b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM (\n%s\n) WHERE (%s) IN (%s)", part, m.SQL, m.Month, dateList(months)))
+	// list_contains, not IN (see monthsOfPart): the part keeps the order
+	// of the model's ORDER BY, wherever DuckDB places the filter.
+	return b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM (\n%s\n) WHERE list_contains([%s], %s)", part, m.SQL, dateList(months), m.Month))
 }
 
 // source is the relation of the build schema an input name stands for.
