@@ -104,7 +104,7 @@ func (m *rawMonth) supersedes(added []string) bool {
 	}
 	for p := range periods {
 		for q := range m.livePeriods {
-			if q != "NULL" && q >= p {
+			if q >= p {
 				return false
 			}
 		}
