@@ -43,6 +43,11 @@ func extractStep(ctx context.Context, p *pipeline) ([]any, error) {
 	p.ex = ex
 	res.RowsRead, res.Rejected, res.Warnings = ex.RowsRead, sum(ex.Rejected), append(setupWarnings(p.opt.Config), ex.Warnings...)
 	res.FilesRead, res.FilesKept = ex.FilesRead, ex.FilesKept
+	// The files read are recorded even when a source failed: a next run
+	// does not read them again.
+	if ferr := p.files.Flush(context.WithoutCancel(ctx)); ferr != nil {
+		return nil, errors.Join(err, ferr)
+	}
 	if kerr := keepRejects(ctx, p.conn, res.RunID); kerr != nil {
 		return nil, errors.Join(err, kerr)
 	}

@@ -3,6 +3,7 @@ package filecache_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,11 +14,24 @@ import (
 	"github.com/uptake-dev/uptake/etl/warehouse"
 	uptakesql "github.com/uptake-dev/uptake/sql"
 	"github.com/uptake-dev/uptake/sql/sqltest"
+	"github.com/uptake-dev/uptake/sql/sqltext"
 )
 
 // keepFile reads path the way a source does: a scan table of its lines, a
-// view of it as the relation.
+// view of it as the relation; then records it, as the engine does once its
+// sources have run.
 func keepFile(t *testing.T, ctx context.Context, s *filecache.Store, conn *sql.Conn, path string) (*connectors.FileVersion, string) {
+	t.Helper()
+	v, rel := readFile(t, ctx, s, conn, path, 0)
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return v, rel
+}
+
+// readFile reads path as keepFile does, without recording it, its first
+// rejected lines in temp.load_rejects.
+func readFile(t *testing.T, ctx context.Context, s *filecache.Store, conn *sql.Conn, path string, rejected int) (*connectors.FileVersion, string) {
 	t.Helper()
 	v, err := s.Open(ctx, connectors.FileKey{Source: "platform", Table: "raw_activity", Path: path, Reading: "r1"})
 	if err != nil {
@@ -26,33 +40,51 @@ func keepFile(t *testing.T, ctx context.Context, s *filecache.Store, conn *sql.C
 	if v.Kept != nil {
 		return v, v.Kept.Relation
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE TABLE "+v.Scan+" AS SELECT * FROM read_csv('"+path+"', header = false, columns = {'line': 'VARCHAR'})"); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE "+v.Scan+" AS SELECT * FROM read_csv("+sqltext.Quote(path)+", header = false, columns = {'line': 'VARCHAR'})"); err != nil {
 		t.Fatal(err)
 	}
-	rel, err := s.Keep(ctx, v, connectors.KeepSpec{Select: "SELECT line FROM " + v.Scan, Rows: 1, Read: 1})
+	for line := 1; line <= rejected; line++ {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO temp.load_rejects (source, target_table, file, line, reason) VALUES ('platform', 'raw_activity', ?, ?, 'bad')`, path, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rel, err := s.Keep(ctx, v, connectors.KeepSpec{Select: "SELECT line FROM " + v.Scan, Rows: 1, Read: int64(1 + rejected), Rejected: int64(rejected)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v, rel
 }
 
-func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
-	ctx := context.Background()
+// openWarehouse opens a new warehouse and a connection to it, closed when
+// the test ends.
+func openWarehouse(t *testing.T, ctx context.Context) *sql.Conn {
+	t.Helper()
 	db, err := warehouse.Open(ctx, warehouse.Options{Path: filepath.Join(t.TempDir(), "w.duckdb")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	// The run's rejects table, as the contract makes it.
-	rejects := sqltest.Named(t, uptakesql.Contract, "load_rejects")
-	if _, err := conn.ExecContext(ctx, rejects.SQL); err != nil {
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// newRunRejects makes the run's rejects table, as the contract makes it
+// at the start of each run.
+func newRunRejects(t *testing.T, ctx context.Context, conn *sql.Conn) {
+	t.Helper()
+	if _, err := conn.ExecContext(ctx, sqltest.Named(t, uptakesql.Contract, "load_rejects").SQL); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
+	ctx := context.Background()
+	conn := openWarehouse(t, ctx)
+	newRunRejects(t, ctx, conn)
 	// The clock runs an hour ahead of the files' times: a version is
 	// trusted by its times unless written within 2 s of its stamping.
 	clock := time.Now().Add(time.Hour)
@@ -172,5 +204,117 @@ func TestVersionsTellContentNotOnlyTimes(t *testing.T) {
 	}
 	if files != 0 || views != 0 || tables != 0 || monthRows != 0 {
 		t.Errorf("after a run that opened nothing: %d files, %d views, %d tables, %d rows of months kept", files, views, tables, monthRows)
+	}
+}
+
+// TestFilesReadInARunAreRecordedTogether: Keep makes a file's relation at
+// once, and Flush records every file kept since, with the rejects each left
+// in temp.load_rejects, in one transaction; the next run keeps them all
+// and reports each one's rejects again, not another's.
+func TestFilesReadInARunAreRecordedTogether(t *testing.T) {
+	ctx := context.Background()
+	conn := openWarehouse(t, ctx)
+	newRun := func() *filecache.Store {
+		t.Helper()
+		newRunRejects(t, ctx, conn)
+		s, err := filecache.New(ctx, conn, filecache.Options{RunID: "r", Now: func() time.Time { return time.Now().Add(time.Hour) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := conn.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatal(q, err)
+		}
+		return n
+	}
+	dir := t.TempDir()
+	// Three files, the second with two rejected lines, one with a quote in
+	// its name; written a minute ago, so that their times are trusted.
+	var paths []string
+	for i, name := range []string{"a.csv", "b's.csv", "c.csv"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("line %d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Minute)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	s := newRun()
+	relations := map[string]string{}
+	scans := map[string]bool{}
+	for i, p := range paths {
+		v, rel := readFile(t, ctx, s, conn, p, map[int]int{1: 2}[i])
+		relations[p] = rel
+		scans[v.Scan] = true
+	}
+	if len(scans) != 3 {
+		t.Fatalf("three files read into %d scan tables", len(scans))
+	}
+	if n := count(`SELECT count(*) FROM kept.files`); n != 0 {
+		t.Errorf("%d files recorded before Flush, want none", n)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range paths {
+		if n := count(`SELECT count(*) FROM kept.files WHERE path = ? AND relation = ? AND rejected = ?`, p, relations[p], map[int]int{1: 2}[i]); n != 1 {
+			t.Errorf("%s: %d rows of kept.files with its relation %s and rejects, want 1", p, n, relations[p])
+		}
+	}
+	if n := count(`SELECT count(*) FROM kept.rejects WHERE relation = ? AND file = ?`, relations[paths[1]], paths[1]); n != 2 {
+		t.Errorf("%d rejects kept for %s, want its 2", n, paths[1])
+	}
+	if n := count(`SELECT count(*) FROM kept.rejects`); n != 2 {
+		t.Errorf("%d rejects kept in all, want 2", n)
+	}
+	if err := s.Flush(ctx); err != nil { // nothing new: nothing recorded twice
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM kept.rejects`); n != 2 {
+		t.Errorf("a second Flush: %d rejects kept, want 2", n)
+	}
+
+	// The next run keeps the three, and puts back only the second's rejects.
+	s = newRun()
+	for _, p := range paths {
+		v, err := s.Open(ctx, connectors.FileKey{Source: "platform", Table: "raw_activity", Path: p, Reading: "r1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Kept == nil || v.Kept.Relation != relations[p] {
+			t.Errorf("%s: kept %v, want relation %s", p, v.Kept, relations[p])
+		}
+	}
+	if n := count(`SELECT count(*) FROM temp.load_rejects WHERE file = ?`, paths[1]); n != 2 {
+		t.Errorf("the next run reports %d rejects of %s, want 2", n, paths[1])
+	}
+	if n := count(`SELECT count(*) FROM temp.load_rejects`); n != 2 {
+		t.Errorf("the next run reports %d rejects in all, want 2", n)
+	}
+
+	// A changed file read in a third run replaces its row; the others stay.
+	if err := os.WriteFile(paths[0], []byte("line 0 again\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = newRun()
+	v, rel := keepFile(t, ctx, s, conn, paths[0])
+	if v.Kept != nil || scans[v.Scan] {
+		t.Errorf("the changed file was kept (%v) or read into an earlier scan (%s)", v.Kept, v.Scan)
+	}
+	if n := count(`SELECT count(*) FROM kept.files WHERE path = ?`, paths[0]); n != 1 {
+		t.Errorf("%d rows of kept.files for the changed file, want 1", n)
+	}
+	if n := count(`SELECT count(*) FROM kept.files WHERE path = ? AND relation = ?`, paths[0], rel); n != 1 {
+		t.Errorf("the changed file's row does not name its new relation %s", rel)
+	}
+	if n := count(`SELECT count(*) FROM kept.files`); n != 3 {
+		t.Errorf("%d rows of kept.files, want 3", n)
 	}
 }
