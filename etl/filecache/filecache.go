@@ -465,14 +465,18 @@ func (s *Store) Months(ctx context.Context, relations []string, month string) er
 	if err != nil {
 		return fmt.Errorf("file cache: %w", err)
 	}
+	// One statement for all (a year of monthly files: one, not twelve).
+	var selects []string
 	for _, r := range relations {
-		if slices.Contains(done, r) {
-			continue
+		if !slices.Contains(done, r) {
+			selects = append(selects, fmt.Sprintf(`SELECT %s, * FROM (%s)`, sqltext.Quote(r), MonthDigests(r, month)))
 		}
-		q := fmt.Sprintf(`INSERT INTO kept.months SELECT %s, * FROM (%s)`, sqltext.Quote(r), MonthDigests(r, month))
-		if _, err := s.conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("file cache: months of %s: %w", r, err)
-		}
+	}
+	if len(selects) == 0 {
+		return nil
+	}
+	if _, err := s.conn.ExecContext(ctx, "INSERT INTO kept.months "+strings.Join(selects, " UNION ALL ")); err != nil {
+		return fmt.Errorf("file cache: months of %d files: %w", len(selects), err)
 	}
 	return nil
 }

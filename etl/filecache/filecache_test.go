@@ -274,6 +274,20 @@ func TestFilesReadInARunAreRecordedTogether(t *testing.T) {
 	if n := count(`SELECT count(*) FROM kept.rejects`); n != 2 {
 		t.Errorf("%d rejects kept in all, want 2", n)
 	}
+	// Their rows per month, counted in one statement, each under its own
+	// relation (a file of one line each, all in October).
+	var rels []string
+	for _, p := range paths {
+		rels = append(rels, relations[p])
+	}
+	if err := s.Months(ctx, rels, "DATE '2026-10-01'"); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range rels {
+		if n := count(`SELECT count(*) FROM kept.months WHERE relation = ? AND month = DATE '2026-10-01' AND rows = 1`, rel); n != 1 {
+			t.Errorf("kept.months of %s: %d rows of one October row, want 1", rel, n)
+		}
+	}
 	if err := s.Flush(ctx); err != nil { // nothing new: nothing recorded twice
 		t.Fatal(err)
 	}
