@@ -91,27 +91,15 @@ type Options struct {
 	TempDirectory string
 }
 
-// noVacuum turns off the merging of adjacent row groups that a DuckDB
-// checkpoint does when up to three of them fit in fewer. A parallel,
-// ordered insert (a scan of an export, a model) leaves a few row groups
-// part-filled; DuckDB does not merge them as it writes the table, but at
-// the next process's first checkpoint, which then recompresses a million
-// rows of a table that run never touched (0.35 s on the bench, after every
-// full run and users snapshot). The tables are rebuilt or dropped whole; the
-// few with deletes are small bookkeeping tables, whose emptied row groups
-// DuckDB still drops.
-const noVacuum = "max_vacuum_tasks=0"
-
 // Open opens (creating if needed) the warehouse and its bookkeeping tables.
 func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 	path := opt.Path
 	if path == ":memory:" {
 		path = ""
 	}
-	// Settings of the database instance (DuckDB's own configuration,
-	// passed with the path): the storage format, read as a file is created,
-	// and no vacuum (noVacuum).
-	dsn, err := DSN(path, "storage_compatibility_version="+StorageVersion, noVacuum)
+	// A setting of the database instance, read as a file is created
+	// (DuckDB's own configuration, passed with the path).
+	dsn, err := DSN(path, "storage_compatibility_version="+StorageVersion)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -273,76 +272,5 @@ func TestPathsTheDriverCannotTakeAreRefused(t *testing.T) {
 	}
 	if file != odd || version != StorageVersion+"+" {
 		t.Errorf("opened %s in format %s, want %s in %s+", file, version, odd, StorageVersion)
-	}
-}
-
-// TestALaterRunLeavesUnchangedTablesAlone: a table written with a
-// part-filled row group before full ones (an ordered parallel insert leaves
-// such row groups) is not rewritten by the checkpoint of a later process
-// that never touched it. With DuckDB's vacuum, that checkpoint merged the
-// four row groups (10,000, 2 × 122,880 and 54,240 rows) into three,
-// recompressing them all: a third of a second for the bench's users scan,
-// on the nightly run after every full run.
-func TestALaterRunLeavesUnchangedTablesAlone(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "w.duckdb")
-	type rowGroup struct {
-		rows  int64
-		block int64
-	}
-	layout := func(db *sql.DB) []rowGroup {
-		t.Helper()
-		rows, err := db.QueryContext(ctx, `SELECT row_group_id, sum(count), min(block_id) FROM pragma_storage_info('kept_rows')
-			WHERE column_name = 'label' AND segment_type = 'VARCHAR' GROUP BY 1 ORDER BY 1`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []rowGroup
-		for rows.Next() {
-			var id int
-			var g rowGroup
-			if err := rows.Scan(&id, &g.rows, &g.block); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, g)
-		}
-		return out
-	}
-	// the layout an earlier run leaves (written here without a vacuum, which
-	// would merge them at this session's second checkpoint already)
-	db, err := sql.Open("duckdb", path+"?max_vacuum_tasks=0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		"CREATE TABLE kept_rows AS SELECT range AS n, 'label ' || range AS label FROM range(10000)",
-		"CHECKPOINT",
-		// a new row group after the persisted one, not a fill of it
-		"INSERT INTO kept_rows SELECT range, 'label ' || range FROM range(10000, 310000)",
-		"CHECKPOINT",
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
-	before := layout(db)
-	db.Close()
-	if len(before) != 4 || before[0].rows != 10000 {
-		t.Fatalf("row groups written: %v, want 10,000 rows then 300,000 in three", before)
-	}
-
-	db, err = Open(ctx, Options{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{"CREATE TABLE other AS SELECT 1 AS one", "CHECKPOINT"} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
-	if after := layout(db); !slices.Equal(after, before) {
-		t.Errorf("an untouched table was rewritten by a later checkpoint: row groups %v, were %v", after, before)
 	}
 }
