@@ -326,22 +326,28 @@ func BenchmarkLint(b *testing.B) {
 }
 
 // TestScanBufferFillsRowGroups: a file read into the warehouse gets read
-// buffers of two row groups (16 to 64 MB) when DuckDB's default buffer would
-// hold less than a row group and a quarter of its records; else, or when it
-// fits in one default buffer, DuckDB's default (0).
+// buffers of a number of row groups and three quarters of one (the fewest
+// that reach DuckDB's default 8 MB, up to 64 MB), so that each batch's
+// rest is far from half a row group; a file that fits in one default
+// buffer, DuckDB's default (0).
 func TestScanBufferFillsRowGroups(t *testing.T) {
-	const mb = 1 << 20
 	for _, c := range []struct {
 		name          string
 		size, records int64
 		want          int64
 	}{
-		{"1 M users of 78 bytes", 78_000_000, 1_000_000, 19 * mb},        // 2 × 78 × 122,880 = 19.2e6 bytes, rounded up to MB
-		{"1.4 M activity records of 41 bytes", 59_000_000, 1_435_241, 0}, // a row group is 5.0e6 bytes: ×1.25 fits in 8 MB
-		{"records of 55 bytes", 55_000_000, 1_000_000, 16 * mb},          // 6.8e6 × 1.25 = 8.4e6 > 8 MB; 2 × 6.8e6 = 13.5e6, below the floor
-		{"records of 1 kB", 1_000_000_000, 1_000_000, 64 * mb},           // 2 × 123e6, above the ceiling
-		{"a small users export", 7_800_000, 100_000, 0},                  // one default buffer holds it
-		{"no records", 9 * mb, 0, 0},
+		// a row group of users is 78 × 122,880 = 9,584,640 bytes; × 1.75
+		{"1 M users of 78 bytes", 78_000_000, 1_000_000, 16_773_120},
+		// 59e6 × 122,880 / 1,435,241 = 5,051,360 bytes a row group; × 1.75 = 8,839,880, above 8 MB
+		{"1.4 M activity records of 41 bytes", 59_000_000, 1_435_241, 8_839_880},
+		// 55 × 122,880 = 6,758,400; × 1.75
+		{"records of 55 bytes", 55_000_000, 1_000_000, 11_827_200},
+		// 20 × 122,880 = 2,457,600: 1.75 and 2.75 row groups are below 8 MB, 3.75 is 9,216,000
+		{"records of 20 bytes", 100_000_000, 5_000_000, 9_216_000},
+		// 1.75 × 122.88e6 is above the ceiling
+		{"records of 1 kB", 1_000_000_000, 1_000_000, 64 << 20},
+		{"a small users export", 7_800_000, 100_000, 0}, // one default buffer holds it
+		{"no records", 9 << 20, 0, 0},
 	} {
 		if got := scanBuffer(c.size, c.records); got != c.want {
 			t.Errorf("%s: buffer %d, want %d", c.name, got, c.want)

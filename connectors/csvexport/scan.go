@@ -285,11 +285,15 @@ func (sc *scanned) dropTemp(ctx context.Context, conn *sql.Conn) {
 const duckdbMaxLineSize = 2_000_000
 
 // Rows read into the warehouse in file order (rowid is the record's place)
-// reach the table batch by batch, a batch per read buffer. A batch smaller
-// than a row group is merged with the next and compressed again: with
-// DuckDB's default buffers (about 8 MB), 1 M users of 78 bytes a record
-// took 1.1 to 1.3 s to read, against 0.65 to 0.8 s with buffers of 12 to
-// 32 MB. Activity records (40 bytes) fill row groups with the default.
+// reach the table batch by batch, a batch per read buffer: full row groups,
+// then the batch's rest in a row group of its own. A rest below half a row
+// group is compressed twice: DuckDB's checkpoint merges neighbouring row
+// groups when up to three of them fit in fewer, and does it at the next
+// process's first checkpoint too. With DuckDB's default buffers (about
+// 8 MB), 1 M users of 78 bytes a record took 1.1 to 1.3 s to read, against
+// 0.65 to 0.8 s with larger ones; with buffers of two row groups and a few
+// records, rests of 6,000 to 13,000 rows made the night after a users
+// export recompress half its rows (0.3 to 0.4 s).
 const (
 	duckdbDefaultBuffer = 8 << 20
 	duckdbRowGroupRows  = 122_880
@@ -297,19 +301,20 @@ const (
 
 // scanBuffer is the read buffer size for a file of size bytes holding
 // records records, written into the warehouse as it is read: 0 (DuckDB's
-// default) when a default buffer holds more than a row group and a quarter
-// of its records, or the file fits in one; else room for two row groups,
-// from 16 to 64 MB.
+// default) when the file fits in a default buffer; else room for a number
+// of row groups and three quarters of one (a batch's rest stays far from
+// half a row group, whatever the records' lengths within a buffer), the
+// fewest that is at least DuckDB's default, up to 64 MB.
 func scanBuffer(size, records int64) int64 {
 	if records == 0 || size <= duckdbDefaultBuffer {
 		return 0
 	}
-	perRowGroup := size / records * duckdbRowGroupRows
-	if perRowGroup*5/4 <= duckdbDefaultBuffer {
-		return 0
+	perRowGroup := size * duckdbRowGroupRows / records
+	buffer := perRowGroup * 7 / 4
+	for buffer < duckdbDefaultBuffer {
+		buffer += perRowGroup
 	}
-	const mb = 1 << 20
-	return min(max((2*perRowGroup+mb-1)/mb*mb, 16*mb), 64*mb)
+	return min(buffer, 64<<20)
 }
 
 // keepDuckDBRejects copies DuckDB's rejects of a file into load_rejects: one
