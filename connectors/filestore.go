@@ -27,10 +27,11 @@ type FileStore interface {
 	// earlier run read the same content the same way; else the source reads
 	// the file into the table named Scan and calls Keep.
 	Open(ctx context.Context, key FileKey) (*FileVersion, error)
-	// Keep records what the source read from v: the store makes the
+	// Keep keeps what the source read from v: the store makes the
 	// relation of the file's rows in the contract's columns (a view over
-	// v.Scan, or a table, which drops v.Scan) and keeps the file's rejects,
-	// found in temp.load_rejects. It returns the relation's name.
+	// v.Scan, or a table, which drops v.Scan) and, once the run's sources
+	// have all run, records the file with its rejects, which must stay in
+	// temp.load_rejects until then. It returns the relation's name.
 	Keep(ctx context.Context, v *FileVersion, k KeepSpec) (string, error)
 }
 

@@ -45,11 +45,9 @@ func extractStep(ctx context.Context, p *pipeline) ([]any, error) {
 	res.FilesRead, res.FilesKept = ex.FilesRead, ex.FilesKept
 	// The files read are recorded even when a source failed: a next run
 	// does not read them again.
-	if ferr := p.files.Flush(context.WithoutCancel(ctx)); ferr != nil {
-		return nil, errors.Join(err, ferr)
-	}
-	if kerr := keepRejects(ctx, p.conn, res.RunID); kerr != nil {
-		return nil, errors.Join(err, kerr)
+	ferr := p.files.Flush(context.WithoutCancel(ctx))
+	if kerr := keepRejects(ctx, p.conn, res.RunID); kerr != nil || ferr != nil {
+		return nil, errors.Join(err, ferr, kerr)
 	}
 	// The reject check even when a source failed: one run (or validate)
 	// names every broken input.

@@ -306,6 +306,34 @@ func TestFailedRunKeepsTheLiveRawRows(t *testing.T) {
 	}
 }
 
+// TestAFailedSourceRecordsTheFilesItRead: a source that fails on one file
+// (a header without a column the contract needs) has read and kept the
+// files before it; the run fails, and the next run does not read them
+// again (the engine records them whether its sources failed or not).
+func TestAFailedSourceRecordsTheFilesItRead(t *testing.T) {
+	w := newWorkspace(t, "")
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(w.dir, "input")
+	w.write("activity_2026-07.csv", readFile(t, filepath.Join(in, "activity_2026-07.csv"))+"2026-07-02,u9,E1,login,100\n")
+	w.write("activity_2026-12.csv", "date,user_id,customer_reference,count\n2026-12-01,u1,E1,1\n")
+	_, err := w.run(etl.Options{})
+	if err == nil || !strings.Contains(err.Error(), "activity_2026-12.csv") || !strings.Contains(err.Error(), "event") {
+		t.Fatalf("the run with an activity file without its event column: %v", err)
+	}
+	if err := os.Remove(filepath.Join(in, "activity_2026-12.csv")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readThisRun(t, w, res); len(got) != 0 {
+		t.Errorf("the failed run's reading of the revision was not recorded: read again %v", got)
+	}
+}
+
 // madeAnew finds, in a view's SQL, a function or cast that makes a text
 // column's strings anew at each read.
 var madeAnew = regexp.MustCompile(`(?i)"?(trim|nullif|lower|upper)"?\(|CAST\("?(user_id|customer_ref|customer_reference|event)"?`)

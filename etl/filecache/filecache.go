@@ -273,7 +273,8 @@ func loadCatalog(ctx context.Context, conn *sql.Conn) (map[[3]string]record, err
 	return out, rows.Err()
 }
 
-// Keep makes the relation of a version the source read and records it.
+// Keep makes the relation of a version the source read, and leaves the
+// version to be recorded, with its rejects, by the next Flush.
 func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connectors.KeepSpec) (string, error) {
 	h, ok := s.hashes[v]
 	if !ok {
@@ -318,8 +319,8 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 }
 
 // nextID is a new value of kept.ids, which names a file's tables. They are
-// taken 16 at a time: a run reading a year of monthly exports asks twice
-// instead of 25 times; the values it leaves unused are never used.
+// taken 16 at a time: a run reading the bundled sample's 26 files asks
+// twice instead of 26 times; the values it leaves unused are never used.
 func (s *Store) nextID(ctx context.Context) (int64, error) {
 	if len(s.ids) == 0 {
 		rows, err := s.conn.QueryContext(ctx, `SELECT nextval('kept.ids') AS id FROM range(16) ORDER BY id`)
@@ -350,34 +351,40 @@ func (s *Store) nextID(ctx context.Context) (int64, error) {
 // temp.load_rejects), in one transaction: a few statements for all the
 // files a run reads, where one transaction per file cost 5 ms each. The
 // engine flushes once its sources have run, whether they failed or not, so
-// that a file read is not read again; the rows' relations are made by Keep
-// already, and a relation no recorded file refers to is dropped after the
-// next successful run (Collect).
+// that a file read is not read again. The rows' relations are made by Keep
+// already: a run killed before its Flush has its files read again by the
+// next, and the relations it made, which no recorded file refers to, are
+// dropped after the next successful run (Collect).
 func (s *Store) Flush(ctx context.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}
 	keys := slices.SortedFunc(maps.Keys(s.pending), func(a, b [3]string) int { return slices.Compare(a[:], b[:]) })
-	var files, rejected []string
-	var args []any
+	// Every value is bound, names and paths included, as kept.files' rows
+	// are: the file keys the rejects and the DELETE match are those rows'.
+	var keyArgs, rejectArgs, rowArgs []any
 	for _, key := range keys {
 		kept := s.pending[key]
-		files = append(files, "("+sqltext.Literals(key[:])+")")
-		rejected = append(rejected, "("+sqltext.Literals(append(key[:], kept.relation))+")")
-		args = append(args, kept.values...)
+		keyArgs = append(keyArgs, key[0], key[1], key[2])
+		rejectArgs = append(rejectArgs, key[0], key[1], key[2], kept.relation)
+		rowArgs = append(rowArgs, kept.values...)
 	}
-	row := "(" + strings.Repeat("?, ", len(s.pending[keys[0]].values)-1) + "?)"
+	rows := func(n, width int) string {
+		row := "(" + strings.TrimSuffix(strings.Repeat("?::VARCHAR, ", width), ", ") + ")"
+		return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(s.pending[keys[0]].values)), ", ") + ")"
 	stmts := []struct {
 		q    string
 		args []any
 	}{
 		{"BEGIN TRANSACTION", nil},
 		{`INSERT INTO kept.rejects SELECT f.relation, r.* FROM temp.load_rejects r
-			JOIN (VALUES ` + strings.Join(rejected, ", ") + `) f(source, target_table, file, relation) USING (source, target_table, file)`, nil},
+			JOIN (VALUES ` + rows(len(keys), 4) + `) f(source, target_table, file, relation) USING (source, target_table, file)`, rejectArgs},
 		// A DELETE and an INSERT: DuckDB's INSERT OR REPLACE costs twice as much.
-		{`DELETE FROM kept.files USING (VALUES ` + strings.Join(files, ", ") + `) f(source, target_table, path)
-			WHERE kept.files.source = f.source AND kept.files.target_table = f.target_table AND kept.files.path = f.path`, nil},
-		{`INSERT INTO kept.files VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(keys)), ", "), args},
+		{`DELETE FROM kept.files USING (VALUES ` + rows(len(keys), 3) + `) f(source, target_table, path)
+			WHERE kept.files.source = f.source AND kept.files.target_table = f.target_table AND kept.files.path = f.path`, keyArgs},
+		{`INSERT INTO kept.files VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(keys)), ", "), rowArgs},
 		{"COMMIT", nil},
 	}
 	for _, st := range stmts {
@@ -465,18 +472,23 @@ func (s *Store) Months(ctx context.Context, relations []string, month string) er
 	if err != nil {
 		return fmt.Errorf("file cache: %w", err)
 	}
-	// One statement for all (a year of monthly files: one, not twelve).
-	var selects []string
+	// One statement for up to 100 (a year of monthly files: one, not
+	// twelve); DuckDB plans a UNION ALL of thousands in more time than it
+	// runs them.
+	var todo []string
 	for _, r := range relations {
 		if !slices.Contains(done, r) {
-			selects = append(selects, fmt.Sprintf(`SELECT %s, * FROM (%s)`, sqltext.Quote(r), MonthDigests(r, month)))
+			todo = append(todo, r)
 		}
 	}
-	if len(selects) == 0 {
-		return nil
-	}
-	if _, err := s.conn.ExecContext(ctx, "INSERT INTO kept.months "+strings.Join(selects, " UNION ALL ")); err != nil {
-		return fmt.Errorf("file cache: months of %d files: %w", len(selects), err)
+	for chunk := range slices.Chunk(todo, 100) {
+		selects := make([]string, len(chunk))
+		for i, r := range chunk {
+			selects[i] = fmt.Sprintf(`SELECT %s, * FROM (%s)`, sqltext.Quote(r), MonthDigests(r, month))
+		}
+		if _, err := s.conn.ExecContext(ctx, "INSERT INTO kept.months "+strings.Join(selects, " UNION ALL ")); err != nil {
+			return fmt.Errorf("file cache: months of %s and %d more: %w", chunk[0], len(chunk)-1, err)
+		}
 	}
 	return nil
 }

@@ -332,3 +332,35 @@ func TestFilesReadInARunAreRecordedTogether(t *testing.T) {
 		t.Errorf("%d rows of kept.files, want 3", n)
 	}
 }
+
+// TestMonthsOfManyFiles: the rows per month of 250 new relations are
+// counted in statements of up to 100 (a UNION ALL of thousands took DuckDB
+// longer to plan than to run), each under its own relation.
+func TestMonthsOfManyFiles(t *testing.T) {
+	ctx := context.Background()
+	conn := openWarehouse(t, ctx)
+	newRunRejects(t, ctx, conn)
+	s, err := filecache.New(ctx, conn, filecache.Options{RunID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rels []string
+	for i := range 250 {
+		rel := fmt.Sprintf("kept.file_%d", i)
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM range(%d) t(line)", rel, i%3+1)); err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, rel)
+	}
+	if err := s.Months(ctx, rels, "DATE '2026-10-01'"); err != nil {
+		t.Fatal(err)
+	}
+	var n, wrong int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE rows <> regexp_extract(relation, '[0-9]+$')::INT % 3 + 1)
+		FROM kept.months`).Scan(&n, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if n != 250 || wrong != 0 {
+		t.Errorf("kept.months: %d rows, %d with another relation's count; want 250, each its own", n, wrong)
+	}
+}
