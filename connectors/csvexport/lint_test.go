@@ -325,27 +325,31 @@ func BenchmarkLint(b *testing.B) {
 	}
 }
 
-// TestScanBufferFillsRowGroups: a file read into the warehouse gets read
-// buffers of a number of row groups and three quarters of one (the fewest
-// that reach DuckDB's default 8 MB, up to 64 MB), so that each batch's
-// rest is far from half a row group; a file that fits in one default
-// buffer, DuckDB's default (0).
+// TestScanBufferFillsRowGroups: a file read into the warehouse gets
+// DuckDB's default buffers when they hold three row groups or more of its
+// records, or one or two and more than half of one; else buffers of three
+// row groups and three quarters of one, up to 64 MB.
 func TestScanBufferFillsRowGroups(t *testing.T) {
 	for _, c := range []struct {
 		name          string
 		size, records int64
 		want          int64
 	}{
-		// a row group of users is 78 × 122,880 = 9,584,640 bytes; × 1.75
-		{"1 M users of 78 bytes", 78_000_000, 1_000_000, 16_773_120},
-		// 59e6 × 122,880 / 1,435,241 = 5,051,360 bytes a row group; × 1.75 = 8,839,880, above 8 MB
-		{"1.4 M activity records of 41 bytes", 59_000_000, 1_435_241, 8_839_880},
-		// 55 × 122,880 = 6,758,400; × 1.75
-		{"records of 55 bytes", 55_000_000, 1_000_000, 11_827_200},
-		// 20 × 122,880 = 2,457,600: 1.75 and 2.75 row groups are below 8 MB, 3.75 is 9,216,000
-		{"records of 20 bytes", 100_000_000, 5_000_000, 9_216_000},
-		// 1.75 × 122.88e6 is above the ceiling
-		{"records of 1 kB", 1_000_000_000, 1_000_000, 64 << 20},
+		// a row group of users is 78 × 122,880 = 9,584,640 bytes, 0.88 of them in 8 MB; × 3.75
+		{"1 M users of 78 bytes", 78_000_000, 1_000_000, 35_942_400},
+		// 59e6 × 122,880 / 1,435,241 = 5,051,360 bytes a row group: 1.66 in 8 MB
+		{"1.4 M activity records of 41 bytes", 59_000_000, 1_435_241, 0},
+		// 52 × 122,880 = 6,389,760: 1.31 in 8 MB, a rest of 0.31; × 3.75
+		{"records of 52 bytes", 52_000_000, 1_000_000, 23_961_600},
+		// 30 × 122,880 = 3,686,400: 2.28 in 8 MB, a rest of 0.28; × 3.75
+		{"records of 30 bytes", 90_000_000, 3_000_000, 13_824_000},
+		// 20 × 122,880 = 2,457,600: 3.41 in 8 MB
+		{"records of 20 bytes", 100_000_000, 5_000_000, 0},
+		// 145 × 122,880 × 3.75 = 66,816,000, just below 64 MiB
+		{"records of 145 bytes", 145_000_000, 1_000_000, 66_816_000},
+		// 146 bytes: 67,276,800, above; 8 MB holds less than half a row group
+		{"records of 146 bytes", 146_000_000, 1_000_000, 0},
+		{"records of 1 kB", 1_000_000_000, 1_000_000, 0},
 		{"a small users export", 7_800_000, 100_000, 0}, // one default buffer holds it
 		{"no records", 9 << 20, 0, 0},
 	} {

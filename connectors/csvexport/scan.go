@@ -286,35 +286,45 @@ const duckdbMaxLineSize = 2_000_000
 
 // Rows read into the warehouse in file order (rowid is the record's place)
 // reach the table batch by batch, a batch per read buffer: full row groups,
-// then the batch's rest in a row group of its own. A rest below half a row
-// group is compressed twice: DuckDB's checkpoint merges neighbouring row
-// groups when up to three of them fit in fewer, and does it at the next
-// process's first checkpoint too. With DuckDB's default buffers (about
-// 8 MB), 1 M users of 78 bytes a record took 1.1 to 1.3 s to read, against
-// 0.65 to 0.8 s with larger ones; with buffers of two row groups and a few
-// records, rests of 6,000 to 13,000 rows made the night after a users
-// export recompress half its rows (0.3 to 0.4 s).
+// then the batch's rest in a row group of its own (a batch smaller than a
+// row group is packed with the next, which costs a second compression:
+// with DuckDB's default buffers, about 8 MB, 1 M users of 78 bytes a record
+// took 1.1 to 1.3 s to read, against 0.65 to 0.8 s with larger ones).
+// DuckDB's checkpoint merges neighbouring row groups when up to three of
+// them fit in fewer, at the next process's first checkpoint too: with
+// buffers of two row groups, rests of 6,000 to 13,000 users were merged
+// the night after a users export (0.3 to 0.4 s). Nothing is merged when
+// each batch holds three full row groups, whatever its rest, or one or two
+// and a rest of more than half a row group.
 const (
 	duckdbDefaultBuffer = 8 << 20
 	duckdbRowGroupRows  = 122_880
+	maxScanBuffer       = 64 << 20
 )
 
 // scanBuffer is the read buffer size for a file of size bytes holding
-// records records, written into the warehouse as it is read: 0 (DuckDB's
-// default) when the file fits in a default buffer; else room for a number
-// of row groups and three quarters of one (a batch's rest stays far from
-// half a row group, whatever the records' lengths within a buffer), the
-// fewest that is at least DuckDB's default, up to 64 MB.
+// records records, written into the warehouse as it is read. DuckDB's
+// default (0) when the file fits in a default buffer, or when a default
+// buffer of its average records leaves nothing to merge: it holds three row
+// groups or more, or one or two and more than half of one (activity
+// records of 41 bytes: 1.66; larger buffers read them 25 % slower). Else
+// room for three row groups and three quarters of one, so that a stretch
+// of records up to a fifth longer than the average still fills three; or
+// DuckDB's default again past 64 MB (records of more than 145 bytes, of
+// which a default buffer holds less than half a row group: its batches
+// are packed).
 func scanBuffer(size, records int64) int64 {
 	if records == 0 || size <= duckdbDefaultBuffer {
 		return 0
 	}
 	perRowGroup := size * duckdbRowGroupRows / records
-	buffer := perRowGroup * 7 / 4
-	for buffer < duckdbDefaultBuffer {
-		buffer += perRowGroup
+	if quarters := duckdbDefaultBuffer * 4 / perRowGroup; quarters >= 12 || quarters >= 4 && quarters%4 >= 2 {
+		return 0
 	}
-	return min(buffer, 64<<20)
+	if buffer := perRowGroup * 15 / 4; buffer <= maxScanBuffer {
+		return buffer
+	}
+	return 0
 }
 
 // keepDuckDBRejects copies DuckDB's rejects of a file into load_rejects: one
