@@ -369,22 +369,17 @@ func (s *Store) Flush(ctx context.Context) error {
 		rejectArgs = append(rejectArgs, key[0], key[1], key[2], kept.relation)
 		rowArgs = append(rowArgs, kept.values...)
 	}
-	rows := func(n, width int) string {
-		row := "(" + strings.TrimSuffix(strings.Repeat("?::VARCHAR, ", width), ", ") + ")"
-		return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(s.pending[keys[0]].values)), ", ") + ")"
 	stmts := []struct {
 		q    string
 		args []any
 	}{
 		{"BEGIN TRANSACTION", nil},
 		{`INSERT INTO kept.rejects SELECT f.relation, r.* FROM temp.load_rejects r
-			JOIN (VALUES ` + rows(len(keys), 4) + `) f(source, target_table, file, relation) USING (source, target_table, file)`, rejectArgs},
+			JOIN (VALUES ` + valueRows(len(keys), 4, "::VARCHAR") + `) f(source, target_table, file, relation) USING (source, target_table, file)`, rejectArgs},
 		// A DELETE and an INSERT: DuckDB's INSERT OR REPLACE costs twice as much.
-		{`DELETE FROM kept.files USING (VALUES ` + rows(len(keys), 3) + `) f(source, target_table, path)
+		{`DELETE FROM kept.files USING (VALUES ` + valueRows(len(keys), 3, "::VARCHAR") + `) f(source, target_table, path)
 			WHERE kept.files.source = f.source AND kept.files.target_table = f.target_table AND kept.files.path = f.path`, keyArgs},
-		{`INSERT INTO kept.files VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(keys)), ", "), rowArgs},
+		{`INSERT INTO kept.files VALUES ` + valueRows(len(keys), len(rowArgs)/len(keys), ""), rowArgs},
 		{"COMMIT", nil},
 	}
 	for _, st := range stmts {
@@ -395,6 +390,13 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 	clear(s.pending)
 	return nil
+}
+
+// valueRows is n rows of width placeholders each, for a VALUES list, each
+// placeholder followed by cast ("::VARCHAR", or "").
+func valueRows(n, width int, cast string) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?"+cast+", ", width), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // Collect, after a successful run, forgets the files the run did not open
