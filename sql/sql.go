@@ -386,7 +386,7 @@ func (m *Model) checkVariableReads() error {
 	text := sqltext.StripComments(m.SQL) // line ends kept: lines still count
 	for _, at := range anyVariableRead.FindAllStringIndex(text, -1) {
 		if read := text[at[0]:at[1]]; VariableRead.FindString(read) != read {
-			line := 1 + strings.Count(text[:at[0]], "\n")
+			line := lineOf([]byte(text), at[0])
 			return fmt.Errorf("sql/%s/%s.sql:%d: %s: read a variable as getvariable('name'), in lower case and without spaces (a model is keyed by the variables it reads so)",
 				m.Layer, m.Name, line, strings.Join(strings.Fields(read), " "))
 		}
