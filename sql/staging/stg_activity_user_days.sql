@@ -3,6 +3,14 @@
 -- of raw_activity every user-level KPI reads from (10 M rows → a few million
 -- user-days), aggregated from the activity alone, so that a users snapshot
 -- leaves it as it was (stg_user_days adds the users' keys and customers).
+--   user_hash:   DuckDB's hash of the user id, which stg_user_days turns into
+--                the user's key (stg_user_keys: the hash shifted by one bit).
+--                Grouping and storing that integer rather than the id's text
+--                takes a third less time (10 M activity rows: 1.7 to 1.8 s
+--                against 2.5 to 2.7 s). Two ids with one hash would be one
+--                user here; two users of the export with one key fail the run
+--                (sql/tests/test_user_keys_unique.sql), and an id missing from
+--                the export already counts by its hash (stg_user_days).
 --   portal_view_count, download_count, share_count: those events, when they
 --                are score events (kpi.score_events): the establishments export
 --                counts them too, and its counts win when it has them
@@ -14,7 +22,7 @@
 SELECT
     day,
     customer_ref,
-    user_id,
+    hash(user_id) AS user_hash,
     sum(count) FILTER (WHERE event = 'portal_view' AND list_contains(getvariable('score_events'), event))::BIGINT AS portal_view_count,
     sum(count) FILTER (WHERE event = 'download' AND list_contains(getvariable('score_events'), event))::BIGINT AS download_count,
     sum(count) FILTER (WHERE event = 'share' AND list_contains(getvariable('score_events'), event))::BIGINT AS share_count,

@@ -7,7 +7,8 @@
 -- row among the snapshots a second time). The key is a hash of
 -- the id, 0 or more (a user missing from the users export gets a negative
 -- one, in stg_user_days), so the same user has the same key in every run
--- (what models kept from one run to the next need). Two ids with one key
+-- (what models kept from one run to the next need; stg_user_days finds a
+-- user's key from the hash of its id, user_hash). Two ids with one key
 -- fail the run rather than merge two users
 -- (sql/tests/test_user_keys_unique.sql); the odds are about 1 in 10^7 with
 -- a million users, 1 in 10^5 with ten million.
