@@ -197,7 +197,7 @@ func TestUserArchivedTwice(t *testing.T) {
 	}
 	// Archived again since the October 1 snapshot: not since August.
 	var deactivated string
-	w.db().QueryRow(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u4'`).Scan(&deactivated)
+	w.db().QueryRow(`SELECT u.deactivated_at::VARCHAR FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id = 'u4'`).Scan(&deactivated)
 	if deactivated != "2026-10-01" {
 		t.Errorf("u4 deactivated_at = %q, want 2026-10-01", deactivated)
 	}

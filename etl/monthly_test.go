@@ -567,7 +567,7 @@ func TestAUsersSnapshotBuildsItsMonthOnly(t *testing.T) {
 		t.Errorf("the same files: raw_users reads %v, want %v as before", third, second)
 	}
 	var u2 string
-	w.scan(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u2'`, &u2)
+	w.scan(`SELECT u.deactivated_at::VARCHAR FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id = 'u2'`, &u2)
 	if u2 != "2026-09-10" {
 		t.Errorf("u2 deactivated at %q, want 2026-09-10 (October 18's snapshot)", u2)
 	}
@@ -596,7 +596,7 @@ func TestUsersHistorySurvivesARunWithoutUsers(t *testing.T) {
 	w.write("users_2026-10-10.csv", strings.Replace(users, "u3,E1,cat@alpha.example,2026-08-10,2026-08-12,,no\n", "", 1))
 	nightAgainstACopy(t, w, "users files again", date(2026, 10, 15))
 	var u3 string
-	w.scan(`SELECT deactivated_at::VARCHAR FROM stg_users WHERE user_id = 'u3'`, &u3)
+	w.scan(`SELECT u.deactivated_at::VARCHAR FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id = 'u3'`, &u3)
 	if u3 != "2026-10-10" {
 		t.Errorf("u3 deactivated at %q, want 2026-10-10 (the first snapshot without it)", u3)
 	}
@@ -684,7 +684,7 @@ func TestTwoUsersExportsListingAUserOnOneDate(t *testing.T) {
 		}
 		tables = append(tables, published(t, w, res))
 		var keys, users string
-		w.scan(`SELECT (SELECT customer_ref FROM stg_user_keys WHERE user_id = 'u6'), (SELECT customer_ref FROM stg_users WHERE user_id = 'u6')`, &keys, &users)
+		w.scan(`SELECT (SELECT customer_ref FROM stg_user_keys WHERE user_id = 'u6'), (SELECT u.customer_ref FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id = 'u6')`, &keys, &users)
 		if keys != users || keys != "E1" && keys != "E4" {
 			t.Errorf("partner first %v: u6 with %q in stg_user_keys and %q in stg_users; want one of E1 and E4 in both", partnerFirst, keys, users)
 		}
@@ -919,7 +919,7 @@ func TestDailyUsersExportsBuildOnTheMonthsPart(t *testing.T) {
 		}
 	}
 	var customer string
-	w.scan(`SELECT customer_ref FROM stg_users WHERE user_id = 'u5'`, &customer)
+	w.scan(`SELECT u.customer_ref FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id = 'u5'`, &customer)
 	if customer != "E1" {
 		t.Errorf("u5 is with %q, want E1 (October 5's file as it came again)", customer)
 	}

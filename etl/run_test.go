@@ -365,7 +365,7 @@ func TestUsersSnapshotsAreKept(t *testing.T) {
 	// u4 counts as deactivated from the first snapshot showing it archived, u3
 	// from the first snapshot without it; both still count in September.
 	deactivated := map[string]string{}
-	r, err := db.Query(`SELECT user_id, deactivated_at::VARCHAR FROM stg_users WHERE user_id IN ('u3', 'u4')`)
+	r, err := db.Query(`SELECT k.user_id, u.deactivated_at::VARCHAR FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id IN ('u3', 'u4')`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestASnapshotAfterTheAsOfDateReplacesNone(t *testing.T) {
 	} {
 		w.mustRun(c.asOf)
 		var customer, snapshots string
-		w.scan(`SELECT customer_ref FROM stg_users WHERE user_id = 'u3'`, &customer)
+		w.scan(`SELECT u.customer_ref FROM stg_users u JOIN stg_user_keys k USING (user_key) WHERE k.user_id = 'u3'`, &customer)
 		w.scan(`SELECT string_agg(snapshot_date::VARCHAR, ' ' ORDER BY snapshot_date) FROM raw_users WHERE user_id = 'u3'`, &snapshots)
 		if customer != c.customer || snapshots != c.snapshots {
 			t.Errorf("as of %s: u3 with %q, its rows of %q; want %q and %q",
