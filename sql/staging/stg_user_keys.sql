@@ -3,7 +3,8 @@
 -- faster than on text ids), its latest customer, whether it is an
 -- internal or test account in its latest snapshot (exclude.email_domains,
 -- exclude.customers), the date of that snapshot, and the rest of its row
--- there (stg_users reads it here, rather than finding each user's latest
+-- there but the e-mail domain, which no model reads past the exclusion
+-- (stg_users reads the row here, rather than finding each user's latest
 -- row among the snapshots a second time). The key is a hash of
 -- the id, 0 or more (a user missing from the users export gets a negative
 -- one, in stg_user_days), so the same user has the same key in every run
@@ -58,7 +59,6 @@ SELECT
     list_contains(getvariable('exclude_email_domains'), coalesce(email_domain, ''))
         OR list_contains(getvariable('exclude_customers'), coalesce(customer_ref, '')) AS excluded,
     snapshot_date,
-    email_domain,
     created_at,
     activated_at,
     deactivated_at,
