@@ -60,9 +60,7 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 		if err != nil {
 			return built{}, err
 		}
-		if err := b.record(ctx, m.Name, part, key, d); err != nil {
-			return built{}, err
-		}
+		b.record(m.Name, part, key, d)
 		b.keys[m.Name] = keys{whole: d}
 		return built{}, b.view(ctx, m.Name, "", map[string][]string{part: nil})
 	}
@@ -101,9 +99,7 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 		if err != nil {
 			return built{}, err
 		}
-		if err := b.recordMonths(ctx, m.Name, part, rebuild, contents); err != nil {
-			return built{}, err
-		}
+		b.recordMonths(m.Name, part, rebuild, contents)
 		for mo, d := range contents {
 			readers[mo] = "content:" + d
 		}

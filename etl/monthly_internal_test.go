@@ -37,6 +37,44 @@ func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 	}
 }
 
+// TestTheIndexIsWrittenOnceAStep: a part's index rows are the build's at
+// once (b.index), and parts.index's when the step ends (writeIndex), in one
+// statement for the step's parts; a second write adds nothing.
+func TestTheIndexIsWrittenOnceAStep(t *testing.T) {
+	ctx := context.Background()
+	b := septemberBuilder(t)
+	month := "date_trunc('month', day)::DATE"
+	for _, m := range []uptakesql.Model{
+		{Name: "stg_a", Layer: "staging", SQL: "SELECT day FROM raw_x", Month: month, Raw: []string{"raw_x"}},
+		{Name: "stg_b", Layer: "staging", SQL: "SELECT count(*) AS n FROM raw_x", Raw: []string{"raw_x"}},
+	} {
+		if _, err := b.build(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func() (n int) {
+		t.Helper()
+		if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM parts.index WHERE model IN ('stg_a', 'stg_b')").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n != 0 {
+		t.Errorf("before writeIndex: %d index rows in parts.index, want 0", n)
+	}
+	if len(b.index) != 2 {
+		t.Errorf("the build's index holds %d rows, want 2 (stg_a's September, stg_b)", len(b.index))
+	}
+	for range 2 {
+		if err := b.writeIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := rows(); n != 2 {
+			t.Errorf("after writeIndex: %d index rows, want 2", n)
+		}
+	}
+}
+
 // TestPublishedAtIsOnlyAColumn: the parts hold no run's time (a kept part
 // would publish an old one); a model reads published_at only as its
 // column, which its view sets to the run's.

@@ -319,6 +319,11 @@ func TestAFailedRunLeavesTheLiveModelsAndTheirParts(t *testing.T) {
 	if failed.MonthsBuilt == 0 {
 		t.Fatal("the failed run built no month: the test means little")
 	}
+	// Its parts are indexed all the same (the transform step writes the
+	// index as it ends): the next run could read them.
+	if tables, indexed := parts(); tables != indexed {
+		t.Errorf("after a failed run: %d parts, %d indexed; want every part indexed", tables, indexed)
+	}
 	sameTables(t, "after a failed run", published(t, w, first), before)
 
 	// Back as they were: the months the live tables have are kept.

@@ -73,6 +73,9 @@ type builder struct {
 	monthsOf map[string][]string
 	// used are the parts the build's views read.
 	used map[string]bool
+	// unwritten are the index rows of the parts built since the last
+	// writeIndex, as SQL rows.
+	unwritten []string
 	// refresh says nothing is read as an earlier run built it.
 	refresh bool
 	// liveParts are the parts the live raw tables kept across runs read
@@ -149,23 +152,23 @@ func (b *builder) partName(model string, keys ...string) string {
 	return model + "__" + hashOf(append([]string{b.runID, model}, keys...), nil)[:12]
 }
 
-// record adds a new part of a whole model (or raw table) to parts.index,
+// record adds a new part of a whole model (or raw table) to the index,
 // with its key and the digest of its rows.
-func (b *builder) record(ctx context.Context, model, part, key, digest string) error {
-	return b.addIndexRows(ctx, model, part, map[string]string{"": key}, map[string]string{"": digest})
+func (b *builder) record(model, part, key, digest string) {
+	b.addIndexRows(model, part, map[string]string{"": key}, map[string]string{"": digest})
 }
 
-// recordMonths adds a new part of a monthly model to parts.index: a row a
+// recordMonths adds a new part of a monthly model to the index: a row a
 // month, with its key and (@cutoff) the digest of its rows.
-func (b *builder) recordMonths(ctx context.Context, model, part string, months, contents map[string]string) error {
+func (b *builder) recordMonths(model, part string, months, contents map[string]string) {
 	b.monthsOf[part] = append(b.monthsOf[part], slices.Collect(maps.Keys(months))...)
-	return b.addIndexRows(ctx, model, part, months, contents)
+	b.addIndexRows(model, part, months, contents)
 }
 
-// addIndexRows writes the index rows of one part: month ("" for a whole model)
-// → key, and → digest ("" for none).
-func (b *builder) addIndexRows(ctx context.Context, model, part string, keys, digests map[string]string) error {
-	var values []string
+// addIndexRows adds the index rows of one part: month ("" for a whole model)
+// → key, and → digest ("" for none). The build reads them from b.index;
+// parts.index gets them with the step's others (writeIndex).
+func (b *builder) addIndexRows(model, part string, keys, digests map[string]string) {
 	for _, month := range slices.Sorted(maps.Keys(keys)) {
 		key, digest := keys[month], digests[month]
 		m, d := "NULL", "NULL"
@@ -175,14 +178,23 @@ func (b *builder) addIndexRows(ctx context.Context, model, part string, keys, di
 		if digest != "" {
 			d = sqltext.Quote(digest)
 		}
-		values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", sqltext.Quote(model), m, sqltext.Quote(key), sqltext.Quote(part), d))
+		b.unwritten = append(b.unwritten, fmt.Sprintf("(%s, %s, %s, %s, %s)", sqltext.Quote(model), m, sqltext.Quote(key), sqltext.Quote(part), d))
 		b.index[indexKey{model, month, key}] = indexEntry{part, digest}
 	}
-	for chunk := range slices.Chunk(values, 500) {
+}
+
+// writeIndex writes to parts.index the rows of the parts built since it
+// last ran, 500 a statement: a step's parts in one or a few statements
+// rather than one each (an INSERT a part cost the bundled sample's first
+// run 40 ms). The load and transform steps call it as they end, failed or
+// not, so that the next run finds the parts a failed run built.
+func (b *builder) writeIndex(ctx context.Context) error {
+	for chunk := range slices.Chunk(b.unwritten, 500) {
 		if err := b.exec(ctx, "INSERT INTO parts.index VALUES "+strings.Join(chunk, ", ")); err != nil {
 			return fmt.Errorf("parts: %w", err)
 		}
 	}
+	b.unwritten = nil
 	return nil
 }
 

@@ -6,6 +6,7 @@ package etl
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -31,7 +32,12 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 }
 
 // transformStep builds the models.
-func transformStep(ctx context.Context, p *pipeline) ([]any, error) {
+func transformStep(ctx context.Context, p *pipeline) (_ []any, err error) {
+	defer func() {
+		if werr := p.builder.writeIndex(context.WithoutCancel(ctx)); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}()
 	if err := transform(ctx, p.builder, p.res, p.log, p.opt.OnStep); err != nil {
 		return nil, err
 	}
