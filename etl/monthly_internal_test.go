@@ -38,8 +38,8 @@ func TestAMonthlyModelMustKeepToItsInputsMonths(t *testing.T) {
 }
 
 // TestTheIndexIsWrittenOnceAStep: a part's index rows are the build's at
-// once (b.index), and parts.index's when the step ends (writeIndex), in one
-// statement for the step's parts; a second write adds nothing.
+// once (b.index), and parts.index's when the step ends (writeIndex); a
+// second write adds nothing.
 func TestTheIndexIsWrittenOnceAStep(t *testing.T) {
 	ctx := context.Background()
 	b := septemberBuilder(t)

@@ -2,8 +2,10 @@ package etl_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -348,6 +350,32 @@ func TestAFailedRunLeavesTheLiveModelsAndTheirParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTables(t, "full refresh", published(t, w, full), before)
+}
+
+// TestAStoppedTransformIndexesItsParts: a run stopped while it builds the
+// models indexes the parts it built all the same (the transform step writes
+// the index as it ends), and the next run reads them rather than building
+// them again.
+func TestAStoppedTransformIndexesItsParts(t *testing.T) {
+	w := newWorkspace(t, "")
+	ctx, stop := context.WithCancelCause(context.Background())
+	log := slog.New(&onMessage{Handler: discard().Handler(), msg: "built", f: func() { stop(errors.New("stopped by SIGTERM")) }})
+	if _, err := w.runContext(ctx, etl.Options{Logger: log}); err == nil {
+		t.Fatal("a run stopped during the transform succeeded")
+	}
+	var tables, indexed int
+	w.scan(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'parts' AND table_name NOT IN ('index', 'inputs', 'passed')),
+		(SELECT count(DISTINCT part) FROM parts.index)`, &tables, &indexed)
+	if tables < 2 || tables != indexed {
+		t.Errorf("after a stop: %d parts, %d indexed; want the load's and the first model's, all indexed", tables, indexed)
+	}
+	next, err := w.run(etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.ModelsKept+next.MonthsKept == 0 {
+		t.Errorf("the run after the stop built every model again (%d months built), want the stopped run's first model read as it built it", next.MonthsBuilt)
+	}
 }
 
 // copyWarehouse is a workspace on a copy of w's warehouse folder as it is
