@@ -1,21 +1,21 @@
 -- stg_activity_user_days: one row per day, customer (as the activity row
 -- gives it, NULL when it gives none) and user with activity, the user named
--- by DuckDB's hash of its id: the one scan of raw_activity every user-level
--- KPI reads from (10 M rows → a few million user-days), aggregated from the
+-- by the key of its id: the one scan of raw_activity every user-level KPI
+-- reads from (10 M rows → a few million user-days), aggregated from the
 -- activity alone, so that a users snapshot leaves it as it was
 -- (stg_user_days adds the users' keys and customers).
---   user_hash:   hash(user_id), which stg_user_days turns into the user's key
---                (stg_user_keys: the hash shifted by one bit). Grouping and
---                storing that integer rather than the id's text takes a
---                fifth to a third less time (10 M activity rows: 1.5 to
---                1.8 s against 1.8 to 2.7 s). The price is the hash's: two
---                ids with one hash count as one user here, and an id missing
---                from the users export (a GA4 pseudo id) whose key is a user's
---                of the export is taken for that user. With a million users
---                and ten million ids missing from the export, the odds are
---                about 1 in 10^6, below those of two missing ids sharing a
---                negative key (62 bits, stg_user_days: about 1 in 10^5). Two
---                users of the export with one key fail the run
+--   id_key:      (hash(user_id) >> 1)::BIGINT, the key stg_user_keys gives
+--                the id: stg_user_days finds the user of the export by it.
+--                Grouping and storing that integer rather than the id's text
+--                takes a fifth to a third less time (10 M activity rows: 1.5
+--                to 1.8 s against 1.8 to 2.7 s). The price is the hash's:
+--                two ids with one key count as one user here, and an id
+--                missing from the users export (a GA4 pseudo id) whose key
+--                is a user's of the export is taken for that user. With a
+--                million users and ten million ids missing from the export,
+--                the odds are about 1 in 10^6, below those of two missing ids
+--                sharing a negative key (62 bits, stg_user_days: about 1 in
+--                10^5). Two users of the export with one key fail the run
 --                (sql/tests/test_user_keys_unique.sql).
 --   portal_view_count, download_count, share_count: those events, when they
 --                are score events (kpi.score_events): the establishments export
@@ -28,7 +28,7 @@
 SELECT
     day,
     customer_ref,
-    hash(user_id) AS user_hash,
+    (hash(user_id) >> 1)::BIGINT AS id_key,
     sum(count) FILTER (WHERE event = 'portal_view' AND list_contains(getvariable('score_events'), event))::BIGINT AS portal_view_count,
     sum(count) FILTER (WHERE event = 'download' AND list_contains(getvariable('score_events'), event))::BIGINT AS download_count,
     sum(count) FILTER (WHERE event = 'share' AND list_contains(getvariable('score_events'), event))::BIGINT AS share_count,
