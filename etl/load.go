@@ -6,7 +6,6 @@ package etl
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -21,7 +20,8 @@ import (
 
 // loadStep opens the run's build schema (the one not live: a failed run
 // leaves the previous tables live) and loads the raw tables into it.
-func loadStep(ctx context.Context, p *pipeline) (_ []any, err error) {
+func loadStep(ctx context.Context, p *pipeline) ([]any, error) {
+	var err error
 	if p.build, p.live, err = warehouse.NextBuild(ctx, p.conn); err != nil {
 		return nil, err
 	}
@@ -31,11 +31,6 @@ func loadStep(ctx context.Context, p *pipeline) (_ []any, err error) {
 	if p.builder, err = newBuilder(ctx, p.conn, p.build, p.res.RunID, p.opt.FullRefresh, p.vars, p.run.AsOf); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if werr := p.builder.writeIndex(context.WithoutCancel(ctx)); werr != nil {
-			err = errors.Join(err, werr)
-		}
-	}()
 	if err := loadRaw(ctx, p.conn, p.ex, p.builder, p.res, p.log); err != nil {
 		return nil, err
 	}

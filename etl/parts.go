@@ -186,8 +186,9 @@ func (b *builder) addIndexRows(model, part string, keys, digests map[string]stri
 // writeIndex writes to parts.index the rows of the parts built since it
 // last ran, 500 a statement: a step's parts in one or a few statements
 // rather than one each (an INSERT a part cost the bundled sample's first
-// run 40 ms). The load and transform steps call it as they end, failed,
-// stopped or not, so that the next run finds the parts a failed run built;
+// run 40 ms). The step runner (pipeline.do) calls it as each step ends,
+// failed, stopped or not, so that the next run finds the parts a failed
+// run built;
 // a process killed in the middle of a step leaves that step's parts out of
 // the index, and the next run builds them again (collect drops them).
 func (b *builder) writeIndex(ctx context.Context) error {

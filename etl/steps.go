@@ -17,6 +17,7 @@ package etl
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -82,6 +83,13 @@ func (p *pipeline) do(ctx context.Context, steps ...step) error {
 	for _, s := range steps {
 		t0 := time.Now()
 		counts, err := s.do(ctx, p)
+		// The parts a step built (load, transform) go to parts.index as it
+		// ends, whether it failed or not: the next run finds them.
+		if p.builder != nil {
+			if werr := p.builder.writeIndex(context.WithoutCancel(ctx)); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}

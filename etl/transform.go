@@ -6,7 +6,6 @@ package etl
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -32,12 +31,7 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 }
 
 // transformStep builds the models.
-func transformStep(ctx context.Context, p *pipeline) (_ []any, err error) {
-	defer func() {
-		if werr := p.builder.writeIndex(context.WithoutCancel(ctx)); werr != nil {
-			err = errors.Join(err, werr)
-		}
-	}()
+func transformStep(ctx context.Context, p *pipeline) ([]any, error) {
 	if err := transform(ctx, p.builder, p.res, p.log, p.opt.OnStep); err != nil {
 		return nil, err
 	}
