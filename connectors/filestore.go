@@ -47,6 +47,10 @@ type FileKey struct {
 	// (the source's settings for it, its reader's version): a change reads
 	// the file again.
 	Reading string
+	// Appends says the source reads each record of the file on its own (no
+	// rule spans records): a version that extends a kept one by whole lines
+	// may then be read from where the kept one ended (FileVersion.Grown).
+	Appends bool
 }
 
 // FileVersion is one version of an input file, as a run found it.
@@ -62,6 +66,24 @@ type FileVersion struct {
 	// Scan is the table, in the store's schema, that a source reading the
 	// file creates its rows in (its own columns).
 	Scan string
+	// Grown is set when this version is a kept one (Growth.Kept) followed
+	// by more lines, and the source may read only those (FileKey.Appends):
+	// its Keep then hands the store the rows of the lines after
+	// Growth.Offset, and the store makes the file's relation of both. A
+	// source that cannot read them alone sets Grown to nil and reads the
+	// whole file into Scan instead.
+	Grown *Growth
+}
+
+// Growth is the kept version a grown file starts with.
+type Growth struct {
+	// Offset is the kept version's size in bytes: it ends with a line
+	// break, and the new lines start there.
+	Offset int64
+	// Lines is how many lines the kept version has (its line breaks).
+	Lines int64
+	// Kept is what an earlier run read from it.
+	Kept KeptFile
 }
 
 // KeptFile is what a run read from one version of a file.
@@ -81,6 +103,11 @@ type KeepSpec struct {
 	// dropped); else it is a view over the scan table. A select that reads
 	// connection-local tables (line maps) must be materialized.
 	Materialize bool
-	// Rows, Read and Rejected are recorded as KeptFile's.
+	// Rows, Read and Rejected are recorded as KeptFile's (for a grown
+	// version, those of the new lines: the store adds the kept ones).
 	Rows, Read, Rejected int64
+	// Extendable says a later run may read only the lines this version
+	// gains (FileKey.Appends): the source read it as it would read those
+	// lines alone (no reject, an encoding a continuation is read in alone).
+	Extendable bool
 }

@@ -461,3 +461,114 @@ func TestALargeUsersExportNamesItsLines(t *testing.T) {
 		t.Fatalf("got %v, want the duplicate u400000 on %s", err, want)
 	}
 }
+
+// TestAGrownActivityFileIsReadFromWhereItEnded: a month's activity export
+// rewritten every night with more lines is read from where its kept version
+// ended, night after night, and publishes what a full refresh does. New
+// lines that would not read alone as they read in the whole file (a
+// rejected line, another encoding, blank lines only) make the run read the
+// whole file, and the rejects name the lines of the whole file.
+func TestAGrownActivityFileIsReadFromWhereItEnded(t *testing.T) {
+	w := newWorkspace(t, "")
+	w.cfg.Checks.MaxRejectPct = 50
+	const name = "activity_2026-09.csv" // a header and 9 records
+	path := filepath.Join(w.dir, "input", name)
+	if _, err := w.run(etl.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	grow := func(lines string) {
+		t.Helper()
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(lines); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// night runs and returns how many pieces the file's relation has (1:
+	// read whole) and its rows, after checking that the run read the file.
+	night := func(what string) (*etl.Result, int, int) {
+		t.Helper()
+		res, err := w.run(etl.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := strings.Join(readThisRun(t, w, res), " "); got != name {
+			t.Errorf("%s: the run read [%s], want [%s]", what, got, name)
+		}
+		var pieces, rows int
+		w.scan(`SELECT coalesce(len(string_split(pieces, ',')), 1), (SELECT count(*) FROM raw_activity WHERE month(day) = 9)
+			FROM kept.files WHERE path LIKE '%`+name+`'`, &pieces, &rows)
+		return res, pieces, rows
+	}
+	sameAsAFullRefresh := func(what string, res *etl.Result) {
+		t.Helper()
+		inc := published(t, w, res)
+		full, err := w.run(etl.Options{FullRefresh: true})
+		if err != nil {
+			t.Fatalf("%s: full refresh: %v", what, err)
+		}
+		sameTables(t, what, inc, published(t, w, full))
+	}
+
+	// Two nights, two more days: the relation is the first version's rows
+	// and each night's.
+	grow("2026-09-29,u1,E1,portal_view,2\n2026-09-29,u4,E2,login,1\n")
+	if _, pieces, rows := night("first night"); pieces != 2 || rows != 11 {
+		t.Errorf("first night: %d pieces, %d rows; want the kept 9 rows and the 2 new ones", pieces, rows)
+	}
+	grow("2026-09-30,u2,E1,download,3\n")
+	res, pieces, rows := night("second night")
+	if pieces != 3 || rows != 12 {
+		t.Errorf("second night: %d pieces, %d rows; want 3 pieces, 12 rows", pieces, rows)
+	}
+	sameAsAFullRefresh("two nights of new lines", res)
+
+	// Blank lines only: no record to read alone; the whole file has none
+	// either (a full refresh read it just before: one piece).
+	grow("\n\n")
+	res, pieces, rows = night("blank lines")
+	if pieces != 1 || rows != 12 {
+		t.Errorf("blank lines: %d pieces, %d rows; want the whole file read, 12 rows", pieces, rows)
+	}
+	sameAsAFullRefresh("blank lines", res)
+
+	// A rejected line, by a rule of the contract or by DuckDB's reader: its
+	// reject names line 16 of the file (a header, 12 records, 2 blank
+	// lines, then it), not line 2 of the new lines.
+	for _, bad := range []struct{ line, reason string }{
+		{"2026-09-30,u1,E1,portal_view,-3\n", `count: "-3" is not a whole number`},
+		{"2026-09-xx,u1,E1,portal_view,1\n", `date: "2026-09-xx" is not a date`},
+	} {
+		grow(bad.line)
+		res, pieces, rows = night("a rejected line")
+		if pieces != 1 || rows != 12 {
+			t.Errorf("%s: %d pieces, %d rows; want the whole file read, 12 rows", bad.reason, pieces, rows)
+		}
+		var rejects int
+		var where string
+		w.scan(`SELECT count(*), any_value(file || ':' || line || ' ' || "column" || ': ' || reason) FROM rejects WHERE run_id = '`+res.RunID+`'`, &rejects, &where)
+		if rejects != 1 || !strings.Contains(where, name+`:16 `+bad.reason) {
+			t.Errorf("%d rejects (%s); want line 16's: %s", rejects, where, bad.reason)
+		}
+		sameAsAFullRefresh(bad.reason, res)
+		// Without it again (read whole: the file shrank).
+		w.write(name, strings.TrimSuffix(readFile(t, path), bad.line))
+		night("the rejected line removed")
+	}
+
+	// A line in Windows-1252: the whole file is decoded so, as a full read
+	// does.
+	grow("2026-09-30,us\xe9,E1,login,1\n")
+	res, pieces, rows = night("a line in Windows-1252")
+	var user string
+	w.scan(`SELECT string_agg(DISTINCT user_id, ',') FROM raw_activity WHERE user_id LIKE 'us%'`, &user)
+	if pieces != 1 || rows != 13 || user != "usé" {
+		t.Errorf("a line in Windows-1252: %d pieces, %d rows, user %q; want the whole file read, 13 rows, usé", pieces, rows, user)
+	}
+	sameAsAFullRefresh("a line in Windows-1252", res)
+}

@@ -1,12 +1,15 @@
 package csvexport
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/uptake-dev/uptake/connectors"
@@ -36,13 +39,21 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 	table := ""
 	if run.Files != nil {
 		var err error
-		v, err = run.Files.Open(ctx, connectors.FileKey{Source: s.name, Table: ds.target, Path: file, Reading: s.reading(ds, fileDate)})
+		v, err = run.Files.Open(ctx, connectors.FileKey{Source: s.name, Table: ds.target, Path: file, Reading: s.reading(ds, fileDate),
+			Appends: appends(ds.key)})
 		if err != nil {
 			return fileRead{}, err
 		}
 		if k := v.Kept; k != nil {
 			run.Logger.Debug("kept file", "file", file, "rows", k.Rows, "rejected", k.Rejected)
 			return fileRead{relation: k.Relation, rows: k.Rows, read: k.Read, rejected: k.Rejected, kept: true}, nil
+		}
+		if v.Grown != nil {
+			r, ok, err := s.readGrowth(ctx, conn, run, ds, file, fileDate, id, v)
+			if err != nil || ok {
+				return r, err
+			}
+			v.Grown = nil // read whole, below
 		}
 		if scanInWarehouse(ds.key) {
 			table = v.Scan
@@ -81,8 +92,107 @@ func (s *Source) readFile(ctx context.Context, conn *sql.Conn, run connectors.Ru
 		return r, nil
 	}
 	r.relation, err = run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: materialize(ds.key, sc),
-		Rows: r.rows, Read: r.read, Rejected: r.rejected})
+		Rows: r.rows, Read: r.read, Rejected: r.rejected, Extendable: appends(ds.key) && r.rejected == 0 && utf8Encoding(sc.encoding)})
 	return r, err
+}
+
+// appends says whether the records of a dataset's files are read each on
+// its own, so that a kept file that grew may be read from where it ended:
+// activity, which a platform may export as the month's file, rewritten
+// every night with one more day. The other exports' keys are checked
+// across a file's rows.
+func appends(dataset string) bool { return dataset == "activity" }
+
+// utf8Encoding says whether a file read in encoding reads the same when
+// its lines are read alone: UTF-8, with or without its BOM (the copy of the
+// header takes it along). A file decoded otherwise may have been so because
+// of a line the new lines do not have.
+func utf8Encoding(encoding string) bool { return encoding == "utf-8" || encoding == "utf-8-bom" }
+
+// readGrowth reads only the lines a kept file gained (v.Grown), as a file of
+// their own after a copy of its header line, and keeps them with the kept
+// version's rows. It returns false, leaving nothing behind, when they are not
+// read as the whole file would read them: when one of them is rejected (a
+// reject must name its line in the whole file, and a quote left open may
+// take in the lines after it), when they are not UTF-8, or when they hold
+// no record. The whole file is then read again.
+func (s *Source) readGrowth(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, file string, fileDate time.Time, id string, v *connectors.FileVersion) (fileRead, bool, error) {
+	g := v.Grown
+	t0 := time.Now()
+	tail, err := s.copyGrowth(file, g.Offset)
+	if err != nil {
+		return fileRead{}, false, err
+	}
+	defer os.Remove(tail)
+	// Whatever fails here, the whole file read next says it in its own
+	// words and lines; the copy's rejects are taken back.
+	giveUp := func() (fileRead, bool, error) {
+		if err := ctx.Err(); err != nil {
+			return fileRead{}, false, err
+		}
+		if _, err := conn.ExecContext(ctx, "DELETE FROM load_rejects WHERE file = ?", tail); err != nil {
+			return fileRead{}, false, fmt.Errorf("%s: %w", file, err)
+		}
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+v.Scan); err != nil {
+			return fileRead{}, false, fmt.Errorf("%s: %w", file, err)
+		}
+		run.Logger.Debug("grown file read whole", "file", file)
+		return fileRead{}, false, nil
+	}
+	sc, err := s.scanFile(ctx, conn, run.Rows, tail, ds, id+"_grown", v.Scan)
+	if err != nil {
+		return giveUp()
+	}
+	defer sc.dropTemp(context.WithoutCancel(ctx), conn)
+	if sc.rejected > 0 || !utf8Encoding(sc.encoding) {
+		return giveUp()
+	}
+	sel, semantic, err := s.contractSelect(ctx, conn, ds, sc, fileDate)
+	if err != nil || semantic > 0 {
+		return giveUp()
+	}
+	run.Logger.Debug("read file", "file", file, "encoding", sc.encoding, "rows", sc.rows, "rejected", 0,
+		"grown_from_bytes", g.Offset, "scan", time.Since(t0).Round(time.Millisecond).String())
+	relation, err := run.Files.Keep(ctx, v, connectors.KeepSpec{Select: sel, Materialize: materialize(ds.key, sc),
+		Rows: sc.rows, Read: sc.rows, Extendable: true})
+	if err != nil {
+		return fileRead{}, false, err
+	}
+	k := g.Kept
+	return fileRead{relation: relation, rows: k.Rows + sc.rows, read: k.Read + sc.rows, rejected: k.Rejected}, true, nil
+}
+
+// copyGrowth copies a file's header line and its bytes from offset on (the
+// lines a kept version did not have) into a temporary file.
+func (s *Source) copyGrowth(file string, offset int64) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	header, err := bufio.NewReader(f).ReadBytes('\n')
+	if err != nil || int64(len(header)) > offset {
+		return "", fmt.Errorf("%s: the header line changed as the file was read", file)
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	tmp, err := os.CreateTemp(s.tmpDir, "uptake-grown-*.csv")
+	if err != nil {
+		return "", fmt.Errorf("%s: copy the new lines: %w", file, err)
+	}
+	_, err = tmp.Write(header)
+	if err == nil {
+		_, err = io.Copy(tmp, f)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("%s: copy the new lines: %w", file, err)
+	}
+	return tmp.Name(), nil
 }
 
 // materialize says whether the rows of a file are kept as a table rather

@@ -15,6 +15,12 @@
 // is immutable: a changed file gets a new relation, and the old one stays
 // until a successful run no longer refers to it (Collect), so that a failed
 // run leaves the live tables' rows in place.
+//
+// A file that only grew (a month's export rewritten every night with one
+// more day) is read from where its kept version ended, when its source
+// allows it (FileKey.Appends, KeepSpec.Extendable): its relation is then a
+// view of the kept version's pieces and the new lines' (kept.files.pieces),
+// and its rows per month add up theirs.
 package filecache
 
 import (
@@ -22,9 +28,11 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/uptake-dev/uptake/connectors"
@@ -61,6 +69,11 @@ var ddl = []string{
 		read BIGINT NOT NULL,
 		rejected BIGINT NOT NULL,
 		run_id VARCHAR NOT NULL,
+		-- a later run may read only the lines this version gains
+		extendable BOOLEAN NOT NULL,
+		-- for a grown file: the relations, comma-separated, whose union
+		-- is relation (the first version's, then each growth's)
+		pieces VARCHAR,
 		PRIMARY KEY (source, target_table, path)
 	)`,
 	// The rejects of each kept relation, in the columns of the run's
@@ -89,7 +102,7 @@ type Store struct {
 	opened  map[[3]string]bool
 	// contracts digests each raw table's DDL (sql/contract).
 	contracts map[string]string
-	hashes    map[*connectors.FileVersion]chan hashed
+	hashes    map[*connectors.FileVersion]chan digest
 	// catalog is kept.files as the run found it (read once, at the first
 	// Open), keyed by source, table and path: only rows whose relation
 	// still exists. A run opens each key once (source names are unique,
@@ -101,11 +114,8 @@ type Store struct {
 	pending map[[3]string]keptRow
 	// ids are values of kept.ids taken but not used yet.
 	ids []int64
-}
-
-type hashed struct {
-	sum string
-	err error
+	// unions are the pieces of the grown files' relations this run made.
+	unions map[string][]string
 }
 
 // Options are a store's settings for one run.
@@ -133,7 +143,8 @@ func New(ctx context.Context, conn *sql.Conn, opt Options) (*Store, error) {
 		opt.Now = time.Now
 	}
 	return &Store{conn: conn, runID: opt.RunID, refresh: opt.FullRefresh, now: opt.Now,
-		opened: map[[3]string]bool{}, hashes: map[*connectors.FileVersion]chan hashed{}, pending: map[[3]string]keptRow{}}, nil
+		opened: map[[3]string]bool{}, hashes: map[*connectors.FileVersion]chan digest{}, pending: map[[3]string]keptRow{},
+		unions: map[string][]string{}}, nil
 }
 
 // dropOlderShapes drops the store's tables when an older uptake made them
@@ -141,7 +152,7 @@ func New(ctx context.Context, conn *sql.Conn, opt Options) (*Store, error) {
 // live tables read stay until the next successful run collects them).
 func dropOlderShapes(ctx context.Context, conn *sql.Conn) error {
 	want := map[string]string{
-		"files":   "source,target_table,path,reading,size,mtime_ns,change,sha256,stamped_at,relation,scan,rows,read,rejected,run_id",
+		"files":   "source,target_table,path,reading,size,mtime_ns,change,sha256,stamped_at,relation,scan,rows,read,rejected,run_id,extendable,pieces",
 		"rejects": "relation,source,target_table,file,line,column,reason,raw_line",
 		"months":  "relation,month,rows,digest",
 	}
@@ -165,6 +176,8 @@ type record struct {
 	size, mtimeNS                  int64
 	stampedAt                      time.Time
 	rows, read, rejected           int64
+	extendable                     bool
+	pieces                         []string // of a grown file's relation
 }
 
 // Open looks a file up: it is kept when an earlier run read the same
@@ -187,19 +200,19 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 		}
 	}
 	r, found := s.catalog[[3]string{key.Source, key.Table, key.Path}]
-	hashedSum := "" // the content's hash, when computed to compare
+	var hashed *digest // the content's, when computed to compare
 	if found && !s.refresh && r.reading == reading && r.size == v.Size {
 		same := r.mtimeNS == v.ModTime.UnixNano() && change != "" && r.change == change &&
 			v.ModTime.Before(r.stampedAt.Add(-racyWindow))
 		if !same {
 			// Touched, copied again, or written too close to its stamping
 			// to trust the time: the content decides.
-			sum, err := hashFile(key.Path)
-			if err != nil {
-				return nil, err
+			d := digestFile(key.Path, 0)
+			if d.err != nil {
+				return nil, d.err
 			}
-			hashedSum = sum
-			if same = sum == r.sha; same {
+			hashed = &d
+			if same = d.sum == r.sha; same {
 				if _, err := s.conn.ExecContext(ctx, `UPDATE kept.files SET mtime_ns = ?, change = ?, stamped_at = ? WHERE source = ? AND target_table = ? AND path = ?`,
 					v.ModTime.UnixNano(), change, s.now(), key.Source, key.Table, key.Path); err != nil {
 					return nil, fmt.Errorf("file cache: %w", err)
@@ -220,6 +233,18 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 			return v, nil
 		}
 	}
+	if found && !s.refresh && r.reading == reading && r.size < v.Size && key.Appends && r.extendable && r.sha != "" {
+		// Grown: when the kept version's bytes start this one and end a
+		// line, only the lines after them are new.
+		d := digestFile(key.Path, r.size)
+		if d.err != nil {
+			return nil, d.err
+		}
+		hashed = &d
+		if d.prefixSum == r.sha && d.prefixEndsLine {
+			v.Grown = &connectors.Growth{Offset: r.size, Kept: connectors.KeptFile{Relation: r.relation, Rows: r.rows, Read: r.read, Rejected: r.rejected}}
+		}
+	}
 	id, err := s.nextID(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("file cache: %w", err)
@@ -227,14 +252,11 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 	v.Scan = fmt.Sprintf("%s.scan_%d", Schema, id)
 	// The content is hashed while the source parses it (unless it was
 	// just hashed to compare).
-	ch := make(chan hashed, 1)
-	if hashedSum != "" {
-		ch <- hashed{sum: hashedSum}
+	ch := make(chan digest, 1)
+	if hashed != nil {
+		ch <- *hashed
 	} else {
-		go func() {
-			sum, err := hashFile(key.Path)
-			ch <- hashed{sum, err}
-		}()
+		go func() { ch <- digestFile(key.Path, 0) }()
 	}
 	s.hashes[v] = ch
 	return v, nil
@@ -243,7 +265,8 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 // loadCatalog reads kept.files, leaving out the rows whose relation is
 // gone (dropped by hand, or by an older uptake): those files are read again.
 func loadCatalog(ctx context.Context, conn *sql.Conn) (map[[3]string]record, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT source, target_table, path, reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected
+	rows, err := conn.QueryContext(ctx, `SELECT source, target_table, path, reading, sha256, relation, size, mtime_ns, change, stamped_at, rows, read, rejected,
+			extendable, coalesce(pieces, '')
 		FROM kept.files f
 		WHERE relation IN (SELECT 'kept.' || view_name FROM duckdb_views() WHERE schema_name = 'kept'
 		                   UNION ALL SELECT 'kept.' || table_name FROM duckdb_tables() WHERE schema_name = 'kept')`)
@@ -255,8 +278,13 @@ func loadCatalog(ctx context.Context, conn *sql.Conn) (map[[3]string]record, err
 	for rows.Next() {
 		var k [3]string
 		var r record
-		if err := rows.Scan(&k[0], &k[1], &k[2], &r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected); err != nil {
+		var pieces string
+		if err := rows.Scan(&k[0], &k[1], &k[2], &r.reading, &r.sha, &r.relation, &r.size, &r.mtimeNS, &r.change, &r.stampedAt, &r.rows, &r.read, &r.rejected,
+			&r.extendable, &pieces); err != nil {
 			return nil, fmt.Errorf("file cache: read the catalog: %w", err)
+		}
+		if pieces != "" {
+			r.pieces = strings.Split(pieces, ",")
 		}
 		out[k] = r
 	}
@@ -291,8 +319,10 @@ func (s *Store) Collect(ctx context.Context) error {
 			return fmt.Errorf("file cache: forget %s: %w", k[2], err)
 		}
 	}
+	// A grown file's pieces keep their months: the next growth adds them up.
 	for _, table := range []string{"rejects", "months"} {
-		if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.`+table+` WHERE relation NOT IN (SELECT relation FROM kept.files)`); err != nil {
+		if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.`+table+` WHERE relation NOT IN (SELECT relation FROM kept.files
+			UNION ALL SELECT unnest(string_split(pieces, ',')) FROM kept.files WHERE pieces IS NOT NULL)`); err != nil {
 			return fmt.Errorf("file cache: %w", err)
 		}
 	}
@@ -306,7 +336,10 @@ func (s *Store) Collect(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		used, err := warehouse.Names(ctx, s.conn, `SELECT relation FROM kept.files UNION ALL SELECT scan FROM kept.files WHERE scan IS NOT NULL`)
+		// A piece is a relation Keep made, named after its scan.
+		used, err := warehouse.Names(ctx, s.conn, `SELECT relation FROM kept.files UNION ALL SELECT scan FROM kept.files WHERE scan IS NOT NULL
+			UNION ALL SELECT p FROM (SELECT unnest(string_split(pieces, ',')) AS p FROM kept.files WHERE pieces IS NOT NULL)
+			UNION ALL SELECT replace(p, '.file_', '.scan_') FROM (SELECT unnest(string_split(pieces, ',')) AS p FROM kept.files WHERE pieces IS NOT NULL)`)
 		if err != nil {
 			return err
 		}
@@ -347,16 +380,53 @@ func formatStamp(ino uint64, sec, nsec int64) string {
 	return fmt.Sprintf("%d:%d.%09d", ino, sec, nsec)
 }
 
-// hashFile is the SHA-256 of a file's content, in hex.
-func hashFile(path string) (string, error) {
+// digest is what digestFile found of a file's content.
+type digest struct {
+	sum string // SHA-256 of the content, in hex
+	// prefixSum is the SHA-256 of the first bytes asked for, and
+	// prefixEndsLine says whether the last of them is a line break.
+	prefixSum      string
+	prefixEndsLine bool
+	err            error
+}
+
+// digestFile hashes a file's content, and its first prefix bytes on the way
+// when prefix is positive (and no more than the file holds).
+func digestFile(path string, prefix int64) digest {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		return digest{err: fmt.Errorf("%s: %w", path, err)}
 	}
 	defer f.Close()
+	var d digest
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+	if prefix > 0 {
+		w := &lastByte{w: h}
+		n, err := io.CopyN(w, f, prefix)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return digest{err: fmt.Errorf("%s: %w", path, err)}
+		}
+		if n == prefix {
+			d.prefixSum = hex.EncodeToString(h.Sum(nil))
+			d.prefixEndsLine = w.last == '\n'
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	if _, err := io.Copy(h, f); err != nil {
+		return digest{err: fmt.Errorf("%s: %w", path, err)}
+	}
+	d.sum = hex.EncodeToString(h.Sum(nil))
+	return d
+}
+
+// lastByte passes writes on to w and remembers the last byte written.
+type lastByte struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		l.last = p[len(p)-1]
+	}
+	return l.w.Write(p)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -362,5 +364,200 @@ func TestMonthsOfManyFiles(t *testing.T) {
 	}
 	if n != 250 || wrong != 0 {
 		t.Errorf("kept.months: %d rows, %d with another relation's count; want 250, each its own", n, wrong)
+	}
+}
+
+// TestAGrownFileIsReadFromWhereItEnded follows a month's activity file
+// exported again every night with one more day: each night only the new
+// lines are read, the file's relation holds every line, its months add up
+// its pieces', and the pieces stay as long as the file refers to them.
+func TestAGrownFileIsReadFromWhereItEnded(t *testing.T) {
+	ctx := context.Background()
+	conn := openWarehouse(t, ctx)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "activity_2026-10.csv")
+	const month = "(left(line, 7) || '-01')::DATE"
+	run := 0
+	store := func(refresh bool) *filecache.Store {
+		run++
+		newRunRejects(t, ctx, conn)
+		s, err := filecache.New(ctx, conn, filecache.Options{RunID: fmt.Sprint("r", run), FullRefresh: refresh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	write := func(text string) {
+		// A second apart: each version has its own time.
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Now().Add(time.Duration(-100+run) * time.Second)
+		if err := os.Chtimes(path, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// read reads the file as a source that allows appends does: the lines
+	// after Grown.Offset when it may, else all of them.
+	read := func(s *filecache.Store, appends, extendable bool) (*connectors.FileVersion, string, string) {
+		t.Helper()
+		v, err := s.Open(ctx, connectors.FileKey{Source: "platform", Table: "raw_activity", Path: path, Reading: "r1", Appends: appends})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Kept != nil {
+			t.Fatalf("%s: kept as it was; it changed", path)
+		}
+		from, lines := path, int64(0)
+		if v.Grown != nil {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			from = filepath.Join(dir, "tail.csv")
+			if err := os.WriteFile(from, b[v.Grown.Offset:], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+v.Scan+" AS SELECT * FROM read_csv("+sqltext.Quote(from)+", header = false, columns = {'line': 'VARCHAR'})"); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+v.Scan).Scan(&lines); err != nil {
+			t.Fatal(err)
+		}
+		rel, err := s.Keep(ctx, v, connectors.KeepSpec{Select: "SELECT line FROM " + v.Scan, Rows: lines, Read: lines, Extendable: extendable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Months(ctx, []string{rel}, month); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := conn.QueryRowContext(ctx, "SELECT string_agg(line, ' ' ORDER BY line) FROM "+rel).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return v, rel, got
+	}
+	// months is the relation's kept.months, and what reading it gives.
+	months := func(rel string) (kept, direct string) {
+		t.Helper()
+		q := `SELECT string_agg(strftime(m, '%Y-%m') || ':' || rows || ':' || digest, ' ' ORDER BY m) FROM (`
+		if err := conn.QueryRowContext(ctx, q+`SELECT month AS m, rows, digest FROM kept.months WHERE relation = ?)`, rel).Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRowContext(ctx, q+filecache.MonthDigests(rel, month)+`)`).Scan(&direct); err != nil {
+			t.Fatal(err)
+		}
+		return kept, direct
+	}
+	// objects lists the relations and scans left in the store's schema.
+	objects := func() string {
+		t.Helper()
+		var got string
+		if err := conn.QueryRowContext(ctx, `SELECT string_agg(name, ' ' ORDER BY name) FROM (
+			SELECT view_name AS name FROM duckdb_views() WHERE schema_name = 'kept' AND NOT internal
+			UNION ALL SELECT table_name FROM duckdb_tables() WHERE schema_name = 'kept' AND table_name NOT IN ('files', 'rejects', 'months'))`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	write("2026-09-30 a\n2026-10-01 b\n")
+	v1, rel1, got := read(store(false), true, true)
+	if v1.Grown != nil || got != "2026-09-30 a 2026-10-01 b" {
+		t.Fatalf("first version: grown %v, lines %q", v1.Grown, got)
+	}
+
+	// One more day, and a line of the next month: 26 bytes were kept.
+	write("2026-09-30 a\n2026-10-01 b\n2026-10-02 c\n2026-11-01 d\n")
+	v2, rel2, got := read(store(false), true, true)
+	if v2.Grown == nil || v2.Grown.Offset != 26 || v2.Grown.Kept.Relation != rel1 || v2.Grown.Kept.Rows != 2 {
+		t.Fatalf("second version: grown %+v; want from the 26 bytes of %s and its 2 rows", v2.Grown, rel1)
+	}
+	if got != "2026-09-30 a 2026-10-01 b 2026-10-02 c 2026-11-01 d" {
+		t.Errorf("second version's rows: %q", got)
+	}
+	if kept, direct := months(rel2); kept != direct || direct == "" {
+		t.Errorf("months of the grown file: kept.months says %q, its rows %q", kept, direct)
+	}
+	var nRows, nRead int64
+	if err := conn.QueryRowContext(ctx, "SELECT rows, read FROM kept.files WHERE relation = ?", rel2).Scan(&nRows, &nRead); err != nil {
+		t.Fatal(err)
+	}
+	if nRows != 4 || nRead != 4 {
+		t.Errorf("kept.files counts %d rows, %d read; want 4 and 4", nRows, nRead)
+	}
+
+	// Again: the file's relation is the first version's, then each new
+	// lines' (not the second version's, which goes).
+	write("2026-09-30 a\n2026-10-01 b\n2026-10-02 c\n2026-11-01 d\n2026-11-02 e\n")
+	v3, rel3, got := read(store(false), true, true)
+	if v3.Grown == nil || v3.Grown.Kept.Relation != rel2 || v3.Grown.Kept.Rows != 4 {
+		t.Fatalf("third version: grown %+v; want from %s", v3.Grown, rel2)
+	}
+	if got != "2026-09-30 a 2026-10-01 b 2026-10-02 c 2026-11-01 d 2026-11-02 e" {
+		t.Errorf("third version's rows: %q", got)
+	}
+	if kept, direct := months(rel3); kept != direct {
+		t.Errorf("months of the file grown twice: kept.months says %q, its rows %q", kept, direct)
+	}
+	tail2 := strings.Replace(v2.Scan, ".scan_", ".file_", 1)
+	tail3 := strings.Replace(v3.Scan, ".scan_", ".file_", 1)
+	want := []string{rel1, rel3, tail2, tail3, strings.Replace(rel1, ".file_", ".scan_", 1), v2.Scan, v3.Scan}
+	for i, w := range want {
+		want[i] = strings.TrimPrefix(w, "kept.")
+	}
+	slices.Sort(want)
+	if got := objects(); got != strings.Join(want, " ") {
+		t.Errorf("kept relations after the third version: %s; want %s", got, strings.Join(want, " "))
+	}
+
+	// Read whole, each of the ways the new lines cannot be read alone; each
+	// version is the one before and more.
+	text := "2026-09-30 A\n2026-10-01 b\n2026-10-02 c\n2026-11-01 d\n2026-11-02 e\n2026-11-03 f\n"
+	for i, c := range []struct {
+		name                string
+		appends, extendable bool // read as a source allowing appends; this version may be extended
+		refresh             bool
+	}{
+		{"a kept line changed", true, true, false},
+		{"", true, true, false}, // ends inside its last line (read from the version before)
+		{"the kept version ends inside a line", true, false, false},
+		{"the version before is not extendable", true, true, false},
+		{"the source does not allow appends", false, true, false},
+		{"the version before was read by a source not allowing appends", true, true, false},
+		{"--full-refresh", true, true, true},
+	} {
+		switch i {
+		case 0:
+		case 1:
+			text += "2026-11-03 g"
+		case 2:
+			text += "\n2026-11-04 h\n"
+		default:
+			text += fmt.Sprintf("2026-11-%02d x\n", 5+i)
+		}
+		write(text)
+		v, rel, got := read(store(c.refresh), c.appends, c.extendable)
+		if c.name == "" {
+			continue // the next case's version before
+		}
+		if v.Grown != nil {
+			t.Errorf("%s: read from byte %d; want the whole file", c.name, v.Grown.Offset)
+		}
+		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		slices.Sort(lines)
+		if want := strings.Join(lines, " "); got != want {
+			t.Errorf("%s: rows %q; want %q", c.name, got, want)
+		}
+		if got := objects(); got != strings.TrimPrefix(rel, "kept.")+" "+strings.TrimPrefix(v.Scan, "kept.") {
+			t.Errorf("%s: kept relations %s; want only the new version's", c.name, got)
+		}
 	}
 }

@@ -13,21 +13,30 @@ import (
 // Months makes sure kept.months has the rows per month of each kept
 // relation (schema-qualified, as Keep named it), month being the SQL
 // expression of a row's month: a relation never changes, so each is read
-// once, by the first run that needs it.
+// once, by the first run that needs it. The relation of a grown file this run made adds up its pieces' months, so
+// that the kept lines are not read again.
 func (s *Store) Months(ctx context.Context, relations []string, month string) error {
 	if len(relations) == 0 {
 		return nil
 	}
-	done, err := warehouse.Names(ctx, s.conn, `SELECT DISTINCT relation FROM kept.months WHERE relation IN (`+sqltext.Literals(relations)+`)`)
+	want := slices.Clone(relations)
+	for _, r := range relations {
+		want = append(want, s.unions[r]...)
+	}
+	done, err := warehouse.Names(ctx, s.conn, `SELECT DISTINCT relation FROM kept.months WHERE relation IN (`+sqltext.Literals(want)+`)`)
 	if err != nil {
 		return fmt.Errorf("file cache: %w", err)
 	}
 	// One statement for up to 100 (a year of monthly files: one, not
 	// twelve); DuckDB plans a UNION ALL of thousands in more time than it
 	// runs them.
-	var todo []string
-	for _, r := range relations {
-		if !slices.Contains(done, r) {
+	var todo, unions []string
+	for _, r := range want {
+		switch {
+		case slices.Contains(done, r) || slices.Contains(todo, r) || slices.Contains(unions, r):
+		case s.unions[r] != nil:
+			unions = append(unions, r)
+		default:
 			todo = append(todo, r)
 		}
 	}
@@ -39,6 +48,21 @@ func (s *Store) Months(ctx context.Context, relations []string, month string) er
 		if _, err := s.conn.ExecContext(ctx, "INSERT INTO kept.months "+strings.Join(selects, " UNION ALL ")); err != nil {
 			return fmt.Errorf("file cache: months of %s and %d more: %w", chunk[0], len(chunk)-1, err)
 		}
+	}
+	for _, r := range unions { // after their pieces
+		if err := s.addUp(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addUp records the months of a grown file's relation: the sums of its
+// pieces' rows and digests (a digest is a sum of row hashes).
+func (s *Store) addUp(ctx context.Context, relation string) error {
+	if _, err := s.conn.ExecContext(ctx, `INSERT INTO kept.months SELECT ?, month, sum(rows), sum(digest)
+		FROM kept.months WHERE relation IN (`+sqltext.Literals(s.unions[relation])+`) GROUP BY month`, relation); err != nil {
+		return fmt.Errorf("file cache: months of %s: %w", relation, err)
 	}
 	return nil
 }

@@ -20,7 +20,9 @@ type keptRow struct {
 }
 
 // Keep makes the relation of a version the source read, and leaves the
-// version to be recorded, with its rejects, by the next Flush.
+// version to be recorded, with its rejects, by the next Flush. The
+// relation of a grown version (v.Grown) is a view of the kept version's
+// pieces and of the new lines' rows, which k describes.
 func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connectors.KeepSpec) (string, error) {
 	h, ok := s.hashes[v]
 	if !ok {
@@ -31,6 +33,7 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 	if hs.err != nil {
 		return "", hs.err
 	}
+	key := [3]string{v.Key.Source, v.Key.Table, v.Key.Path}
 	relation := strings.Replace(v.Scan, ".scan_", ".file_", 1)
 	create := "CREATE VIEW " + relation + " AS " + k.Select
 	scan := sql.NullString{String: v.Scan, Valid: true}
@@ -46,6 +49,31 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 			return "", fmt.Errorf("%s: %w", v.Key.Path, err)
 		}
 	}
+	pieces := sql.NullString{}
+	if g := v.Grown; g != nil {
+		prior, ok := s.catalog[key]
+		if !ok || prior.relation != g.Kept.Relation {
+			return "", fmt.Errorf("file cache: %s grew from a version that is not kept", v.Key.Path)
+		}
+		leaves := prior.pieces
+		if len(leaves) == 0 {
+			leaves = []string{prior.relation}
+		}
+		leaves = append(slices.Clone(leaves), relation)
+		selects := make([]string, len(leaves))
+		for i, l := range leaves {
+			selects[i] = "SELECT * FROM " + l
+		}
+		relation = strings.Replace(v.Scan, ".scan_", ".grown_", 1)
+		if _, err := s.conn.ExecContext(ctx, "CREATE VIEW "+relation+" AS "+strings.Join(selects, " UNION ALL ")); err != nil {
+			return "", fmt.Errorf("%s: keep rows: %w", v.Key.Path, err)
+		}
+		s.unions[relation] = leaves
+		pieces = sql.NullString{String: strings.Join(leaves, ","), Valid: true}
+		k.Rows += g.Kept.Rows
+		k.Read += g.Kept.Read
+		k.Rejected += g.Kept.Rejected
+	}
 	// A file written while it was read: its rows are this run's, but a
 	// later run must read it again, whatever its time says.
 	sum, change := hs.sum, ""
@@ -58,8 +86,9 @@ func (s *Store) Keep(ctx context.Context, v *connectors.FileVersion, k connector
 	if err != nil {
 		return "", err
 	}
-	s.pending[[3]string{v.Key.Source, v.Key.Table, v.Key.Path}] = keptRow{relation: relation, values: []any{v.Key.Source, v.Key.Table, v.Key.Path,
-		reading, v.Size, v.ModTime.UnixNano(), change, sum, s.now(), relation, scan, k.Rows, k.Read, k.Rejected, s.runID}}
+	s.pending[key] = keptRow{relation: relation, values: []any{v.Key.Source, v.Key.Table, v.Key.Path,
+		reading, v.Size, v.ModTime.UnixNano(), change, sum, s.now(), relation, scan, k.Rows, k.Read, k.Rejected, s.runID,
+		k.Extendable && v.Key.Appends, pieces}}
 	v.SHA256 = sum
 	return relation, nil
 }
