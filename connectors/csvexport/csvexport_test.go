@@ -372,7 +372,9 @@ func TestTabDelimitedUsersAndActivity(t *testing.T) {
 // Text values are trimmed of spaces, and a blank one is NULL, whether the
 // space is on a plain line or on one the structural pass parses field by
 // field (a quote); a file without a space is read without the trim, and its
-// empty fields, quoted or not, are NULL all the same.
+// empty fields, quoted or not, are NULL all the same. A no-break or an
+// ideographic space, which DuckDB's trim removes too, is trimmed in a file
+// without a plain space.
 func TestTextValuesAreTrimmedAndBlankIsNull(t *testing.T) {
 	const head = "date,user_id,customer_reference,event,count\n"
 	f := newFixture(t, map[string]string{
@@ -380,6 +382,7 @@ func TestTextValuesAreTrimmedAndBlankIsNull(t *testing.T) {
 		"activity_2026-07.csv":       head + "2026-07-01, u1 , E1 ,login ,1\n2026-07-02,u1,   ,download,2\n",
 		"activity_2026-08.csv":       head + "2026-08-01,\"u2 \",E1,login,1\n2026-08-02,u2,\"\",login,1\n",
 		"activity_2026-09.csv":       head + "2026-09-01,u3,\"\",login,1\n2026-09-02,\"u4\",E1,share,1\n2026-09-03,u4,,login,1\n",
+		"activity_2026-10.csv":       head + "2026-10-01,u5\u00a0,E1,login,1\n2026-10-02,u5,\u3000E2,login,1\n",
 	})
 	if _, err := f.extract(estOnly + "activity:\n  path: DIR/activity_*.csv\n"); err != nil {
 		t.Fatal(err)
@@ -393,6 +396,8 @@ func TestTextValuesAreTrimmedAndBlankIsNull(t *testing.T) {
 		"2026-09-01|[u3]|NULL|[login]",
 		"2026-09-02|[u4]|[E1]|[share]",
 		"2026-09-03|[u4]|NULL|[login]",
+		"2026-10-01|[u5]|[E1]|[login]",
+		"2026-10-02|[u5]|[E2]|[login]",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

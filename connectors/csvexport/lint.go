@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,8 +49,8 @@ type lintResult struct {
 	longest int64
 	// multiline says a record kept spans several lines.
 	multiline bool
-	// spaced says a line after the header holds a space: only then may a
-	// value need trimming (DuckDB's trim removes spaces alone).
+	// spaced says a line after the header holds a character DuckDB's trim
+	// removes (trimmable): only then may a value need trimming.
 	spaced bool
 	// records is the number of records after the header (DuckDB's count,
 	// blank lines included), size the file's size in bytes.
@@ -110,6 +111,28 @@ var special = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// trimmable says whether a line holds a character DuckDB's trim removes: a
+// space, or another Unicode space separator (category Zs: the no-break
+// space U+00A0, U+2000 to U+200A, the ideographic space U+3000...), which
+// only a line with a non-ASCII byte can hold (a line off the plain path).
+func trimmable(line []byte) bool {
+	if bytes.IndexByte(line, ' ') >= 0 {
+		return true
+	}
+	for i := 0; i < len(line); {
+		if line[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(line[i:])
+		if unicode.Is(unicode.Zs, r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
 
 // plain tells whether a line holds none of the special bytes, and whether
 // it holds a space, eight bytes at a time (this is the pass's hot loop: most
@@ -191,7 +214,7 @@ func (l *linter) lint(r io.Reader) (*lintResult, error) {
 			}
 			cur = &record{l: l, line: phys, start: off}
 		}
-		res.spaced = res.spaced || phys > 1 && bytes.IndexByte(body, ' ') >= 0
+		res.spaced = res.spaced || phys > 1 && trimmable(body)
 		if l.checkUTF8 && !utf8.Valid(body) {
 			return nil, errNotUTF8
 		}

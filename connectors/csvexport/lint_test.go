@@ -65,6 +65,10 @@ func TestLintTellsSpacedFiles(t *testing.T) {
 		{"a b,c\nx,\"y\nz\"\n", false},
 		{"a b,c\nx,\"y\n z\"\n", true},
 		{"a b,c\nx,\"\"\n\nw, \n", true},
+		// DuckDB's trim also removes the other Unicode spaces (Zs)
+		{"a b,c\nx,y\u00a0\n", true},
+		{"a b,c\nx,\u3000y\n", true},
+		{"a b,c\ncafé,\u200by\n", false}, // a zero-width space is not one
 	} {
 		res, err := l.lint(strings.NewReader(c.text))
 		if err != nil {
