@@ -80,8 +80,6 @@ type Growth struct {
 	// Offset is the kept version's size in bytes: it ends with a line
 	// break, and the new lines start there.
 	Offset int64
-	// Lines is how many lines the kept version has (its line breaks).
-	Lines int64
 	// Kept is what an earlier run read from it.
 	Kept KeptFile
 }

@@ -464,10 +464,11 @@ func TestALargeUsersExportNamesItsLines(t *testing.T) {
 
 // TestAGrownActivityFileIsReadFromWhereItEnded: a month's activity export
 // rewritten every night with more lines is read from where its kept version
-// ended, night after night, and publishes what a full refresh does. New
-// lines that would not read alone as they read in the whole file (a
-// rejected line, another encoding, blank lines only) make the run read the
-// whole file, and the rejects name the lines of the whole file.
+// ended, night after night, and publishes what a full refresh does, its
+// values trimmed as in the whole file. New lines that would not read alone
+// as they read in the whole file (a rejected line, another encoding, blank
+// lines only) make the run read the whole file, and the rejects name the
+// lines of the whole file.
 func TestAGrownActivityFileIsReadFromWhereItEnded(t *testing.T) {
 	w := newWorkspace(t, "")
 	w.cfg.Checks.MaxRejectPct = 50
@@ -528,17 +529,28 @@ func TestAGrownActivityFileIsReadFromWhereItEnded(t *testing.T) {
 	}
 	sameAsAFullRefresh("two nights of new lines", res)
 
+	// A value padded with a no-break space, in a file without a plain
+	// space: trimmed in the new lines as in the whole file.
+	grow("2026-09-30,u1\u00a0,E1,login,1\n")
+	res, pieces, rows = night("a no-break space")
+	var padded int
+	w.scan(`SELECT count(*) FILTER (WHERE user_id <> trim(user_id)) FROM raw_activity`, &padded)
+	if pieces != 2 || rows != 13 || padded != 0 {
+		t.Errorf("a no-break space: %d pieces, %d rows, %d ids untrimmed; want 2 pieces, 13 rows, none", pieces, rows, padded)
+	}
+	sameAsAFullRefresh("a no-break space", res)
+
 	// Blank lines only: no record to read alone; the whole file has none
 	// either (a full refresh read it just before: one piece).
 	grow("\n\n")
 	res, pieces, rows = night("blank lines")
-	if pieces != 1 || rows != 12 {
-		t.Errorf("blank lines: %d pieces, %d rows; want the whole file read, 12 rows", pieces, rows)
+	if pieces != 1 || rows != 13 {
+		t.Errorf("blank lines: %d pieces, %d rows; want the whole file read, 13 rows", pieces, rows)
 	}
 	sameAsAFullRefresh("blank lines", res)
 
 	// A rejected line, by a rule of the contract or by DuckDB's reader: its
-	// reject names line 16 of the file (a header, 12 records, 2 blank
+	// reject names line 17 of the file (a header, 13 records, 2 blank
 	// lines, then it), not line 2 of the new lines.
 	for _, bad := range []struct{ line, reason string }{
 		{"2026-09-30,u1,E1,portal_view,-3\n", `count: "-3" is not a whole number`},
@@ -546,14 +558,14 @@ func TestAGrownActivityFileIsReadFromWhereItEnded(t *testing.T) {
 	} {
 		grow(bad.line)
 		res, pieces, rows = night("a rejected line")
-		if pieces != 1 || rows != 12 {
-			t.Errorf("%s: %d pieces, %d rows; want the whole file read, 12 rows", bad.reason, pieces, rows)
+		if pieces != 1 || rows != 13 {
+			t.Errorf("%s: %d pieces, %d rows; want the whole file read, 13 rows", bad.reason, pieces, rows)
 		}
 		var rejects int
 		var where string
 		w.scan(`SELECT count(*), any_value(file || ':' || line || ' ' || "column" || ': ' || reason) FROM rejects WHERE run_id = '`+res.RunID+`'`, &rejects, &where)
-		if rejects != 1 || !strings.Contains(where, name+`:16 `+bad.reason) {
-			t.Errorf("%d rejects (%s); want line 16's: %s", rejects, where, bad.reason)
+		if rejects != 1 || !strings.Contains(where, name+`:17 `+bad.reason) {
+			t.Errorf("%d rejects (%s); want line 17's: %s", rejects, where, bad.reason)
 		}
 		sameAsAFullRefresh(bad.reason, res)
 		// Without it again (read whole: the file shrank).
@@ -567,8 +579,8 @@ func TestAGrownActivityFileIsReadFromWhereItEnded(t *testing.T) {
 	res, pieces, rows = night("a line in Windows-1252")
 	var user string
 	w.scan(`SELECT string_agg(DISTINCT user_id, ',') FROM raw_activity WHERE user_id LIKE 'us%'`, &user)
-	if pieces != 1 || rows != 13 || user != "usé" {
-		t.Errorf("a line in Windows-1252: %d pieces, %d rows, user %q; want the whole file read, 13 rows, usé", pieces, rows, user)
+	if pieces != 1 || rows != 14 || user != "usé" {
+		t.Errorf("a line in Windows-1252: %d pieces, %d rows, user %q; want the whole file read, 14 rows, usé", pieces, rows, user)
 	}
 	sameAsAFullRefresh("a line in Windows-1252", res)
 }

@@ -20,8 +20,10 @@ import (
 // other rows (a new column, another rule): files kept by an earlier
 // version are then read again.
 // (3: a file's duplicate keys are checked before it is kept, so a kept
-// file read by version 2 in a run that then failed is checked again.)
-const readerVersion = "csvexport/3"
+// file read by version 2 in a run that then failed is checked again.
+// 4: a file whose only spaces are Unicode ones, such as U+00A0, has its
+// text trimmed, as DuckDB's trim removes them too.)
+const readerVersion = "csvexport/4"
 
 // fileRead is what came of one file: the relation of its rows in the
 // contract's columns, and its counts.
@@ -119,13 +121,9 @@ func utf8Encoding(encoding string) bool { return encoding == "utf-8" || encoding
 func (s *Source) readGrowth(ctx context.Context, conn *sql.Conn, run connectors.Run, ds dataset, file string, fileDate time.Time, id string, v *connectors.FileVersion) (fileRead, bool, error) {
 	g := v.Grown
 	t0 := time.Now()
-	tail, err := s.copyGrowth(file, g.Offset)
-	if err != nil {
-		return fileRead{}, false, err
-	}
-	defer os.Remove(tail)
 	// Whatever fails here, the whole file read next says it in its own
 	// words and lines; the copy's rejects are taken back.
+	tail := ""
 	giveUp := func() (fileRead, bool, error) {
 		if err := ctx.Err(); err != nil {
 			return fileRead{}, false, err
@@ -139,6 +137,11 @@ func (s *Source) readGrowth(ctx context.Context, conn *sql.Conn, run connectors.
 		run.Logger.Debug("grown file read whole", "file", file)
 		return fileRead{}, false, nil
 	}
+	tail, err := s.copyGrowth(file, g.Offset)
+	if err != nil {
+		return giveUp()
+	}
+	defer os.Remove(tail)
 	sc, err := s.scanFile(ctx, conn, run.Rows, tail, ds, id+"_grown", v.Scan)
 	if err != nil {
 		return giveUp()

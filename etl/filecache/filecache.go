@@ -44,6 +44,11 @@ import (
 // Schema is the warehouse schema the store keeps its tables in.
 const Schema = "kept"
 
+// MaxPieces is how many pieces a grown file's relation may have: a month's
+// file extended every day. The next growth reads the file whole, so that a
+// file that keeps growing is not read through ever more pieces.
+const MaxPieces = 31
+
 // racyWindow is how close to its stamping a file's modification time may be
 // before a later run hashes it again: file systems with coarse timestamps
 // may not change the time of a write in the same tick.
@@ -233,7 +238,7 @@ func (s *Store) Open(ctx context.Context, key connectors.FileKey) (*connectors.F
 			return v, nil
 		}
 	}
-	if found && !s.refresh && r.reading == reading && r.size < v.Size && key.Appends && r.extendable && r.sha != "" {
+	if found && !s.refresh && r.reading == reading && r.size < v.Size && key.Appends && r.extendable && r.sha != "" && len(r.pieces) < MaxPieces {
 		// Grown: when the kept version's bytes start this one and end a
 		// line, only the lines after them are new.
 		d := digestFile(key.Path, r.size)

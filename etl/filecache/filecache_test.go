@@ -561,3 +561,59 @@ func TestAGrownFileIsReadFromWhereItEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestAFileGrownEveryDayIsReadWholeAfterAMonth: a file extended every day
+// has up to MaxPieces pieces (a month's days); the next growth reads it
+// whole, so that a file that keeps growing is not read through ever more.
+func TestAFileGrownEveryDayIsReadWholeAfterAMonth(t *testing.T) {
+	ctx := context.Background()
+	conn := openWarehouse(t, ctx)
+	path := filepath.Join(t.TempDir(), "activity.csv")
+	text := ""
+	for day := 1; day <= filecache.MaxPieces+1; day++ {
+		newRunRejects(t, ctx, conn)
+		s, err := filecache.New(ctx, conn, filecache.Options{RunID: fmt.Sprint("r", day)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text += fmt.Sprintf("day %d\n", day)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Now().Add(time.Duration(day-100) * time.Second)
+		if err := os.Chtimes(path, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+		v, err := s.Open(ctx, connectors.FileKey{Source: "platform", Table: "raw_activity", Path: path, Reading: "r1", Appends: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if grown, want := v.Grown != nil, day > 1 && day <= filecache.MaxPieces; grown != want {
+			t.Fatalf("day %d: grown %v, want %v", day, grown, want)
+		}
+		from := path
+		if v.Grown != nil {
+			from = filepath.Join(t.TempDir(), "new.csv")
+			if err := os.WriteFile(from, []byte(text[v.Grown.Offset:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+v.Scan+" AS SELECT * FROM read_csv("+sqltext.Quote(from)+", header = false, columns = {'line': 'VARCHAR'})"); err != nil {
+			t.Fatal(err)
+		}
+		rel, err := s.Keep(ctx, v, connectors.KeepSpec{Select: "SELECT line FROM " + v.Scan, Rows: 1, Read: 1, Extendable: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n); err != nil || n != day {
+			t.Fatalf("day %d: %d rows (%v), want %d", day, n, err, day)
+		}
+	}
+}
