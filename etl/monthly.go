@@ -88,33 +88,67 @@ func (b *builder) build(ctx context.Context, m uptakesql.Model) (built, error) {
 			ks = append(ks, mo+"="+rebuild[mo])
 		}
 		part := b.partName(m.Name, ks...)
+		// A model cut off by content whose months were built before is
+		// built in memory first: the months that come out as an earlier
+		// part holds them are read from that part, and only the others
+		// are stored (a users snapshot changes the users models, which
+		// every month of the user-days reads, but few of their months).
+		earlier := b.contentParts(m, rebuild)
+		table, create := "parts."+part, "CREATE TABLE parts."+part
+		if earlier != nil {
+			table, create = "temp.main."+part, "CREATE TEMP TABLE "+part
+		}
 		if len(rebuild) == len(months) {
-			if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS\n%s", part, m.SQL)); err != nil {
+			if err := b.exec(ctx, fmt.Sprintf("%s AS\n%s", create, m.SQL)); err != nil {
 				return built{}, fmt.Errorf("%s: %w", where, err)
 			}
-		} else if err := b.buildMonths(ctx, m, part, slices.Sorted(maps.Keys(rebuild))); err != nil {
+		} else if err := b.buildMonths(ctx, m, create, slices.Sorted(maps.Keys(rebuild))); err != nil {
 			return built{}, fmt.Errorf("%s: %w", where, err)
 		}
-		contents, err := b.checkMonths(ctx, m, "parts."+part, rebuild)
+		contents, err := b.checkMonths(ctx, m, table, rebuild)
 		if err != nil {
 			return built{}, err
 		}
-		b.recordMonths(m.Name, part, rebuild, contents)
 		for mo, d := range contents {
 			readers[mo] = "content:" + d
 		}
-		parts[part] = slices.Sorted(maps.Keys(rebuild))
+		store := rebuild
+		if earlier != nil {
+			store = map[string]string{}
+			for mo, key := range rebuild {
+				if p, ok := earlier[mo+" "+contents[mo]]; ok {
+					b.addIndexRows(m.Name, p, map[string]string{mo: key}, map[string]string{mo: contents[mo]})
+					parts[p] = append(parts[p], mo)
+				} else {
+					store[mo] = key
+				}
+			}
+			if len(store) > 0 {
+				if err := b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM %s WHERE list_contains([%s], %s)",
+					part, table, dateList(slices.Sorted(maps.Keys(store))), m.Month)); err != nil {
+					return built{}, fmt.Errorf("%s: %w", where, err)
+				}
+			}
+			if err := b.exec(ctx, "DROP TABLE "+table); err != nil {
+				return built{}, fmt.Errorf("%s: %w", where, err)
+			}
+		}
+		if earlier == nil || len(store) > 0 {
+			b.recordMonths(m.Name, part, store, contents)
+			parts[part] = slices.Sorted(maps.Keys(store))
+		}
 	}
 	b.keys[m.Name] = keys{monthly: true, months: readers}
 	return res, b.view(ctx, m.Name, m.Month, parts)
 }
 
-// buildMonths adds to a monthly model the rows of the months given
-// (sorted). While it runs, each monthly input is shadowed by a temporary
-// view of the months those need (back as far as the model's @lookback
+// buildMonths makes, with create (CREATE TABLE and the table's name), a
+// table of a monthly model's rows of the months given (sorted). While it
+// runs, each monthly input is shadowed by a temporary view of the months
+// those need (back as far as the model's @lookback
 // says), so that the model's SQL reads no more than it must; the rows are
 // then kept to the months asked for.
-func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, part string, months []string) error {
+func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, create string, months []string) error {
 	first, _ := time.Parse(monthLayout, months[0])
 	last, _ := time.Parse(monthLayout, months[len(months)-1])
 	until := last.AddDate(0, 1, 0)
@@ -146,7 +180,32 @@ func (b *builder) buildMonths(ctx context.Context, m uptakesql.Model, part strin
 	}
 	// list_contains, not IN (see monthsOfPart): the part keeps the order
 	// of the model's ORDER BY, wherever DuckDB places the filter.
-	return b.exec(ctx, fmt.Sprintf("CREATE TABLE parts.%s AS SELECT * FROM (\n%s\n) WHERE list_contains([%s], %s)", part, m.SQL, dateList(months), m.Month))
+	return b.exec(ctx, fmt.Sprintf("%s AS SELECT * FROM (\n%s\n) WHERE list_contains([%s], %s)", create, m.SQL, dateList(months), m.Month))
+}
+
+// contentParts lists, for a model cut off by content, the parts that hold
+// a month of months as an earlier build made it, by month and content
+// digest ("2026-10-01 rows:digest:columns"); nil when none of those months
+// was built before (a first run, --full-refresh) or the model is not cut
+// off by content.
+func (b *builder) contentParts(m uptakesql.Model, months map[string]string) map[string]string {
+	if !m.Cutoff {
+		return nil
+	}
+	var found map[string]string
+	for k, e := range b.index {
+		if k.model != m.Name || e.digest == "" {
+			continue
+		}
+		if _, ok := months[k.month]; !ok {
+			continue
+		}
+		if found == nil {
+			found = map[string]string{}
+		}
+		found[k.month+" "+e.digest] = e.part
+	}
+	return found
 }
 
 // source is the relation of the build schema an input name stands for.

@@ -983,3 +983,51 @@ func replaced(t *testing.T, s, old, new string) string {
 	}
 	return strings.Replace(s, old, new, 1)
 }
+
+// TestAUsersSnapshotStoresOnlyTheMonthsItChanges: a users snapshot makes
+// the models cut off by content (@cutoff) build every month again, but only
+// the months that come out otherwise are stored: a new user without
+// activity changes no month of the user-days, which read their earlier
+// part; a user of the activity that joins the export changes the month of
+// its activity (August), the only month of the new part.
+func TestAUsersSnapshotStoresOnlyTheMonthsItChanges(t *testing.T) {
+	w := newWorkspace(t, "")
+	in := filepath.Join(w.dir, "input")
+	users := readFile(t, filepath.Join(in, "users_2026-10-01.csv"))
+	const u11 = "u11,E6,qa@uptake-demo.internal,2026-08-05,2026-08-25,,no\n"
+	const u99 = "u99,E1,new@alpha.example,2026-10-10,,,no\n"
+	if !strings.Contains(users, u11) {
+		t.Fatal("fixture: no u11 in the users export")
+	}
+	w.write("users_2026-10-01.csv", strings.Replace(users, u11, "", 1))
+	asOf := date(2026, 10, 20)
+	if _, err := w.run(etl.Options{AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	first := liveParts(t, w, "stg_user_days")
+	if len(first) != 1 {
+		t.Fatalf("stg_user_days reads %v, want one part", first)
+	}
+
+	w.write("users_2026-10-18.csv", strings.Replace(users, u11, "", 1)+u99)
+	nightAgainstACopy(t, w, "a new user without activity", asOf)
+	if got := liveParts(t, w, "stg_user_days"); !slices.Equal(got, first) {
+		t.Errorf("a new user without activity: stg_user_days reads %v, want %v as before", got, first)
+	}
+
+	w.write("users_2026-10-19.csv", users+u99)
+	nightAgainstACopy(t, w, "u11 joins the export", asOf)
+	got := liveParts(t, w, "stg_user_days")
+	if len(got) != 2 || !slices.Contains(got, first[0]) {
+		t.Fatalf("u11 joins the export: stg_user_days reads %v, want %v and a new part", got, first)
+	}
+	added := got[0]
+	if added == first[0] {
+		added = got[1]
+	}
+	var months string
+	w.scan(`SELECT string_agg(DISTINCT strftime(month, '%Y-%m'), ',') FROM parts.index WHERE part = '`+added+`'`, &months)
+	if months != "2026-08" {
+		t.Errorf("u11 joins the export: the new part holds %s, want August alone", months)
+	}
+}

@@ -48,20 +48,26 @@ type Column struct {
 	Name, Type string
 }
 
-// Columns lists a table or view, in order: "schema.name", or a name of the
-// current schema (the run's build schema during a run). One that does not
-// exist is an error. It asks the table itself (pragma_table_info), not
-// duckdb_columns(), which lists every column of the catalog at each call:
-// a warehouse of a few hundred parts made that a few milliseconds a call.
+// Columns lists a table or view, in order: "schema.name",
+// "catalog.schema.name" (temp.main.name for a temporary table), or a name
+// of the current schema (the run's build schema during a run). One that
+// does not exist is an error. It asks the table itself (pragma_table_info),
+// not duckdb_columns(), which lists every column of the catalog at each
+// call: a warehouse of a few hundred parts made that a few milliseconds a
+// call.
 func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error) {
-	schema, name, qualified := strings.Cut(table, ".")
-	if !qualified {
-		name = table
+	names := strings.SplitN(table, ".", 3)
+	if len(names) == 1 {
+		var schema string
 		if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 			return nil, fmt.Errorf("columns of %s: %w", table, err)
 		}
+		names = []string{schema, table}
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?) ORDER BY cid`, Ident(schema)+"."+Ident(name))
+	for i, n := range names {
+		names[i] = Ident(n)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?) ORDER BY cid`, strings.Join(names, "."))
 	if err != nil {
 		if strings.Contains(err.Error(), "does not exist") {
 			return nil, fmt.Errorf("table %s not found in the warehouse", table)
