@@ -758,3 +758,80 @@ func TestOrderChannelsConfigProblems(t *testing.T) {
 		`uptake.yaml:10: csvexport "platform": channels.webshop: "online" is not a channel (web, email, edi, phone, other)`,
 		`"Fax" and "fax" are the same value`)
 }
+
+// A date is read only when the whole value is one: DuckDB's own reading
+// takes the leading digits it can and drops the rest, so "2026-09-3x" was
+// September 3rd and "26-09-30" the year 26 (a row silently out of every
+// month). ISO dates with a time of day and a zone are read (the time is
+// not used), as are a one-digit month or day and spaces around the value;
+// anything else is a reject naming line and column, for a required date
+// (activity) and an optional one (a user's created) alike. With date_format
+// DuckDB's strict parse already rejects a value with more after it.
+func TestDatesAreReadOnlyWhenTheWholeValueIsOne(t *testing.T) {
+	const head = "date,user_id,customer_reference,event,count\n"
+	f := newFixture(t, map[string]string{
+		"establishments_2026-09.csv": header + "E1,A,no,yes,1,0,0,Al,1\n",
+		"activity_2026-09.csv": head +
+			"2026-09-01,u1,E1,login,1\n" + // line 2: fine
+			"2026-09-3x,u1,E1,login,1\n" + // line 3: a letter in the day
+			"2026-09-30abc,u1,E1,login,1\n" + // line 4: text after the date
+			"26-09-30,u1,E1,login,1\n" + // line 5: a two-digit year
+			"2026-09-30 x,u1,E1,login,1\n" + // line 6: text after a space
+			"2026-09-31,u1,E1,login,1\n" + // line 7: no such day
+			"20260930,u1,E1,login,1\n" + // line 8: no dashes
+			"2026-9-2,u1,E1,login,1\n" + // line 9: one-digit month and day: September 2nd
+			"2026-09-03T08:15:00Z,u1,E1,login,1\n" + // line 10: a time and a zone
+			"2026-09-04 08:15:00.123+02:00,u1,E1,login,1\n" + // line 11: a time with fractions and an offset
+			" 2026-09-05 ,u1,E1,login,1\n" + // line 12: spaces around
+			",u1,E1,login,1\n" + // line 13: no date (required)
+			// Lines the structural pass parses field by field (a quote, a
+			// non-ASCII character): the same rules.
+			"\"2026-09-1x\",u1,E1,login,1\n" + // line 14: quoted, a letter in the day
+			"\"2026-09-06\",u1,É1,login,1\n" + // line 15: fine
+			"2026-09-0y,u1,É1,login,1\n", // line 16: a letter in the day
+		"users_2026-10-01.csv": "user_id,customer_reference,email,created,first_login,deactivated,archived\n" +
+			"u1,E1,a@x.com,2026-06-01,,,no\n" + // line 2: fine
+			"u2,E1,b@x.com,2026-06-0l,,,no\n" + // line 3: a letter l for a 1
+			"u3,E1,c@x.com,,,,no\n", // line 4: no created date (optional): fine
+		"orders_2026-09.csv": orderHeader +
+			"O1,E1,,30/09/2026,web,10\n" + // line 2: fine
+			"O2,E1,,30/09/2026x,web,10\n", // line 3: text after the date
+	})
+	ex, err := f.extract(estOnly + "users:\n  path: DIR/users_*.csv\nactivity:\n  path: DIR/activity_*.csv\n" +
+		"orders:\n  path: DIR/orders_*.csv\n  date_format: \"%d/%m/%Y\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, u, o := f.path("activity_2026-09.csv"), f.path("users_2026-10-01.csv"), f.path("orders_2026-09.csv")
+	got := f.rows(`SELECT file, line, coalesce("column", ''), reason FROM load_rejects ORDER BY file, line`)
+	want := []string{
+		a + `|3|date|"2026-09-3x" is not a date`,
+		a + `|4|date|"2026-09-30abc" is not a date`,
+		a + `|5|date|"26-09-30" is not a date`,
+		a + `|6|date|"2026-09-30 x" is not a date`,
+		a + `|7|date|"2026-09-31" is not a date`,
+		a + `|8|date|"20260930" is not a date`,
+		a + "|13|date|empty date",
+		a + `|14|date|"2026-09-1x" is not a date`,
+		a + `|16|date|"2026-09-0y" is not a date`,
+		o + `|3|date|"30/09/2026x" is not a date`,
+		u + `|3|created|"2026-06-0l" is not a date`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rejects\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := f.rows(`SELECT day::VARCHAR FROM raw_activity__platform ORDER BY day`); strings.Join(got, ",") !=
+		"2026-09-01,2026-09-02,2026-09-03,2026-09-04,2026-09-05,2026-09-06" {
+		t.Errorf("activity days = %v", got)
+	}
+	if got := f.rows(`SELECT user_id, coalesce(created_at::VARCHAR, 'NULL') FROM raw_users__platform ORDER BY user_id`); strings.Join(got, ",") !=
+		"u1|2026-06-01,u3|NULL" {
+		t.Errorf("users = %v", got)
+	}
+	if got := f.rows(`SELECT order_id, day::VARCHAR FROM raw_orders__platform`); strings.Join(got, ",") != "O1|2026-09-30" {
+		t.Errorf("orders = %v", got)
+	}
+	if ex.Rejected["raw_activity"] != 9 || ex.Rejected["raw_users"] != 1 || ex.Rejected["raw_orders"] != 1 {
+		t.Errorf("rejected = %v, want 9 activity lines, 1 user, 1 order", ex.Rejected)
+	}
+}

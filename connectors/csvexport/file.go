@@ -22,8 +22,10 @@ import (
 // (3: a file's duplicate keys are checked before it is kept, so a kept
 // file read by version 2 in a run that then failed is checked again.
 // 4: a file whose only spaces are Unicode ones, such as U+00A0, has its
-// text trimmed, as DuckDB's trim removes them too.)
-const readerVersion = "csvexport/4"
+// text trimmed, as DuckDB's trim removes them too.
+// 5: without date_format, a date column's value must be an ISO date whole:
+// DuckDB took "2026-09-3x" for September 3rd.)
+const readerVersion = "csvexport/5"
 
 // fileRead is what came of one file: the relation of its rows in the
 // contract's columns, and its counts.

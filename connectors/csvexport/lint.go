@@ -14,7 +14,7 @@ import (
 // The structural pass (lint) reads a UTF-8 export once before DuckDB does.
 // It finds the records DuckDB must not see (a quote never closed, text after
 // a closing quote, a control character, a value longer than
-// checks.max_cell_chars), and where DuckDB's record numbers part from the
+// checks.max_cell_chars, a date that DuckDB would read only in part), and where DuckDB's record numbers part from the
 // file's physical lines (a quoted field spanning lines, a blank line, a
 // record left out), so that every reject and every row names its own line.
 //
@@ -33,6 +33,9 @@ type linter struct {
 	labels []string
 	// checkUTF8 makes the pass fail with errNotUTF8 on invalid UTF-8.
 	checkUTF8 bool
+	// dates marks, up to the last of them, the columns of date fields read
+	// without date_format, whose values must be ISO dates (isoDate).
+	dates []bool
 }
 
 // lintResult is what a structural pass found.
@@ -205,6 +208,11 @@ func (l *linter) lint(r io.Reader) (*lintResult, error) {
 			}
 			if len(body) <= l.maxCell {
 				if ok, spaced := plain(body); ok {
+					if col, v, bad := l.plainDate(body); bad && phys > 1 {
+						res.bad = append(res.bad, badRecord{line: phys, lines: 1, start: off, end: lr.off,
+							column: l.label(col), reason: notADate(v)})
+						continue
+					}
 					rec++
 					res.place(rec, phys, 1)
 					res.longest = max(res.longest, int64(len(line)))
@@ -342,4 +350,133 @@ func (lr *lineReader) fill() {
 			lr.err = io.EOF
 		}
 	}
+}
+
+// plainDate checks the date columns of a plain line (no quote: fields are
+// what lies between delimiters) and returns the first value that is not an
+// ISO date, with its column.
+func (l *linter) plainDate(body []byte) (col int, value []byte, bad bool) {
+	for i := range l.dates {
+		end := bytes.IndexByte(body, l.delim)
+		if end < 0 {
+			end = len(body)
+		}
+		if l.dates[i] && !isoDate(body[:end]) {
+			return i, body[:end], true
+		}
+		if end == len(body) {
+			return 0, nil, false // a short line: DuckDB rejects it
+		}
+		body = body[end+1:]
+	}
+	return 0, nil, false
+}
+
+// isoDate tells whether v, spaces around it aside, is empty (NULL) or an
+// ISO date as DuckDB reads one whole: year, month and day, then perhaps a
+// time of day and a time zone, which are not read (2026-09-30, 2026-9-3,
+// 2026-09-30T08:15:00Z, 2026-09-30 08:15:00.123+02:00). DuckDB's own
+// reading takes the leading digits it can and ignores what follows:
+// "2026-09-3x" would be September 3rd and "26-09-30" the year 26, a row
+// silently out of every month. Whether the day exists is DuckDB's to say.
+func isoDate(v []byte) bool {
+	if len(v) == 10 && v[4] == '-' && v[7] == '-' && v[0]-'0' < 10 && v[1]-'0' < 10 && v[2]-'0' < 10 && v[3]-'0' < 10 &&
+		v[5]-'0' < 10 && v[6]-'0' < 10 && v[8]-'0' < 10 && v[9]-'0' < 10 {
+		return true // the usual case
+	}
+	v = bytes.Trim(v, " \t")
+	if len(v) == 0 {
+		return true
+	}
+	s := scanner(v)
+	if !s.digits(4, 4) || !s.byte('-') || !s.digits(1, 2) || !s.byte('-') || !s.digits(1, 2) {
+		return false
+	}
+	if s.end() {
+		return true
+	}
+	if !s.byte('T') && !s.byte(' ') {
+		return false
+	}
+	if !s.digits(1, 2) || !s.byte(':') || !s.digits(2, 2) {
+		return false
+	}
+	if s.byte(':') {
+		if !s.digits(2, 2) {
+			return false
+		}
+		if s.byte('.') || s.byte(',') {
+			if !s.digits(1, 9) {
+				return false
+			}
+		}
+	}
+	for s.byte(' ') {
+	}
+	switch {
+	case s.end(), s.byte('Z') && s.end(), s.word("UTC") && s.end():
+		return true
+	case s.byte('+') || s.byte('-'):
+		if !s.digits(2, 2) {
+			return false
+		}
+		s.byte(':')
+		return s.end() || s.digits(2, 2) && s.end()
+	}
+	return false
+}
+
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// scanner reads a value from its start; each method consumes what it
+// matches and tells whether it did.
+type scanner []byte
+
+func (s *scanner) end() bool { return len(*s) == 0 }
+
+func (s *scanner) byte(c byte) bool {
+	if len(*s) > 0 && (*s)[0] == c {
+		*s = (*s)[1:]
+		return true
+	}
+	return false
+}
+
+func (s *scanner) word(w string) bool {
+	if bytes.HasPrefix(*s, []byte(w)) {
+		*s = (*s)[len(w):]
+		return true
+	}
+	return false
+}
+
+// digits consumes at least min and at most max digits.
+func (s *scanner) digits(min, max int) bool {
+	n := 0
+	for n < max && n < len(*s) && (*s)[n] >= '0' && (*s)[n] <= '9' {
+		n++
+	}
+	if n < min {
+		return false
+	}
+	*s = (*s)[n:]
+	return true
+}
+
+// notADate is the reason a value that is not a date is rejected, in the
+// words of DuckDB's own rejects; a long value is cut.
+func notADate(v []byte) string {
+	v = bytes.Trim(v, " \t")
+	if utf8.RuneCount(v) > 40 {
+		r := []rune(string(v))
+		v = []byte(string(r[:40]) + "…")
+	}
+	return fmt.Sprintf("%q is not a date", v)
 }

@@ -312,14 +312,15 @@ func generate(rng *rand.Rand, crlf, excel bool) generated {
 }
 
 // BenchmarkLint measures the structural pass over plain activity rows, the
-// bulk of an export (bench/run times a whole run).
+// bulk of an export (bench/run times a whole run), their date column
+// checked as a run checks it.
 func BenchmarkLint(b *testing.B) {
 	var buf bytes.Buffer
 	buf.WriteString("date,user_id,customer_reference,event,count\n")
 	for i := 0; buf.Len() < 32<<20; i++ {
 		fmt.Fprintf(&buf, "2026-09-%02d,u%07d,E%05d,portal_view,%d\n", i%28+1, i%1000000, i%50000, i%7)
 	}
-	l := &linter{delim: ',', maxCell: config.DefaultMaxCellChars, checkUTF8: true}
+	l := &linter{delim: ',', maxCell: config.DefaultMaxCellChars, checkUTF8: true, dates: []bool{true}}
 	b.SetBytes(int64(buf.Len()))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -359,6 +360,24 @@ func TestScanBufferFillsRowGroups(t *testing.T) {
 	} {
 		if got := scanBuffer(c.size, c.records); got != c.want {
 			t.Errorf("%s: buffer %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestISODate: what a date column read without date_format may hold.
+func TestISODate(t *testing.T) {
+	for v, want := range map[string]bool{
+		"2026-09-30": true, "": true, "  ": true, " 2026-09-30\t": true, "2026-9-3": true,
+		"2026-09-30T08:15": true, "2026-09-30 08:15:00": true, "2026-09-30T08:15:00Z": true,
+		"2026-09-30T08:15:00.123456+02:00": true, "2026-09-30 08:15:00,5 +0200": true,
+		"2026-09-30 08:15:00 UTC": true, "2026-09-30T08:15:00-05": true,
+		"2026-09-3x": false, "2026-09-30abc": false, "26-09-30": false, "02026-09-30": false,
+		"2026-09-30 x": false, "2026-09-30T": false, "2026-09-30 8": false, "20260930": false,
+		"2026/09/30": false, "30/09/2026": false, "2026-09-30 08:15:00+2": false,
+		"2026-09-30 08:15:00Zulu": false, "2026-09-300": false, "2026-009-30": false,
+	} {
+		if got := isoDate([]byte(v)); got != want {
+			t.Errorf("isoDate(%q) = %v, want %v", v, got, want)
 		}
 	}
 }

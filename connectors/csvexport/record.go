@@ -29,6 +29,7 @@ type record struct {
 	quoteField  int
 	structure   *flaw
 	content     *flaw
+	date        []byte // the current value's bytes, in a date column (linter.dates)
 }
 
 // flaw is a problem found in one field.
@@ -100,6 +101,9 @@ func (r *record) feed(body []byte, line int64) {
 // not a control character.
 func (r *record) char(body []byte, i int) {
 	b := body[i]
+	if r.field < len(r.l.dates) && r.l.dates[r.field] {
+		r.date = append(r.date, b)
+	}
 	if !utf8.RuneStart(b) {
 		return // the rest of a character already counted
 	}
@@ -156,6 +160,12 @@ func (r *record) endField() {
 	n := r.chars + r.spaces
 	if n > r.l.maxCell && r.content == nil {
 		r.content = &flaw{field: r.field, reason: fmt.Sprintf("a value of %d characters, longer than checks.max_cell_chars (%d)", n, r.l.maxCell)}
+	}
+	if r.field < len(r.l.dates) && r.l.dates[r.field] {
+		if r.content == nil && !isoDate(r.date) {
+			r.content = &flaw{field: r.field, reason: notADate(r.date)}
+		}
+		r.date = r.date[:0]
 	}
 	r.field++
 	r.state, r.chars, r.spaces = atStart, 0, 0

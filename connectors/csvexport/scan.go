@@ -113,6 +113,9 @@ func (s *Source) readStructure(file string, ds dataset) (*prepared, *fileHeader,
 			return nil, nil, nil, err
 		}
 		l := &linter{delim: h.delim[0], maxCell: s.maxCellChars, labels: h.labels, checkUTF8: p.tentative}
+		if format.DateFormat == "" { // with one, DuckDB reads a date whole or rejects it
+			l.dates = dateColumns(h)
+		}
 		res, err := l.lintFile(p.path)
 		if errors.Is(err, errNotUTF8) && !fallback {
 			p.cleanup()
@@ -198,6 +201,21 @@ func headerControl(file string, i int, name string) error {
 		return fmt.Errorf("%s:1: column %d of the header (%q) holds the control character %s%s", file, i+1, name, controlName(c), hint)
 	}
 	return nil
+}
+
+// dateColumns marks the header's date columns, up to the last of them.
+func dateColumns(h *fileHeader) []bool {
+	var dates []bool
+	for i, f := range h.colOf {
+		if f.kind != "date" {
+			continue
+		}
+		if i >= len(dates) {
+			dates = append(dates, make([]bool, i+1-len(dates))...)
+		}
+		dates[i] = true
+	}
+	return dates
 }
 
 // readQuery is the statement that reads a file (the original, or a copy
