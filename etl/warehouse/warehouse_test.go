@@ -274,3 +274,47 @@ func TestPathsTheDriverCannotTakeAreRefused(t *testing.T) {
 		t.Errorf("opened %s in format %s, want %s in %s+", file, version, odd, StorageVersion)
 	}
 }
+
+// TestTheWarehouseCheckpointsAsItCloses: a run's writes stay in DuckDB's log
+// past its default 16 MB (each checkpoint rewrites the catalog of every
+// part), and the close checkpoints them into the file, leaving no log.
+func TestTheWarehouseCheckpointsAsItCloses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	db, err := Open(ctx, Options{Path: path, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE rows_of_a_night (s VARCHAR)"); err != nil {
+		t.Fatal(err)
+	}
+	// Inserts smaller than a row group go through the log: 4 × 60,000 rows
+	// of 100 characters, about 25 MB.
+	for i := 0; i < 4; i++ {
+		if _, err := db.ExecContext(ctx, "INSERT INTO rows_of_a_night SELECT repeat(chr(65 + (range % 26)::INTEGER), 99) || range FROM range(60000)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logged int64
+	if fi, err := os.Stat(path + ".wal"); err == nil {
+		logged = fi.Size()
+	}
+	if logged < 24_000_000 {
+		t.Fatalf("the log after 25 MB of inserts: %d bytes; want them all, not yet checkpointed", logged)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + ".wal"); err == nil && fi.Size() > 0 {
+		t.Errorf("the log after the close: %d bytes, want none", fi.Size())
+	}
+	db, err = Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM rows_of_a_night").Scan(&n); err != nil || n != 240000 {
+		t.Errorf("after reopening: %d rows, %v; want 240,000", n, err)
+	}
+}
