@@ -761,9 +761,10 @@ func TestOrderChannelsConfigProblems(t *testing.T) {
 
 // A date is read only when the whole value is one: DuckDB's own reading
 // takes the leading digits it can and drops the rest, so "2026-09-3x" was
-// September 3rd and "26-09-30" the year 26 (a row silently out of every
-// month). ISO dates with a time of day and a zone are read (the time is
-// not used), as are a one-digit month or day and spaces around the value;
+// September 3rd, a quoted day cut by a line break the day before it, and
+// "26-09-30" the year 26 (a row silently out of every month). Dates with a
+// time of day and a zone are read (the time is not used), as are a one-digit
+// month or day, slashes, and spaces around the value;
 // anything else is a reject naming line and column, for a required date
 // (activity) and an optional one (a user's created) alike. With date_format
 // DuckDB's strict parse already rejects a value with more after it.
@@ -788,7 +789,10 @@ func TestDatesAreReadOnlyWhenTheWholeValueIsOne(t *testing.T) {
 			// non-ASCII character): the same rules.
 			"\"2026-09-1x\",u1,E1,login,1\n" + // line 14: quoted, a letter in the day
 			"\"2026-09-06\",u1,É1,login,1\n" + // line 15: fine
-			"2026-09-0y,u1,É1,login,1\n", // line 16: a letter in the day
+			"2026-09-0y,u1,É1,login,1\n" + // line 16: a letter in the day
+			"\"2026-09-2\n8\",u1,E1,login,1\n" + // lines 17-18: a day cut by a line break
+			"2026/09/07,u1,E1,login,1\n" + // line 19: slashes, as DuckDB reads them
+			"2026-09-08 08:15:00 Europe/Paris,u1,E1,login,1\n", // line 20: a time and a named zone
 		"users_2026-10-01.csv": "user_id,customer_reference,email,created,first_login,deactivated,archived\n" +
 			"u1,E1,a@x.com,2026-06-01,,,no\n" + // line 2: fine
 			"u2,E1,b@x.com,2026-06-0l,,,no\n" + // line 3: a letter l for a 1
@@ -814,6 +818,8 @@ func TestDatesAreReadOnlyWhenTheWholeValueIsOne(t *testing.T) {
 		a + "|13|date|empty date",
 		a + `|14|date|"2026-09-1x" is not a date`,
 		a + `|16|date|"2026-09-0y" is not a date`,
+		a + `|17|date|"2026-09-2\n8" is not a date; the record took lines 17 to 18 (2 lines)`,
+		a + `|18|date|part of the record that starts on line 17 (2 lines): "2026-09-2\n8" is not a date`,
 		o + `|3|date|"30/09/2026x" is not a date`,
 		u + `|3|created|"2026-06-0l" is not a date`,
 	}
@@ -821,7 +827,7 @@ func TestDatesAreReadOnlyWhenTheWholeValueIsOne(t *testing.T) {
 		t.Errorf("rejects\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if got := f.rows(`SELECT day::VARCHAR FROM raw_activity__platform ORDER BY day`); strings.Join(got, ",") !=
-		"2026-09-01,2026-09-02,2026-09-03,2026-09-04,2026-09-05,2026-09-06" {
+		"2026-09-01,2026-09-02,2026-09-03,2026-09-04,2026-09-05,2026-09-06,2026-09-07,2026-09-08" {
 		t.Errorf("activity days = %v", got)
 	}
 	if got := f.rows(`SELECT user_id, coalesce(created_at::VARCHAR, 'NULL') FROM raw_users__platform ORDER BY user_id`); strings.Join(got, ",") !=
@@ -831,7 +837,7 @@ func TestDatesAreReadOnlyWhenTheWholeValueIsOne(t *testing.T) {
 	if got := f.rows(`SELECT order_id, day::VARCHAR FROM raw_orders__platform`); strings.Join(got, ",") != "O1|2026-09-30" {
 		t.Errorf("orders = %v", got)
 	}
-	if ex.Rejected["raw_activity"] != 9 || ex.Rejected["raw_users"] != 1 || ex.Rejected["raw_orders"] != 1 {
-		t.Errorf("rejected = %v, want 9 activity lines, 1 user, 1 order", ex.Rejected)
+	if ex.Rejected["raw_activity"] != 11 || ex.Rejected["raw_users"] != 1 || ex.Rejected["raw_orders"] != 1 {
+		t.Errorf("rejected = %v, want 11 activity lines, 1 user, 1 order", ex.Rejected)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -372,58 +373,50 @@ func (l *linter) plainDate(body []byte) (col int, value []byte, bad bool) {
 	return 0, nil, false
 }
 
-// isoDate tells whether v, spaces around it aside, is empty (NULL) or an
-// ISO date as DuckDB reads one whole: year, month and day, then perhaps a
-// time of day and a time zone, which are not read (2026-09-30, 2026-9-3,
-// 2026-09-30T08:15:00Z, 2026-09-30 08:15:00.123+02:00). DuckDB's own
-// reading takes the leading digits it can and ignores what follows:
-// "2026-09-3x" would be September 3rd and "26-09-30" the year 26, a row
-// silently out of every month. Whether the day exists is DuckDB's to say.
+// isoDate tells whether v, spaces around it aside, is empty (NULL) or a
+// date DuckDB reads whole: a four-digit year, a month and a day of one or
+// two digits, separated twice by the same "-", "/", space or backslash;
+// then nothing, or a time DuckDB does not read: after "T" anything
+// (2026-09-30T08:15:00Z), after spaces a time of day and anything
+// (2026-09-30 08:15:00.123 Europe/Paris), or a zone alone (UTC, GMT, Z).
+// DuckDB's own reading takes the leading digits it can and ignores what
+// follows: "2026-09-3x" would be September 3rd, "2026-09-2 8" or a quoted
+// "2026-09-2" and "8" on the next line September 2nd, and "26-09-30" the
+// year 26, a row silently out of every month. Whether the day exists is
+// DuckDB's to say.
 func isoDate(v []byte) bool {
 	if len(v) == 10 && v[4] == '-' && v[7] == '-' && v[0]-'0' < 10 && v[1]-'0' < 10 && v[2]-'0' < 10 && v[3]-'0' < 10 &&
 		v[5]-'0' < 10 && v[6]-'0' < 10 && v[8]-'0' < 10 && v[9]-'0' < 10 {
 		return true // the usual case
 	}
-	v = bytes.Trim(v, " \t")
+	v = bytes.TrimFunc(v, unicode.IsSpace)
 	if len(v) == 0 {
 		return true
 	}
 	s := scanner(v)
-	if !s.digits(4, 4) || !s.byte('-') || !s.digits(1, 2) || !s.byte('-') || !s.digits(1, 2) {
+	if !s.digits(4, 4) || len(s) == 0 {
 		return false
 	}
-	if s.end() {
-		return true
-	}
-	if !s.byte('T') && !s.byte(' ') {
+	sep := s[0]
+	if sep != '-' && sep != '/' && sep != ' ' && sep != '\\' {
 		return false
 	}
-	if !s.digits(1, 2) || !s.byte(':') || !s.digits(2, 2) {
+	if !s.byte(sep) || !s.digits(1, 2) || !s.byte(sep) || !s.digits(1, 2) {
 		return false
-	}
-	if s.byte(':') {
-		if !s.digits(2, 2) {
-			return false
-		}
-		if s.byte('.') || s.byte(',') {
-			if !s.digits(1, 9) {
-				return false
-			}
-		}
-	}
-	for s.byte(' ') {
 	}
 	switch {
-	case s.end(), s.byte('Z') && s.end(), s.word("UTC") && s.end():
+	case s.end(), s.byte('T'), s.byte('t'):
 		return true
-	case s.byte('+') || s.byte('-'):
-		if !s.digits(2, 2) {
-			return false
-		}
-		s.byte(':')
-		return s.end() || s.digits(2, 2) && s.end()
+	case !s.byte(' ') && !s.byte('\t'):
+		return false
 	}
-	return false
+	for s.byte(' ') || s.byte('\t') {
+	}
+	if clock := s; clock.digits(1, 2) && clock.byte(':') {
+		return true
+	}
+	zone := strings.ToUpper(string(s))
+	return zone == "UTC" || zone == "GMT" || zone == "Z"
 }
 
 func digits(b []byte) bool {
@@ -449,14 +442,6 @@ func (s *scanner) byte(c byte) bool {
 	return false
 }
 
-func (s *scanner) word(w string) bool {
-	if bytes.HasPrefix(*s, []byte(w)) {
-		*s = (*s)[len(w):]
-		return true
-	}
-	return false
-}
-
 // digits consumes at least min and at most max digits.
 func (s *scanner) digits(min, max int) bool {
 	n := 0
@@ -473,7 +458,7 @@ func (s *scanner) digits(min, max int) bool {
 // notADate is the reason a value that is not a date is rejected, in the
 // words of DuckDB's own rejects; a long value is cut.
 func notADate(v []byte) string {
-	v = bytes.Trim(v, " \t")
+	v = bytes.TrimFunc(v, unicode.IsSpace)
 	if utf8.RuneCount(v) > 40 {
 		r := []rune(string(v))
 		v = []byte(string(r[:40]) + "…")

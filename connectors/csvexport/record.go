@@ -176,6 +176,9 @@ func (r *record) endField() {
 func (r *record) lineEnd(n int) bool {
 	if r.state == inQuotes && n > 0 {
 		r.chars += n // a line break inside quotes is part of the value
+		if r.field < len(r.l.dates) && r.l.dates[r.field] {
+			r.date = append(r.date, '\n')
+		}
 		return false
 	}
 	if r.state == inQuotes {
