@@ -23,8 +23,8 @@ import (
 // file read by version 2 in a run that then failed is checked again.
 // 4: a file whose only spaces are Unicode ones, such as U+00A0, has its
 // text trimmed, as DuckDB's trim removes them too.
-// 5: without date_format, a date column's value must be an ISO date whole:
-// DuckDB took "2026-09-3x" for September 3rd.)
+// 5: without date_format, a date column's value must be a date DuckDB
+// reads whole (isoDate): DuckDB took "2026-09-3x" for September 3rd.)
 const readerVersion = "csvexport/5"
 
 // fileRead is what came of one file: the relation of its rows in the
