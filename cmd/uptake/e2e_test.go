@@ -433,3 +433,40 @@ func TestEndToEndSecondProcessIsTurnedAway(t *testing.T) {
 		t.Errorf("after the lock was released: exit %d: %s", code, stderr)
 	}
 }
+
+// TestEndToEndValidateSaysWhatItRejected: rejects within
+// checks.max_reject_pct do not stop a run, and validate says "ok", but not
+// "no problems found" above the rejects it has just listed.
+func TestEndToEndValidateSaysWhatItRejected(t *testing.T) {
+	dir := t.TempDir()
+	root := repoRoot(t)
+	in := filepath.Join(dir, "sample")
+	if err := os.CopyFS(in, os.DirFS(filepath.Join(root, "testdata", "sample"))); err != nil {
+		t.Fatal(err)
+	}
+	activity := filepath.Join(in, "activity_2026-09.csv")
+	b, err := os.ReadFile(activity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Line 3's date cut short: September 1st read as "2026-09-0x".
+	lines := strings.SplitN(string(b), "\n", 4)
+	lines[2] = strings.Replace(lines[2], "2026-09-01", "2026-09-0x", 1)
+	os.WriteFile(activity, []byte(strings.Join(lines, "\n")), 0o644)
+	text := readText(t, filepath.Join(root, "config", "sample.yaml"))
+	text = strings.ReplaceAll(text, "testdata/sample/", in+"/")
+	cfg := filepath.Join(dir, "sample.yaml")
+	os.WriteFile(cfg, []byte(text), 0o644)
+	stdout, _, code := runBin(t, dir, "validate", "--config", cfg)
+	for _, want := range []string{
+		`reject   ` + activity + `:3: column "date": "2026-09-0x" is not a date`,
+		"ok: " + cfg + " and its inputs can run; 1 row rejected (listed above), within checks.max_reject_pct",
+	} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("validate exit %d, want 0 and %q:\n%s", code, want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "no problems found") {
+		t.Errorf("validate says no problems found above a reject:\n%s", stdout)
+	}
+}
