@@ -50,7 +50,8 @@ type Format struct {
 	// Decimal is the decimal separator of numbers: `.` (the default) or `,`.
 	Decimal string `yaml:"decimal"`
 	// DateFormat is the strftime format of date columns, such as `%d/%m/%Y`
-	// (default: ISO 8601, such as 2026-09-30).
+	// (default: year, month and day, such as 2026-09-30 or 2026/09/30, a time
+	// after them not read; see input formats).
 	DateFormat string `yaml:"date_format"`
 }
 
