@@ -15,9 +15,10 @@ import (
 // The structural pass (lint) reads a UTF-8 export once before DuckDB does.
 // It finds the records DuckDB must not see (a quote never closed, text after
 // a closing quote, a control character, a value longer than
-// checks.max_cell_chars, a date that DuckDB would read only in part), and where DuckDB's record numbers part from the
-// file's physical lines (a quoted field spanning lines, a blank line, a
-// record left out), so that every reject and every row names its own line.
+// checks.max_cell_chars, a date that DuckDB would read only in part), and
+// where DuckDB's record numbers part from the file's physical lines (a
+// quoted field spanning lines, a blank line, a record left out), so that
+// every reject and every row names its own line.
 //
 // DuckDB numbers records, not lines: the header is 1 and each record or
 // blank line after it counts one, a record spanning three lines included.
@@ -353,6 +354,9 @@ func (lr *lineReader) fill() {
 	}
 }
 
+// dateColumn says whether column i is one of l.dates.
+func (l *linter) dateColumn(i int) bool { return i < len(l.dates) && l.dates[i] }
+
 // plainDate checks the date columns of a plain line (no quote: fields are
 // what lies between delimiters) and returns the first value that is not an
 // ISO date, with its column.
@@ -362,7 +366,7 @@ func (l *linter) plainDate(body []byte) (col int, value []byte, bad bool) {
 		if end < 0 {
 			end = len(body)
 		}
-		if l.dates[i] && !isoDate(body[:end]) {
+		if l.dateColumn(i) && !isoDate(body[:end]) {
 			return i, body[:end], true
 		}
 		if end == len(body) {
@@ -417,15 +421,6 @@ func isoDate(v []byte) bool {
 	}
 	zone := strings.ToUpper(string(s))
 	return zone == "UTC" || zone == "GMT" || zone == "Z"
-}
-
-func digits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // scanner reads a value from its start; each method consumes what it

@@ -101,7 +101,7 @@ func (r *record) feed(body []byte, line int64) {
 // not a control character.
 func (r *record) char(body []byte, i int) {
 	b := body[i]
-	if r.field < len(r.l.dates) && r.l.dates[r.field] {
+	if r.l.dateColumn(r.field) {
 		r.date = append(r.date, b)
 	}
 	if !utf8.RuneStart(b) {
@@ -161,7 +161,7 @@ func (r *record) endField() {
 	if n > r.l.maxCell && r.content == nil {
 		r.content = &flaw{field: r.field, reason: fmt.Sprintf("a value of %d characters, longer than checks.max_cell_chars (%d)", n, r.l.maxCell)}
 	}
-	if r.field < len(r.l.dates) && r.l.dates[r.field] {
+	if r.l.dateColumn(r.field) {
 		if r.content == nil && !isoDate(r.date) {
 			r.content = &flaw{field: r.field, reason: notADate(r.date)}
 		}
@@ -176,7 +176,7 @@ func (r *record) endField() {
 func (r *record) lineEnd(n int) bool {
 	if r.state == inQuotes && n > 0 {
 		r.chars += n // a line break inside quotes is part of the value
-		if r.field < len(r.l.dates) && r.l.dates[r.field] {
+		if r.l.dateColumn(r.field) {
 			r.date = append(r.date, '\n')
 		}
 		return false
