@@ -27,23 +27,17 @@ func (s *Source) dropBad(ctx context.Context, rows connectors.RowWriter, path st
 		return "", 0, err
 	}
 	defer in.Close()
-	out, err := os.CreateTemp(s.tmpDir, "uptake-kept-*.csv")
-	if err != nil {
-		return "", 0, fmt.Errorf("leave bad records out: %w", err)
-	}
 	keep := &rejectWriter{ctx: ctx, out: rows, source: s.name, target: ds.target, file: sc.file}
-	err = copyWithout(in, out, bad, keep.add)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
+	out, err := writeTemp(s.tmpDir, "uptake-kept-*.csv", func(w io.Writer) error { return copyWithout(in, w, bad, keep.add) })
 	if err == nil {
-		err = keep.flush()
+		if err = keep.flush(); err != nil {
+			os.Remove(out)
+		}
 	}
 	if err != nil {
-		os.Remove(out.Name())
 		return "", 0, fmt.Errorf("leave bad records out: %w", err)
 	}
-	return out.Name(), keep.n, nil
+	return out, keep.n, nil
 }
 
 // copyWithout copies in to out without the byte ranges of bad, calling

@@ -103,21 +103,34 @@ func transcode(f *os.File, skip int64, enc encoding.Encoding, name, tmpDir strin
 	if _, err := f.Seek(skip, io.SeekStart); err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(tmpDir, "uptake-utf8-*.csv")
+	path, err := writeTemp(tmpDir, "uptake-utf8-*.csv", func(tmp io.Writer) error {
+		w := bufio.NewWriterSize(tmp, 1<<20)
+		if _, err := io.Copy(w, transform.NewReader(f, enc.NewDecoder())); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 	if err != nil {
-		return "", fmt.Errorf("transcode: %w", err)
+		return "", fmt.Errorf("transcode from %s: %w", name, err)
 	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	_, err = io.Copy(w, transform.NewReader(f, enc.NewDecoder()))
-	if err == nil {
-		err = w.Flush()
+	return path, nil
+}
+
+// writeTemp writes a temporary file in dir (named after pattern, as
+// os.CreateTemp does) with write, and returns its path; on any error,
+// closing included, the file is removed.
+func writeTemp(dir, pattern string, write func(io.Writer) error) (string, error) {
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
 	}
+	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("transcode from %s: %w", name, err)
+		return "", err
 	}
 	return tmp.Name(), nil
 }

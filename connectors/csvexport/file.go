@@ -182,22 +182,17 @@ func (s *Source) copyGrowth(file string, offset int64) (string, error) {
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return "", fmt.Errorf("%s: %w", file, err)
 	}
-	tmp, err := os.CreateTemp(s.tmpDir, "uptake-grown-*.csv")
+	tail, err := writeTemp(s.tmpDir, "uptake-grown-*.csv", func(tmp io.Writer) error {
+		if _, err := tmp.Write(header); err != nil {
+			return err
+		}
+		_, err := io.Copy(tmp, f)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("%s: copy the new lines: %w", file, err)
 	}
-	_, err = tmp.Write(header)
-	if err == nil {
-		_, err = io.Copy(tmp, f)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("%s: copy the new lines: %w", file, err)
-	}
-	return tmp.Name(), nil
+	return tail, nil
 }
 
 // materialize says whether the rows of a file are kept as a table rather
