@@ -296,6 +296,9 @@ func loadCatalog(ctx context.Context, conn *sql.Conn) (map[[3]string]record, err
 	return out, rows.Err()
 }
 
+// piecesQuery lists, as p, the pieces of every grown file's relation.
+const piecesQuery = `SELECT unnest(string_split(pieces, ',')) AS p FROM kept.files WHERE pieces IS NOT NULL`
+
 // Collect, after a successful run, forgets the files the run did not open
 // (removed, or no longer configured) and drops every relation no kept file
 // refers to: the live tables now read only what the run kept.
@@ -327,7 +330,7 @@ func (s *Store) Collect(ctx context.Context) error {
 	// A grown file's pieces keep their months: the next growth adds them up.
 	for _, table := range []string{"rejects", "months"} {
 		if _, err := s.conn.ExecContext(ctx, `DELETE FROM kept.`+table+` WHERE relation NOT IN (SELECT relation FROM kept.files
-			UNION ALL SELECT unnest(string_split(pieces, ',')) FROM kept.files WHERE pieces IS NOT NULL)`); err != nil {
+			UNION ALL `+piecesQuery+`)`); err != nil {
 			return fmt.Errorf("file cache: %w", err)
 		}
 	}
@@ -343,8 +346,8 @@ func (s *Store) Collect(ctx context.Context) error {
 		}
 		// A piece is a relation Keep made, named after its scan.
 		used, err := warehouse.Names(ctx, s.conn, `SELECT relation FROM kept.files UNION ALL SELECT scan FROM kept.files WHERE scan IS NOT NULL
-			UNION ALL SELECT p FROM (SELECT unnest(string_split(pieces, ',')) AS p FROM kept.files WHERE pieces IS NOT NULL)
-			UNION ALL SELECT replace(p, '.file_', '.scan_') FROM (SELECT unnest(string_split(pieces, ',')) AS p FROM kept.files WHERE pieces IS NOT NULL)`)
+			UNION ALL `+piecesQuery+`
+			UNION ALL SELECT replace(p, '.file_', '.scan_') FROM (`+piecesQuery+`)`)
 		if err != nil {
 			return err
 		}

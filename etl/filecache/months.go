@@ -13,8 +13,9 @@ import (
 // Months makes sure kept.months has the rows per month of each kept
 // relation (schema-qualified, as Keep named it), month being the SQL
 // expression of a row's month: a relation never changes, so each is read
-// once, by the first run that needs it. The relation of a grown file this run made adds up its pieces' months, so
-// that the kept lines are not read again.
+// once, by the first run that needs it. The relation of a grown file this
+// run made adds up its pieces' months, so that the kept lines are not read
+// again.
 func (s *Store) Months(ctx context.Context, relations []string, month string) error {
 	if len(relations) == 0 {
 		return nil
