@@ -42,7 +42,7 @@ func TestAKillBetweenCommitsIsNamedByTheNextRun(t *testing.T) {
 	db.Close()
 
 	next := &Result{RunID: "next", StartedAt: time.Now()}
-	conn, release, err := begin(ctx, withDefaults(Options{Config: cfg}), next)
+	_, conn, release, err := begin(ctx, withDefaults(Options{Config: cfg}), next)
 	if err != nil {
 		t.Fatal(err)
 	}

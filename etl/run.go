@@ -127,7 +127,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		RowsRead: map[string]int64{}, RowsIn: map[string]int64{}, RowsOut: map[string]int64{}}
 	log := opt.Logger.With("run_id", res.RunID)
 	ctx = backoff.WithLogger(ctx, log) // connectors' retries are logged with the run's id
-	conn, release, err := begin(ctx, opt, res)
+	db, conn, release, err := begin(ctx, opt, res)
 	if err != nil {
 		res.Err, res.EndedAt = err, opt.Now()
 		end(ctx, opt, res, log)
@@ -144,7 +144,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	run.Warn = func(msg string) { res.Warnings = append(res.Warnings, msg) } // destinations publish one at a time
 	run.Warnings = func() []string { return res.Warnings }
 	if run.Watermarks, err = watermarks(ctx, conn); err == nil {
-		err = execute(ctx, conn, opt, run, res, log)
+		err = execute(ctx, db, conn, opt, run, res, log)
 	}
 	res.Err = err
 	switch {
@@ -165,25 +165,25 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, res.Err
 }
 
-// begin takes the lock, opens the warehouse and records the run as
-// running. release undoes all three.
-func begin(ctx context.Context, opt Options, res *Result) (*sql.Conn, func(), error) {
+// begin takes the lock, opens the warehouse (the database, and the run's
+// connection to it) and records the run as running. release undoes all three.
+func begin(ctx context.Context, opt Options, res *Result) (*sql.DB, *sql.Conn, func(), error) {
 	cfg := opt.Config
 	lock, err := AcquireLock(filepath.Join(filepath.Dir(cfg.Warehouse), "lock"), res.RunID, res.StartedAt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	db, err := warehouse.Open(ctx, warehouse.Options{Path: cfg.Warehouse, MemoryLimit: cfg.DuckDB.MemoryLimit,
 		Threads: cfg.DuckDB.Threads, TimeZone: cfg.Timezone, TempDirectory: cfg.DuckDB.TempDirectory})
 	if err != nil {
 		lock.Release()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
 		lock.Release()
-		return nil, nil, fmt.Errorf("warehouse: %w", err)
+		return nil, nil, nil, fmt.Errorf("warehouse: %w", err)
 	}
 	release := func() { conn.Close(); db.Close(); lock.Release() }
 	// Holding the lock, no other run is in progress: a row still 'running'
@@ -191,14 +191,14 @@ func begin(ctx context.Context, opt Options, res *Result) (*sql.Conn, func(), er
 	if _, err := conn.ExecContext(ctx, `UPDATE main.runs SET status = 'failed',
 		error = 'interrupted: the process stopped before the run ended' || coalesce(', ' || error, '') WHERE status = 'running'`); err != nil {
 		release()
-		return nil, nil, fmt.Errorf("record interrupted runs: %w", err)
+		return nil, nil, nil, fmt.Errorf("record interrupted runs: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO main.runs (run_id, job, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')`,
 		res.RunID, opt.Job, opt.Trigger, res.StartedAt); err != nil {
 		release()
-		return nil, nil, fmt.Errorf("record run: %w", err)
+		return nil, nil, nil, fmt.Errorf("record run: %w", err)
 	}
-	return conn, release, nil
+	return db, conn, release, nil
 }
 
 // end notifies and logs the run's outcome. Of a scheduled run's tries, the
@@ -258,8 +258,8 @@ func newRunID(t time.Time) string {
 // execute runs the steps of a run (see steps.go). Everything after the
 // extract is built in a schema of its own, made live only by the last step:
 // a failed run leaves the previous tables live.
-func execute(ctx context.Context, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
-	p := &pipeline{conn: conn, opt: opt, run: run, res: res, log: log}
+func execute(ctx context.Context, db *sql.DB, conn *sql.Conn, opt Options, run connectors.Run, res *Result, log *slog.Logger) error {
+	p := &pipeline{db: db, conn: conn, opt: opt, run: run, res: res, log: log}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SET search_path = 'main'")
 	defer func() { discard(ctx, p.pubs) }()
 	return p.do(ctx, runSteps...)

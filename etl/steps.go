@@ -30,6 +30,9 @@ import (
 // pipeline is what the steps of one run share: its connection, options and
 // result, and what each step hands to the next.
 type pipeline struct {
+	// db is the warehouse, conn the run's connection to it (its temp
+	// tables hold what the sources read); the transform opens more.
+	db   *sql.DB
 	conn *sql.Conn
 	opt  Options
 	run  connectors.Run
