@@ -104,9 +104,14 @@ type Source struct {
 
 var (
 	projectRE = regexp.MustCompile(`^[a-z][a-z0-9.:-]{4,61}[a-z0-9]$|^[a-z][a-z0-9-]{0,29}$`)
-	datasetRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,1000}$`)
+	// Up to 1,024 characters (BigQuery's limit), checked apart: a regexp
+	// counting them took 9 ms of every start of uptake to compile.
+	datasetRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	keyRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
 )
+
+// maxDatasetID is the longest dataset id BigQuery accepts.
+const maxDatasetID = 1024
 
 // DefaultSpec is the config block of a ga4_bigquery source before its keys are read:
 // the defaults of the keys a config leaves out (the configuration
@@ -126,8 +131,8 @@ func New(p config.Plugin, timezone string) (*Source, error) {
 	if spec.BillingProject == "" {
 		spec.BillingProject = spec.Project
 	}
-	if !datasetRE.MatchString(spec.Dataset) {
-		errs = append(errs, p.PluginErrorf("dataset", "dataset must be letters, digits and underscores (analytics_123456789), not %q", spec.Dataset))
+	if !datasetRE.MatchString(spec.Dataset) || len(spec.Dataset) > maxDatasetID {
+		errs = append(errs, p.PluginErrorf("dataset", "dataset must be letters, digits and underscores, up to 1,024 of them (analytics_123456789), not %q", spec.Dataset))
 	}
 	if spec.Location == "" {
 		errs = append(errs, p.PluginErrorf("location", "location is required (the dataset's: EU, US, ...)"))

@@ -33,6 +33,23 @@ func TestConfigIsValidatedBeforeAnyQuery(t *testing.T) {
 	}
 }
 
+// TestDatasetIDsUpToBigQuerysLimit: a dataset id of 1,024 letters is one
+// BigQuery accepts; one more is refused before any query.
+func TestDatasetIDsUpToBigQuerysLimit(t *testing.T) {
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{1, true}, {1024, true}, {1025, false}} {
+		var doc yaml.Node
+		yaml.Unmarshal([]byte("kind: ga4_bigquery\nproject: acme-analytics\ndataset: "+strings.Repeat("a", tc.n)+
+			"\nlocation: EU\ncustomer_property: customer_ref\nusage_events: [page_view]\nstart_date: 2026-01-01\n"), &doc)
+		_, err := New(config.Plugin{Name: "export", Kind: "ga4_bigquery", Node: doc.Content[0], File: "u.yaml"}, "UTC")
+		if refused := err != nil && strings.Contains(err.Error(), "dataset must be"); refused == tc.ok || (tc.ok && err != nil) {
+			t.Errorf("dataset of %d letters: %v", tc.n, err)
+		}
+	}
+}
+
 func TestTheQueryTakesParametersOnly(t *testing.T) {
 	var doc yaml.Node
 	yaml.Unmarshal([]byte("kind: ga4_bigquery\nproject: acme-analytics\ndataset: analytics_123\nlocation: EU\ncustomer_property: customer_ref\nusage_events: [\"page_view'; --\"]\nstart_date: 2026-01-01\n"), &doc)
