@@ -20,6 +20,7 @@ import (
 // run, in any case); from the commits on, a stop waits for them and for the
 // swap, unless Options.Abandon says otherwise.
 func publishStep(ctx context.Context, p *pipeline) ([]any, error) {
+	p.checkpointed = checkpointBeside(ctx, p.db, p.log)
 	res, cfg := p.res, p.opt.Config
 	settings := cfg.KPI.Settings()
 	schema, err := uptakesql.ReadSchema()
@@ -180,4 +181,34 @@ func discard(ctx context.Context, pubs []publication) {
 	for _, d := range pubs {
 		d.pub.Discard(context.WithoutCancel(ctx))
 	}
+}
+
+// checkpointBeside checkpoints the warehouse on a connection of its own
+// while the publish runs, and returns a function that waits for it: the
+// build's tables are all written by then, and the publish only reads them,
+// so the checkpoint the warehouse makes as it closes (one a run, see
+// warehouse.Open) has little left to write. A checkpoint DuckDB refuses
+// (another write under way) is left to the close. Without the warehouse
+// (db nil), nothing is done.
+func checkpointBeside(ctx context.Context, db *sql.DB, log *slog.Logger) func() {
+	if db == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx := context.WithoutCancel(ctx) // a stop waits for it, as the close would
+		t0 := time.Now()
+		c, err := db.Conn(ctx)
+		if err == nil {
+			defer c.Close()
+			_, err = c.ExecContext(ctx, "CHECKPOINT")
+		}
+		if err != nil {
+			log.Debug("checkpoint left to the close", "step", "publish", "error", err)
+			return
+		}
+		log.Debug("checkpointed", "step", "publish", "duration", took(t0))
+	}()
+	return func() { <-done }
 }

@@ -262,6 +262,7 @@ func execute(ctx context.Context, db *sql.DB, conn *sql.Conn, opt Options, run c
 	p := &pipeline{db: db, conn: conn, opt: opt, run: run, res: res, log: log}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SET search_path = 'main'")
 	defer func() { discard(ctx, p.pubs) }()
+	defer p.waitCheckpoint() // before the run's row is written and the warehouse closed
 	return p.do(ctx, runSteps...)
 }
 

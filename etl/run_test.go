@@ -591,3 +591,31 @@ func TestModelsAreBuiltOnceEachAndOneAtATimeOnOneThread(t *testing.T) {
 		t.Errorf("outputs %q on one thread", res.Outputs)
 	}
 }
+
+// TestThePublishCheckpointsTheWarehouseBesideIt: the warehouse is
+// checkpointed while the publish runs, on a connection of its own (DuckDB
+// takes it beside the publish's reads), not left to the close.
+func TestThePublishCheckpointsTheWarehouseBesideIt(t *testing.T) {
+	w := newWorkspace(t, "")
+	var buf bytes.Buffer
+	if _, err := w.run(etl.Options{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}); err != nil {
+		t.Fatal(err)
+	}
+	var checkpointed, left int
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case rec["msg"] == "checkpointed" && rec["step"] == "publish":
+			checkpointed++
+		case rec["msg"] == "checkpoint left to the close":
+			left++
+			t.Errorf("DuckDB refused the checkpoint: %s", line)
+		}
+	}
+	if checkpointed != 1 || left != 0 {
+		t.Errorf("%d checkpoints beside the publish, %d left to the close; want 1 and 0", checkpointed, left)
+	}
+}

@@ -46,6 +46,8 @@ type pipeline struct {
 	build, live string               // load: the schema built, the one live until the swap
 	builder     *builder             // load: builds the models, keeping what did not change
 	pubs        []publication        // publish: each destination's publication
+	// checkpointed waits for the checkpoint the publish starts (swap).
+	checkpointed func()
 }
 
 // step is one step of a run: its name, and what it does, returning the
@@ -124,4 +126,12 @@ func setup(ctx context.Context, p *pipeline) ([]any, error) {
 	p.run.Files = p.files
 	p.run.Rows = warehouse.RowWriter{Conn: p.conn}
 	return []any{"sources", len(p.plugins.sources), "destinations", len(p.plugins.dests)}, nil
+}
+
+// waitCheckpoint waits for the checkpoint the publish started, if any.
+func (p *pipeline) waitCheckpoint() {
+	if p.checkpointed != nil {
+		p.checkpointed()
+		p.checkpointed = nil
+	}
 }

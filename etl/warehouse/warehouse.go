@@ -115,7 +115,8 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: open %s: %w", path, err)
 	}
-	// One checkpoint a run, as the warehouse closes: with DuckDB's default
+	// One checkpoint a run, made beside the publish (etl) or as the
+	// warehouse closes: with DuckDB's default
 	// (a checkpoint once the log passes 16 MB), a night checkpointed in the
 	// middle of its models and again at the close, each rewriting the
 	// catalog of a few hundred parts (about 0.2 s a night, 0.3 to 1 s a
