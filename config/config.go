@@ -68,7 +68,7 @@ type DuckDB struct {
 	// DuckDB spills to disk (default: DuckDB's, 80 % of the RAM).
 	MemoryLimit string `yaml:"memory_limit"`
 	// Threads is the number of threads DuckDB runs (default, or 0: one per
-	// core); 1 also builds the models one at a time (else two at once).
+	// core).
 	Threads int `yaml:"threads"`
 	// TempDirectory is the folder DuckDB spills to when memory runs short
 	// (default: DuckDB's, a `.tmp` folder beside the warehouse file).

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/uptake-dev/uptake/etl"
-	uptakesql "github.com/uptake-dev/uptake/sql"
 )
 
 func readFile(t *testing.T, path string) string {
@@ -533,62 +532,6 @@ func TestEachStepLogsOneLineAndNamesItsFailure(t *testing.T) {
 	_, err := w.run(etl.Options{})
 	if err == nil || !strings.HasPrefix(err.Error(), "extract: ") || !strings.Contains(err.Error(), "establishments_2026-09.csv") {
 		t.Errorf("error = %v, want it to start with the step's name", err)
-	}
-}
-
-// builtOrder runs w with the given DuckDB threads and returns the models
-// its log says it built, in the order of the log lines, and its result.
-func builtOrder(t *testing.T, w *workspace, threads int) ([]string, *etl.Result) {
-	t.Helper()
-	w.cfg.DuckDB.Threads = threads
-	var buf bytes.Buffer
-	res, err := w.run(etl.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), FullRefresh: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var built []string
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec["msg"] == "built" {
-			built = append(built, fmt.Sprint(rec["table"]))
-		}
-	}
-	return built, res
-}
-
-// TestModelsAreBuiltOnceEachAndOneAtATimeOnOneThread: every model of sql/
-// is built once, whatever the order two at once gives, and the outputs
-// come in the order of sql/; with duckdb.threads: 1, the models are built
-// one at a time, in the order of sql/.
-func TestModelsAreBuiltOnceEachAndOneAtATimeOnOneThread(t *testing.T) {
-	models, err := uptakesql.Models()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names, marts []string
-	for _, m := range models {
-		names = append(names, m.Name)
-		if m.Layer == "marts" {
-			marts = append(marts, m.Name)
-		}
-	}
-	w := newWorkspace(t, "")
-	built, res := builtOrder(t, w, 0)
-	if !slices.Equal(slices.Sorted(slices.Values(built)), slices.Sorted(slices.Values(names))) {
-		t.Errorf("built %q, want each of %q once", built, names)
-	}
-	if !slices.Equal(res.Outputs, marts) {
-		t.Errorf("outputs %q, want the marts in the order of sql/: %q", res.Outputs, marts)
-	}
-	built, res = builtOrder(t, w, 1)
-	if !slices.Equal(built, names) {
-		t.Errorf("one thread built %q, want the order of sql/: %q", built, names)
-	}
-	if !slices.Equal(res.Outputs, marts) {
-		t.Errorf("outputs %q on one thread", res.Outputs)
 	}
 }
 

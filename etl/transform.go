@@ -35,11 +35,7 @@ func execModel(ctx context.Context, conn *sql.Conn, layer, name string) error {
 
 // transformStep builds the models.
 func transformStep(ctx context.Context, p *pipeline) ([]any, error) {
-	db := p.db
-	if p.opt.Config.DuckDB.Threads == 1 {
-		db = nil // one thread asked for: one model at a time
-	}
-	if err := transform(ctx, db, p.conn, p.builder, p.res, p.log, p.opt.OnStep); err != nil {
+	if err := transform(ctx, p.db, p.conn, p.builder, p.res, p.log, p.opt.OnStep); err != nil {
 		return nil, err
 	}
 	return []any{"models_kept", p.res.ModelsKept, "months_built", p.res.MonthsBuilt, "months_kept", p.res.MonthsKept}, nil
