@@ -136,7 +136,7 @@ func (b *builder) digestRaw(ctx context.Context, files *filecache.Store, ex conn
 
 // digest is a table's row count, the sum of its rows' hashes and its
 // columns' names and types (columnsDigest).
-func digest(ctx context.Context, conn sqltext.Querier, table string) (string, error) {
+func digest(ctx context.Context, conn *sql.Conn, table string) (string, error) {
 	cols, err := columnsDigest(ctx, conn, table)
 	if err != nil {
 		return "", err
@@ -150,7 +150,7 @@ func digest(ctx context.Context, conn sqltext.Querier, table string) (string, er
 
 // rowsDigest is the row count and the sum of the rows' hashes of the rows
 // of relation where cond holds.
-func rowsDigest(ctx context.Context, conn sqltext.Querier, relation, cond string) (string, error) {
+func rowsDigest(ctx context.Context, conn *sql.Conn, relation, cond string) (string, error) {
 	var d string
 	if err := conn.QueryRowContext(ctx, `SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t)), 0)::VARCHAR FROM `+relation+` t WHERE `+cond).Scan(&d); err != nil {
 		return "", fmt.Errorf("digest of %s: %w", relation, err)
@@ -161,7 +161,7 @@ func rowsDigest(ctx context.Context, conn sqltext.Querier, relation, cond string
 // columnsDigest digests a table's column names and types, in order: DuckDB's
 // hash of a row sees neither (a column renamed, or an INTEGER made a
 // BIGINT, hashes the same), and a reader of the table may.
-func columnsDigest(ctx context.Context, conn sqltext.Querier, table string) (string, error) {
+func columnsDigest(ctx context.Context, conn *sql.Conn, table string) (string, error) {
 	cols, err := sqltext.Columns(ctx, conn, table)
 	if err != nil {
 		return "", fmt.Errorf("digest of %s: %w", table, err)

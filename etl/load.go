@@ -351,7 +351,7 @@ func legacyClaimants(windows []connectors.Window, w connectors.Window) []string 
 }
 
 // columns lists a table of the build schema as quoted identifiers.
-func columns(ctx context.Context, conn sqltext.Querier, table string) ([]string, error) {
+func columns(ctx context.Context, conn *sql.Conn, table string) ([]string, error) {
 	cols, err := sqltext.Columns(ctx, conn, table)
 	if err != nil {
 		return nil, err

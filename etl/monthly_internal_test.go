@@ -141,8 +141,8 @@ func TestAViewOfPartsKeepsTheMonthOrder(t *testing.T) {
 		}
 		return out
 	}
-	b := &builder{conn: conn, buildState: &buildState{used: map[string]bool{}, vars: map[string]string{},
-		monthsOf: map[string][]string{"m__a": months(1, 12), "m__b": months(3, 3), "m__c": months(11, 12)}}}
+	b := &builder{conn: conn, used: map[string]bool{}, vars: map[string]string{},
+		monthsOf: map[string][]string{"m__a": months(1, 12), "m__b": months(3, 3), "m__c": months(11, 12)}}
 	fromA := append(append(months(1, 2), months(4, 5)...), months(7, 10)...)
 	if err := b.view(ctx, "m", "month", map[string][]string{"m__a": fromA, "m__b": months(3, 3), "m__c": months(11, 12)}); err != nil {
 		t.Fatal(err)

@@ -54,15 +54,7 @@ var partsBookkeeping = []string{"index", "inputs", "passed"}
 // builder builds the models of a run, reading what it can from the parts
 // of earlier ones.
 type builder struct {
-	// conn runs the builder's statements: the run's connection, or a
-	// transform worker's (see transform.go).
-	conn sqltext.Querier
-	*buildState
-}
-
-// buildState is what the builders of a run share: the transform's workers
-// each have a builder of their own connection, and take turns with it.
-type buildState struct {
+	conn *sql.Conn
 	// schema is the build schema; runID names the run's parts.
 	schema, runID string
 	// engine is the DuckDB version, part of every key: another version
@@ -99,8 +91,8 @@ type indexEntry struct{ part, digest string }
 // newBuilder reads the index of the parts (none when refresh). The raw
 // tables' keys come after the load (digestRaw).
 func newBuilder(ctx context.Context, conn *sql.Conn, build, runID string, refresh bool, vars map[string]string, asOf time.Time) (*builder, error) {
-	b := &builder{conn: conn, buildState: &buildState{schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
-		index: map[indexKey]indexEntry{}, monthsOf: map[string][]string{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}, rawDigests: map[string]string{}}}
+	b := &builder{conn: conn, schema: build, runID: runID, vars: vars, asOf: asOf, keys: map[string]keys{}, monthOf: map[string]string{},
+		index: map[indexKey]indexEntry{}, monthsOf: map[string][]string{}, used: map[string]bool{}, liveParts: map[string]string{}, rawParts: map[string]string{}, rawDigests: map[string]string{}}
 	contract, err := uptakesql.Contract()
 	if err != nil {
 		return nil, err

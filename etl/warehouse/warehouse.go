@@ -6,9 +6,8 @@
 // Quirks worth knowing (DuckDB 1.5):
 //   - TEMP tables belong to one connection: a run keeps one *sql.Conn from
 //     extract to publish so that the tables its sources loaded stay visible
-//     (the transform's second worker has a connection of its own, and reads
-//     only the warehouse's tables and views). Variables (SET VARIABLE) and
-//     the search path are a connection's too.
+//     (the publish's checkpoint has a connection of its own). Variables (SET
+//     VARIABLE) and the search path are a connection's too.
 //   - read_csv's store_rejects writes into connection-local temp tables
 //     (reject_errors, reject_scans) that each scan overwrites unless given
 //     its own names.
@@ -228,7 +227,7 @@ var bookkeeping = []string{
 }
 
 // Names runs q and returns its first column, as strings.
-func Names(ctx context.Context, conn sqltext.Querier, q string, args ...any) ([]string, error) {
+func Names(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
@@ -246,7 +245,7 @@ func Names(ctx context.Context, conn sqltext.Querier, q string, args ...any) ([]
 }
 
 // Pairs runs q and returns its first two columns, as strings, row by row.
-func Pairs(ctx context.Context, conn sqltext.Querier, q string, args ...any) ([][2]string, error) {
+func Pairs(ctx context.Context, conn *sql.Conn, q string, args ...any) ([][2]string, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)

@@ -32,15 +32,6 @@ func Ident(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// Querier runs statements on one connection: a *sql.Conn, or a wrapper of
-// one (the transform's workers share the builder's state, which they hold
-// but while DuckDB runs a statement).
-type Querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // Count returns the number of rows of a table.
 func Count(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
@@ -64,7 +55,7 @@ type Column struct {
 // not duckdb_columns(), which lists every column of the catalog at each
 // call: a warehouse of a few hundred parts made that a few milliseconds a
 // call.
-func Columns(ctx context.Context, conn Querier, table string) ([]Column, error) {
+func Columns(ctx context.Context, conn *sql.Conn, table string) ([]Column, error) {
 	names := strings.SplitN(table, ".", 3)
 	if len(names) == 1 {
 		var schema string
