@@ -36,6 +36,9 @@ func publishStep(ctx context.Context, p *pipeline) ([]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The commits write to the warehouse (the run's progress between two
+	// destinations): after the checkpoint, which the preparing overlapped.
+	p.waitCheckpoint()
 	pubCtx := context.WithoutCancel(ctx)
 	if p.opt.Abandon != nil {
 		pubCtx = backoff.WithLogger(p.opt.Abandon, p.log) // the commits' retries are logged with the run's id
@@ -184,7 +187,7 @@ func discard(ctx context.Context, pubs []publication) {
 }
 
 // checkpointBeside checkpoints the warehouse on a connection of its own
-// while the publish runs, and returns a function that waits for it: the
+// while the publish prepares, and returns a function that waits for it: the
 // build's tables are all written by then, and the publish only reads them,
 // so the checkpoint the warehouse makes as it closes (one a run, see
 // warehouse.Open) has little left to write. A checkpoint DuckDB refuses
