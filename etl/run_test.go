@@ -508,20 +508,16 @@ func TestEachStepLogsOneLineAndNamesItsFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var steps []string
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range logRecords(t, &buf) {
 		if rec["msg"] != "step done" {
 			continue
 		}
 		steps = append(steps, fmt.Sprint(rec["step"]))
 		if rec["duration"] == nil || rec["run_id"] == nil {
-			t.Errorf("step line without duration or run id: %s", line)
+			t.Errorf("step line without duration or run id: %v", rec)
 		}
 		if rec["step"] == "extract" && rec["rows"] == nil {
-			t.Errorf("the extract's line has no rows: %s", line)
+			t.Errorf("the extract's line has no rows: %v", rec)
 		}
 	}
 	if got := strings.Join(steps, " "); got != "setup extract load transform test publish swap" {
@@ -545,20 +541,30 @@ func TestThePublishCheckpointsTheWarehouseBesideIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var checkpointed, left int
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range logRecords(t, &buf) {
 		switch {
 		case rec["msg"] == "checkpointed" && rec["step"] == "publish":
 			checkpointed++
 		case rec["msg"] == "checkpoint left to the close":
 			left++
-			t.Errorf("DuckDB refused the checkpoint: %s", line)
+			t.Errorf("DuckDB refused the checkpoint: %v", rec)
 		}
 	}
 	if checkpointed != 1 || left != 0 {
 		t.Errorf("%d checkpoints beside the publish, %d left to the close; want 1 and 0", checkpointed, left)
 	}
+}
+
+// logRecords are the records of a run's JSON log, in order.
+func logRecords(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
 }

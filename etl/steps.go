@@ -31,7 +31,8 @@ import (
 // result, and what each step hands to the next.
 type pipeline struct {
 	// db is the warehouse, conn the run's connection to it (its temp
-	// tables hold what the sources read); the transform opens more.
+	// tables hold what the sources read); the publish's checkpoint opens
+	// another (nil: none, as in validate).
 	db   *sql.DB
 	conn *sql.Conn
 	opt  Options
@@ -46,7 +47,7 @@ type pipeline struct {
 	build, live string               // load: the schema built, the one live until the swap
 	builder     *builder             // load: builds the models, keeping what did not change
 	pubs        []publication        // publish: each destination's publication
-	// checkpointed waits for the checkpoint the publish starts (swap).
+	// checkpointed waits for the checkpoint the publish starts.
 	checkpointed func()
 }
 

@@ -16,7 +16,6 @@ import (
 // destinations already have its tables.
 func swapStep(ctx context.Context, p *pipeline) ([]any, error) {
 	ctx = context.WithoutCancel(ctx)
-	p.waitCheckpoint() // the swap writes: after the publish's checkpoint
 	// Watermarks move with the data: in the swap's transaction.
 	var marks []string
 	for _, w := range p.ex.Windows {

@@ -66,7 +66,7 @@ func Validate(ctx context.Context, cfg *config.Config, asOf time.Time, log *slog
 	run := connectors.Run{ID: res.RunID, StartedAt: started, AsOf: time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC),
 		Location: cfg.Location(), Logger: log, Validate: true}
 	run.Warn = func(msg string) { v.Warnings = append(v.Warnings, msg) }
-	p := &pipeline{db: db, conn: conn, opt: withDefaults(Options{Config: cfg, AsOf: asOf, Logger: log, FullRefresh: true}), run: run, res: res, log: log}
+	p := &pipeline{conn: conn, opt: withDefaults(Options{Config: cfg, AsOf: asOf, Logger: log, FullRefresh: true}), run: run, res: res, log: log}
 	// The connectors that could be built are set up and run; the others
 	// are problems.
 	if p.plugins, err = newPlugins(cfg); err != nil {

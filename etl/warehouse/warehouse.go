@@ -115,11 +115,11 @@ func Open(ctx context.Context, opt Options) (*sql.DB, error) {
 		return nil, fmt.Errorf("warehouse: open %s: %w", path, err)
 	}
 	// One checkpoint a run, made beside the publish (etl) or as the
-	// warehouse closes: with DuckDB's default
-	// (a checkpoint once the log passes 16 MB), a night checkpointed in the
-	// middle of its models and again at the close, each rewriting the
-	// catalog of a few hundred parts (about 0.2 s a night, 0.3 to 1 s a
-	// full run, in runs alternated in one sitting). A run's large writes
+	// warehouse closes: with DuckDB's default (a checkpoint once the log
+	// passes 16 MB), a night checkpointed in the middle of its models and
+	// again at the close, each rewriting the catalog of a few hundred parts
+	// (about 0.2 s a night, 0.3 to 1 s a full run, in runs alternated in
+	// one sitting). A run's large writes
 	// bypass the log (DuckDB writes them to the file as they are made), so
 	// the log stays small.
 	settings := []string{"SET checkpoint_threshold = '1GB'"}
